@@ -19,7 +19,7 @@ let package = Package(
 
         // Wrappers.
         .target(name: "JSON", dependencies: ["CJansson"]),
-        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "JSON"]),
         .target(name: "FastCGI", dependencies: ["CFastCGI"]),
 
         // Domain and application.
@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "JSON", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanCoreTests", dependencies: [
             "PlanCore", "JSON",
             .product(name: "PropertyBased", package: "swift-property-based"),
