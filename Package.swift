@@ -36,6 +36,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "JSON", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "masterplanTests", dependencies: ["masterplan", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "PlanCoreTests", dependencies: [
             "PlanCore", "JSON",
             .product(name: "PropertyBased", package: "swift-property-based"),

@@ -1,0 +1,45 @@
+/// Where a plan is in its life (DESIGN.md §4), from generation through review to execution.
+public enum PlanStatus: String, LifecycleStatus {
+    case generating
+    case draft
+    case approved
+    case rejected
+    case generationFailed = "generation_failed"
+    case queued
+    case executing
+    case completed
+    case failed
+    case blocked
+    case paused
+    case cancelled
+
+    /// The legal transitions, as DESIGN.md §4 draws them, plus three it leaves implicit: a failed
+    /// generation may be regenerated, and an approved, queued, blocked or paused plan may be cancelled
+    /// as well as an executing one (nothing else could stop a plan that waits).
+    public static let lifecycle = StateMachine<PlanStatus, PlanEvent>(subject: "plan", transitions: [
+        .init(.generating, .generationSucceeded, .draft),
+        .init(.generating, .generationFailed, .generationFailed),
+        .init(.draft, .approve, .approved),
+        .init(.draft, .reject, .rejected),
+        .init(.draft, .regenerate, .generating),
+        .init(.draft, .edit, .draft),
+        .init(.generationFailed, .regenerate, .generating),
+        .init(.approved, .execute, .queued),
+        .init(.approved, .cancel, .cancelled),
+        .init(.queued, .start, .executing),
+        .init(.queued, .cancel, .cancelled),
+        .init(.executing, .complete, .completed),
+        .init(.executing, .fail, .failed),
+        .init(.executing, .block, .blocked),
+        .init(.executing, .pause, .paused),
+        .init(.executing, .cancel, .cancelled),
+        .init(.blocked, .resume, .executing),
+        .init(.blocked, .cancel, .cancelled),
+        .init(.paused, .resume, .executing),
+        .init(.paused, .cancel, .cancelled),
+        .init(.failed, .resume, .executing),
+    ])
+
+    /// The actions a user may take now, for `GET …/status` and the buttons in the review UI.
+    public var allowedActions: [PlanEvent] { allowedEvents.filter(\.isUserAction) }
+}

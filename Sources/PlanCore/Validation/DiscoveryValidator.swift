@@ -1,0 +1,68 @@
+/// Checks a discovery's semantic rules: a domain and at least one bounded context, names present and
+/// unique per list, and every reference (an aggregate's bounded context, an event's aggregate) resolvable.
+public struct DiscoveryValidator: Sendable {
+    public var limits: PlanLimits
+
+    public init(limits: PlanLimits = .default) { self.limits = limits }
+
+    /// Every problem, each with its JSON path; empty when the discovery is usable.
+    public func problems(in discovery: Discovery) -> [PlanProblem] {
+        var report = ProblemList()
+        report.text(discovery.domain, at: .root.appending("domain"), required: true, limits: limits)
+        if discovery.boundedContexts.isEmpty {
+            report.add(.empty, .root.appending("bounded_contexts"), "a discovery needs at least one bounded context")
+        }
+        let contexts = uniqueNames(discovery.boundedContexts.map(\.name), at: "bounded_contexts", into: &report)
+        let aggregates = uniqueNames(discovery.aggregates.map(\.name), at: "aggregates", into: &report)
+        _ = uniqueNames(discovery.valueObjects.map(\.name), at: "value_objects", into: &report)
+        _ = uniqueNames(discovery.domainEvents.map(\.name), at: "domain_events", into: &report)
+        _ = uniqueNames(discovery.services.map(\.name), at: "services", into: &report)
+
+        func reference(_ name: String, in known: Set<String>, noun: String, at path: JSONPath) {
+            if !known.contains(name) {
+                report.add(.unknownReference, path, "\(noun) \(name.quotedForMessage()) is not one of the discovery's \(noun)s")
+            }
+        }
+        for (i, aggregate) in discovery.aggregates.enumerated() {
+            let path = JSONPath.root.appending("aggregates").appending(i)
+            reference(aggregate.boundedContext, in: contexts, noun: "bounded context", at: path.appending("bounded_context"))
+            report.text(aggregate.rootEntity, at: path.appending("root_entity"), required: true, limits: limits)
+        }
+        for (i, valueObject) in discovery.valueObjects.enumerated() {
+            reference(valueObject.boundedContext, in: contexts, noun: "bounded context",
+                      at: JSONPath.root.appending("value_objects").appending(i).appending("bounded_context"))
+        }
+        for (i, event) in discovery.domainEvents.enumerated() {
+            reference(event.aggregate, in: aggregates, noun: "aggregate",
+                      at: JSONPath.root.appending("domain_events").appending(i).appending("aggregate"))
+        }
+        for (i, service) in discovery.services.enumerated() {
+            reference(service.boundedContext, in: contexts, noun: "bounded context",
+                      at: JSONPath.root.appending("services").appending(i).appending("bounded_context"))
+        }
+        for (i, clarification) in discovery.clarifications.enumerated() {
+            report.text(clarification.question, at: JSONPath.root.appending("clarifications").appending(i).appending("question"),
+                        required: true, limits: limits)
+        }
+        for (i, risk) in discovery.risks.enumerated() {
+            report.text(risk.description, at: JSONPath.root.appending("risks").appending(i).appending("description"),
+                        required: true, limits: limits)
+        }
+        return report.problems
+    }
+
+    /// Reports empty and repeated names; returns the set of names for reference checks.
+    private func uniqueNames(_ names: [String], at key: String, into report: inout ProblemList) -> Set<String> {
+        var seen: [String: Int] = [:]
+        for (i, name) in names.enumerated() {
+            let path = JSONPath.root.appending(key).appending(i).appending("name")
+            report.text(name, at: path, required: true, limits: limits)
+            if let first = seen[name], !name.isEmpty {
+                report.add(.duplicate, path, "the name \(name.quotedForMessage()) is already used by \(key)[\(first)]")
+            } else {
+                seen[name] = i
+            }
+        }
+        return Set(seen.keys)
+    }
+}
