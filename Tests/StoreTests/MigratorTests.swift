@@ -131,7 +131,7 @@ import TestSupport
         let conninfo = try TestDatabase.empty()
         let migrator = try Migrator(directory: TestDatabase.migrationsDirectory)
         let group = DispatchGroup()
-        let failures = FailureBox()
+        let failures = Mutexed<[String]>([])
         for _ in 0..<3 {
             group.enter()
             Thread {
@@ -139,12 +139,12 @@ import TestSupport
                 do {
                     try migrator.migrate(on: try Connection(conninfo))
                 } catch {
-                    failures.add(String(describing: error))
+                    failures.mutate { $0.append(String(describing: error)) }
                 }
             }.start()
         }
         group.wait()
-        #expect(failures.all.isEmpty)
+        #expect(failures.value.isEmpty)
         let connection = try Connection(conninfo)
         #expect(try connection.query("SELECT count(*) FROM schema_migrations").first!.decode(Int.self, 0) == migrator.files.count)
     }
@@ -166,13 +166,4 @@ import TestSupport
         try "SELECT 1;".write(toFile: folder + "/0001_b.sql", atomically: true, encoding: .utf8)
         #expect(throws: MigrationError.self) { try Migrator(directory: folder) }
     }
-}
-
-/// Collects failures from several threads.
-final class FailureBox: @unchecked Sendable {
-    // Guarded by `lock`.
-    private var items: [String] = []
-    private let lock = NSLock()
-    func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }

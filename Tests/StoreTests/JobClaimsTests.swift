@@ -1,0 +1,133 @@
+import Foundation
+import JSON
+import Postgres
+import Store
+import Testing
+import TestSupport
+
+@Suite struct JobClaimsTests {
+    let conninfo: String
+    let connection: Connection
+    let conversation: UUID
+
+    init() throws {
+        conninfo = try TestDatabase.migrated()
+        connection = try Connection(conninfo)
+        let user = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
+                                        ["jobs-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+        conversation = try connection.query("INSERT INTO conversations (owner_id) VALUES ($1) RETURNING id", [user]).first!.decode(UUID.self, 0)
+    }
+
+    @discardableResult
+    func enqueue(maxAttempts: Int = 3, payload: JSONValue = ["n": 1]) throws -> UUID {
+        try connection.query("INSERT INTO jobs (kind, conversation_id, payload, max_attempts) VALUES ('chat', $1, $2, $3) RETURNING id",
+                             [conversation, payload, maxAttempts]).first!.decode(UUID.self, 0)
+    }
+
+    @Test func claimTakesTheOldestDueJobOnce() throws {
+        let first = try enqueue(payload: ["n": 1])
+        let second = try enqueue(payload: ["n": 2])
+        let a = JobClaims(owner: "a")
+        let claimed = try #require(try a.claimNext(on: connection))
+        #expect(claimed.id == first)
+        #expect(claimed.attempts == 1)
+        #expect(claimed.payload == ["n": 1])
+        #expect(try a.claimNext(on: connection)?.id == second)
+        #expect(try a.claimNext(on: connection) == nil)
+    }
+
+    @Test func aJobIsNotClaimedBeforeItsRunAfter() throws {
+        try connection.execute("INSERT INTO jobs (kind, conversation_id, run_after) VALUES ('chat', $1, now() + interval '1 hour')", [conversation])
+        #expect(try JobClaims(owner: "a").claimNext(on: connection) == nil)
+    }
+
+    @Test func concurrentExecutorsNeverClaimTheSameJob() throws {
+        for _ in 0..<40 { try enqueue() }
+        let claimedIDs = Mutexed<[UUID]>([])
+        let group = DispatchGroup()
+        for worker in 0..<4 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                guard let c = try? Connection(conninfo) else { return }
+                let claims = JobClaims(owner: "worker-\(worker)")
+                while let job = try? claims.claimNext(on: c) {
+                    claimedIDs.mutate { $0.append(job.id) }
+                }
+            }.start()
+        }
+        group.wait()
+        let ids = claimedIDs.value
+        #expect(ids.count == 40)
+        #expect(Set(ids).count == 40)
+    }
+
+    @Test func onlyTheLeaseOwnerCanRenewCompleteOrFail() throws {
+        let id = try enqueue()
+        let a = JobClaims(owner: "a"), b = JobClaims(owner: "b")
+        _ = try #require(try a.claimNext(on: connection))
+        #expect(try !b.renew(id, on: connection))
+        #expect(try !b.complete(id, on: connection))
+        #expect(try b.fail(id, error: "x", on: connection) == nil)
+        #expect(try a.renew(id, on: connection))
+        #expect(try a.complete(id, on: connection))
+        #expect(try connection.query("SELECT state FROM jobs WHERE id = $1", [id]).first!.decode(String.self, 0) == "done")
+        #expect(try !a.complete(id, on: connection))
+    }
+
+    @Test func aFailedAttemptIsRetriedUntilAttemptsRunOut() throws {
+        let id = try enqueue(maxAttempts: 2)
+        let a = JobClaims(owner: "a")
+        _ = try #require(try a.claimNext(on: connection))
+        #expect(try a.fail(id, error: "provider down", retryAfter: .zero, on: connection) == "queued")
+        let again = try #require(try a.claimNext(on: connection))
+        #expect(again.attempts == 2)
+        #expect(try a.fail(id, error: "still down", retryAfter: .zero, on: connection) == "failed")
+        let row = try connection.query("SELECT state, last_error, finished_at IS NOT NULL FROM jobs WHERE id = $1", [id]).first!
+        #expect(try row.decode(String.self, 0) == "failed")
+        #expect(try row.decode(String.self, 1) == "still down")
+        #expect(try row.decode(Bool.self, 2))
+    }
+
+    @Test func anExpiredLeaseIsTakenOverByAnotherExecutor() throws {
+        let id = try enqueue()
+        let crashed = JobClaims(owner: "crashed", lease: .milliseconds(50))
+        _ = try #require(try crashed.claimNext(on: connection))
+        // While the lease holds, nothing is reclaimed.
+        try connection.execute("UPDATE jobs SET lease_expires_at = now() + interval '1 hour' WHERE id = $1", [id])
+        #expect(try JobClaims.reclaimExpired(on: connection) == 0)
+        // Once it lapses (the executor stopped renewing), another executor gets the job.
+        try connection.execute("UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [id])
+        #expect(try JobClaims.reclaimExpired(on: connection) == 1)
+        let survivor = JobClaims(owner: "survivor")
+        let taken = try #require(try survivor.claimNext(on: connection))
+        #expect(taken.id == id)
+        #expect(taken.attempts == 2)
+        // The crashed executor, if it comes back, can no longer finish the job.
+        #expect(try !crashed.complete(id, on: connection))
+        #expect(try survivor.complete(id, on: connection))
+    }
+
+    @Test func claimingCanBeLimitedToKinds() throws {
+        try enqueue()
+        #expect(try JobClaims(owner: "a").claimNext(on: connection, kinds: ["execution"]) == nil)
+        #expect(try JobClaims(owner: "a").claimNext(on: connection, kinds: ["chat"]) != nil)
+    }
+
+    @Test func enqueueingNotifiesExecutors() throws {
+        let listener = try Connection(conninfo)
+        try listener.listen("masterplan_jobs")
+        let id = try enqueue()
+        #expect(try listener.waitForNotifications(timeout: .seconds(5)).map(\.payload) == [id.uuidString.lowercased()])
+    }
+}
+
+/// A value shared between test threads.
+final class Mutexed<Value>: @unchecked Sendable {
+    // Every access goes through `lock`.
+    private var stored: Value
+    private let lock = NSLock()
+    init(_ value: Value) { stored = value }
+    func mutate(_ body: (inout Value) -> Void) { lock.lock(); body(&stored); lock.unlock() }
+    var value: Value { lock.lock(); defer { lock.unlock() }; return stored }
+}
