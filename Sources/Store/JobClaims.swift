@@ -94,6 +94,16 @@ public struct JobClaims: Sendable {
             """, [jobID, owner, String(error.prefix(4000)), delay]).first?.decode(String.self, 0)
     }
 
+    /// Hands a held job back unfinished (the executor is stopping): queued again at once, and the
+    /// claim does not count as an attempt. Returns false when this executor no longer holds it.
+    public func release(_ jobID: UUID, on connection: Connection) throws -> Bool {
+        try connection.execute("""
+            UPDATE jobs SET state = 'queued', attempts = greatest(attempts - 1, 0), run_after = now(),
+                   lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = $1 AND state = 'running' AND lease_owner = $2
+            """, [jobID, owner]) == 1
+    }
+
     /// Takes back jobs whose lease expired (their executor died or hung): queued again while attempts
     /// remain, failed otherwise. Any executor may call this; returns how many jobs it touched.
     @discardableResult

@@ -1,0 +1,171 @@
+import Foundation
+import Postgres
+import Store
+import Synchronization
+
+/// The executor: claims jobs from PostgreSQL and runs them with their handlers.
+///
+/// It wakes on `NOTIFY masterplan_jobs` and also polls, so a missed notification only delays a job
+/// by one poll interval. Each running job's lease is renewed in the background; a job whose lease
+/// is lost (this executor stalled and another took the job over) is told to stop. Expired leases
+/// of other executors are reclaimed on every poll. `stop()` lets running jobs reach a checkpoint,
+/// hands unfinished jobs back to the queue, and returns from `run()`.
+public final class ExecutorDaemon: Sendable {
+    public struct Configuration: Sendable {
+        public var conninfo: String
+        /// Jobs run at once by this executor.
+        public var jobSlots: Int
+        public var lease: Duration
+        public var pollInterval: Duration
+        /// Retry delay after a failed attempt.
+        public var retryDelay: Duration
+        public var owner: String
+
+        public init(conninfo: String, jobSlots: Int = 4, lease: Duration = .seconds(30), pollInterval: Duration = .seconds(2),
+                    retryDelay: Duration = .seconds(5), owner: String = JobClaims.processOwnerName()) {
+            self.conninfo = conninfo
+            self.jobSlots = jobSlots
+            self.lease = lease
+            self.pollInterval = pollInterval
+            self.retryDelay = retryDelay
+            self.owner = owner
+        }
+    }
+
+    public let configuration: Configuration
+    public let database: AsyncDatabase
+    private let handlers: [String: any JobHandler]
+    private let claims: JobClaims
+    private let stopping = Atomic<Bool>(false)
+    private let running = Atomic<Int>(0)
+    private let wakeUps: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+    private let interrupter = WaitInterrupter()
+    private let log: @Sendable (String) -> Void
+
+    public init(configuration: Configuration, handlers: [any JobHandler], log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.configuration = configuration
+        database = AsyncDatabase(conninfo: configuration.conninfo, connections: max(2, configuration.jobSlots + 1))
+        self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
+        claims = JobClaims(owner: configuration.owner, lease: configuration.lease)
+        (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.log = log
+    }
+
+    /// Asks the daemon to stop: no new claims; running jobs stop at their next checkpoint.
+    public func stop() {
+        stopping.store(true, ordering: .releasing)
+        interrupter.interrupt()
+        wake.yield()
+    }
+
+    public var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    /// Claims and runs jobs until `stop()`; returns when every running job has finished or been handed back.
+    public func run() async throws {
+        let listener = startListener()
+        defer { listener.cancel() }
+        try await withThrowingDiscardingTaskGroup { group in
+            var wakes = wakeUps.makeAsyncIterator()
+            while !isStopping {
+                _ = try? await database.run { c in try JobClaims.reclaimExpired(on: c) }
+                while running.load(ordering: .acquiring) < configuration.jobSlots, !isStopping {
+                    let kinds = Array(handlers.keys)
+                    let claims = self.claims
+                    guard let job = try await database.run({ c in try claims.claimNext(on: c, kinds: kinds) }) else { break }
+                    running.add(1, ordering: .acquiringAndReleasing)
+                    group.addTask {
+                        await self.execute(job)
+                        self.running.subtract(1, ordering: .acquiringAndReleasing)
+                        self.wake.yield()
+                    }
+                }
+                // Wait for a wake-up: a NOTIFY, the poll interval, a job ending, or stop().
+                _ = await wakes.next()
+            }
+        }
+    }
+
+    /// Jobs this executor is running now.
+    public var runningJobs: Int { running.load(ordering: .acquiring) }
+
+    private func execute(_ job: ClaimedJob) async {
+        guard let handler = handlers[job.kind] else { return }
+        let context = JobContext(database: database, job: job, daemonStopping: { [self] in self.isStopping })
+        let renewer = Task { await self.renewLease(of: job, context: context) }
+        defer { renewer.cancel() }
+        let claims = self.claims
+        do {
+            try await handler.run(job, context: context)
+            renewer.cancel()
+            if try await !database.run({ c in try claims.complete(job.id, on: c) }) {
+                log("job \(job.id) finished after its lease was lost; another executor owns it now")
+            }
+        } catch let interruption as JobContext.Interruption {
+            renewer.cancel()
+            if interruption == .executorStopping {
+                _ = try? await database.run { c in try claims.release(job.id, on: c) }
+            }
+            log("job \(job.id) stopped: \(interruption)")
+        } catch {
+            renewer.cancel()
+            let message = String(describing: error)
+            let delay = configuration.retryDelay
+            _ = try? await database.run { c in try claims.fail(job.id, error: message, retryAfter: delay, on: c) }
+            log("job \(job.id) failed: \(message)")
+        }
+    }
+
+    private func renewLease(of job: ClaimedJob, context: JobContext) async {
+        let interval = configuration.lease / 3
+        let claims = self.claims
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled { return }
+            do {
+                if try await !database.run({ c in try claims.renew(job.id, on: c) }) {
+                    context.markLeaseLost()
+                    return
+                }
+            } catch {
+                // A database hiccup: try again next interval; the lease still has two thirds left.
+            }
+        }
+    }
+
+    /// A thread that LISTENs on `masterplan_jobs` and wakes the loop on every notification and
+    /// every poll interval.
+    private func startListener() -> ListenerHandle {
+        let handle = ListenerHandle()
+        let conninfo = configuration.conninfo
+        let poll = configuration.pollInterval
+        let interrupter = self.interrupter
+        let wake = self.wake
+        let thread = Thread { [self] in
+            var connection: Connection?
+            while !handle.isCancelled && !self.isStopping {
+                do {
+                    if connection == nil {
+                        connection = try Connection(conninfo)
+                        try connection!.listen("masterplan_jobs")
+                    }
+                    _ = try connection!.waitForNotifications(timeout: poll, interrupter: interrupter)
+                } catch let error as PostgresError where error.kind == .interrupted {
+                    continue
+                } catch {
+                    connection = nil
+                    Thread.sleep(forTimeInterval: 1)  // the database is unreachable: retry the LISTEN shortly
+                }
+                wake.yield()
+            }
+        }
+        thread.start()
+        return handle
+    }
+
+    final class ListenerHandle: Sendable {
+        private let cancelled = Atomic<Bool>(false)
+        var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
+        func cancel() { cancelled.store(true, ordering: .releasing) }
+    }
+}
