@@ -10,6 +10,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries, each seen only by its one wrapper module.
@@ -24,9 +27,22 @@ let package = Package(
 
         // Domain and application.
         .target(name: "PlanCore", dependencies: ["JSON"]),
-        .target(name: "Store", dependencies: ["Postgres", "JSON"]),
+        .target(name: "Store", dependencies: ["Postgres", "JSON", "PlanCore"]),
+        .target(name: "LLM", dependencies: [
+            "JSON", "PlanCore", "Store", "Postgres",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], resources: [.copy("Resources")]),
+        .target(name: "Engine", dependencies: ["JSON", "PlanCore", "Store", "Postgres"]),
+        .target(name: "API", dependencies: [
+            "FastCGI", "Postgres", "JSON", "PlanCore", "Store",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "masterplan", dependencies: [
-            "Store", "Postgres", "JSON", "PlanCore",
+            "Store", "Postgres", "JSON", "PlanCore", "LLM", "Engine", "API", "FastCGI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -36,6 +52,9 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "JSON", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "JSON", "Store", "Postgres", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "PlanCore", "JSON", "Store", "Postgres", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "FastCGI", "JSON", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "masterplanTests", dependencies: ["masterplan", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "PlanCoreTests", dependencies: [
             "PlanCore", "JSON",

@@ -1,0 +1,48 @@
+import JSON
+import PlanCore
+
+/// One run of one acceptance test: what Gate S needs and what `test_runs` stores.
+public struct AcceptanceTestResult: Sendable {
+    /// The test's name (unique within the plan).
+    public var name: String
+    public var file: String
+    public var outcome: TestOutcome
+    /// The test runner's exit status, when it exited.
+    public var exitCode: Int32?
+    public var duration: Duration
+    /// The tail of the runner's output, with a note when the beginning was cut.
+    public var output: String
+    /// Why the outcome is `error` or `timeout`, in one sentence; nil for pass and fail.
+    public var reason: String?
+
+    public init(name: String, file: String, outcome: TestOutcome, exitCode: Int32?, duration: Duration,
+                output: String, reason: String?) {
+        self.name = name
+        self.file = file
+        self.outcome = outcome
+        self.exitCode = exitCode
+        self.duration = duration
+        self.output = output
+        self.reason = reason
+    }
+
+    /// Gate S's view of `test` with this outcome.
+    public func gateTest(for test: AcceptanceTest) -> GateTest {
+        GateTest(test, outcome: outcome)
+    }
+
+    public var durationMilliseconds: Int64 { duration.wholeMilliseconds }
+
+    /// `{"name", "file", "status", "exit_code", "duration_ms", "output", "reason"}`.
+    public var jsonValue: JSONValue {
+        var object = JSONObject()
+        object["name"] = .string(name)
+        object["file"] = .string(file)
+        object["status"] = .string(outcome.rawValue)
+        object["exit_code"] = exitCode.map { .int(Int64($0)) } ?? .null
+        object["duration_ms"] = .int(duration.wholeMilliseconds)
+        object["output"] = .string(output)
+        object["reason"] = reason.map { .string($0) } ?? .null
+        return .object(object)
+    }
+}

@@ -1,0 +1,270 @@
+import Glibc
+
+/// Runs a program with `posix_spawn`, keeping the tail of its output and killing it at a deadline.
+///
+/// Why not Foundation's `Process`: its `waitUntilExit` was seen to hang here, and it cannot put the
+/// child in its own process group before exec. Why not `fork`: Swift cannot safely run code between
+/// fork and exec. `posix_spawn` does all the child-side set-up in the C library: a new process group
+/// (so a timeout kills everything the program started), default signal dispositions (so an ignored
+/// SIGPIPE in the executor is not inherited), stdin from /dev/null, stdout and stderr into one pipe.
+///
+/// Blocking: call it from a thread of its own, never from the cooperative pool.
+struct SpawnedProgram {
+    var executable: String
+    var arguments: [String]
+    /// The complete environment of the program; nothing is inherited.
+    var environment: [String: String]
+    /// Wall-clock time before the process group is killed; nil waits for ever.
+    var timeout: Duration?
+    /// Output bytes kept (the tail).
+    var outputLimit: Int
+    /// When true, descriptor 3 of the program is a second pipe whose content comes back in `Run.statusBytes`
+    /// (bwrap's `--json-status-fd 3`).
+    var capturesDescriptor3 = false
+
+    /// How the program ended.
+    enum Termination: Sendable, Equatable {
+        case exited(Int32)
+        case signalled(Int32)
+        /// Killed at the deadline.
+        case timedOut
+    }
+
+    struct Run: Sendable {
+        var termination: Termination
+        var duration: Duration
+        var output: OutputTail
+        var statusBytes: [UInt8]
+    }
+
+    /// The program could not be started at all.
+    struct LaunchError: Error, CustomStringConvertible {
+        var executable: String
+        var operation: String
+        var code: Int32
+        var description: String {
+            "cannot start \(executable): \(operation) failed: \(String(cString: strerror(code)))"
+        }
+    }
+
+    /// What bwrap writes to its status descriptor is a few hundred bytes; anything beyond is ignored.
+    private static let statusLimit = 64 << 10
+    /// After the program exits, how long descendants that still hold the output pipe may keep it open.
+    private static let drainGrace: Duration = .milliseconds(300)
+
+    func run() throws(LaunchError) -> Run {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let output = try makePipe()
+        var status: (read: Int32, write: Int32)?
+        do {
+            status = capturesDescriptor3 ? try makePipe() : nil
+        } catch {
+            close(output.read); close(output.write)
+            throw error
+        }
+
+        let pid: pid_t
+        do {
+            pid = try spawn(outputWrite: output.write, statusWrite: status?.write)
+        } catch {
+            close(output.read); close(output.write)
+            if let status { close(status.read); close(status.write) }
+            throw error
+        }
+        close(output.write)
+        if let status { close(status.write) }
+
+        var reader = PipeReader(outputFD: output.read, statusFD: status?.read,
+                                output: OutputTail(capacity: outputLimit), statusLimit: Self.statusLimit)
+        defer { reader.closeAll() }
+        let deadline = timeout.map { start + $0 }
+        var exitedAt: ContinuousClock.Instant?
+        var waitStatus: Int32?
+        var timedOut = false
+        var idleSleep: Duration = .microseconds(200)
+
+        while true {
+            if waitStatus == nil, let reaped = Self.reap(pid, blocking: false) {
+                waitStatus = reaped
+                exitedAt = clock.now
+            }
+            if waitStatus != nil {
+                if !reader.isOpen { break }
+                if let exitedAt, clock.now - exitedAt > Self.drainGrace { break }
+            } else if let deadline, clock.now >= deadline {
+                // The program is in its own process group; bwrap's --die-with-parent and the end of its pid
+                // namespace take everything inside the box with it.
+                kill(-pid, SIGKILL)
+                kill(pid, SIGKILL)
+                waitStatus = Self.reap(pid, blocking: true)
+                timedOut = true
+                reader.drain(for: .milliseconds(100))
+                break
+            }
+            var slice: Duration = .milliseconds(100)
+            if let deadline { slice = min(slice, max(.zero, deadline - clock.now)) }
+            if let exitedAt { slice = min(slice, max(.zero, Self.drainGrace - (clock.now - exitedAt))) }
+            if reader.isOpen {
+                reader.poll(for: slice)
+            } else {
+                // Output is closed but the process has not been reaped yet: it is exiting; look again soon.
+                let nap = min(idleSleep, slice)
+                usleep(UInt32(max(1, nap.wholeMicroseconds)))
+                idleSleep = min(idleSleep * 2, .milliseconds(20))
+            }
+        }
+
+        let termination: Termination
+        if timedOut {
+            termination = .timedOut
+        } else {
+            let word = waitStatus ?? 0
+            // WIFEXITED / WEXITSTATUS / WTERMSIG are macros; decode the status word by hand.
+            termination = word & 0x7f == 0 ? .exited((word >> 8) & 0xff) : .signalled(word & 0x7f)
+        }
+        return Run(termination: termination, duration: clock.now - start, output: reader.output,
+                   statusBytes: reader.status)
+    }
+
+    /// A connected pair of descriptors used as a pipe (read end, write end), close-on-exec from the
+    /// start and numbered 10 or above, so that no file action of the child (which writes descriptors
+    /// 0–3) can clobber one before it is duplicated. `socketpair` rather than `pipe`: Swift does not see
+    /// `pipe2`, and a plain `pipe` would leave a moment in which a spawn on another thread inherits it.
+    private func makePipe() throws(LaunchError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, type, 0, &fds) == 0 else {
+            throw LaunchError(executable: executable, operation: "socketpair", code: errno)
+        }
+        var moved: [Int32] = []
+        for fd in fds {
+            let high = fcntl(fd, F_DUPFD_CLOEXEC, 10)
+            let code = errno
+            close(fd)
+            if high < 0 {
+                moved.forEach { close($0) }
+                throw LaunchError(executable: executable, operation: "fcntl(F_DUPFD_CLOEXEC)", code: code)
+            }
+            moved.append(high)
+        }
+        // One direction only: the child cannot read back through its output.
+        shutdown(moved[0], Int32(SHUT_WR))
+        shutdown(moved[1], Int32(SHUT_RD))
+        return (moved[0], moved[1])
+    }
+
+    private func spawn(outputWrite: Int32, statusWrite: Int32?) throws(LaunchError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outputWrite, 1)
+        posix_spawn_file_actions_adddup2(&actions, outputWrite, 2)
+        if let statusWrite { posix_spawn_file_actions_adddup2(&actions, statusWrite, 3) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.sorted { $0.key < $1.key }
+            .map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard rc == 0 else { throw LaunchError(executable: executable, operation: "posix_spawn", code: rc) }
+        return pid
+    }
+
+    /// The wait status of `pid`, or nil when it is still running (non-blocking) .
+    private static func reap(_ pid: pid_t, blocking: Bool) -> Int32? {
+        var word: Int32 = 0
+        while true {
+            let rc = waitpid(pid, &word, blocking ? 0 : WNOHANG)
+            if rc == pid { return word }
+            if rc == 0 { return nil }
+            if errno == EINTR { continue }
+            // ECHILD: someone else reaped it (a SIGCHLD handler set to SIG_IGN); report a plain failure.
+            return 1 << 8
+        }
+    }
+}
+
+/// Reads the output pipe (and bwrap's status pipe) without ever blocking past the caller's slice.
+private struct PipeReader {
+    var outputFD: Int32?
+    var statusFD: Int32?
+    var output: OutputTail
+    var status: [UInt8] = []
+    let statusLimit: Int
+    private var chunk = [UInt8](repeating: 0, count: 64 << 10)
+
+    init(outputFD: Int32, statusFD: Int32?, output: OutputTail, statusLimit: Int) {
+        self.outputFD = outputFD
+        self.statusFD = statusFD
+        self.output = output
+        self.statusLimit = statusLimit
+    }
+
+    var isOpen: Bool { outputFD != nil || statusFD != nil }
+
+    /// Waits up to `slice` for data or end of file on the open pipes and reads what is there.
+    mutating func poll(for slice: Duration) {
+        var fds: [pollfd] = []
+        if let outputFD { fds.append(pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0)) }
+        if let statusFD { fds.append(pollfd(fd: statusFD, events: Int16(POLLIN), revents: 0)) }
+        let milliseconds = Int32(clamping: max(0, slice.wholeMilliseconds))
+        let ready = Glibc.poll(&fds, nfds_t(fds.count), milliseconds)
+        guard ready > 0 else { return }
+        for entry in fds where entry.revents != 0 {
+            readOnce(entry.fd)
+        }
+    }
+
+    /// Reads whatever arrives within `duration` (used after a kill).
+    mutating func drain(for duration: Duration) {
+        let clock = ContinuousClock()
+        let end = clock.now + duration
+        while isOpen, clock.now < end {
+            poll(for: end - clock.now)
+        }
+    }
+
+    private mutating func readOnce(_ fd: Int32) {
+        let count = chunk.withUnsafeMutableBytes { buffer -> Int in
+            while true {
+                let n = read(fd, buffer.baseAddress, buffer.count)
+                if n < 0 && errno == EINTR { continue }
+                return n
+            }
+        }
+        if count <= 0 {
+            close(fd)
+            if fd == outputFD { outputFD = nil } else if fd == statusFD { statusFD = nil }
+            return
+        }
+        if fd == outputFD {
+            chunk.withUnsafeBytes { output.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        } else if status.count < statusLimit {
+            status.append(contentsOf: chunk[0..<min(count, statusLimit - status.count)])
+        }
+    }
+
+    mutating func closeAll() {
+        if let outputFD { close(outputFD) }
+        if let statusFD { close(statusFD) }
+        outputFD = nil
+        statusFD = nil
+    }
+}

@@ -1,0 +1,274 @@
+import Glibc
+
+/// Runs a program under bubblewrap as an unprivileged box: no capabilities, no network (unless asked),
+/// no host processes, a read-only system, a private `/tmp`, one workspace folder, and time, memory,
+/// process, file-size and output limits.
+///
+/// The box is unprivileged for real, not only inside its namespaces: when the executor runs as root,
+/// `setpriv` first switches to an ordinary host user (65534, `nobody`, by default), so the program is
+/// that user for every permission check on the host file system — it cannot read `/etc/shadow`, a
+/// root-only socket or another user's files, even where the read-only system view shows them.
+/// As root, bwrap would otherwise keep the host uid 0 (MEASURED.md: without `--cap-drop ALL` it could
+/// even remount `/` read-write). `--cap-drop ALL` stays as a second lock.
+///
+/// Limits come from `prlimit`, which runs first inside the box, sets `RLIMIT_AS`, `RLIMIT_NPROC`,
+/// `RLIMIT_FSIZE`, `RLIMIT_NOFILE` and `RLIMIT_CORE` on itself and execs the program: glibc's
+/// `posix_spawn` has no resource-limit attribute, Swift cannot safely run `setrlimit` between fork and
+/// exec, and setting them on bwrap itself would also squeeze bwrap's own set-up. Limits set there are
+/// inherited by everything the program starts and cannot be raised again without capabilities.
+///
+/// A missing bwrap fails `init`; nothing ever runs unsandboxed. `run` blocks: call it from a thread of
+/// its own (the executor's CPU-bound pool), never from the cooperative thread pool.
+public struct Sandbox: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        public var bubblewrap: String
+        public var prlimit: String
+        public var setpriv: String
+        /// The host user and group the box runs as when the executor runs as root.
+        public var userID: UInt32
+        public var groupID: UInt32
+        /// Host folders (replaced by an empty read-only folder) and files (replaced by an empty file)
+        /// the program must not see. Add the data folder (other plans' workspaces, logs, env files)
+        /// and anything else holding secrets; paths that do not exist are skipped.
+        public var hiddenPaths: [String]
+        /// `PATH` inside the box; interpreters are called by absolute path anyway.
+        public var searchPath: String
+
+        public init(bubblewrap: String = "/usr/bin/bwrap", prlimit: String = "/usr/bin/prlimit",
+                    setpriv: String = "/usr/bin/setpriv", userID: UInt32 = 65534, groupID: UInt32 = 65534,
+                    hiddenPaths: [String] = Configuration.defaultHiddenPaths, searchPath: String = "/usr/bin:/bin") {
+            self.bubblewrap = bubblewrap
+            self.prlimit = prlimit
+            self.setpriv = setpriv
+            self.userID = userID
+            self.groupID = groupID
+            self.hiddenPaths = hiddenPaths
+            self.searchPath = searchPath
+        }
+
+        /// Home folders, runtime sockets and state, logs and mail.
+        public static let defaultHiddenPaths = ["/root", "/home", "/run", "/var/run", "/var/lib/postgresql", "/var/log",
+                                                "/var/mail", "/var/spool", "/var/backups", "/etc/masterplan"]
+    }
+
+    public let configuration: Configuration
+    /// True when the executor runs as root and the box therefore switches to `configuration.userID`.
+    public let switchesUser: Bool
+
+    /// Folders a workspace may never be (or be inside): mounting one writable would hand the box the system.
+    static let systemFolders = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/sbin", "/sys", "/usr"]
+
+    /// Checks that the programs the sandbox needs are present and executable.
+    public init(configuration: Configuration = Configuration()) throws(SandboxError) {
+        self.configuration = configuration
+        switchesUser = geteuid() == 0
+        var needed = [("bwrap", configuration.bubblewrap, "bubblewrap"), ("prlimit", configuration.prlimit, "util-linux")]
+        if switchesUser { needed.append(("setpriv", configuration.setpriv, "util-linux")) }
+        for (name, path, package) in needed {
+            guard path.hasPrefix("/") else {
+                throw SandboxError(kind: .invalidConfiguration, message: "the path of \(name) must be absolute, not \(path)")
+            }
+            guard access(path, X_OK) == 0 else {
+                throw SandboxError(kind: .missingProgram,
+                                   message: "\(name) is not available at \(path); install the Debian package \(package) (make deps)")
+            }
+        }
+        if switchesUser && configuration.userID == 0 {
+            throw SandboxError(kind: .invalidConfiguration, message: "the sandbox user must not be root (uid 0)")
+        }
+    }
+
+    /// The environment every boxed program starts with; `run`'s `environment` adds to it.
+    public var baseEnvironment: [String: String] {
+        [
+            "PATH": configuration.searchPath,
+            "HOME": "/tmp",
+            "TMPDIR": "/tmp",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "TERM": "dumb",
+            "NO_COLOR": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_NO_INPUT": "1",
+        ]
+    }
+
+    /// Runs `executable` (an absolute path) with `arguments` in the box, with `workspace` as its working
+    /// directory. Never throws: a box that cannot start is a result with status `.error` saying why.
+    public func run(_ executable: String, _ arguments: [String], in workspace: SandboxWorkspace, limits: SandboxLimits,
+                    environment: [String: String] = [:]) -> SandboxResult {
+        if let problem = problem(with: executable, workspace: workspace) {
+            return .notStarted(problem)
+        }
+        let program = SpawnedProgram(
+            executable: switchesUser ? configuration.setpriv : configuration.bubblewrap,
+            arguments: Array(commandLine(executable, arguments, in: workspace, limits: limits).dropFirst()),
+            environment: baseEnvironment.merging(environment) { $1 },
+            timeout: limits.timeout, outputLimit: limits.outputBytes, capturesDescriptor3: true)
+        let run: SpawnedProgram.Run
+        do {
+            run = try program.run()
+        } catch {
+            return .notStarted(error.description)
+        }
+        let report = BubblewrapStatus(run.statusBytes)
+        var result = SandboxResult(status: .error, exitCode: nil, signal: nil, duration: run.duration, output: run.output.text,
+                                   outputBytes: run.output.totalBytes, droppedOutputBytes: run.output.droppedBytes)
+        switch run.termination {
+        case .timedOut:
+            result.status = .timedOut
+        case .signalled(let signal):
+            result.status = report.childStarted ? .failed : .error
+            result.signal = signal
+        case .exited(let code):
+            if !report.childStarted {
+                // bwrap itself failed (a mount, a namespace); its message is in the output.
+                result.status = .error
+                if result.output.isEmpty { result.output = "the sandbox failed to start (bwrap exit status \(code))" }
+            } else {
+                let exitCode = report.exitCode ?? code
+                result.exitCode = exitCode
+                result.status = exitCode == 0 ? .passed : .failed
+            }
+        }
+        return result
+    }
+
+    /// The full command line: `[setpriv …] bwrap … -- prlimit … -- executable arguments`. The first
+    /// element is the program to spawn.
+    public func commandLine(_ executable: String, _ arguments: [String], in workspace: SandboxWorkspace,
+                            limits: SandboxLimits) -> [String] {
+        var line: [String] = []
+        if switchesUser {
+            line += [configuration.setpriv, "--reuid=\(configuration.userID)", "--regid=\(configuration.groupID)",
+                     "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
+        }
+        line += [configuration.bubblewrap,
+                 "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns"]
+        if limits.network { line.append("--share-net") }
+        line += ["--cap-drop", "ALL", "--die-with-parent", "--new-session", "--hostname", "sandbox",
+                 "--ro-bind", "/", "/",
+                 // A fresh /dev with only the harmless devices, read-only so it cannot fill memory; /dev/shm
+                 // (Python's multiprocessing needs it) and /tmp are sized tmpfs.
+                 "--dev", "/dev", "--remount-ro", "/dev",
+                 "--perms", "01777", "--size", String(limits.tmpBytes), "--tmpfs", "/dev/shm",
+                 "--proc", "/proc",
+                 "--perms", "01777", "--size", String(limits.tmpBytes), "--tmpfs", "/tmp"]
+        var hidden: [String] = []
+        // A hidden folder may contain the workspace (bwrap then creates the mount point inside the empty
+        // folder); one inside the workspace or the workspace itself is ignored.
+        for path in configuration.hiddenPaths where path != "/" && path != workspace.path && !HostPath.isInside(path, workspace.path) {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                line += emptyFolder(at: path)
+                hidden.append(path)
+            case S_IFLNK:
+                // A symlinked folder (/var/run → /run) is hidden through its target, if listed.
+                continue
+            default:
+                line += ["--ro-bind", "/dev/null", path]
+                hidden.append(path)
+            }
+        }
+        if limits.network {
+            // Name resolution may live under a hidden folder (systemd-resolved's /run/systemd/resolve).
+            if let resolver = HostPath.resolved("/etc/resolv.conf"), hidden.contains(where: { HostPath.isInside(resolver, $0) }) {
+                line += ["--ro-bind", resolver, resolver]
+            }
+        }
+        // Sibling workspaces (other plans, other users) stay invisible.
+        let parent = HostPath.parent(of: workspace.path)
+        if parent != "/" { line += emptyFolder(at: parent) }
+        line += [workspace.writable ? "--bind" : "--ro-bind", workspace.source, workspace.path]
+        // Git's metadata is the executor's: a program that could write hooks or config there would run
+        // code as the executor at the next commit. Hidden even from read-only runs.
+        var gitInfo = stat()
+        if lstat(workspace.source + "/.git", &gitInfo) == 0 {
+            line += gitInfo.st_mode & S_IFMT == S_IFDIR ? emptyFolder(at: workspace.path + "/.git")
+                                                        : ["--ro-bind", "/dev/null", workspace.path + "/.git"]
+        }
+        line += ["--chdir", workspace.path, "--json-status-fd", "3", "--",
+                 configuration.prlimit,
+                 "--as=\(limits.memoryBytes)", "--nproc=\(limits.processes)", "--fsize=\(limits.fileBytes)",
+                 "--nofile=1024", "--core=0", "--",
+                 executable]
+        line += arguments
+        return line
+    }
+
+    /// Why the run cannot start, or nil.
+    private func problem(with executable: String, workspace: SandboxWorkspace) -> String? {
+        guard executable.hasPrefix("/") else {
+            return "the program must be given by absolute path, not \(executable)"
+        }
+        for path in [workspace.path, workspace.source] {
+            guard path.hasPrefix("/"), path != "/", !path.hasSuffix("/"),
+                  !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+                return "the workspace path \(path) must be absolute and normalised"
+            }
+        }
+        if let system = Self.systemFolders.first(where: { HostPath.isInside(workspace.path, $0) || workspace.path == $0 }) {
+            return "the workspace \(workspace.path) is inside the system folder \(system)"
+        }
+        var info = stat()
+        guard stat(workspace.source, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            return "the workspace folder \(workspace.source) does not exist"
+        }
+        // A program inside the workspace (a virtual environment's python) is looked up in the mounted folder.
+        let hostExecutable = HostPath.isInside(executable, workspace.path)
+            ? workspace.source + executable.dropFirst(workspace.path.count) : executable
+        guard access(hostExecutable, X_OK) == 0 else {
+            return "\(executable) is not installed or not executable"
+        }
+        // bwrap mounts the source as the sandbox user, and the program then walks to the path inside.
+        if switchesUser {
+            for path in Set([workspace.source, workspace.path]) {
+                if let blocked = firstUnsearchableFolder(on: path) {
+                    return "the sandbox user \(configuration.userID) cannot reach \(path): \(blocked) is not searchable by it (chmod o+x \(blocked))"
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The first folder on the way to `path` that the sandbox user may not enter (bwrap mounts the
+    /// workspace as that user, so it must be able to walk there).
+    private func firstUnsearchableFolder(on path: String) -> String? {
+        var current = ""
+        for component in (HostPath.resolved(path) ?? path).split(separator: "/") {
+            current += "/" + component
+            var info = stat()
+            guard stat(current, &info) == 0 else { return current }
+            let mode = info.st_mode
+            let searchable = info.st_uid == configuration.userID ? mode & S_IXUSR != 0
+                : info.st_gid == configuration.groupID ? mode & S_IXGRP != 0
+                : mode & S_IXOTH != 0
+            if !searchable { return current }
+        }
+        return nil
+    }
+
+    /// An empty, read-only, tiny folder over `path`.
+    private func emptyFolder(at path: String) -> [String] {
+        ["--perms", "0555", "--size", "4096", "--tmpfs", path]
+    }
+
+    /// Runs `/usr/bin/true` in a box over a throwaway folder under `scratchParent`: a start-up check
+    /// that this machine allows the namespaces the box needs. Nil when it works, else the reason.
+    public func selfCheck(scratchParent: String = "/tmp") -> String? {
+        var template = Array((scratchParent + "/masterplan-sandbox-check-XXXXXX").utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            return "cannot create a folder under \(scratchParent): \(String(cString: strerror(errno)))"
+        }
+        let folder = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        defer { rmdir(folder) }
+        chmod(folder, 0o755)
+        let result = run("/usr/bin/true", [], in: .readOnly(folder), limits: .validator)
+        return result.status == .passed ? nil : "the sandbox does not work here: \(result.outputWithNotice)"
+    }
+}

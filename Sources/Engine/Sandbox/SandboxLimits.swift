@@ -1,0 +1,34 @@
+/// Limits for one program run inside the sandbox (a validator, an acceptance test, a dependency install).
+public struct SandboxLimits: Sendable, Equatable {
+    /// Wall-clock time before the program is killed.
+    public var timeout: Duration
+    /// Address-space limit for the program (`RLIMIT_AS`), in bytes.
+    public var memoryBytes: Int
+    /// Output kept (the tail) from standard output and standard error together.
+    public var outputBytes: Int
+    /// Whether the program may use the network (only the dependency-install step may).
+    public var network: Bool
+    /// Processes and threads of the sandbox user (`RLIMIT_NPROC`); stops fork bombs. The count is per
+    /// user, so boxes running at the same time share it.
+    public var processes: Int
+    /// The largest file the program may write (`RLIMIT_FSIZE`), in bytes.
+    public var fileBytes: Int
+    /// Size of the private `/tmp` (and, separately, of `/dev/shm`); both live in memory.
+    public var tmpBytes: Int
+
+    public init(timeout: Duration = .seconds(60), memoryBytes: Int = 1 << 30, outputBytes: Int = 64 << 10, network: Bool = false,
+                processes: Int = 256, fileBytes: Int = 64 << 20, tmpBytes: Int = 128 << 20) {
+        self.timeout = timeout
+        self.memoryBytes = memoryBytes
+        self.outputBytes = outputBytes
+        self.network = network
+        self.processes = processes
+        self.fileBytes = fileBytes
+        self.tmpBytes = tmpBytes
+    }
+
+    /// Validators: short and small.
+    public static let validator = SandboxLimits(timeout: .seconds(30), memoryBytes: 512 << 20, tmpBytes: 16 << 20)
+    /// Acceptance tests: longer, still without network.
+    public static let acceptanceTest = SandboxLimits(timeout: .seconds(120), memoryBytes: 1 << 30)
+}

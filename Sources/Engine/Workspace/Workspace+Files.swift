@@ -1,0 +1,190 @@
+import Glibc
+import PlanCore
+
+extension Workspace {
+    /// Writes `text` to the relative `path`; see `write(_:to:)` for bytes.
+    public func write(_ text: String, to path: String) throws(WorkspaceError) {
+        try write(Array(text.utf8), to: path)
+    }
+
+    /// Writes generated content to the relative `path`, replacing the file atomically; the one way
+    /// generated content reaches the disk.
+    ///
+    /// Refused: a path `WorkspacePath` rejects (absolute, `..`, `.git`, hidden characters, …); a
+    /// symbolic link anywhere on the way, including the file itself (code run earlier in the sandbox
+    /// may have planted one to redirect this write); content larger than `limits.maxFileBytes`, with
+    /// a NUL byte, or not valid UTF-8. Folders on the way are created (0755). The content goes to a
+    /// temporary file in the same folder, which is flushed and renamed over the target, so a reader
+    /// sees the old or the new file, never half of one. Safe to call from several threads at once for
+    /// different paths.
+    public func write(_ bytes: [UInt8], to path: String) throws(WorkspaceError) {
+        if let violation = WorkspacePath.violation(of: path, limits: limits.paths) {
+            throw WorkspaceError(.pathRefused(violation), path: path)
+        }
+        try Self.checkText(bytes, limit: limits.maxFileBytes, path: path)
+        let components = path.split(separator: "/").map(String.init)
+        let folder = try openFolder(leadingTo: components, creating: true, path: path)
+        defer { close(folder) }
+        let name = components[components.count - 1]
+
+        var info = stat()
+        if fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFLNK: throw WorkspaceError(.symlink(component: path), path: path)
+            case S_IFDIR: throw WorkspaceError(.isAFolder, path: path)
+            default: throw WorkspaceError(.notARegularFile, path: path)
+            }
+        }
+
+        let temporary = ".masterplan-\(String(UInt64.random(in: .min ... .max), radix: 16)).tmp"
+        let fd = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw WorkspaceError(.system(operation: "create", code: errno), path: path) }
+        do throws(WorkspaceError) {
+            defer { close(fd) }
+            // Readable by the sandbox user whatever the executor's umask.
+            fchmod(fd, 0o644)
+            try writeAll(fd, bytes, operation: "write", path: path)
+            if limits.syncWrites && fsync(fd) != 0 {
+                throw WorkspaceError(.system(operation: "fsync", code: errno), path: path)
+            }
+        } catch {
+            unlinkat(folder, temporary, 0)
+            throw error
+        }
+        // rename never follows a link at the target: a link swapped in since the check above is replaced, not followed.
+        guard renameat(folder, temporary, folder, name) == 0 else {
+            let code = errno
+            unlinkat(folder, temporary, 0)
+            throw WorkspaceError(.system(operation: "rename", code: code), path: path)
+        }
+        if limits.syncWrites { fsync(folder) }
+    }
+
+    /// Reads the text file at the relative `path`, with the same path, link, size and text rules as `write`.
+    public func read(_ path: String) throws(WorkspaceError) -> String {
+        if let violation = WorkspacePath.violation(of: path, limits: limits.paths) {
+            throw WorkspaceError(.pathRefused(violation), path: path)
+        }
+        let components = path.split(separator: "/").map(String.init)
+        let folder = try openFolder(leadingTo: components, creating: false, path: path)
+        defer { close(folder) }
+        let fd = openat(folder, components[components.count - 1], O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+            let code = errno
+            switch code {
+            case ENOENT: throw WorkspaceError(.notFound, path: path)
+            case ELOOP: throw WorkspaceError(.symlink(component: path), path: path)
+            default: throw WorkspaceError(.system(operation: "open", code: code), path: path)
+            }
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw WorkspaceError(.system(operation: "fstat", code: errno), path: path) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw WorkspaceError(info.st_mode & S_IFMT == S_IFDIR ? .isAFolder : .notARegularFile, path: path)
+        }
+        guard Int(info.st_size) <= limits.maxFileBytes else {
+            throw WorkspaceError(.tooLarge(bytes: Int(info.st_size), limit: limits.maxFileBytes), path: path)
+        }
+        // One byte more than the limit, to notice a file that grew since fstat.
+        var bytes = [UInt8](repeating: 0, count: limits.maxFileBytes + 1)
+        var count = 0
+        while count < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WorkspaceError(.system(operation: "read", code: errno), path: path)
+            }
+            if n == 0 { break }
+            count += n
+        }
+        bytes.removeSubrange(count...)
+        try Self.checkText(bytes, limit: limits.maxFileBytes, path: path)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether a regular file exists at the relative `path` (links are not followed).
+    public func fileExists(_ path: String) -> Bool {
+        guard WorkspacePath.violation(of: path, limits: limits.paths) == nil else { return false }
+        let components = path.split(separator: "/").map(String.init)
+        guard let folder = try? openFolder(leadingTo: components, creating: false, path: path) else { return false }
+        defer { close(folder) }
+        var info = stat()
+        return fstatat(folder, components[components.count - 1], &info, AT_SYMLINK_NOFOLLOW) == 0
+            && info.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// The relative paths of the regular files in the working tree, sorted, without `.git` folders;
+    /// links are not followed (and not listed).
+    public func files() throws(WorkspaceError) -> [String] {
+        let fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw WorkspaceError(.system(operation: "open", code: errno)) }
+        var result: [String] = []
+        try FolderWalker.walk(fd, prefix: "") { relative, kind, _, _ in
+            if kind == .file { result.append(relative) }
+        }
+        return result.sorted()
+    }
+
+    /// Checks that `bytes` is a text file the workspace accepts.
+    static func checkText(_ bytes: [UInt8], limit: Int, path: String) throws(WorkspaceError) {
+        if bytes.count > limit {
+            throw WorkspaceError(.tooLarge(bytes: bytes.count, limit: limit), path: path)
+        }
+        if let nul = bytes.firstIndex(of: 0) {
+            throw WorkspaceError(.notText(reason: "a NUL byte", offset: nul), path: path)
+        }
+        if let offset = firstInvalidUTF8Offset(bytes) {
+            throw WorkspaceError(.notText(reason: "invalid UTF-8", offset: offset), path: path)
+        }
+    }
+
+    /// The byte offset where the first invalid UTF-8 sequence starts, or nil when all of `bytes` is valid.
+    static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        var offset = 0
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): offset += UTF8.width(scalar)
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+
+    /// Opens the folder holding the last of `components`, one component at a time from the root with
+    /// `O_NOFOLLOW`, creating missing folders when asked. A link or a file on the way is an error.
+    func openFolder(leadingTo components: [String], creating: Bool, path: String) throws(WorkspaceError) -> Int32 {
+        var fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw WorkspaceError(.badRoot(reason: "cannot open \(root): \(String(cString: strerror(errno)))")) }
+        var walked = ""
+        for component in components.dropLast() {
+            walked += walked.isEmpty ? component : "/" + component
+            var next = openat(fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if next < 0 && errno == ENOENT && creating {
+                if mkdirat(fd, component, 0o755) == 0 {
+                    next = openat(fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    if next >= 0 { fchmod(next, 0o755) }
+                } else if errno == EEXIST {
+                    // Another thread created it first.
+                    next = openat(fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                }
+            }
+            if next < 0 {
+                let code = errno
+                var info = stat()
+                let exists = fstatat(fd, component, &info, AT_SYMLINK_NOFOLLOW) == 0
+                close(fd)
+                if exists && info.st_mode & S_IFMT == S_IFLNK { throw WorkspaceError(.symlink(component: walked), path: path) }
+                if exists && info.st_mode & S_IFMT != S_IFDIR { throw WorkspaceError(.notAFolder(component: walked), path: path) }
+                if code == ENOENT { throw WorkspaceError(.notFound, path: path) }
+                throw WorkspaceError(.system(operation: "open folder \(walked)", code: code), path: path)
+            }
+            close(fd)
+            fd = next
+        }
+        return fd
+    }
+}
