@@ -70,6 +70,11 @@ public final class Request: Sendable {
                 if code == -EINTR { throw .acceptInterrupted }
                 throw .acceptFailed(code: code)
             }
+            // One request per connection, whatever the web server asked (FCGI_KEEP_CONN): a kept
+            // connection ties this worker to one nginx connection, and a test that reused one was
+            // seen to fail intermittently under load. nginx's default (fastcgi_keep_conn off)
+            // opens a connection per request anyway.
+            state.raw.pointee.keepConnection = 0
             state.isActive = true
             state.params = RequestParams(Self.readParams(state.raw.pointee.envp))
         }

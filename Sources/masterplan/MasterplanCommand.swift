@@ -7,7 +7,7 @@ struct MasterplanCommand: ParsableCommand {
         commandName: "masterplan",
         abstract: "Turns a plain-language request into a reviewed plan, then executes it with an LLM.",
         subcommands: [
-            MigrateCommand.self, PlanCommand.self, BenchCommand.self,
+            MigrateCommand.self, PlanCommand.self, BenchCommand.self, ReplayLLMCommand.self, LLMCommand.self,
         ]
     )
 }

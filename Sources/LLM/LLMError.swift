@@ -1,0 +1,87 @@
+import Store
+
+/// Why a call failed, with the provider's own words when it gave any. `description` is one sentence
+/// for an operator; it never contains a key or a request body.
+public struct LLMError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// The provider answered with an HTTP error status (4xx other than 408/429, or a 5xx after retries).
+        case http(status: Int)
+        /// 429 after every retry.
+        case rateLimited
+        /// The connection failed or broke before any answer arrived, after every retry.
+        case connection
+        /// No byte arrived within the read timeout, or the whole call exceeded its deadline.
+        case timeout
+        /// The answer started streaming and then stopped before the provider said it was complete
+        /// (connection lost, no `finish_reason`, no `message_stop`): never a short answer.
+        case streamCutOff
+        /// A stream event that is not what the protocol allows (unparsable JSON, wrong shape).
+        case malformedStream
+        /// The provider sent an error in the middle of the stream (Anthropic `event: error`).
+        case providerStreamError
+        /// A structured answer hit `maxTokens`: the JSON is truncated.
+        case truncatedJSON
+        /// The model refused, or the provider's filter stopped the answer.
+        case refused
+        /// The task was cancelled.
+        case cancelled
+    }
+
+    public var kind: Kind
+    /// What happened, in one sentence.
+    public var message: String
+    /// The provider's own error message, verbatim (e.g. Anthropic's `error.message`).
+    public var providerMessage: String?
+    /// The provider's error type (`invalid_request_error`, `overloaded_error`, …).
+    public var providerErrorType: String?
+    public var provider: LLMProvider
+    public var model: String
+    /// Provider failures retried before this error.
+    public var retries: Int
+    /// Usage the provider reported before failing (a cut stream may have reported its input tokens).
+    public var usage: LLMUsage
+    /// True when answer text had already been streamed to the caller before the failure.
+    public var partialAnswerDelivered: Bool
+
+    public init(kind: Kind, message: String, providerMessage: String? = nil, providerErrorType: String? = nil,
+                provider: LLMProvider, model: String, retries: Int = 0, usage: LLMUsage = .unknown,
+                partialAnswerDelivered: Bool = false) {
+        self.kind = kind
+        self.message = message
+        self.providerMessage = providerMessage
+        self.providerErrorType = providerErrorType
+        self.provider = provider
+        self.model = model
+        self.retries = retries
+        self.usage = usage
+        self.partialAnswerDelivered = partialAnswerDelivered
+    }
+
+    /// True for failures of the provider rather than of the request or the answer (timeouts, rate
+    /// limits, connection loss, 5xx, a cut stream): worth running again without counting an attempt.
+    public var isTransient: Bool {
+        switch kind {
+        case .rateLimited, .connection, .timeout, .streamCutOff, .providerStreamError: true
+        case .http(let status): status >= 500 || status == 408
+        case .malformedStream, .truncatedJSON, .refused, .cancelled: false
+        }
+    }
+
+    /// The `llm_calls.status` this failure is recorded with.
+    public var callStatus: LLMCallRecord.Status {
+        switch kind {
+        case .timeout: .timeout
+        case .cancelled: .cancelled
+        default: .error
+        }
+    }
+
+    public var description: String {
+        var text = "\(provider.rawValue) \(model): \(message)"
+        if let providerMessage, !providerMessage.isEmpty, !message.contains(providerMessage) {
+            text += ": \(providerMessage)"
+        }
+        if retries > 0 { text += " (after \(retries) \(retries == 1 ? "retry" : "retries"))" }
+        return text
+    }
+}

@@ -1,0 +1,61 @@
+/// Why the model stopped, normalised across providers.
+public enum LLMStopReason: Sendable, Hashable, CustomStringConvertible {
+    /// The model finished its answer (Anthropic `end_turn`, OpenAI `stop`).
+    case endTurn
+    /// The answer hit `maxTokens` (Anthropic `max_tokens`, OpenAI `length`): it is incomplete.
+    case maxTokens
+    /// A stop sequence ended the answer.
+    case stopSequence
+    /// The structured-output tool was called (Anthropic `tool_use`, OpenAI `tool_calls`): the normal
+    /// end of a structured answer.
+    case toolUse
+    /// The provider's safety system stopped or refused the answer (Anthropic `refusal`, OpenAI `content_filter`).
+    case refusal
+    /// Any other reason, as the provider spelled it.
+    case other(String)
+
+    /// Maps Anthropic's `stop_reason`.
+    public init(anthropic value: String) {
+        switch value {
+        case "end_turn": self = .endTurn
+        case "max_tokens", "model_context_window_exceeded": self = .maxTokens
+        case "stop_sequence": self = .stopSequence
+        case "tool_use": self = .toolUse
+        case "refusal": self = .refusal
+        default: self = .other(value)
+        }
+    }
+
+    /// Maps OpenAI's `finish_reason`.
+    public init(openAI value: String) {
+        switch value {
+        case "stop": self = .endTurn
+        case "length": self = .maxTokens
+        case "tool_calls", "function_call": self = .toolUse
+        case "content_filter": self = .refusal
+        default: self = .other(value)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .endTurn: "end_turn"
+        case .maxTokens: "max_tokens"
+        case .stopSequence: "stop_sequence"
+        case .toolUse: "tool_use"
+        case .refusal: "refusal"
+        case .other(let value): value
+        }
+    }
+
+    /// The OpenAI `finish_reason` word for this reason (used by the replay server).
+    public var openAIFinishReason: String {
+        switch self {
+        case .endTurn, .toolUse: "stop"
+        case .maxTokens: "length"
+        case .stopSequence: "stop"
+        case .refusal: "content_filter"
+        case .other(let value): value
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import JSON
+
+extension LLMRequest {
+    /// A digest of what the model is asked (purpose, key, system prompt, messages, temperature, token
+    /// limit, schema), not of where: the same request to another model or provider has the same
+    /// fingerprint. `sha256:` followed by 64 hex digits.
+    public var fingerprint: String {
+        var object: JSONObject = [
+            "purpose": .string(purpose.rawValue),
+            "key": .string(key),
+            "system": .string(system),
+            "messages": .array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
+            "temperature": .double(temperature),
+            "max_tokens": JSONValue(maxTokens),
+        ]
+        object["json_schema"] = jsonSchema ?? .null
+        return "sha256:" + SHA256.hex(JSONValue.object(object).jsonText.utf8)
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Postgres
+
+/// One row of the `llm_calls` cost ledger (Migrations/0003), as the LLM layer produces it.
+///
+/// Token counts and cost are optional because a provider may not report them (a local server that sends
+/// no usage, a model missing from the price table). An unknown value is stored as NULL (migration
+/// 0007), never as 0, and `LLMCallStore.Inserted.unknownColumns` names the columns that were unknown
+/// (`masterplan llm ask` prints "unknown").
+public struct LLMCallRecord: Sendable, Hashable {
+    /// The values of `llm_calls.status`.
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        case ok, error, timeout, cancelled
+    }
+
+    public var ownerID: UUID?
+    public var planID: UUID?
+    public var jobID: UUID?
+    public var conversationID: UUID?
+    /// One of the words of `llm_calls_purpose_check`.
+    public var purpose: String
+    /// `anthropic`, `openai` or `openai-compatible`.
+    public var provider: String
+    public var model: String
+    public var inputTokens: Int?
+    public var outputTokens: Int?
+    public var cachedTokens: Int?
+    public var costUSD: Double?
+    public var latencyMilliseconds: Int
+    public var status: Status
+    /// Required when `status` is `error`, forbidden when it is `ok` (`llm_calls_error_check`).
+    public var error: String?
+    public var providerRequestID: String?
+
+    public init(ownerID: UUID? = nil, planID: UUID? = nil, jobID: UUID? = nil, conversationID: UUID? = nil,
+                purpose: String, provider: String, model: String, inputTokens: Int?, outputTokens: Int?,
+                cachedTokens: Int?, costUSD: Double?, latencyMilliseconds: Int, status: Status, error: String? = nil,
+                providerRequestID: String? = nil) {
+        self.ownerID = ownerID
+        self.planID = planID
+        self.jobID = jobID
+        self.conversationID = conversationID
+        self.purpose = purpose
+        self.provider = provider
+        self.model = model
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.cachedTokens = cachedTokens
+        self.costUSD = costUSD
+        self.latencyMilliseconds = latencyMilliseconds
+        self.status = status
+        self.error = error
+        self.providerRequestID = providerRequestID
+    }
+}
+
+/// A row read back from `llm_calls`.
+public struct StoredLLMCall: Sendable, Hashable {
+    public var id: UUID
+    public var ownerID: UUID?
+    public var planID: UUID?
+    public var jobID: UUID?
+    public var conversationID: UUID?
+    public var purpose: String
+    public var provider: String
+    public var model: String
+    /// nil when the provider did not report it.
+    public var inputTokens: Int?
+    public var outputTokens: Int?
+    public var cachedTokens: Int?
+    /// As stored: numeric(14,6), read as text and converted; nil when the model had no price.
+    public var costUSD: Double?
+    public var latencyMilliseconds: Int
+    public var status: LLMCallRecord.Status
+    public var error: String?
+    public var providerRequestID: String?
+    public var createdAt: Date
+}
+
+/// The SQL of the `llm_calls` ledger. Each insert is its own short statement (the table comment asks
+/// for one short transaction per row); the `llm_calls_add_cost` trigger adds the cost to the plan.
+public enum LLMCallStore {
+    /// What `insert` wrote.
+    public struct Inserted: Sendable, Hashable {
+        public var id: UUID
+        /// Columns whose value was unknown and stored as NULL: any of `input_tokens`,
+        /// `output_tokens`, `cached_tokens`, `cost_usd`.
+        public var unknownColumns: [String]
+    }
+
+    /// Inserts one call. Calls `INSERT INTO llm_calls … RETURNING id`.
+    @discardableResult
+    public static func insert(_ record: LLMCallRecord, on connection: Connection) throws -> Inserted {
+        var unknown: [String] = []
+        if record.inputTokens == nil { unknown.append("input_tokens") }
+        if record.outputTokens == nil { unknown.append("output_tokens") }
+        if record.cachedTokens == nil { unknown.append("cached_tokens") }
+        if record.costUSD == nil { unknown.append("cost_usd") }
+        // The CHECK demands an error text for status 'error' and none for 'ok'.
+        let error: String? = switch record.status {
+        case .ok: nil
+        case .error: (record.error?.isEmpty ?? true) ? "unknown error" : record.error
+        case .timeout, .cancelled: record.error
+        }
+        let row = try connection.query("""
+            INSERT INTO llm_calls (owner_id, plan_id, job_id, conversation_id, purpose, provider, model,
+                                   input_tokens, output_tokens, cached_tokens, cost_usd, latency_ms, status, error,
+                                   provider_request_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::numeric, $12, $13, $14, $15)
+            RETURNING id
+            """, [
+                record.ownerID, record.planID, record.jobID, record.conversationID, record.purpose, record.provider,
+                record.model, record.inputTokens.map { max(0, $0) }, record.outputTokens.map { max(0, $0) },
+                record.cachedTokens.map { max(0, $0) }, record.costUSD.map { max(0, $0) }, max(0, record.latencyMilliseconds),
+                record.status.rawValue, error, record.providerRequestID,
+            ]).first!
+        return Inserted(id: try row.decode(UUID.self, 0), unknownColumns: unknown)
+    }
+
+    /// The calls of a plan, oldest first.
+    public static func calls(planID: UUID, on connection: Connection) throws -> [StoredLLMCall] {
+        try read(connection.query("\(selectColumns) WHERE plan_id = $1 ORDER BY created_at, id", [planID]))
+    }
+
+    /// The most recent calls (any plan), newest first.
+    public static func recent(limit: Int, on connection: Connection) throws -> [StoredLLMCall] {
+        try read(connection.query("\(selectColumns) ORDER BY created_at DESC, id LIMIT $1", [limit]))
+    }
+
+    /// One call by id.
+    public static func call(id: UUID, on connection: Connection) throws -> StoredLLMCall? {
+        try read(connection.query("\(selectColumns) WHERE id = $1", [id])).first
+    }
+
+    private static let selectColumns = """
+        SELECT id, owner_id, plan_id, job_id, conversation_id, purpose, provider, model, input_tokens, output_tokens,
+               cached_tokens, cost_usd::text, latency_ms, status, error, provider_request_id, created_at
+        FROM llm_calls
+        """
+
+    private static func read(_ result: QueryResult) throws -> [StoredLLMCall] {
+        try result.rows.map { row in
+            let statusWord = try row.decode(String.self, "status")
+            guard let status = LLMCallRecord.Status(rawValue: statusWord) else {
+                throw PostgresError(kind: .decoding, message: "llm_calls.status has the unknown value \(statusWord)")
+            }
+            return StoredLLMCall(
+                id: try row.decode(UUID.self, "id"),
+                ownerID: try row.decode(UUID?.self, "owner_id"),
+                planID: try row.decode(UUID?.self, "plan_id"),
+                jobID: try row.decode(UUID?.self, "job_id"),
+                conversationID: try row.decode(UUID?.self, "conversation_id"),
+                purpose: try row.decode(String.self, "purpose"),
+                provider: try row.decode(String.self, "provider"),
+                model: try row.decode(String.self, "model"),
+                inputTokens: try row.decode(Int?.self, "input_tokens"),
+                outputTokens: try row.decode(Int?.self, "output_tokens"),
+                cachedTokens: try row.decode(Int?.self, "cached_tokens"),
+                costUSD: try row.decode(Double?.self, "cost_usd"),
+                latencyMilliseconds: try row.decode(Int.self, "latency_ms"),
+                status: status,
+                error: try row.decode(String?.self, "error"),
+                providerRequestID: try row.decode(String?.self, "provider_request_id"),
+                createdAt: try row.decode(Date.self, "created_at"))
+        }
+    }
+}

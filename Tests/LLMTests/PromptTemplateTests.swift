@@ -1,0 +1,62 @@
+import JSON
+@testable import LLM
+import PlanCore
+import Testing
+
+@Suite struct PromptTemplateTests {
+    @Test(arguments: PromptTemplate.Kind.allCases)
+    func everyTemplateLoadsWithAStaticSystemPartAndASchema(_ kind: PromptTemplate.Kind) throws {
+        let template = try PromptTemplate.load(kind)
+        #expect(template.system.count > 400, "a real instruction, not a stub")
+        #expect(template.system.contains("JSON"))
+        #expect(!template.placeholders.isEmpty)
+        #expect(template.answerSchema["type"] == "object")
+        #expect(template.answerSchema["additionalProperties"] == false)
+        let values = Dictionary(uniqueKeysWithValues: template.placeholders.map { ($0, "<\($0)>") })
+        let request = try template.request(values, key: "k")
+        #expect(request.purpose == kind.purpose)
+        #expect(request.jsonSchema == template.answerSchema)
+        let user = try #require(request.messages.last?.content)
+        #expect(!user.contains("{{"))
+        for name in template.placeholders { #expect(user.contains("<\(name)>")) }
+    }
+
+    @Test func planPromptsUsePlanCoresSchemas() {
+        #expect(PromptTemplate.Kind.masterplan.answerSchema == PlanJSONSchema.plan)
+        #expect(PromptTemplate.Kind.planRepair.answerSchema == PlanJSONSchema.plan)
+        #expect(PromptTemplate.Kind.discovery.answerSchema == PlanJSONSchema.discovery)
+        #expect(PromptTemplate.Kind.acceptanceTests.answerSchema == PlanJSONSchema.acceptanceTests)
+    }
+
+    @Test func optionalSectionsAppearOnlyWithAValue() throws {
+        let template = try PromptTemplate.load(.masterplan)
+        let base = ["request": "a todo CLI", "discovery": "{}", "max_tasks": "20"]
+        let without = try template.renderUser(base.merging(["feedback": ""]) { $1 })
+        let with = try template.renderUser(base.merging(["feedback": "use SQLite"]) { $1 })
+        #expect(!without.contains("reviewer"))
+        #expect(with.contains("A reviewer read the previous version"))
+        #expect(with.contains("use SQLite"))
+    }
+
+    @Test func missingAndUnknownValuesAreRefused() throws {
+        let template = try PromptTemplate.load(.discovery)
+        #expect(throws: PromptTemplateError.self) { try template.renderUser([:]) }
+        #expect(throws: PromptTemplateError.self) { try template.renderUser(["request": "x", "requets": "y"]) }
+    }
+
+    @Test func answersOfTheLLMsOwnSchemasParse() throws {
+        let review = try AnswerParser.reviewSuggestions("""
+            Here is my review:
+            ```json
+            {"summary": "Works.", "recommended_action": "edit",
+             "suggestions": [{"title": "Missing 401", "detail": "login() returns 200 on a bad password", "severity": "high"}],
+             "proposed_content": "def login(): ..."}
+            ```
+            """)
+        #expect(review.recommendedAction == "edit")
+        #expect(review.suggestions.first?.severity == "high")
+        #expect(review.proposedContent == "def login(): ...")
+        #expect(throws: AnswerParseError.self) { try AnswerParser.atomFile("{\"file\": 3}") }
+        #expect(try AnswerParser.chatReply(#"{"reply":"Sure.","plan_request":""}"#).planRequest == nil)
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sends one HTTP/1.1 request over a fresh loopback connection and returns everything the server
+/// sent until it closed the connection (the request asks it to), as curl would see it on the wire.
+enum RawHTTP {
+    static func exchange(port: Int, method: String, path: String, headers: [(String, String)] = [], body: String = "") throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXFailure("socket") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXFailure("connect") }
+        var text = "\(method) \(path) HTTP/1.1\r\nhost: 127.0.0.1:\(port)\r\nconnection: close\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        if !body.isEmpty || method == "POST" { text += "content-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n" }
+        text += "\r\n" + body
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { throw POSIXFailure("send") }
+            offset += sent
+        }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count < 0 { throw POSIXFailure("recv") }
+            if count == 0 { break }
+            received.append(contentsOf: buffer[0..<count])
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// The body of a chunked response, de-chunked.
+    static func dechunked(_ response: String) -> String {
+        let bytes = Array(response.utf8)
+        guard let split = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { return "" }
+        var index = split.upperBound
+        var body: [UInt8] = []
+        while let lineEnd = bytes[index...].firstRange(of: Array("\r\n".utf8)),
+              let size = Int(String(decoding: bytes[index..<lineEnd.lowerBound], as: UTF8.self), radix: 16), size > 0 {
+            let start = lineEnd.upperBound
+            guard start + size <= bytes.count else { break }
+            body += bytes[start..<(start + size)]
+            index = start + size + 2
+        }
+        return String(decoding: body, as: UTF8.self)
+    }
+}

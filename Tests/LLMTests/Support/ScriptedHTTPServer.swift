@@ -1,0 +1,161 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A loopback HTTP/1.1 server for tests that answers each request with the next scripted response,
+/// byte for byte as given, and records what it was sent. Every response closes its connection, so a
+/// script can also end a response abruptly (a stream cut mid-way).
+final class ScriptedHTTPServer: Sendable {
+    /// What to send back: raw segments written in order, then the connection is closed.
+    struct Response: Sendable {
+        var segments: [[UInt8]]
+
+        /// A complete response with a body of known length.
+        static func body(status: Int, reason: String = "OK", contentType: String = "application/json",
+                         headers: [(String, String)] = [], _ body: String) -> Response {
+            var head = "HTTP/1.1 \(status) \(reason)\r\ncontent-type: \(contentType)\r\ncontent-length: \(body.utf8.count)\r\n"
+            for (name, value) in headers { head += "\(name): \(value)\r\n" }
+            head += "connection: close\r\n\r\n"
+            return Response(segments: [Array(head.utf8), Array(body.utf8)])
+        }
+
+        /// A chunked event stream; each event is its own chunk. With `cutAfter`, the connection closes
+        /// after that many events, without the terminating chunk.
+        static func eventStream(_ events: [String], headers: [(String, String)] = [], cutAfter: Int? = nil) -> Response {
+            var head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\n"
+            for (name, value) in headers { head += "\(name): \(value)\r\n" }
+            head += "transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+            var segments = [Array(head.utf8)]
+            let sent = cutAfter.map { Array(events.prefix($0)) } ?? events
+            for event in sent {
+                let bytes = Array(event.utf8)
+                segments.append(Array((String(bytes.count, radix: 16) + "\r\n").utf8) + bytes + Array("\r\n".utf8))
+            }
+            if cutAfter == nil { segments.append(Array("0\r\n\r\n".utf8)) }
+            return Response(segments: segments)
+        }
+    }
+
+    /// One request as received.
+    struct Request: Sendable {
+        var method: String
+        var path: String
+        /// Lower-cased names.
+        var headers: [String: String]
+        var body: [UInt8]
+        var bodyText: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    let port: Int
+    private let listener: Int32
+    private let state = Mutex<(responses: [Response], requests: [Request])>(([], []))
+    private let stopped = Atomic<Bool>(false)
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXFailure("socket") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else { close(fd); throw POSIXFailure("bind/listen") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    func enqueue(_ responses: Response...) {
+        state.withLock { $0.responses.append(contentsOf: responses) }
+    }
+
+    var requests: [Request] { state.withLock { $0.requests } }
+
+    func stop() {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    deinit { stop() }
+
+    private func acceptLoop() {
+        while !stopped.load(ordering: .relaxed) {
+            let connection = accept(listener, nil, nil)
+            if connection < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            serve(connection)
+            close(connection)
+        }
+    }
+
+    private func serve(_ fd: Int32) {
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        func readMore() -> Bool {
+            let count = recv(fd, &chunk, chunk.count, 0)
+            guard count > 0 else { return false }
+            buffer.append(contentsOf: chunk[0..<count])
+            return true
+        }
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        var headEnd: Int?
+        while headEnd == nil {
+            if let found = buffer.firstRange(of: separator) { headEnd = found.upperBound; break }
+            guard readMore() else { return }
+        }
+        let headText = String(decoding: buffer[..<headEnd!], as: UTF8.self)
+        var lines = headText.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        let requestLine = lines.removeFirst().split(separator: " ")
+        var headers: [String: String] = [:]
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        while buffer.count - headEnd! < length {
+            guard readMore() else { return }
+        }
+        let request = Request(method: String(requestLine[0]), path: String(requestLine[1]), headers: headers,
+                              body: Array(buffer[headEnd!..<(headEnd! + length)]))
+        let response: Response = state.withLock { state in
+            state.requests.append(request)
+            return state.responses.isEmpty
+                ? .body(status: 500, reason: "Internal Server Error", "{\"error\":{\"message\":\"the test scripted no response for this request\"}}")
+                : state.responses.removeFirst()
+        }
+        for segment in response.segments {
+            var offset = 0
+            while offset < segment.count {
+                let written = segment[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+}
+
+struct POSIXFailure: Error, CustomStringConvertible {
+    var call: String
+    var code: Int32
+    init(_ call: String) {
+        self.call = call
+        code = errno
+    }
+    var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
+}
