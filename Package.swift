@@ -34,6 +34,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Resources")]),
         .target(name: "Engine", dependencies: ["JSON", "PlanCore", "Store", "Postgres"]),
         .target(name: "API", dependencies: [

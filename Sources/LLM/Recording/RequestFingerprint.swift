@@ -1,3 +1,4 @@
+import Crypto
 import JSON
 
 extension LLMRequest {
@@ -14,6 +15,7 @@ extension LLMRequest {
             "max_tokens": JSONValue(maxTokens),
         ]
         object["json_schema"] = jsonSchema ?? .null
-        return "sha256:" + SHA256.hex(JSONValue.object(object).jsonText.utf8)
+        let digest = SHA256.hash(data: Array(JSONValue.object(object).jsonText.utf8))
+        return "sha256:" + digest.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 }
