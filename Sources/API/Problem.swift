@@ -10,13 +10,17 @@ public struct Problem: Error, Sendable, Equatable {
     public var detail: String?
     /// Extra members, e.g. `allowed_actions` for an illegal state change or `line`/`column` for bad JSON.
     public var extra: JSONObject
+    /// Response headers that belong to this error (`WWW-Authenticate` on 401, `Allow` on 405).
+    public var headers: [String: String]
 
-    public init(status: Int, type: String, title: String, detail: String? = nil, extra: JSONObject = [:]) {
+    public init(status: Int, type: String, title: String, detail: String? = nil, extra: JSONObject = [:],
+                headers: [String: String] = [:]) {
         self.status = status
         self.type = type
         self.title = title
         self.detail = detail
         self.extra = extra
+        self.headers = headers
     }
 
     /// The problem+json body.

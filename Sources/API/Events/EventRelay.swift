@@ -1,0 +1,379 @@
+import FastCGI
+import Foundation
+import Glibc
+import JSON
+import Postgres
+import Store
+import Synchronization
+
+/// The SSE relay (`masterplan serve events`, DESIGN.md §2): one process, one thread per open stream,
+/// and ONE `LISTEN masterplan_events` connection fanned out to all of them.
+///
+/// - The LISTEN thread reads each new event row once (everything above the last id it saw, so a
+///   lost notification or a reconnect loses nothing), frames it as SSE once, and hands the bytes to
+///   the streams allowed to see it (`EventHub`). Stream threads never query per event.
+/// - A new stream registers with the hub first, then replays `events` after its `Last-Event-ID`
+///   through a small pool of query connections, then delivers what the hub queued meanwhile,
+///   skipping ids it already sent. Ids are committed in id order (`masterplan_emit_event`), so
+///   replay + live has neither a gap nor a duplicate.
+/// - A heartbeat comment every `heartbeatSeconds`; `retry:` first; a client that goes away is seen
+///   at once (the stream thread polls the FastCGI connection with its wake descriptor).
+/// - The token may come as `?access_token=`, since EventSource cannot send headers.
+/// - Signals: TERM/INT/QUIT stop (streams end; browsers reconnect elsewhere with Last-Event-ID),
+///   HUP is logged and ignored (there is nothing to reload).
+public final class EventRelay: Sendable {
+    public struct Options: Sendable {
+        public var heartbeatSeconds: Int
+        public var retryMilliseconds: Int
+        public var replayConnections: Int
+        public var maxStreams: Int
+        /// A stream whose client falls this far behind is closed (it reconnects and replays).
+        public var maxQueuedBytes: Int
+
+        public init(heartbeatSeconds: Int = 15, retryMilliseconds: Int = 3000, replayConnections: Int = 4,
+                    maxStreams: Int = 10_000, maxQueuedBytes: Int = 4 << 20) {
+            self.heartbeatSeconds = heartbeatSeconds
+            self.retryMilliseconds = retryMilliseconds
+            self.replayConnections = replayConnections
+            self.maxStreams = maxStreams
+            self.maxQueuedBytes = maxQueuedBytes
+        }
+    }
+
+    public let socket: ListeningSocket
+    public let configuration: APIConfiguration
+    public let options: Options
+    let hub = EventHub()
+    let pool: ConnectionPool
+    let authenticator: Authenticator
+    let interrupter = WaitInterrupter()
+    let stopping = Atomic<Bool>(false)
+    let listening = Atomic<Bool>(false)
+    let openStreams = Atomic<Int>(0)
+    let lastEventID = Atomic<Int64>(0)
+    let threadsRunning = Atomic<Int>(0)
+
+    public init(socket: ListeningSocket, configuration: APIConfiguration, options: Options = Options()) {
+        self.socket = socket
+        self.configuration = configuration
+        self.options = options
+        pool = ConnectionPool(conninfo: configuration.databaseURL, size: options.replayConnections)
+        authenticator = Authenticator(signer: TokenSigner(secret: configuration.jwtSecret))
+    }
+
+    static let stopSignals: [Int32] = [SIGTERM, SIGINT, SIGQUIT, SIGHUP]
+
+    /// Serves until TERM, INT or QUIT; returns the exit status.
+    public func run() -> Int32 {
+        do {
+            try FastCGILibrary.resetSignalHandlers()
+        } catch {
+            Log.error("cannot set up signals", ["error": error.description])
+            return 1
+        }
+        // Blocked before any thread starts, so every thread inherits the mask and only sigwait below
+        // receives them.
+        ProcessSignals.setBlocked(Self.stopSignals, true)
+        raiseOpenFileLimit()
+
+        startThread("listen") { [self] in listenLoop() }
+        startThread("accept") { [self] in acceptLoop() }
+        Log.info("event relay started", ["socket": socket.path ?? "fd \(socket.fileDescriptor)", "pid": String(getpid()),
+                                         "heartbeat_s": String(options.heartbeatSeconds)])
+
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in Self.stopSignals { sigaddset(&set, signal) }
+        while true {
+            var received: Int32 = 0
+            guard sigwait(&set, &received) == 0 else { continue }
+            if received == SIGHUP {
+                Log.info("SIGHUP ignored: the relay has nothing to reload")
+                continue
+            }
+            break
+        }
+        stop()
+        return 0
+    }
+
+    /// Ends the streams and threads and removes the socket file.
+    func stop() {
+        Log.info("event relay stopping", ["streams": String(hub.count)])
+        stopping.store(true, ordering: .releasing)
+        socket.shutdown()
+        hub.closeAll()
+        interrupter.interrupt()
+        for _ in 0..<300 where threadsRunning.load(ordering: .acquiring) > 0 { usleep(10_000) }
+        socket.close(removingSocketFile: true)
+        Log.info("event relay stopped")
+    }
+
+    private func startThread(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        threadsRunning.add(1, ordering: .relaxed)
+        let thread = Thread { [self] in
+            body()
+            threadsRunning.subtract(1, ordering: .releasing)
+        }
+        thread.name = name
+        thread.stackSize = 512 << 10
+        thread.start()
+    }
+
+    /// Each open stream holds a FastCGI connection and an eventfd: lift the soft limit to the hard one.
+    private func raiseOpenFileLimit() {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(resource, &limit)
+    }
+
+    // MARK: - LISTEN thread
+
+    /// Reads new events after every notification (and every 5 s, in case one was lost) and fans
+    /// them out; reconnects and catches up by query after losing the server.
+    func listenLoop() {
+        var connection: Connection?
+        var started = false
+        var last: Int64 = 0
+        while !stopping.load(ordering: .acquiring) {
+            do {
+                if connection == nil {
+                    let opened = try Connection(configuration.databaseURL)
+                    try opened.simpleQuery("SET application_name = '\(APIApplication.relayApplicationName)'")
+                    try opened.listen(EventFeed.channel)
+                    if !started {
+                        last = try EventFeed(opened).latestID()
+                        lastEventID.store(last, ordering: .relaxed)
+                        started = true
+                    }
+                    connection = opened
+                    listening.store(true, ordering: .releasing)
+                    Log.info("relay listening", ["channel": EventFeed.channel, "after_id": String(last)])
+                }
+                guard let connection else { continue }
+                try fanOut(from: connection, after: &last)
+                _ = try connection.waitForNotifications(timeout: .seconds(5), interrupter: interrupter)
+            } catch let error as PostgresError where error.kind == .interrupted {
+                continue
+            } catch {
+                listening.store(false, ordering: .releasing)
+                Log.error("relay LISTEN connection failed", ["error": "\(error)", "action": "reconnect in 1 s"])
+                connection = nil
+                for _ in 0..<10 where !stopping.load(ordering: .acquiring) { usleep(100_000) }
+            }
+        }
+        listening.store(false, ordering: .releasing)
+    }
+
+    /// Every event above `last`, in id order, framed once and queued on the streams that may see it.
+    private func fanOut(from connection: Connection, after last: inout Int64) throws {
+        let feed = EventFeed(connection)
+        while true {
+            let events = try feed.events(after: last, limit: 1000)
+            for event in events {
+                hub.deliver(id: event.id, ownerID: event.ownerID, planID: event.planID, bytes: SSEFrame.frame(event))
+                last = event.id
+            }
+            lastEventID.store(last, ordering: .relaxed)
+            if events.count < 1000 { return }
+        }
+    }
+
+    // MARK: - Accepting
+
+    /// Accepts connections and gives each its own thread.
+    func acceptLoop() {
+        while !stopping.load(ordering: .acquiring) {
+            let request: Request
+            do {
+                request = try Request(socket: socket)
+                try request.accept()
+            } catch .listenerShutDown {
+                return
+            } catch .acceptInterrupted {
+                continue
+            } catch {
+                Log.error("relay accept failed", ["error": error.description])
+                usleep(100_000)
+                continue
+            }
+            guard openStreams.load(ordering: .relaxed) < options.maxStreams else {
+                respond(request, .problem(Problem(status: 503, type: "too-many-streams", title: "The relay is full.",
+                                                  detail: "Too many open event streams; retry shortly.",
+                                                  headers: ["Retry-After": "5"])))
+                request.finish()
+                continue
+            }
+            openStreams.add(1, ordering: .relaxed)
+            startThread("stream") { [self] in
+                serve(request)
+                request.finish()
+                openStreams.subtract(1, ordering: .relaxed)
+            }
+        }
+    }
+
+    // MARK: - Streams
+
+    /// One request on its own thread: health, or an event stream until the client goes away.
+    func serve(_ request: Request) {
+        let params = request.params
+        let path = params.path.count > 1 && params.path.hasSuffix("/") ? String(params.path.dropLast()) : params.path
+        switch path {
+        case "/health/live":
+            respond(request, .json(["status": "ok", "pid": .int(Int64(getpid()))]))
+            return
+        case "/health/ready", "/health/relay":
+            let ready = listening.load(ordering: .acquiring)
+            respond(request, .json(["status": .string(ready ? "ready" : "not_ready"), "pid": .int(Int64(getpid())),
+                                    "checks": ["listen": ["ok": .bool(ready), "channel": .string(EventFeed.channel)]],
+                                    "streams": .int(Int64(hub.count)), "last_event_id": .int(lastEventID.load(ordering: .relaxed))],
+                                   status: ready ? 200 : 503))
+            return
+        default:
+            break
+        }
+        let planID: UUID?
+        if path == APIRoutes.prefix + "/events" {
+            planID = nil
+        } else if let id = Self.planID(inStreamPath: path) {
+            planID = id
+        } else {
+            respond(request, .problem(.noSuchRoute(path)))
+            return
+        }
+        guard params.method == "GET" || params.method == "HEAD" else {
+            respond(request, .problem(.methodNotAllowed(params.method, allowed: ["GET"])))
+            return
+        }
+        do {
+            let start = try open(params, planID: planID)
+            try stream(request, ownerID: start.user, planID: planID, after: start.lastEventID)
+        } catch let problem as Problem {
+            respond(request, .problem(problem))
+        } catch let error as FastCGIError {
+            if case .clientGone = error { return }
+            Log.warning("stream ended with an error", ["error": error.description])
+        } catch let error as PostgresError where error.isConnectionLost {
+            respond(request, .problem(.databaseUnavailable()))
+        } catch {
+            Log.error("stream failed", ["error": "\(error)"])
+            respond(request, .problem(.internalError()))
+        }
+    }
+
+    /// `/api/v1/masterplans/{id}/events` → the id.
+    static func planID(inStreamPath path: String) -> UUID? {
+        let parts = path.split(separator: "/")
+        guard parts.count == 5, "/" + parts[0] + "/" + parts[1] == APIRoutes.prefix, parts[2] == "masterplans",
+              parts[4] == "events" else { return nil }
+        return UUID(uuidString: String(parts[3]))
+    }
+
+    /// Authenticates the stream, checks the plan is the caller's, reads `Last-Event-ID`.
+    func open(_ params: RequestParams, planID: UUID?) throws -> (user: UUID, lastEventID: Int64?) {
+        let claims: TokenClaims
+        if let header = params.header("authorization") {
+            claims = try authenticator.claims(fromAuthorizationHeader: header)
+        } else if let token = params.queryValue("access_token"), !token.isEmpty {
+            claims = try authenticator.claims(fromToken: token)
+        } else {
+            throw Problem.unauthorized()
+        }
+        var lastEventID: Int64?
+        if let text = params.header("last-event-id") ?? params.queryValue("last_event_id"), !text.isEmpty {
+            guard let value = Int64(text.trimmingSpaces), value >= 0 else {
+                throw Problem.invalidParameter("Last-Event-ID", "Last-Event-ID must be an event id (a whole number)")
+            }
+            lastEventID = value
+        }
+        let userID = try pool.withConnection { db -> UUID in
+            let user = try authenticator.user(for: claims, in: UserStore(db))
+            if let planID, try PlanQueries(db).plan(id: planID, ownerID: user.id) == nil { throw Problem.notFound("plan") }
+            return user.id
+        }
+        return (userID, lastEventID)
+    }
+
+    /// Writes the stream: head, `retry:`, the replay after `after`, then live events and heartbeats
+    /// until the client goes away or the relay stops.
+    func stream(_ request: Request, ownerID: UUID, planID: UUID?, after: Int64?) throws {
+        let stream = EventStream(ownerID: ownerID, planID: planID, maxQueuedBytes: options.maxQueuedBytes)
+        // Registered before the replay query, so an event committed meanwhile is queued, not missed.
+        hub.add(stream)
+        defer { hub.remove(stream) }
+
+        try request.writeHead(status: 200, headers: [("Content-Type", "text/event-stream; charset=utf-8"),
+                                                     ("Cache-Control", "no-cache"), ("X-Accel-Buffering", "no")])
+        try request.write(SSEFrame.retry(milliseconds: options.retryMilliseconds))
+        try request.flush()
+
+        var delivered = after ?? 0
+        if let after {
+            var cursor = after
+            while true {
+                let events = try pool.withConnection { db in
+                    try EventFeed(db).events(after: cursor, ownerID: ownerID, planID: planID, limit: 500)
+                }
+                for event in events { try request.write(SSEFrame.frame(event)) }
+                if let last = events.last { cursor = last.id }
+                try request.flush()
+                if events.count < 500 { break }
+            }
+            delivered = cursor
+        }
+
+        // The connection (hangup) and the inbox (new events), polled directly with a reused array:
+        // this loop runs once per event per stream, 1,000 streams wake for every event.
+        guard try !request.isClientGone(), let connection = request.connectionFileDescriptor else { return }
+        var descriptors = [pollfd(fd: connection, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: stream.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
+        let clock = ContinuousClock()
+        let interval = Duration.seconds(options.heartbeatSeconds)
+        var nextHeartbeat = clock.now + interval
+        while !stopping.load(ordering: .acquiring) {
+            descriptors[0].revents = 0
+            descriptors[1].revents = 0
+            let ready = poll(&descriptors, 2, Self.milliseconds(until: nextHeartbeat, clock: clock))
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw FastCGIError.pollFailed(errno: errno)
+            }
+            if ready == 0 {
+                try request.write(SSEFrame.heartbeat)
+                try request.flush()
+                nextHeartbeat = clock.now + interval
+                continue
+            }
+            // After the request's input has ended nginx sends nothing more: any event means it closed.
+            if descriptors[0].revents != 0, try request.isClientGone() { return }
+            guard descriptors[1].revents != 0 else { continue }
+            let (frames, mustEnd) = stream.take()
+            var wrote = false
+            for frame in frames where frame.id > delivered {
+                try request.write(frame.bytes)
+                delivered = frame.id
+                wrote = true
+            }
+            if wrote { try request.flush() }
+            if mustEnd {
+                if stream.overflowed { Log.warning("slow stream closed", ["owner": ownerID.uuidString, "last_id": String(delivered)]) }
+                return
+            }
+        }
+    }
+
+    /// Milliseconds from now to `deadline`, rounded up, for `poll` (0 when it has passed).
+    static func milliseconds(until deadline: ContinuousClock.Instant, clock: ContinuousClock) -> Int32 {
+        let left = deadline - clock.now
+        guard left > .zero else { return 0 }
+        let (seconds, attoseconds) = left.components
+        return Int32(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+    }
+
+    private func respond(_ request: Request, _ response: HTTPResponse) {
+        try? request.respond(status: response.status, headers: response.headers, body: response.body)
+    }
+}

@@ -1,0 +1,155 @@
+import JSON
+import PlanCore
+
+extension OpenAPIDocument {
+    static let planStatuses = PlanStatus.allCases.map(\.rawValue)
+    static let userActions = PlanEvent.allCases.filter(\.isUserAction).map(\.rawValue)
+
+    static let planSummaryProperties: KeyValuePairs<String, JSONValue> = [
+        "id": uuid, "status": enumeration(planStatuses), "status_reason": nullable(string), "version": integer,
+        "request": string, "project_name": nullable(string), "summary": nullable(string),
+        "conversation_id": nullable(uuid), "discovery_id": nullable(uuid), "budget_usd": number,
+        "estimated_cost_usd": nullable(number), "actual_cost_usd": number,
+        "estimated_duration_seconds": nullable(integer), "actual_duration_seconds": nullable(integer),
+        "total_phases": integer, "total_milestones": integer, "total_tasks": integer, "completed_tasks": integer,
+        "failed_tasks": integer, "total_atoms": integer, "completed_atoms": integer, "total_waves": integer,
+        "current_wave": nullable(integer), "created_at": time, "updated_at": time, "generated_at": nullable(time),
+        "approved_at": nullable(time), "rejected_at": nullable(time), "started_at": nullable(time),
+        "completed_at": nullable(time),
+    ]
+
+    static var schemas: JSONObject {
+        var s = JSONObject()
+        s["Problem"] = object([
+            "type": .object(["type": "string", "format": "uri", "description": .string("Stable: \(Problem.typeBase)<name>.")]),
+            "title": string, "status": integer, "detail": string,
+            "allowed_actions": .object(["type": "array", "items": string, "description": "409: what is allowed now."]),
+            "current_status": string,
+            "errors": .object(["type": "array", "description": "422: one entry per invalid field.",
+                               "items": object(["field": string, "message": string])]),
+            "line": integer, "column": integer, "position": integer,
+        ], required: ["type", "title", "status"])
+        s["LoginRequest"] = object(["email": string, "password": string], required: ["email", "password"], open: false)
+        s["User"] = object(["id": uuid, "email": string, "role": enumeration(["admin", "member"]),
+                            "display_name": nullable(string), "disabled": boolean, "created_at": time],
+                           required: ["id", "email", "role"])
+        s["Token"] = object(["access_token": string, "token_type": enumeration(["Bearer"]), "expires_in": integer,
+                             "expires_at": time, "user": ref("User")],
+                            required: ["access_token", "token_type", "expires_in", "expires_at", "user"])
+
+        s["ConversationCreate"] = object(["title": string], open: false)
+        s["Conversation"] = object(["id": uuid, "title": string, "created_at": time, "updated_at": time, "message_count": integer],
+                                   required: ["id", "title"])
+        s["ConversationPage"] = page(of: "Conversation")
+        s["Message"] = object(["id": uuid, "conversation_id": uuid, "role": enumeration(["user", "assistant", "system"]),
+                               "content": string, "created_at": time, "plan_id": nullable(uuid)],
+                              required: ["id", "role", "content"])
+        s["ConversationDetail"] = object(["id": uuid, "title": string, "created_at": time, "updated_at": time,
+                                          "messages": array(ref("Message"))], required: ["id", "messages"])
+        s["MessageCreate"] = object(["content": .object(["type": "string", "description": "'/masterplan <request>' starts a plan."]),
+                                     "budget_usd": number], required: ["content"], open: false)
+        s["MessageAccepted"] = object(["message": ref("Message"), "job_id": uuid, "plan_id": nullable(uuid),
+                                       "kind": enumeration(["plan", "chat"])], required: ["message", "job_id", "kind"])
+
+        s["PlanCreate"] = object(["request": string, "budget_usd": number, "conversation_id": uuid],
+                                 required: ["request"], open: false)
+        s["JobAccepted"] = object(["plan_id": uuid, "job_id": uuid, "status": enumeration(planStatuses),
+                                   "status_url": string, "events_url": string], required: ["plan_id", "job_id", "status"])
+        s["PlanActionAccepted"] = ref("JobAccepted")
+        s["PlanActionResult"] = object(["plan_id": uuid, "previous_status": enumeration(planStatuses),
+                                        "status": enumeration(planStatuses), "allowed_actions": array(enumeration(userActions))],
+                                       required: ["plan_id", "previous_status", "status", "allowed_actions"])
+        s["PlanSummary"] = object(planSummaryProperties, required: ["id", "status", "request"])
+        s["PlanPage"] = page(of: "PlanSummary")
+        var tree = planSummaryProperties.map { ($0.key, $0.value) }
+        tree.append(("tech_stack", anyObject))
+        tree.append(("phases", array(ref("Phase"))))
+        s["PlanTree"] = .object(["type": "object", "properties": .object(JSONObject(tree)),
+                                 "required": ["id", "status", "tech_stack", "phases"]])
+        s["Phase"] = object(["id": uuid, "number": integer, "kind": enumeration(["setup", "core", "polish"]), "name": string,
+                             "description": string, "milestones": array(ref("Milestone"))])
+        s["Milestone"] = object(["id": uuid, "number": integer, "name": string, "description": string,
+                                 "tasks": array(ref("Task"))])
+        s["Task"] = object(["id": uuid, "number": integer, "name": string, "description": string,
+                            "complexity": enumeration(Complexity.allowedWords), "status": string, "completed_at": nullable(time),
+                            "depends_on": array(integer), "files": array(string), "subtasks": array(ref("Subtask")),
+                            "acceptance": array(ref("Criterion"))])
+        s["Subtask"] = object(["number": integer, "name": string, "description": string], required: ["name"])
+        s["Criterion"] = object(["id": uuid, "priority": enumeration(["must", "should"]), "criterion": string],
+                                required: ["priority", "criterion"])
+        s["TaskEdit"] = object(["name": string, "description": string, "complexity": enumeration(Complexity.allowedWords),
+                                "files": array(string), "depends_on": array(integer), "subtasks": array(ref("Subtask")),
+                                "acceptance": array(ref("Criterion")), "note": string], open: false)
+        s["Discovery"] = object(["id": uuid, "request": string, "domain": string, "bounded_contexts": array(anyObject),
+                                 "aggregates": .object(["type": "array"]), "value_objects": .object(["type": "array"]),
+                                 "domain_events": .object(["type": "array"]), "services": .object(["type": "array"]),
+                                 "assumptions": .object(["type": "array"]), "clarifications": .object(["type": "array"]),
+                                 "risks": .object(["type": "array"]), "model": string, "input_tokens": integer,
+                                 "output_tokens": integer, "cost_usd": number, "created_at": time, "updated_at": time])
+        s["PlanStatus"] = object(["plan_id": uuid, "status": enumeration(planStatuses), "status_reason": nullable(string),
+                                  "version": integer, "allowed_actions": array(enumeration(userActions)), "is_terminal": boolean,
+                                  "total_tasks": integer, "completed_tasks": integer, "failed_tasks": integer,
+                                  "total_atoms": integer, "completed_atoms": integer, "total_waves": integer,
+                                  "current_wave": nullable(integer), "budget_usd": number, "estimated_cost_usd": nullable(number),
+                                  "actual_cost_usd": number, "pending_reviews": integer,
+                                  "live_jobs": array(object(["id": uuid, "kind": string, "state": string])), "updated_at": time],
+                                 required: ["plan_id", "status", "allowed_actions"])
+        s["Version"] = object(["number": integer, "change_note": string, "author": enumeration(["user", "system", "llm"]),
+                               "author_id": nullable(uuid), "created_at": time, "snapshot": anyObject])
+        s["VersionPage"] = page(of: "Version")
+        s["HistoryEntry"] = object(["id": integer, "actor": enumeration(["user", "system", "llm"]), "actor_id": nullable(uuid),
+                                    "event": string, "data": anyObject, "created_at": time])
+        s["HistoryPage"] = page(of: "HistoryEntry")
+        s["Reason"] = object(["reason": string], open: false)
+        s["Feedback"] = object(["feedback": string], open: false)
+
+        s["GateResult"] = object(["wave": integer, "repair_round": integer, "must_total": integer, "must_passed": integer,
+                                  "should_total": integer, "should_passed": integer, "passed": boolean,
+                                  "failing_tests": .object(["type": "array"]), "created_at": time])
+        s["GateResultList"] = list(of: "GateResult")
+        s["Wave"] = object(["id": uuid, "number": integer, "atom_count": integer,
+                            "status": enumeration(WaveStatus.allowedWords), "repair_rounds": integer, "commit_sha": nullable(string),
+                            "started_at": nullable(time), "gate_started_at": nullable(time), "finished_at": nullable(time),
+                            "gate": nullable(ref("GateResult"))])
+        s["WaveList"] = list(of: "Wave")
+        s["Atom"] = object(["id": uuid, "task_number": integer, "file_path": string, "wave": nullable(integer),
+                            "status": enumeration(AtomStatus.allowedWords), "attempts": integer, "confidence": nullable(number),
+                            "final_content_sha256": nullable(string), "started_at": nullable(time), "finished_at": nullable(time)])
+        s["AtomPage"] = page(of: "Atom")
+        s["AtomAttempt"] = object(["attempt": integer, "origin": string, "temperature": nullable(number),
+                                   "validation": .object(["type": "array"]), "error_feedback": nullable(string),
+                                   "input_tokens": integer, "output_tokens": integer, "cost_usd": number, "accepted": boolean,
+                                   "output": nullable(string), "created_at": time, "finished_at": nullable(time)])
+        s["AtomDetail"] = object(["id": uuid, "plan_id": uuid, "task_number": integer, "task_name": string, "file_path": string,
+                                  "wave": nullable(integer), "status": enumeration(AtomStatus.allowedWords), "attempts": integer,
+                                  "confidence": nullable(number), "final_content_sha256": nullable(string),
+                                  "pending_review_id": nullable(uuid), "attempt_history": array(ref("AtomAttempt"))])
+        s["AcceptanceTest"] = object(["id": uuid, "name": string, "priority": enumeration(["must", "should"]),
+                                      "file_path": string, "code": string, "sha256": nullable(string), "frozen_at": nullable(time),
+                                      "criteria": array(object(["id": uuid, "task_number": integer, "priority": string,
+                                                                "criterion": string])),
+                                      "last_run": nullable(object(["status": string, "duration_ms": integer, "created_at": time]))])
+        s["AcceptanceTestList"] = list(of: "AcceptanceTest")
+
+        s["Review"] = object(["id": uuid, "plan_id": uuid, "kind": enumeration(["atom", "gate"]), "atom_id": nullable(uuid),
+                              "task_number": nullable(integer), "file_path": nullable(string), "wave": nullable(integer),
+                              "confidence": nullable(number), "reason": string, "priority": enumeration(["high", "medium"]),
+                              "ai_suggestions": nullable(anyObject),
+                              "status": enumeration(ReviewStatus.allowedWords + ["waived"]), "reviewer_id": nullable(uuid),
+                              "feedback": nullable(string), "edited_content": nullable(string), "created_at": time,
+                              "resolved_at": nullable(time)], required: ["id", "plan_id", "status"])
+        s["ReviewPage"] = page(of: "Review")
+        s["ReviewEdit"] = object(["content": string, "feedback": string], required: ["content"], open: false)
+        s["ReviewAccepted"] = object(["review": ref("Review"), "job_id": uuid, "plan_id": uuid],
+                                     required: ["review", "job_id", "plan_id"])
+
+        s["Usage"] = object(["since": nullable(time), "calls": integer, "input_tokens": integer, "output_tokens": integer,
+                             "cached_tokens": integer, "cost_usd": number, "by_purpose": .object(["type": "array"]),
+                             "by_model": .object(["type": "array"]), "by_plan": .object(["type": "array"])])
+        s["Health"] = object(["status": enumeration(["ok", "ready", "degraded", "not_ready"]), "pid": integer,
+                              "checks": anyObject], required: ["status"])
+        s["Event"] = object(["id": integer, "plan_id": nullable(uuid), "type": string, "created_at": time, "data": anyObject],
+                            required: ["id", "type", "created_at", "data"])
+        return s
+    }
+}

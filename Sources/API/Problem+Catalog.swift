@@ -1,0 +1,135 @@
+import JSON
+import PlanCore
+
+/// Every kind of error the API answers with, one stable `type` each (the OpenAPI document lists them).
+extension Problem {
+    /// No credentials: the route needs a bearer token.
+    public static func unauthorized() -> Problem {
+        Problem(status: 401, type: "unauthorized", title: "Authentication is required.",
+                detail: "Send the token from POST /api/v1/auth/login as 'Authorization: Bearer TOKEN'.",
+                headers: ["WWW-Authenticate": "Bearer realm=\"masterplan\""])
+    }
+
+    /// A token was sent but cannot be accepted (forged, expired, wrong algorithm, malformed, user gone).
+    public static func invalidToken(_ reason: String) -> Problem {
+        Problem(status: 401, type: "invalid-token", title: "The access token is not valid.",
+                detail: "\(reason); log in again with POST /api/v1/auth/login.",
+                headers: ["WWW-Authenticate": "Bearer realm=\"masterplan\", error=\"invalid_token\""])
+    }
+
+    /// Wrong email or password (the same answer for both, so accounts cannot be discovered).
+    public static func invalidCredentials() -> Problem {
+        Problem(status: 401, type: "invalid-credentials", title: "The email or password is wrong.",
+                detail: "Check both and try again; an operator can reset a password with 'masterplan user passwd'.",
+                headers: ["WWW-Authenticate": "Bearer realm=\"masterplan\""])
+    }
+
+    /// The resource does not exist or belongs to someone else (the two are not told apart).
+    public static func notFound(_ what: String) -> Problem {
+        Problem(status: 404, type: "not-found", title: "No such \(what).",
+                detail: "There is no \(what) with this id among yours.")
+    }
+
+    /// No route has this path.
+    public static func noSuchRoute(_ path: String) -> Problem {
+        Problem(status: 404, type: "no-such-route", title: "There is no API route at this path.",
+                detail: "See GET /api/v1/openapi.json for the routes.", extra: ["path": .string(path)])
+    }
+
+    /// The path exists, the method does not.
+    public static func methodNotAllowed(_ method: String, allowed: [String]) -> Problem {
+        Problem(status: 405, type: "method-not-allowed", title: "This method is not allowed here.",
+                detail: "\(method) is not allowed on this path; use \(allowed.joined(separator: ", ")).",
+                extra: ["allowed_methods": JSONValue(allowed)], headers: ["Allow": allowed.joined(separator: ", ")])
+    }
+
+    /// The body is not JSON; says where the parser stopped.
+    public static func malformedJSON(_ error: JSONError) -> Problem {
+        Problem(status: 400, type: "malformed-json", title: "The request body is not valid JSON.",
+                detail: "\(error.message) at line \(error.line), column \(error.column).",
+                extra: ["line": .int(Int64(error.line)), "column": .int(Int64(error.column)),
+                        "position": .int(Int64(error.position))])
+    }
+
+    /// A query or path parameter has a value the route cannot use.
+    public static func invalidParameter(_ name: String, _ detail: String) -> Problem {
+        Problem(status: 400, type: "invalid-parameter", title: "A parameter has an invalid value.",
+                detail: detail, extra: ["parameter": .string(name)])
+    }
+
+    /// The JSON is well-formed but fields are missing or wrong; every field problem is listed.
+    public static func validationFailed(_ errors: [(field: String, message: String)]) -> Problem {
+        let list = errors.map { JSONValue.object(["field": .string($0.field), "message": .string($0.message)]) }
+        let first = errors.first.map { "\($0.field): \($0.message)" } ?? "the body is not acceptable"
+        let more = errors.count > 1 ? " (and \(errors.count - 1) more)" : ""
+        return Problem(status: 422, type: "validation-failed", title: "The request has invalid fields.",
+                       detail: first + more, extra: ["errors": .array(list)])
+    }
+
+    /// The body is larger than the limit.
+    public static func bodyTooLarge(limit: Int) -> Problem {
+        Problem(status: 413, type: "body-too-large", title: "The request body is too large.",
+                detail: "Request bodies are limited to \(limit) bytes.", extra: ["limit_bytes": .int(Int64(limit))])
+    }
+
+    /// A body that is not JSON.
+    public static func unsupportedMediaType(_ contentType: String) -> Problem {
+        Problem(status: 415, type: "unsupported-media-type", title: "The request body must be JSON.",
+                detail: "Send 'Content-Type: application/json' (got '\(contentType.prefix(100))').")
+    }
+
+    /// A plan, review or other state machine refused the action in its current state.
+    public static func illegalTransition(_ refusal: IllegalTransition) -> Problem {
+        Problem(status: 409, type: "illegal-transition", title: "This action is not possible in the current state.",
+                detail: refusal.description,
+                extra: ["subject": .string(refusal.subject), "current_status": .string(refusal.state),
+                        "action": .string(refusal.event), "allowed_actions": JSONValue(refusal.allowedEvents)])
+    }
+
+    /// A user's plan action the plan's status does not allow; lists the user actions allowed now
+    /// (not the executor's own events).
+    public static func illegalPlanAction(_ action: PlanEvent, status: PlanStatus) -> Problem {
+        let allowed = status.allowedActions.map(\.rawValue)
+        let now = allowed.isEmpty
+            ? (status.isTerminal ? "the plan is \(status.rawValue), which is final" : "no action is possible until the executor moves it on")
+            : "allowed now: \(allowed.joined(separator: ", "))"
+        return Problem(status: 409, type: "illegal-transition", title: "This action is not possible in the current state.",
+                       detail: "cannot \(action.rawValue) a plan that is \(status.rawValue); \(now)",
+                       extra: ["subject": "plan", "current_status": .string(status.rawValue),
+                               "action": .string(action.rawValue), "allowed_actions": JSONValue(allowed)])
+    }
+
+    /// Work of this kind is already queued or running for the plan.
+    public static func jobAlreadyLive(_ kind: String) -> Problem {
+        Problem(status: 409, type: "job-already-running", title: "This work is already queued or running.",
+                detail: "A \(kind) job for this plan is queued or running; wait for it, or cancel the plan.")
+    }
+
+    /// The plan changed as it failed validation after an edit.
+    public static func invalidPlanEdit(_ problems: PlanProblems) -> Problem {
+        let list = problems.problems.prefix(100).map {
+            JSONValue.object(["path": .string($0.path.description), "message": .string($0.message), "kind": .string($0.kind.rawValue)])
+        }
+        return Problem(status: 422, type: "invalid-plan", title: "The edit would make the plan invalid.",
+                       detail: problems.problems.first.map(\.description) ?? "the plan is invalid",
+                       extra: ["problems": .array(Array(list))])
+    }
+
+    /// The workspace has no committed content to download (yet), or is on another machine.
+    public static func workspaceUnavailable(_ detail: String) -> Problem {
+        Problem(status: 404, type: "workspace-unavailable", title: "The plan's workspace cannot be downloaded.",
+                detail: detail)
+    }
+
+    /// PostgreSQL cannot be reached; the request may be retried.
+    public static func databaseUnavailable() -> Problem {
+        Problem(status: 503, type: "database-unavailable", title: "The database is not reachable.",
+                detail: "Try again shortly; the operator is told in the server log.", headers: ["Retry-After": "2"])
+    }
+
+    /// Anything else; details are in the server log, never in the response.
+    public static func internalError() -> Problem {
+        Problem(status: 500, type: "internal-error", title: "The server failed to handle the request.",
+                detail: "The operator can find the cause in the server log.")
+    }
+}

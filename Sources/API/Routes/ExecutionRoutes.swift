@@ -1,0 +1,66 @@
+import Foundation
+import JSON
+import PlanCore
+import Store
+
+extension APIApplication {
+    /// `GET /masterplans/{id}/waves`.
+    func listWaves(_ ctx: RequestContext) throws -> HTTPResponse {
+        let plan = try ownedPlan(ctx)
+        return .json(.object(["items": try PlanQueries(try database()).waves(planID: plan.id)]))
+    }
+
+    /// `GET /masterplans/{id}/atoms`.
+    func listAtoms(_ ctx: RequestContext) throws -> HTTPResponse {
+        let plan = try ownedPlan(ctx)
+        let wave = try ctx.queryInt("wave", in: 1...1_000_000)
+        let status = try ctx.queryWord("status", allowed: AtomStatus.allCases.map(\.rawValue))
+        return .page(try PlanQueries(try database()).atoms(planID: plan.id, wave: wave, status: status,
+                                                           page: try ctx.page(keyCount: 3, defaultLimit: 100)))
+    }
+
+    /// `GET /atoms/{id}`: the atom's plan must be the caller's.
+    func getAtom(_ ctx: RequestContext) throws -> HTTPResponse {
+        let id = try ctx.id(of: "atom")
+        guard let atom = try PlanQueries(try database()).atom(id: id, ownerID: ctx.currentUser.id) else {
+            throw Problem.notFound("atom")
+        }
+        return .json(atom)
+    }
+
+    /// `GET /masterplans/{id}/acceptance-tests`.
+    func listAcceptanceTests(_ ctx: RequestContext) throws -> HTTPResponse {
+        let plan = try ownedPlan(ctx)
+        return .json(.object(["items": try PlanQueries(try database()).acceptanceTests(planID: plan.id)]))
+    }
+
+    /// `GET /masterplans/{id}/gate`.
+    func listGateResults(_ ctx: RequestContext) throws -> HTTPResponse {
+        let plan = try ownedPlan(ctx)
+        return .json(.object(["items": try PlanQueries(try database()).gate(planID: plan.id)]))
+    }
+
+    /// `GET /masterplans/{id}/workspace.tar.gz`: `git archive` of the workspace's last commit, so
+    /// only what a wave committed (validated, accepted content) is in it. The workspace lives on the
+    /// executor's machine; on an API host without it the answer is a 404 problem saying so.
+    func downloadWorkspace(_ ctx: RequestContext) throws -> HTTPResponse {
+        let plan = try ownedPlan(ctx)
+        guard let path = plan.workspacePath else {
+            throw Problem.workspaceUnavailable("The plan has no workspace yet; it is created when execution starts.")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path + "/.git", isDirectory: &isDirectory) else {
+            throw Problem.workspaceUnavailable("The workspace is not on this server (it lives where the executor runs).")
+        }
+        let prefix = (plan.workspacePath.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "workspace") + "/"
+        let archive = try Subprocess.output(of: "/usr/bin/git", ["-C", path, "archive", "--format=tar.gz", "--prefix=\(prefix)", "HEAD"])
+        guard archive.status == 0 else {
+            throw Problem.workspaceUnavailable("The workspace has no committed wave yet.")
+        }
+        let name = "masterplan-\(plan.id.uuidString.lowercased()).tar.gz"
+        return HTTPResponse(status: 200, headers: [("Content-Type", "application/gzip"),
+                                                   ("Content-Disposition", "attachment; filename=\"\(name)\""),
+                                                   ("Cache-Control", "no-store")],
+                            body: archive.output)
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import JSON
+import PlanCore
+import Postgres
+import Store
+
+extension APIApplication {
+    /// `POST /masterplans/{id}/<action>`: one step of the plan's state machine.
+    ///
+    /// The plan row is locked, `PlanStatus.applying` decides (an illegal step is a 409 naming the
+    /// current status and the actions allowed now), and in the same transaction: the status change,
+    /// the action's own work (freeze tests, queue a job, cancel queued jobs), a history entry and a
+    /// `plan_status_changed` event (last, as `masterplan_emit_event` requires). Actions that need the
+    /// executor answer 202 with the job.
+    func planAction(_ ctx: RequestContext, _ action: PlanEvent) throws -> HTTPResponse {
+        let user = ctx.currentUser
+        let planID = try ctx.id(of: "plan")
+        var fields = BodyFields(try ctx.body(), allowed: ["reason", "feedback"])
+        let reason = fields.string("reason", maxBytes: 5_000)
+        let feedback = fields.string("feedback", maxBytes: 20_000)
+        if action == .regenerate && feedback == nil && reason != nil { fields.fail("reason", "regenerate takes feedback, not reason") }
+        try fields.check()
+
+        let db = try database()
+        let outcome = try db.transaction { db -> (from: PlanStatus, to: PlanStatus, job: UUID?) in
+            let plans = PlanQueries(db)
+            guard let plan = try plans.lockPlan(id: planID, ownerID: user.id) else { throw Problem.notFound("plan") }
+            guard let current = PlanStatus(rawValue: plan.status) else {
+                Log.error("plan has an unknown status", ["plan.id": plan.id.uuidString, "status": plan.status])
+                throw Problem.internalError()
+            }
+            let next: PlanStatus
+            do throws(IllegalTransition) {
+                next = try current.applying(action)
+            } catch {
+                throw Problem.illegalPlanAction(action, status: current)
+            }
+
+            var jobID: UUID?
+            var data: JSONObject = ["from": .string(current.rawValue), "to": .string(next.rawValue)]
+            if let reason { data["reason"] = .string(reason) }
+            let jobs = JobQueue(db)
+            do {
+                switch action {
+                case .approve:
+                    data["frozen_tests"] = .int(Int64(try plans.freezeAcceptanceTests(planID: plan.id)))
+                    if let snapshot = try plans.snapshot(id: plan.id) {
+                        data["version"] = .int(Int64(try plans.addVersion(planID: plan.id, snapshot: snapshot, note: "approved",
+                                                                           author: "user", authorID: user.id)))
+                    }
+                case .regenerate:
+                    if let feedback { data["feedback"] = .string(feedback) }
+                    jobID = try jobs.enqueue(.regeneration, planID: plan.id, conversationID: plan.conversationID,
+                                             payload: ["feedback": JSONValue(feedback), "version": .int(Int64(plan.version))])
+                case .execute:
+                    jobID = try jobs.enqueue(.execution, planID: plan.id)
+                case .resume:
+                    jobID = try jobs.ensureExecution(planID: plan.id, payload: ["resumed": true]).id
+                case .cancel:
+                    data["cancelled_jobs"] = .int(Int64(try jobs.cancelQueued(planID: plan.id)))
+                default:
+                    break
+                }
+            } catch let live as JobAlreadyLive {
+                throw Problem.jobAlreadyLive(live.kind.rawValue)
+            }
+            guard try plans.changeStatus(id: plan.id, from: current.rawValue, to: next.rawValue,
+                                         reason: action == .resume ? nil : reason) else {
+                throw Problem.internalError()
+            }
+            if let jobID { data["job_id"] = .string(jobID.uuidString.lowercased()) }
+            try plans.appendHistory(planID: plan.id, actor: "user", actorID: user.id, event: Self.historyEvent(action), data: data)
+            data["action"] = .string(action.rawValue)
+            try EventFeed(db).emit(type: "plan_status_changed", ownerID: user.id, planID: plan.id, data: data)
+            return (current, next, jobID)
+        }
+
+        if let job = outcome.job { return Self.accepted(planID: planID, jobID: job, status: outcome.to) }
+        return .json([
+            "plan_id": .string(planID.uuidString.lowercased()),
+            "previous_status": .string(outcome.from.rawValue),
+            "status": .string(outcome.to.rawValue),
+            "allowed_actions": JSONValue(outcome.to.allowedActions.map { $0.rawValue }),
+        ])
+    }
+
+    /// The past-tense history event of an action (`plan_history.event`).
+    static func historyEvent(_ action: PlanEvent) -> String {
+        switch action {
+        case .approve: "approved"
+        case .reject: "rejected"
+        case .regenerate: "regeneration_requested"
+        case .edit: "task_edited"
+        case .execute: "execution_requested"
+        case .pause: "paused"
+        case .resume: "resumed"
+        case .cancel: "cancelled"
+        default: action.rawValue
+        }
+    }
+}

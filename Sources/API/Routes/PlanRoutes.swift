@@ -1,0 +1,232 @@
+import Foundation
+import JSON
+import PlanCore
+import Postgres
+import Store
+
+extension APIApplication {
+    /// `POST /masterplans` {request, budget_usd?, conversation_id?}: a plan in `generating` and a
+    /// generation job for the executor; 202 with both ids.
+    func createPlan(_ ctx: RequestContext) throws -> HTTPResponse {
+        let user = ctx.currentUser
+        var fields = BodyFields(try ctx.body(), allowed: ["request", "budget_usd", "conversation_id"])
+        let request = fields.string("request", required: true, maxBytes: 20_000)
+        let budget = fields.positiveNumber("budget_usd")
+        var conversationID: UUID?
+        if let text = fields.string("conversation_id") {
+            conversationID = UUID(uuidString: text)
+            if conversationID == nil { fields.fail("conversation_id", "must be a conversation id (a UUID)") }
+        }
+        try fields.check()
+        guard let request else { throw Problem.validationFailed([("request", "is required")]) }
+
+        let db = try database()
+        let (planID, jobID) = try db.transaction { db -> (UUID, UUID) in
+            if let conversationID, try !ConversationQueries(db).exists(id: conversationID, ownerID: user.id) {
+                throw Problem.notFound("conversation")
+            }
+            let plans = PlanQueries(db)
+            let planID = try plans.create(ownerID: user.id, request: request,
+                                          budgetUSD: budget ?? configuration.defaultBudgetUSD, conversationID: conversationID)
+            try plans.appendHistory(planID: planID, actor: "user", actorID: user.id, event: "created")
+            let jobID = try JobQueue(db).enqueue(.generation, planID: planID, conversationID: conversationID,
+                                                 payload: ["request": .string(request)])
+            try EventFeed(db).emit(type: "plan_status_changed", ownerID: user.id, planID: planID,
+                                   data: ["from": .null, "to": .string(PlanStatus.generating.rawValue), "action": "create"])
+            return (planID, jobID)
+        }
+        return Self.accepted(planID: planID, jobID: jobID, status: .generating)
+    }
+
+    /// The body of a 202: the job the executor will run and where to watch the plan.
+    static func accepted(planID: UUID, jobID: UUID, status: PlanStatus) -> HTTPResponse {
+        let plan = planID.uuidString.lowercased()
+        return .json([
+            "plan_id": .string(plan),
+            "job_id": .string(jobID.uuidString.lowercased()),
+            "status": .string(status.rawValue),
+            "status_url": .string("\(APIRoutes.prefix)/masterplans/\(plan)/status"),
+            "events_url": .string("\(APIRoutes.prefix)/masterplans/\(plan)/events"),
+        ], status: 202, headers: [("Location", "\(APIRoutes.prefix)/masterplans/\(plan)")])
+    }
+
+    /// `GET /masterplans`.
+    func listPlans(_ ctx: RequestContext) throws -> HTTPResponse {
+        let status = try ctx.queryWord("status", allowed: PlanStatus.allCases.map(\.rawValue))
+        return .page(try PlanQueries(try database()).list(ownerID: ctx.currentUser.id, status: status,
+                                                          page: try ctx.page(keyCount: 2)))
+    }
+
+    /// `GET /masterplans/{id}`: the tree as PostgreSQL built it (made compact once), from the
+    /// worker's cache while the plan's stamp is unchanged.
+    func getPlan(_ ctx: RequestContext) throws -> HTTPResponse {
+        let plans = PlanQueries(try database())
+        // The route checks the account itself: one query for the account and the plan's stamp.
+        let planID = try ctx.id(of: "plan")
+        let (accountActive, stamp) = try plans.treeStamp(id: planID, userID: ctx.userID)
+        guard accountActive else { throw Problem.invalidToken("the token's user no longer exists or is disabled") }
+        guard let stamp else { throw Problem.notFound("plan") }
+        if let body = treeCache.body(for: planID, stamp: stamp) {
+            return HTTPResponse(status: 200, headers: [("Content-Type", HTTPResponse.jsonContentType), ("Cache-Control", "no-store")],
+                                body: body)
+        }
+        guard let text = try plans.treeText(id: planID) else { throw Problem.notFound("plan") }
+        // PostgreSQL's json output has spaces around every colon; a compact copy is a quarter smaller.
+        let body = (try? JSONValue.parse(text, options: JSONParseOptions(maxDepth: 64, maxBytes: Int.max)).serializedBytes())
+            ?? Array(text.utf8)
+        treeCache.store(body, for: planID, stamp: stamp)
+        return HTTPResponse(status: 200, headers: [("Content-Type", HTTPResponse.jsonContentType), ("Cache-Control", "no-store")],
+                            body: body)
+    }
+
+    /// `GET /masterplans/{id}/discovery`.
+    func getDiscovery(_ ctx: RequestContext) throws -> HTTPResponse {
+        let plan = try ownedPlan(ctx)
+        guard let discovery = try PlanQueries(try database()).discovery(planID: plan.id) else {
+            throw Problem.notFound("discovery for this plan (it is created during generation)")
+        }
+        return .json(discovery)
+    }
+
+    /// `GET /masterplans/{id}/status`: with the actions `PlanStatus` allows now.
+    func getPlanStatus(_ ctx: RequestContext) throws -> HTTPResponse {
+        let plan = try ownedPlan(ctx)
+        guard case .object(var status)? = try PlanQueries(try database()).status(id: plan.id) else {
+            throw Problem.notFound("plan")
+        }
+        let current = PlanStatus(rawValue: plan.status)
+        status["allowed_actions"] = JSONValue((current?.allowedActions ?? []).map(\.rawValue))
+        status["is_terminal"] = .bool(current?.isTerminal ?? true)
+        return .json(.object(status))
+    }
+
+    /// `GET /masterplans/{id}/versions`.
+    func listVersions(_ ctx: RequestContext) throws -> HTTPResponse {
+        let plan = try ownedPlan(ctx)
+        return .page(try PlanQueries(try database()).versions(planID: plan.id, page: try ctx.page(keyCount: 1, defaultLimit: 20)))
+    }
+
+    /// `GET /masterplans/{id}/history`.
+    func listHistory(_ ctx: RequestContext) throws -> HTTPResponse {
+        let plan = try ownedPlan(ctx)
+        return .page(try PlanQueries(try database()).history(planID: plan.id, page: try ctx.page(keyCount: 1)))
+    }
+
+    /// `PATCH /masterplans/{id}/tasks/{number}` (draft only): applies the fields given, validates the
+    /// whole plan again with PlanCore, writes the task, records a version and a history entry.
+    func editTask(_ ctx: RequestContext) throws -> HTTPResponse {
+        let user = ctx.currentUser
+        let planID = try ctx.id(of: "plan")
+        let number = try ctx.number("number", of: "task")
+        let edit = try TaskEdit(try ctx.body())
+
+        let db = try database()
+        try db.transaction { db in
+            let plans = PlanQueries(db)
+            guard let plan = try plans.lockPlan(id: planID, ownerID: user.id) else { throw Problem.notFound("plan") }
+            guard let status = PlanStatus(rawValue: plan.status) else { throw Problem.internalError() }
+            do throws(IllegalTransition) {
+                _ = try status.applying(.edit)
+            } catch {
+                throw Problem.illegalPlanAction(.edit, status: status)
+            }
+            guard let snapshot = try plans.snapshot(id: plan.id) else { throw Problem.notFound("plan") }
+            var document: MasterPlan
+            do throws(PlanProblems) {
+                document = try MasterPlan(json: snapshot)
+            } catch {
+                Log.error("stored plan does not read back", ["plan.id": plan.id.uuidString, "error": error.description])
+                throw Problem.internalError()
+            }
+            guard document.updateTask(number: number, edit.apply) else { throw Problem.notFound("task") }
+            do throws(PlanProblems) {
+                _ = try PlanValidator().validate(document)
+            } catch {
+                throw Problem.invalidPlanEdit(error)
+            }
+            guard let task = document.task(number: number), try plans.updateTask(planID: plan.id, task) else {
+                throw Problem.notFound("task")
+            }
+            let version = try plans.addVersion(planID: plan.id, snapshot: document.jsonValue,
+                                               note: edit.note ?? "task \(number) edited", author: "user", authorID: user.id)
+            try plans.appendHistory(planID: plan.id, actor: "user", actorID: user.id, event: "task_edited",
+                                    data: ["task": .int(Int64(number)), "fields": JSONValue(edit.changedFields),
+                                           "version": .int(Int64(version))])
+        }
+        guard let text = try PlanQueries(db).treeText(id: planID) else { throw Problem.notFound("plan") }
+        return .jsonText(text)
+    }
+}
+
+/// The fields of a task edit that were given; the rest stay as they are.
+struct TaskEdit {
+    var name: String?
+    var description: String?
+    var complexity: Complexity?
+    var files: [String]?
+    var dependsOn: [Int]?
+    var subtasks: [Subtask]?
+    var acceptance: [AcceptanceCriterion]?
+    var note: String?
+
+    static let fields = ["name", "description", "complexity", "files", "depends_on", "subtasks", "acceptance", "note"]
+
+    init(_ body: JSONObject) throws(Problem) {
+        var reader = BodyFields(body, allowed: Self.fields)
+        name = reader.string("name", maxBytes: 20_000)
+        description = reader.string("description", maxBytes: 20_000, allowBlank: true)
+        complexity = reader.word("complexity", from: Complexity.allCases.map(\.rawValue)).flatMap(Complexity.init(rawValue:))
+        files = reader.strings("files", maxCount: 100)
+        dependsOn = reader.integers("depends_on", maxCount: 100)
+        note = reader.string("note", maxBytes: 2_000)
+        if let objects = reader.objects("subtasks") {
+            subtasks = objects.enumerated().compactMap { index, object in
+                guard let name = object["name"]?.stringValue, !name.isEmpty else {
+                    reader.fail("subtasks[\(index)].name", "is required")
+                    return nil
+                }
+                let number = object["number"]?.intValue.map(Int.init) ?? index + 1
+                return Subtask(number: number, name: name, description: object["description"]?.stringValue ?? "")
+            }
+        }
+        if let objects = reader.objects("acceptance") {
+            acceptance = objects.enumerated().compactMap { index, object in
+                guard let text = object["criterion"]?.stringValue, !text.isEmpty else {
+                    reader.fail("acceptance[\(index)].criterion", "is required")
+                    return nil
+                }
+                guard let priority = object["priority"]?.stringValue.flatMap(CriterionPriority.init(rawValue:)) else {
+                    reader.fail("acceptance[\(index)].priority", "must be must or should")
+                    return nil
+                }
+                return AcceptanceCriterion(priority: priority, text: text)
+            }
+        }
+        if changedFields.isEmpty && reader.errors.isEmpty {
+            reader.fail("(body)", "give at least one of: \(Self.fields.dropLast().joined(separator: ", "))")
+        }
+        try reader.check()
+    }
+
+    var changedFields: [String] {
+        var names: [String] = []
+        if name != nil { names.append("name") }
+        if description != nil { names.append("description") }
+        if complexity != nil { names.append("complexity") }
+        if files != nil { names.append("files") }
+        if dependsOn != nil { names.append("depends_on") }
+        if subtasks != nil { names.append("subtasks") }
+        if acceptance != nil { names.append("acceptance") }
+        return names
+    }
+
+    func apply(_ task: inout PlanTask) {
+        if let name { task.name = name }
+        if let description { task.description = description }
+        if let complexity { task.complexity = complexity }
+        if let files { task.files = files }
+        if let dependsOn { task.dependsOn = dependsOn }
+        if let subtasks { task.subtasks = subtasks }
+        if let acceptance { task.acceptance = acceptance }
+    }
+}

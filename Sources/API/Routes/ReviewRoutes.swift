@@ -1,0 +1,88 @@
+import Foundation
+import JSON
+import PlanCore
+import Postgres
+import Store
+
+extension APIApplication {
+    /// `GET /reviews`.
+    func listReviews(_ ctx: RequestContext) throws -> HTTPResponse {
+        let status = try ctx.queryWord("status", allowed: ReviewStatus.allCases.map(\.rawValue) + ["waived"])
+        var planID: UUID?
+        if let text = ctx.request.queryValue("plan_id") {
+            guard let id = UUID(uuidString: text) else { throw Problem.invalidParameter("plan_id", "plan_id must be a plan id (a UUID)") }
+            planID = id
+        }
+        return .page(try ReviewQueries(try database()).list(ownerID: ctx.currentUser.id, status: status, planID: planID,
+                                                            page: try ctx.page(keyCount: 2)))
+    }
+
+    /// `GET /reviews/{id}`.
+    func getReview(_ ctx: RequestContext) throws -> HTTPResponse {
+        let id = try ctx.id(of: "review")
+        guard let review = try ReviewQueries(try database()).review(id: id, ownerID: ctx.currentUser.id) else {
+            throw Problem.notFound("review")
+        }
+        return .json(review)
+    }
+
+    /// `POST /reviews/{id}/approve | reject | edit | regenerate`: records the reviewer's decision
+    /// (`ReviewStatus` decides whether it is still possible) and makes sure the plan has a live
+    /// execution job, because applying it — committing accepted or edited content, a new attempt,
+    /// failing the task — is the executor's work. 202 with the review and the job.
+    func resolveReview(_ ctx: RequestContext, _ event: ReviewEvent) throws -> HTTPResponse {
+        let user = ctx.currentUser
+        let reviewID = try ctx.id(of: "review")
+        var fields = BodyFields(try ctx.body(), allowed: event == .edit ? ["content", "feedback"] : ["feedback"])
+        let feedback = fields.string("feedback", maxBytes: 20_000)
+        let content = event == .edit ? fields.string("content", required: true, maxBytes: 1 << 20, allowBlank: true) : nil
+        if (event == .reject || event == .regenerate) && feedback == nil {
+            fields.fail("feedback", "is required to \(event.rawValue): say what is wrong")
+        }
+        try fields.check()
+
+        let db = try database()
+        let (review, jobID, planID) = try db.transaction { db -> (JSONValue, UUID, UUID) in
+            let reviews = ReviewQueries(db)
+            guard let record = try reviews.lockReview(id: reviewID, ownerID: user.id) else { throw Problem.notFound("review") }
+            guard let current = ReviewStatus(rawValue: record.status) else {
+                throw Problem.illegalTransition(IllegalTransition(subject: "review", state: record.status,
+                                                                  event: event.rawValue, allowedEvents: []))
+            }
+            let next: ReviewStatus
+            do throws(IllegalTransition) {
+                next = try current.applying(event)
+            } catch {
+                throw Problem.illegalTransition(error)
+            }
+            try reviews.resolve(id: record.id, status: next.rawValue, reviewerID: user.id, feedback: feedback, editedContent: content)
+            let job = try JobQueue(db).ensureExecution(planID: record.planID,
+                                                       payload: ["review_id": .string(record.id.uuidString.lowercased())])
+            let plans = PlanQueries(db)
+            try plans.appendHistory(planID: record.planID, actor: "user", actorID: user.id, event: "review_\(next.rawValue)",
+                                    data: ["review_id": .string(record.id.uuidString.lowercased())])
+            try EventFeed(db).emit(type: "review_resolved", ownerID: user.id, planID: record.planID,
+                                   data: ["review_id": .string(record.id.uuidString.lowercased()), "status": .string(next.rawValue),
+                                          "kind": .string(record.kind), "atom_id": JSONValue(record.atomID.map { $0.uuidString.lowercased() })])
+            guard let json = try reviews.review(id: record.id, ownerID: user.id) else { throw Problem.notFound("review") }
+            return (json, job.id, record.planID)
+        }
+        return .json([
+            "review": review,
+            "job_id": .string(jobID.uuidString.lowercased()),
+            "plan_id": .string(planID.uuidString.lowercased()),
+        ], status: 202)
+    }
+
+    /// `GET /usage?since=…`.
+    func usage(_ ctx: RequestContext) throws -> HTTPResponse {
+        var since: Date?
+        if let text = ctx.request.queryValue("since") {
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw Problem.invalidParameter("since", "since must be an ISO 8601 time such as 2026-01-31T00:00:00Z")
+            }
+            since = date
+        }
+        return .json(try UsageQueries(try database()).usage(ownerID: ctx.currentUser.id, since: since))
+    }
+}

@@ -1,0 +1,146 @@
+import PlanCore
+
+/// Every route of DESIGN.md §8 under `/api/v1`, with its handler and its documentation.
+public enum APIRoutes {
+    public static let prefix = "/api/v1"
+
+    public static let all: [Route<APIRoute>] = auth + chat + plans + planActions + execution + reviews + other
+
+    static let auth: [Route<APIRoute>] = [
+        Route("POST", "\(prefix)/auth/login", APIRoute(
+            "login", "Exchange email and password for an access token (HS256 JWT).", tag: "auth", auth: false,
+            request: "LoginRequest", response: "Token", errors: [400, 401, 413, 415, 422, 429]) { app, ctx in try app.login(ctx) }),
+        Route("GET", "\(prefix)/me", APIRoute(
+            "getMe", "The logged-in user.", tag: "auth", response: "User", errors: [401]) { app, ctx in app.me(ctx) }),
+    ]
+
+    static let chat: [Route<APIRoute>] = [
+        Route("POST", "\(prefix)/conversations", APIRoute(
+            "createConversation", "Start a conversation.", tag: "chat", status: 201, request: "ConversationCreate",
+            requestRequired: false, response: "Conversation", errors: [400, 401, 413, 415, 422]) { app, ctx in try app.createConversation(ctx) }),
+        Route("GET", "\(prefix)/conversations", APIRoute(
+            "listConversations", "Your conversations, most recently active first.", tag: "chat",
+            response: "ConversationPage", query: ["limit", "cursor"], errors: [400, 401]) { app, ctx in try app.listConversations(ctx) }),
+        Route("GET", "\(prefix)/conversations/{id}", APIRoute(
+            "getConversation", "A conversation with its messages.", tag: "chat", response: "ConversationDetail",
+            errors: [401, 404]) { app, ctx in try app.getConversation(ctx) }),
+        Route("POST", "\(prefix)/conversations/{id}/messages", APIRoute(
+            "postMessage", "Add a message: '/masterplan <request>' starts a plan, other text gets a chat reply.",
+            tag: "chat", status: 202, request: "MessageCreate", response: "MessageAccepted",
+            errors: [400, 401, 404, 413, 415, 422]) { app, ctx in try app.postMessage(ctx) }),
+    ]
+
+    static let plans: [Route<APIRoute>] = [
+        Route("POST", "\(prefix)/masterplans", APIRoute(
+            "createPlan", "Start generating a plan for a request (the executor does the work).", tag: "plans",
+            status: 202, request: "PlanCreate", response: "JobAccepted", errors: [400, 401, 404, 413, 415, 422]) { app, ctx in try app.createPlan(ctx) }),
+        Route("GET", "\(prefix)/masterplans", APIRoute(
+            "listPlans", "Your plans, newest first.", tag: "plans", response: "PlanPage",
+            query: ["status", "limit", "cursor"], errors: [400, 401]) { app, ctx in try app.listPlans(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}", APIRoute(
+            "getPlan", "The whole plan: phases, milestones, tasks, subtasks, dependencies, criteria.", tag: "plans",
+            checksAccountItself: true, response: "PlanTree", errors: [401, 404]) { app, ctx in try app.getPlan(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}/discovery", APIRoute(
+            "getDiscovery", "The domain discovery that preceded the plan.", tag: "plans", response: "Discovery",
+            errors: [401, 404]) { app, ctx in try app.getDiscovery(ctx) }),
+        Route("PATCH", "\(prefix)/masterplans/{id}/tasks/{number}", APIRoute(
+            "editTask", "Edit a task of a draft plan; the plan is validated again and a version recorded.",
+            tag: "plans", request: "TaskEdit", response: "PlanTree", errors: [400, 401, 404, 409, 413, 415, 422]) { app, ctx in try app.editTask(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}/status", APIRoute(
+            "getPlanStatus", "Status, counters, costs and the actions allowed now.", tag: "plans",
+            response: "PlanStatus", errors: [401, 404]) { app, ctx in try app.getPlanStatus(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}/versions", APIRoute(
+            "listPlanVersions", "The plan's versions with snapshots, newest first.", tag: "plans",
+            response: "VersionPage", query: ["limit", "cursor"], errors: [400, 401, 404]) { app, ctx in try app.listVersions(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}/history", APIRoute(
+            "listPlanHistory", "The plan's audit trail, oldest first.", tag: "plans", response: "HistoryPage",
+            query: ["limit", "cursor"], errors: [400, 401, 404]) { app, ctx in try app.listHistory(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}/events", APIRoute(
+            "streamPlanEvents", "Server-sent events of this plan (served by the SSE relay).", tag: "events",
+            response: nil, contentType: "text/event-stream", query: ["last_event_id", "access_token"],
+            errors: [400, 401, 404], run: nil)),
+        Route("GET", "\(prefix)/events", APIRoute(
+            "streamEvents", "Server-sent events of all your plans and conversations (served by the SSE relay).",
+            tag: "events", response: nil, contentType: "text/event-stream", query: ["last_event_id", "access_token"],
+            errors: [400, 401], run: nil)),
+    ]
+
+    static func action(_ event: PlanEvent, _ summary: String, accepted: Bool, request: String? = nil) -> Route<APIRoute> {
+        Route("POST", "\(prefix)/masterplans/{id}/\(event.rawValue)", APIRoute(
+            "\(event.rawValue)Plan", summary, tag: "plans", status: accepted ? 202 : 200, request: request,
+            requestRequired: false, response: accepted ? "PlanActionAccepted" : "PlanActionResult",
+            errors: [400, 401, 404, 409, 413, 415, 422]) { app, ctx in try app.planAction(ctx, event) })
+    }
+
+    static let planActions: [Route<APIRoute>] = [
+        action(.approve, "Approve a draft: its acceptance tests are frozen (SHA-256) as the contract.", accepted: false),
+        action(.reject, "Reject a draft.", accepted: false, request: "Reason"),
+        action(.regenerate, "Generate the plan again with feedback.", accepted: true, request: "Feedback"),
+        action(.execute, "Queue an approved plan for execution.", accepted: true),
+        action(.pause, "Pause an executing plan after the atoms in flight.", accepted: false, request: "Reason"),
+        action(.resume, "Resume a paused, blocked or failed plan.", accepted: true),
+        action(.cancel, "Cancel a plan that is waiting or executing.", accepted: false, request: "Reason"),
+    ]
+
+    static let execution: [Route<APIRoute>] = [
+        Route("GET", "\(prefix)/masterplans/{id}/waves", APIRoute(
+            "listWaves", "The plan's waves with their latest Gate S result.", tag: "execution", response: "WaveList",
+            errors: [401, 404]) { app, ctx in try app.listWaves(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}/atoms", APIRoute(
+            "listAtoms", "The plan's atoms (one per task and file).", tag: "execution", response: "AtomPage",
+            query: ["wave", "status", "limit", "cursor"], errors: [400, 401, 404]) { app, ctx in try app.listAtoms(ctx) }),
+        Route("GET", "\(prefix)/atoms/{id}", APIRoute(
+            "getAtom", "One atom with every attempt.", tag: "execution", response: "AtomDetail",
+            errors: [401, 404]) { app, ctx in try app.getAtom(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}/acceptance-tests", APIRoute(
+            "listAcceptanceTests", "The plan's acceptance tests, the criteria they cover and their last run.",
+            tag: "execution", response: "AcceptanceTestList", errors: [401, 404]) { app, ctx in try app.listAcceptanceTests(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}/gate", APIRoute(
+            "listGateResults", "Every Gate S evaluation, by wave and repair round.", tag: "execution",
+            response: "GateResultList", errors: [401, 404]) { app, ctx in try app.listGateResults(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}/workspace.tar.gz", APIRoute(
+            "downloadWorkspace", "The committed workspace as a gzipped tar archive.", tag: "execution",
+            response: nil, contentType: "application/gzip", errors: [401, 404]) { app, ctx in try app.downloadWorkspace(ctx) }),
+    ]
+
+    static func resolution(_ event: ReviewEvent, _ summary: String, request: String?) -> Route<APIRoute> {
+        Route("POST", "\(prefix)/reviews/{id}/\(event.rawValue)", APIRoute(
+            "\(event.rawValue)Review", summary, tag: "reviews", status: 202, request: request,
+            requestRequired: event == .edit, response: "ReviewAccepted",
+            errors: [400, 401, 404, 409, 413, 415, 422]) { app, ctx in try app.resolveReview(ctx, event) })
+    }
+
+    static let reviews: [Route<APIRoute>] = [
+        Route("GET", "\(prefix)/reviews", APIRoute(
+            "listReviews", "Your review queue, oldest first.", tag: "reviews", response: "ReviewPage",
+            query: ["status", "plan_id", "limit", "cursor"], errors: [400, 401]) { app, ctx in try app.listReviews(ctx) }),
+        Route("GET", "\(prefix)/reviews/{id}", APIRoute(
+            "getReview", "One review with its AI suggestions.", tag: "reviews", response: "Review",
+            errors: [401, 404]) { app, ctx in try app.getReview(ctx) }),
+        resolution(.approve, "Accept the atom as it is.", request: "Feedback"),
+        resolution(.reject, "Reject the atom: its task fails until regenerated.", request: "Feedback"),
+        resolution(.edit, "Replace the file's content with yours (validated, then committed).", request: "ReviewEdit"),
+        resolution(.regenerate, "Ask for a new attempt with your feedback.", request: "Feedback"),
+    ]
+
+    static let other: [Route<APIRoute>] = [
+        Route("GET", "\(prefix)/usage", APIRoute(
+            "getUsage", "What your LLM calls cost, in total and by purpose, model and plan.", tag: "usage",
+            response: "Usage", query: ["since"], errors: [400, 401]) { app, ctx in try app.usage(ctx) }),
+        Route("GET", "/health/live", APIRoute(
+            "live", "The worker is running (no dependencies checked).", tag: "health", auth: false,
+            response: "Health", run: { app, _ in app.live() })),
+        Route("GET", "/health/ready", APIRoute(
+            "ready", "Ready to serve: database reachable, migrations current; relay LISTEN reported.", tag: "health",
+            auth: false, response: "Health", errors: [503], run: { app, _ in app.ready() })),
+        Route("GET", "\(prefix)/health/live", APIRoute(
+            "liveUnderAPI", "Same as /health/live, under the API prefix.", tag: "health", auth: false,
+            response: "Health", run: { app, _ in app.live() })),
+        Route("GET", "\(prefix)/health/ready", APIRoute(
+            "readyUnderAPI", "Same as /health/ready, under the API prefix.", tag: "health", auth: false,
+            response: "Health", errors: [503], run: { app, _ in app.ready() })),
+        Route("GET", "\(prefix)/openapi.json", APIRoute(
+            "getOpenAPI", "This OpenAPI 3.1 document.", tag: "meta", auth: false, response: nil,
+            run: { _, _ in .json(OpenAPIDocument.document) })),
+    ]
+}

@@ -1,0 +1,114 @@
+import Foundation
+import JSON
+import Store
+
+/// One request on its way through a route handler: the request, the path parameters the router
+/// bound, and the authenticated user (for every route but login, health and the OpenAPI document).
+public struct RequestContext: Sendable {
+    public let request: HTTPRequest
+    public let parameters: [String: String]
+    public let user: UserRecord?
+    /// The verified token's claims, on authenticated routes.
+    public let claims: TokenClaims?
+
+    public init(request: HTTPRequest, parameters: [String: String], user: UserRecord?, claims: TokenClaims? = nil) {
+        self.request = request
+        self.parameters = parameters
+        self.user = user
+        self.claims = claims
+    }
+
+    /// The caller's user id: the account's, or the token's on routes that check the account themselves.
+    public var userID: UUID {
+        guard let id = user?.id ?? claims?.subject else { preconditionFailure("an authenticated route ran without a user") }
+        return id
+    }
+
+    /// The authenticated user; the router only runs an authenticated route with one.
+    public var currentUser: UserRecord {
+        guard let user else { preconditionFailure("an authenticated route ran without a user") }
+        return user
+    }
+
+    /// The path parameter `name` as a UUID. A malformed id cannot name anything, so it is a 404 for
+    /// `resource` like any id that is not the caller's.
+    public func id(_ name: String = "id", of resource: String) throws(Problem) -> UUID {
+        guard let text = parameters[name], let id = UUID(uuidString: text) else { throw .notFound(resource) }
+        return id
+    }
+
+    /// The path parameter `name` as a positive integer (404 for `resource` otherwise).
+    public func number(_ name: String, of resource: String) throws(Problem) -> Int {
+        guard let text = parameters[name], let value = Int(text), value >= 1 else { throw .notFound(resource) }
+        return value
+    }
+
+    /// The query parameter `name` as an integer in `range`, or nil when absent.
+    public func queryInt(_ name: String, in range: ClosedRange<Int>) throws(Problem) -> Int? {
+        guard let text = request.queryValue(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw .invalidParameter(name, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// The query parameter `name` when it is one of `allowed`, or nil when absent.
+    public func queryWord(_ name: String, allowed: [String]) throws(Problem) -> String? {
+        guard let value = request.queryValue(name) else { return nil }
+        guard allowed.contains(value) else {
+            throw .invalidParameter(name, "\(name) must be one of: \(allowed.joined(separator: ", "))")
+        }
+        return value
+    }
+
+    /// The body as a JSON object; an empty body is an empty object. Malformed JSON is a 400 with the
+    /// line and column; a body that is JSON but not an object is a 422.
+    public func body() throws(Problem) -> JSONObject {
+        if request.body.isEmpty { return [:] }
+        if let type = request.header("content-type"), !type.lowercased().hasPrefix("application/json") {
+            throw .unsupportedMediaType(type)
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(request.body, options: JSONParseOptions(maxDepth: 64, maxBytes: request.body.count))
+        } catch {
+            throw .malformedJSON(error)
+        }
+        guard case .object(let object) = value else {
+            throw .validationFailed([(field: "(body)", message: "must be a JSON object, not \(value.typeName == "array" ? "an" : "a") \(value.typeName)")])
+        }
+        return object
+    }
+
+    /// `?limit=` (default `defaultLimit`, at most 200) and `?cursor=` (from a previous page's
+    /// `next_cursor`, holding `keyCount` keys).
+    public func page(keyCount: Int, defaultLimit: Int = 50) throws(Problem) -> PageRequest {
+        let limit = try queryInt("limit", in: 1...200) ?? defaultLimit
+        guard let cursor = request.queryValue("cursor"), !cursor.isEmpty else { return PageRequest(limit: limit) }
+        guard let keys = PageCursor.decode(cursor), keys.count == keyCount else {
+            throw .invalidParameter("cursor", "cursor is not one this list returned; start again without it")
+        }
+        return PageRequest(limit: limit, after: keys)
+    }
+}
+
+/// The opaque `next_cursor` of a list: its sort key as a base64url JSON array of strings.
+public enum PageCursor {
+    public static func encode(_ keys: [String]) -> String {
+        Base64URL.encode(JSONValue(keys).jsonText)
+    }
+
+    public static func decode(_ cursor: String) -> [String]? {
+        guard cursor.utf8.count <= 1024, let bytes = Base64URL.decode(cursor),
+              let value = try? JSONValue.parse(bytes), let array = value.arrayValue else { return nil }
+        let keys = array.compactMap(\.stringValue)
+        return keys.count == array.count ? keys : nil
+    }
+}
+
+extension HTTPResponse {
+    /// A list page: `{"items": [...], "next_cursor": "..." | null}`.
+    public static func page(_ page: Page) -> HTTPResponse {
+        .json(.object(["items": .array(page.items), "next_cursor": JSONValue(page.nextKey.map(PageCursor.encode))]))
+    }
+}

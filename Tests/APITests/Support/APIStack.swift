@@ -1,0 +1,202 @@
+import API
+import Foundation
+import JSON
+import Postgres
+import Store
+import TestSupport
+
+/// The built `masterplan` binary — `serve api` and `serve events` — behind a real nginx that
+/// includes the shipped `nginx/masterplan-locations.conf`, on a private database: what a user meets.
+final class APIStack: @unchecked Sendable {
+    // Every stored property is set once in init; the processes are only signalled and polled.
+
+    struct Options {
+        var workers = 2
+        var maxRequests = 0
+        var heartbeatSeconds = 15
+        var gracefulTimeoutSeconds = 30
+        /// Login attempts a minute per address; the shipped site says 10, the tests log in a lot.
+        var loginRatePerMinute = 6000
+    }
+
+    let folder: TemporaryFolder
+    let conninfo: String
+    let secret: String
+    let environment: [String: String]
+    let api: BackgroundProcess
+    let relay: BackgroundProcess
+    let nginx: NginxProcess
+    var port: UInt16 { nginx.port }
+    var apiSocket: String { folder.file("api.sock") }
+
+    /// A low PBKDF2 cost for the tests' own users (explicitly: production hashes use 600,000).
+    static let testHasher = PasswordHasher(testIterations: 1_000)
+
+    init(_ options: Options = Options()) throws {
+        folder = try TemporaryFolder(prefix: "mpapi")
+        conninfo = try TestDatabase.migrated()
+        secret = "end-to-end-secret-" + UUID().uuidString
+        environment = [
+            "MASTERPLAN_DATABASE_URL": conninfo,
+            "MASTERPLAN_JWT_SECRET": secret,
+            "MASTERPLAN_MIGRATIONS_DIR": TestDatabase.migrationsDirectory,
+        ]
+        let binary = MasterplanBinary.path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw TestFailure("the masterplan binary is not at \(binary): build it with swift build --build-tests")
+        }
+        api = try BackgroundProcess(binary, ["serve", "api", "--socket", folder.file("api.sock"),
+                                             "--workers", String(options.workers), "--max-requests", String(options.maxRequests),
+                                             "--graceful-timeout", String(options.gracefulTimeoutSeconds)],
+                                    environment: environment, outputPath: folder.file("api.log"))
+        relay = try BackgroundProcess(binary, ["serve", "events", "--socket", folder.file("events.sock"),
+                                               "--heartbeat", String(options.heartbeatSeconds)],
+                                      environment: environment, outputPath: folder.file("events.log"))
+        let staticRoot = try folder.folder("static")
+        try "<!doctype html><title>MasterPlan</title>".write(toFile: staticRoot + "/index.html", atomically: false, encoding: .utf8)
+        do {
+            try Self.waitForSocket(folder.file("api.sock"), of: api)
+            try Self.waitForSocket(folder.file("events.sock"), of: relay)
+            nginx = try NginxProcess(prefix: try folder.folder("nginx"), http: """
+                upstream masterplan_api { server unix:\(folder.file("api.sock")); }
+                upstream masterplan_events { server unix:\(folder.file("events.sock")); }
+                limit_req_zone $binary_remote_addr zone=masterplan_login:1m rate=\(options.loginRatePerMinute)r/m;
+                server {
+                    listen 127.0.0.1:{{PORT}};
+                    root \(staticRoot);
+                    include \(TestDatabase.repositoryRoot)/nginx/masterplan-locations.conf;
+                }
+                """)
+        } catch {
+            api.stop()
+            relay.stop()
+            throw TestFailure("\(error)\napi: \(api.output)\nrelay: \(relay.output)")
+        }
+    }
+
+    /// Stops nginx, the relay and the pool (by PID) and removes the folder.
+    func stop() {
+        nginx.stop()
+        relay.stop(SIGTERM)
+        api.stop(SIGTERM)
+        folder.remove()
+    }
+
+    /// What the servers logged, for failure messages.
+    var logs: String { "api:\n\(api.output.suffix(3000))\nrelay:\n\(relay.output.suffix(2000))\nnginx:\n\(nginx.log.suffix(1000))" }
+
+    static func waitForSocket(_ path: String, of process: BackgroundProcess) throws {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let status = process.poll() { throw TestFailure("\(path): the server exited with status \(status): \(process.output)") }
+            if UnixSocketProbe.accepts(path) { return }
+            usleep(20_000)
+        }
+        throw TestFailure("nothing accepts on \(path) after 20 s: \(process.output)")
+    }
+
+    // MARK: - Users and requests
+
+    /// A database connection of the test's own.
+    func database() throws -> Connection { try Connection(conninfo) }
+
+    /// Creates a user with a (cheap) password hash; returns the user's id.
+    @discardableResult
+    func addUser(_ email: String, password: String = "correct horse battery", role: String = "member") throws -> UUID {
+        try UserStore(try database()).create(email: email, passwordHash: Self.testHasher.hash(password), role: role).id
+    }
+
+    /// Logs in through nginx and returns the access token.
+    func login(_ email: String, password: String = "correct horse battery") throws -> String {
+        let response = try call("POST", "/api/v1/auth/login", json: ["email": .string(email), "password": .string(password)])
+        guard response.status == 200, let token = response.json?["access_token"]?.stringValue else {
+            throw TestFailure("login of \(email) failed: \(response.status) \(response.text)\n\(logs)")
+        }
+        return token
+    }
+
+    /// A new user, logged in: (id, token).
+    func user(_ name: String = "user") throws -> (id: UUID, token: String) {
+        let email = "\(name)-\(UUID().uuidString.prefix(8).lowercased())@example.org"
+        let id = try addUser(email)
+        return (id, try login(email))
+    }
+
+    /// One request through nginx.
+    func call(_ method: String, _ path: String, token: String? = nil, json: JSONValue? = nil, body: [UInt8]? = nil,
+              headers: [(String, String)] = []) throws -> APIResponse {
+        let connection = try HTTPConnection(port: port)
+        defer { connection.close() }
+        var all = headers
+        if let token { all.append(("Authorization", "Bearer \(token)")) }
+        var bytes = body ?? []
+        if let json {
+            bytes = try json.serializedBytes()
+            all.append(("Content-Type", "application/json"))
+        }
+        try connection.send(method, path, headers: all, body: bytes)
+        return APIResponse(try connection.readResponse())
+    }
+}
+
+/// A response with its JSON body parsed (when it is JSON).
+struct APIResponse {
+    var status: Int
+    var headers: [String: String]
+    var body: [UInt8]
+    var json: JSONValue?
+
+    init(_ response: HTTPConnection.Response) {
+        status = response.status
+        headers = response.headers
+        body = response.body
+        let type = response.headers["content-type"] ?? ""
+        json = type.contains("json") ? try? JSONValue.parse(response.body) : nil
+    }
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+
+    /// The problem's short type (after the base URI), for error responses.
+    var problemType: String? {
+        json?["type"]?.stringValue.map { String($0.dropFirst(Problem.typeBase.count)) }
+    }
+
+    subscript(key: String) -> JSONValue? { json?[key] }
+}
+
+/// Checks whether a server accepts on a unix socket path.
+enum UnixSocketProbe {
+    static func accepts(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < 108 else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        } == 0
+    }
+}
+
+/// One stack shared by the end-to-end suites that do not stop or kill its processes; stopped when
+/// the test process exits.
+enum SharedStack {
+    private static let started: Result<APIStack, any Error> = {
+        do {
+            let stack = try APIStack()
+            atexit { SharedStack.shutdown() }
+            return .success(stack)
+        } catch {
+            return .failure(error)
+        }
+    }()
+
+    static func get() throws -> APIStack { try started.get() }
+
+    static func shutdown() {
+        if case .success(let stack) = started { stack.stop() }
+    }
+}
