@@ -85,43 +85,14 @@ public struct PlanWriter {
             try c.execute("DELETE FROM phases WHERE plan_id = $1", [planID])
 
             let plan = validated.plan
-            var taskIDs: [Int: UUID] = [:]
-            var criteria: [Int: [(id: UUID, priority: CriterionPriority)]] = [:]
-            var milestoneCount = 0
-            for phase in plan.phases {
-                let phaseID = try c.query("INSERT INTO phases (plan_id, number, kind, name, description) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                                          [planID, phase.number, phase.kind.rawValue, phase.name, phase.description]).first!.decode(UUID.self, 0)
-                for milestone in phase.milestones {
-                    milestoneCount += 1
-                    let milestoneID = try c.query("""
-                        INSERT INTO milestones (plan_id, phase_id, number, name, description) VALUES ($1, $2, $3, $4, $5) RETURNING id
-                        """, [planID, phaseID, milestone.number, milestone.name, milestone.description]).first!.decode(UUID.self, 0)
-                    for task in milestone.tasks {
-                        let taskID = try c.query("""
-                            INSERT INTO tasks (plan_id, milestone_id, number, name, description, complexity, files)
-                            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
-                            """, [planID, milestoneID, task.number, task.name, task.description, task.complexity.rawValue, task.files])
-                            .first!.decode(UUID.self, 0)
-                        taskIDs[task.number] = taskID
-                        for subtask in task.subtasks {
-                            try c.execute("INSERT INTO subtasks (task_id, number, name, description) VALUES ($1, $2, $3, $4)",
-                                          [taskID, subtask.number, subtask.name, subtask.description])
-                        }
-                        for (position, criterion) in task.acceptance.enumerated() {
-                            let id = try c.query("""
-                                INSERT INTO acceptance_criteria (plan_id, task_id, position, priority, criterion)
-                                VALUES ($1, $2, $3, $4, $5) RETURNING id
-                                """, [planID, taskID, position + 1, criterion.priority.rawValue, criterion.text]).first!.decode(UUID.self, 0)
-                            criteria[task.number, default: []].append((id, criterion.priority))
-                        }
-                    }
-                }
-            }
-            for task in validated.tasks {
-                for dependency in task.dependsOn {
-                    try c.execute("INSERT INTO task_dependencies (plan_id, task_id, depends_on_task_id) VALUES ($1, $2, $3)",
-                                  [planID, taskIDs[task.number]!, taskIDs[dependency]!])
-                }
+            try PlanTreeWriter(c).write(plan, planID: planID)
+            // The criteria just written, by task number, to link each test to what it checks.
+            var criteria: [Int: [(id: UUID, priority: String)]] = [:]
+            for row in try c.query("""
+                SELECT t.number, c.id, c.priority FROM acceptance_criteria c JOIN tasks t ON t.id = c.task_id
+                WHERE c.plan_id = $1 ORDER BY t.number, c.position
+                """, [planID]).rows {
+                criteria[try row.decode(Int.self, 0), default: []].append((try row.decode(UUID.self, 1), try row.decode(String.self, 2)))
             }
             for test in tests {
                 let testID = try c.query("""
@@ -131,7 +102,7 @@ public struct PlanWriter {
                 // them when none does), so a reviewer sees which promises each test keeps.
                 for number in Set(test.covers) {
                     let ofTask = criteria[number] ?? []
-                    let matching = ofTask.filter { $0.priority == test.priority }
+                    let matching = ofTask.filter { $0.priority == test.priority.rawValue }
                     for criterion in matching.isEmpty ? ofTask : matching {
                         try c.execute("INSERT INTO acceptance_test_criteria (plan_id, test_id, criterion_id) VALUES ($1, $2, $3)",
                                       [planID, testID, criterion.id])
@@ -148,13 +119,11 @@ public struct PlanWriter {
                 """, [planID, version, JSONValue.object(snapshot), changeNote])
             let seconds = estimate.map { Int($0.duration.components.seconds) }
             try c.execute("""
-                UPDATE masterplans SET project_name = $2, summary = $3, tech_stack = $4, status = 'draft', status_reason = NULL,
-                       version = $5, generated_at = now(), total_phases = $6, total_milestones = $7, total_tasks = $8,
-                       total_atoms = $9, total_waves = $10, estimated_cost_usd = $11, estimated_duration_seconds = $12,
+                UPDATE masterplans SET status = 'draft', status_reason = NULL, version = $2, generated_at = now(),
+                       total_atoms = $3, total_waves = $4, estimated_cost_usd = $5, estimated_duration_seconds = $6,
                        completed_tasks = 0, failed_tasks = 0, completed_atoms = 0, current_wave = NULL
                 WHERE id = $1
-                """, [planID, plan.projectName, plan.summary, plan.techStack.jsonValue, version, plan.phases.count, milestoneCount,
-                      validated.tasks.count, estimate?.atoms ?? 0, estimate?.waves ?? 0, estimate?.costUSD, seconds])
+                """, [planID, version, estimate?.atoms ?? 0, estimate?.waves ?? 0, estimate?.costUSD, seconds])
             try c.execute("INSERT INTO plan_history (plan_id, actor, event, data) VALUES ($1, 'llm', 'generated', $2)",
                           [planID, JSONValue(["version": .int(Int64(version)), "tasks": .int(Int64(validated.tasks.count)),
                                               "tests": .int(Int64(tests.count)), "note": .string(changeNote)])])
