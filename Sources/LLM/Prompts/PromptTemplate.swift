@@ -6,9 +6,9 @@ import PlanCore
 /// a system part and a user part, paired with the JSON schema of the answer it asks for.
 ///
 /// Template syntax: `{{name}}` is replaced by a value; `{{#name}}…{{/name}}` is kept only when the
-/// value is not empty (for optional parts such as reviewer feedback). Every placeholder needs a value
-/// and every value a placeholder, so a renamed field cannot silently drop out of a prompt. The system
-/// parts have no placeholders: they are identical from call to call and are read from the provider's
+/// value is not empty (for optional parts such as reviewer feedback). Every `{{name}}` needs a value
+/// and every value a `{{name}}`, so a renamed field cannot silently drop out of a prompt. The system
+/// parts have no variables: they are identical from call to call and are read from the provider's
 /// prompt cache.
 public struct PromptTemplate: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
