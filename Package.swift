@@ -36,7 +36,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Resources")]),
-        .target(name: "Engine", dependencies: ["JSON", "PlanCore", "Store", "Postgres"]),
+        .target(name: "Engine", dependencies: ["JSON", "PlanCore", "Store", "Postgres", "LLM"]),
         .target(name: "API", dependencies: [
             "FastCGI", "Postgres", "JSON", "PlanCore", "Store",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "JSON", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "JSON", "Store", "Postgres", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "PlanCore", "JSON", "Store", "Postgres", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "PlanCore", "JSON", "Store", "Postgres", "LLM", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "FastCGI", "JSON", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "masterplanTests", dependencies: ["masterplan", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "PlanCoreTests", dependencies: [
