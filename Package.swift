@@ -36,7 +36,10 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Resources")]),
-        .target(name: "Engine", dependencies: ["JSON", "PlanCore", "Store", "Postgres", "LLM"]),
+        .target(name: "Engine", dependencies: [
+            "JSON", "PlanCore", "Store", "Postgres", "LLM",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "API", dependencies: [
             "FastCGI", "Postgres", "JSON", "PlanCore", "Store",
             .product(name: "Crypto", package: "swift-crypto"),

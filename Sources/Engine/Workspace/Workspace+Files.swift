@@ -104,6 +104,28 @@ extension Workspace {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Removes the regular file at the relative `path` (not a link's target, not a folder); nothing
+    /// happens when there is no file. Used to take back content that was never accepted.
+    public func remove(_ path: String) throws(WorkspaceError) {
+        if let violation = WorkspacePath.violation(of: path, limits: limits.paths) {
+            throw WorkspaceError(.pathRefused(violation), path: path)
+        }
+        let components = path.split(separator: "/").map(String.init)
+        let folder: Int32
+        do {
+            folder = try openFolder(leadingTo: components, creating: false, path: path)
+        } catch {
+            if error.kind == .notFound { return }
+            throw error
+        }
+        defer { close(folder) }
+        if unlinkat(folder, components[components.count - 1], 0) != 0 {
+            let code = errno
+            if code == ENOENT { return }
+            throw WorkspaceError(code == EISDIR ? .isAFolder : .system(operation: "unlink", code: code), path: path)
+        }
+    }
+
     /// Whether a regular file exists at the relative `path` (links are not followed).
     public func fileExists(_ path: String) -> Bool {
         guard WorkspacePath.violation(of: path, limits: limits.paths) == nil else { return false }

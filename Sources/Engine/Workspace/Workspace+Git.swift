@@ -49,6 +49,12 @@ extension Workspace {
         "wave \(number): \(atomCount) \(atomCount == 1 ? "atom" : "atoms")"
     }
 
+    /// Whether the working tree and index match the current commit (ignored files aside).
+    public func isClean() throws(WorkspaceError) -> Bool {
+        let (_, output) = try runGit(["status", "--porcelain", "--untracked-files=all"], label: "status")
+        return output.trimmingWhitespace.isEmpty
+    }
+
     /// The id of the current commit, or nil before the first commit.
     public func head() throws(WorkspaceError) -> String? {
         let (status, output) = try runGit(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], label: "rev-parse",

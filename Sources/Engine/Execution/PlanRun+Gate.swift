@@ -1,0 +1,220 @@
+import Foundation
+import JSON
+import LLM
+import PlanCore
+import Store
+
+extension PlanRun {
+    /// The end of a wave: commit it, run the acceptance tests that became due, evaluate Gate S; on
+    /// failure, repair rounds (the atoms of the failing tests' tasks regenerated with the test output),
+    /// and when they are used up, blocking reviews and a blocked plan. True when the wave passed.
+    func finishWave(_ wave: StoredWave, totalWaves: Int, allowRepairs: Bool) async throws -> Bool {
+        try context.checkpoint()
+        let atoms = try await store { try $0.atoms(planID: self.planID) }
+        let waveAtoms = atoms.filter { $0.wave == wave.number }
+        let files = waveAtoms.map(\.path) + tests.map(\.file)
+        let message = Workspace.waveMessage(wave.number, atomCount: waveAtoms.count)
+        let sha = try await commit(message: message, files: files, reuseIfHeadIs: message)
+        try await store { try $0.setWaveCommit(waveID: wave.id, sha: sha) }
+
+        var round = try await gateRounds(of: wave)
+        var repairsDone = wave.repairRounds
+        var repairsLeft = allowRepairs ? max(0, settings.repairRounds - repairsDone) : 0
+        let isFinal = wave.number == totalWaves
+        while true {
+            try context.checkpoint()
+            try await store { try $0.startGate(waveID: wave.id) }
+            let current = try await store { try $0.atoms(planID: self.planID) }
+            let done = doneTasks(current)
+            let due = tests.filter { isFinal || Set($0.coveredTasks).isSubset(of: done) }
+            let results = try await runTests(due, wave: wave, repairRound: round)
+            let gateTests = tests.map { test in
+                GateTest(id: test.id.uuidString.lowercased(), priority: CriterionPriority(rawValue: test.priority) ?? .must,
+                         coveredTasks: Set(test.coveredTasks), outcome: results[test.id]?.outcome)
+            }
+            let gate = GateS.evaluate(tests: gateTests, doneTasks: done, isFinalWave: isFinal, policy: settings.gate)
+            let failing = gate.failures.map { failure -> JSONValue in
+                let test = tests.first { $0.id.uuidString.lowercased() == failure.testID }
+                return ["test_id": .string(failure.testID), "name": JSONValue(test?.name), "priority": .string(failure.priority.rawValue),
+                        "status": .string(results[test?.id ?? UUID()]?.outcome.rawValue ?? "not_run")]
+            }
+            let gateEvent: JSONObject = [
+                "wave": .int(Int64(wave.number)), "repair_round": .int(Int64(round)), "passed": .bool(gate.passed),
+                "must_total": .int(Int64(gate.mustTotal)), "must_passed": .int(Int64(gate.mustPassed)),
+                "should_total": .int(Int64(gate.shouldTotal)), "should_passed": .int(Int64(gate.shouldPassed)),
+                "failing_tests": .array(failing), "final": .bool(isFinal),
+            ]
+            let waveEvent: JSONObject? = gate.passed ? [
+                "wave": .int(Int64(wave.number)), "status": "passed", "commit": .string(sha),
+                "atoms": .int(Int64(waveAtoms.count)), "repair_rounds": .int(Int64(round)),
+                "tests_run": .int(Int64(due.count)),
+            ] : nil
+            let roundNow = round
+            try await store {
+                try $0.recordGate(planID: self.planID, ownerID: self.ownerID, waveID: wave.id, repairRound: roundNow,
+                                  mustTotal: gate.mustTotal, mustPassed: gate.mustPassed, shouldTotal: gate.shouldTotal,
+                                  shouldPassed: gate.shouldPassed, passed: gate.passed, failingTests: .array(failing),
+                                  event: gateEvent, waveEvent: waveEvent)
+            }
+            if gate.passed { return true }
+
+            let failingTests = gate.failures.compactMap { failure in tests.first { $0.id.uuidString.lowercased() == failure.testID } }
+            let failingTasks = Set(failingTests.flatMap(\.coveredTasks))
+            let output = failingTests.map { test in
+                "=== \(test.name) (\(test.file), \(results[test.id]?.outcome.rawValue ?? "not run")) ===\n"
+                    + AtomPrompts.cut(results[test.id]?.output ?? (results[test.id]?.reason ?? "the test did not run"),
+                                      to: max(500, settings.promptTestOutputCharacters / max(1, failingTests.count)))
+            }.joined(separator: "\n\n")
+            let names = failingTests.map { "\($0.name) [\($0.priority.uppercased())] in \($0.file)" }.joined(separator: "\n")
+            let repairable = current.filter { failingTasks.contains($0.taskNumber) && $0.hasAcceptedAttempt }
+
+            let mayGoOn = try await mayContinue()
+            if repairsLeft == 0 || repairable.isEmpty || !mayGoOn {
+                let status = try await store { try $0.status(planID: self.planID) }
+                guard status == PlanStatus.executing.rawValue else { return false }
+                try await block(wave: wave, atoms: repairable, failingNames: names, output: output, round: round)
+                return false
+            }
+            repairsLeft -= 1
+            round += 1
+            repairsDone += 1
+            let counted = repairsDone
+            try await store { try $0.setRepairRounds(waveID: wave.id, counted) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var inFlight = 0
+                for atom in repairable {
+                    if inFlight >= settings.concurrency {
+                        try await group.next()
+                        inFlight -= 1
+                    }
+                    inFlight += 1
+                    group.addTask { _ = try await self.produce(atom, .gateRepair(failingTests: names, output: output)) }
+                }
+                try await group.waitForAll()
+            }
+            _ = try await commit(message: "wave \(wave.number): repair round \(round)", files: files, reuseIfHeadIs: nil)
+        }
+    }
+
+    /// Tasks whose every atom has accepted content.
+    func doneTasks(_ atoms: [StoredAtom]) -> Set<Int> {
+        var done = Set(atoms.map(\.taskNumber))
+        for atom in atoms where !atom.hasAcceptedAttempt || atom.status == AtomStatus.rejected.rawValue
+            || atom.status == AtomStatus.pending.rawValue || atom.status == AtomStatus.running.rawValue {
+            done.remove(atom.taskNumber)
+        }
+        return done
+    }
+
+    /// Runs the tests (each alone, in a throwaway copy of the workspace, without network), records
+    /// every run and emits `acceptance_test_result` for each. A test whose code no longer matches the
+    /// hash frozen at approval is not run: it is an error.
+    func runTests(_ due: [StoredTest], wave: StoredWave, repairRound: Int) async throws -> [UUID: AcceptanceTestResult] {
+        guard !due.isEmpty else { return [:] }
+        let command: TestCommand
+        do {
+            command = try TestCommand(parsing: testCommand)
+        } catch {
+            var results: [UUID: AcceptanceTestResult] = [:]
+            for test in due {
+                results[test.id] = AcceptanceTestResult(name: test.name, file: test.file, outcome: .error, exitCode: nil, duration: .zero,
+                                                        output: "", reason: error.description)
+            }
+            try await record(results, due: due, wave: wave, repairRound: repairRound)
+            return results
+        }
+        // Every approved test file is written first (a test may import a helper of another).
+        let approved = tests.filter { $0.frozenSHA256 != nil && $0.frozenSHA256 == AtomPrompts.sha256($0.code) }
+        let writeFailure: String? = await pool.run {
+            do throws(WorkspaceError) {
+                for test in approved { try self.workspace.write(test.code, to: test.file) }
+                return nil
+            } catch {
+                return "the test file could not be written: \(error.description)"
+            }
+        }
+        var results: [UUID: AcceptanceTestResult] = [:]
+        try await withThrowingTaskGroup(of: (UUID, AcceptanceTestResult).self) { group in
+            for test in due {
+                group.addTask {
+                    let subject = AcceptanceTest(name: test.name, priority: CriterionPriority(rawValue: test.priority) ?? .must,
+                                                 covers: test.coveredTasks, file: test.file, code: test.code)
+                    guard let frozen = test.frozenSHA256 else {
+                        return (test.id, Self.notRun(test, "the test was never frozen (approved); only approved tests run"))
+                    }
+                    guard frozen == AtomPrompts.sha256(test.code) else {
+                        return (test.id, Self.notRun(test, "the test's code does not match the hash frozen at approval; it is not run"))
+                    }
+                    if let writeFailure { return (test.id, Self.notRun(test, writeFailure)) }
+                    return (test.id, await self.pool.run { self.testRunner.run(subject, command: command, in: self.workspace) })
+                }
+            }
+            for try await (id, result) in group { results[id] = result }
+        }
+        try await record(results, due: due, wave: wave, repairRound: repairRound)
+        return results
+    }
+
+    static func notRun(_ test: StoredTest, _ reason: String) -> AcceptanceTestResult {
+        AcceptanceTestResult(name: test.name, file: test.file, outcome: .error, exitCode: nil, duration: .zero, output: "", reason: reason)
+    }
+
+    func record(_ results: [UUID: AcceptanceTestResult], due: [StoredTest], wave: StoredWave, repairRound: Int) async throws {
+        for test in due {
+            guard let result = results[test.id], let sha = test.frozenSHA256 else { continue }
+            // A test that was never frozen cannot have a run row (the foreign key names the frozen hash).
+            var tail = result.output
+            if let reason = result.reason { tail = tail.isEmpty ? reason : tail + "\n" + reason }
+            while tail.utf8.count > 65_000 { tail = String(tail.dropFirst(tail.count / 4)) }
+            let event: JSONObject = [
+                "test_id": .string(test.id.uuidString.lowercased()), "name": .string(test.name), "file": .string(test.file),
+                "priority": .string(test.priority), "wave": .int(Int64(wave.number)), "repair_round": .int(Int64(repairRound)),
+                "status": .string(result.outcome.rawValue), "duration_ms": .int(result.durationMilliseconds),
+                "reason": JSONValue(result.reason),
+            ]
+            let outputTail = tail
+            try await store {
+                try $0.recordTestRun(planID: self.planID, ownerID: self.ownerID, test: test, sha256: sha, waveID: wave.id,
+                                     repairRound: repairRound, status: result.outcome.rawValue, exitCode: result.exitCode,
+                                     durationMilliseconds: result.durationMilliseconds, outputTail: outputTail, event: event)
+            }
+        }
+    }
+
+    /// The gate still fails: every accepted atom of the failing tests' tasks goes to a blocking
+    /// review (with suggestions), the wave is failed and the plan blocked.
+    func block(wave: StoredWave, atoms: [StoredAtom], failingNames: String, output: String, round: Int) async throws {
+        let reason = "acceptance tests still fail after \(round) repair round(s):\n\(failingNames)"
+        for atom in atoms {
+            guard let task = task(atom.taskNumber) else { continue }
+            if try await store({ try $0.pendingReview(atomID: atom.id) }) != nil { continue }
+            let content = (try? await pool.run { () throws(WorkspaceError) -> String in try self.workspace.read(atom.path) }) ?? ""
+            let score = ConfidenceScore(ConfidenceInput(validatorsPassed: 1, validatorsRun: 1, attempts: max(1, min(atom.attempts, settings.maxAttempts)),
+                                                        complexity: task.complexity, testsPassed: 0, testsRun: 1), policy: settings.confidence)
+            let suggestions = await suggestions(task: task, atom: atom, reason: reason + "\n\nTest output:\n" + AtomPrompts.cut(output, to: 4_000),
+                                                confidence: score.value, validation: [], content: content)
+            let review = NewAtomReview(confidence: score.value, reason: AtomPrompts.cut(reason, to: 4_000), priority: ReviewPriority.high.rawValue,
+                                       aiSuggestions: suggestions, blockingWaveID: wave.id)
+            var event = atomPayload(atom)
+            event["gate"] = true
+            let payload = event
+            try await store { try $0.sendToReview(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, review: review, event: payload) }
+        }
+        try await store { try $0.failWave(waveID: wave.id) }
+        _ = try await transition(from: .executing, to: .blocked, action: "block",
+                                 reason: "wave \(wave.number): Gate S failed after \(round) repair round(s); the reviews of the failing tasks are waiting",
+                                 data: ["wave": .int(Int64(wave.number))])
+    }
+
+    /// Commits the working tree; when the current commit already has `reuseIfHeadIs` as its subject
+    /// (a crash came between the commit and recording it), that commit is the wave's.
+    func commit(message: String, files: [String], reuseIfHeadIs subject: String?) async throws -> String {
+        try await pool.run { () throws(WorkspaceError) -> String in
+            if let subject, let head = try self.workspace.head(), let last = try self.workspace.log(limit: 1).first,
+               last.subject == subject, try self.workspace.isClean() {
+                return head
+            }
+            return try self.workspace.commit(message: message, forcing: files)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import JSON
+import LLM
+import Postgres
+import Store
+
+/// Runs `chat` jobs: answers a chat message that is not a `/masterplan` command (payload
+/// `{"message_id"}`) with the conversation so far as history, stores the assistant's reply and emits
+/// `chat_message` (`{"conversation_id", "message", "plan_request"}`, the last being the build
+/// request the model distilled from the conversation, or null).
+///
+/// The reply, the job's note that it was stored (`payload.reply_message_id`) and the event are one
+/// transaction, so a job run again after a crash never answers twice. A provider that stays
+/// unreachable is retried by the daemon while the job has attempts left; after that, or for an error
+/// that would only repeat, the reply says in plain words that no answer could be produced. The call's
+/// key is `GenerationKeys.chat`.
+public struct ChatHandler: JobHandler {
+    public let kind = JobKind.chat.rawValue
+    public let client: LLMClient
+    public let configuration: GenerationConfiguration
+    let template: PromptTemplate
+
+    /// Loads the chat prompt template, so a broken installation fails when the executor starts.
+    public init(client: LLMClient, configuration: GenerationConfiguration = .default) throws {
+        self.client = client
+        self.configuration = configuration
+        template = try PromptTemplate.load(.chat)
+    }
+
+    public func run(_ job: ClaimedJob, context: JobContext) async throws {
+        guard let conversationID = job.conversationID else {
+            throw JobPayloadError(jobID: job.id, kind: kind, missing: "conversation_id")
+        }
+        guard let messageID = job.payload["message_id"]?.stringValue.flatMap(UUID.init(uuidString:)) else {
+            throw JobPayloadError(jobID: job.id, kind: kind, missing: "payload.message_id")
+        }
+        if job.payload["reply_message_id"]?.stringValue != nil { return }
+        let limit = configuration.chatHistoryLimit
+        guard let exchange = try await context.database.run({ c in
+            try GenerationQueries(c).chatExchange(conversationID: conversationID, messageID: messageID, historyLimit: limit)
+        }) else { return }
+
+        var request = try template.request(["message": exchange.message.content], key: GenerationKeys.chat,
+                                           history: ChatTurns.history(exchange.history),
+                                           temperature: configuration.chatTemperature, maxTokens: configuration.chatMaxTokens)
+        request.messages = ChatTurns.alternating(request.messages)
+        try context.checkpoint()
+
+        let reply: (text: String, planRequest: String?)
+        do {
+            let result = try await client.complete(request, attribution: LLMAttribution(
+                ownerID: exchange.ownerID, jobID: job.id, conversationID: conversationID))
+            reply = Self.reply(from: result.text)
+        } catch {
+            if error.kind == .cancelled { throw CancellationError() }
+            if error.isTransient && job.attempts < job.maxAttempts { throw error }
+            reply = ("Sorry, I could not answer this time: the model's provider failed (\(error.message)). "
+                     + "Please send your message again in a moment.", nil)
+        }
+
+        let jobID = job.id, owner = exchange.ownerID
+        try await context.database.run { c in
+            try c.transaction { c in
+                let message = try ConversationQueries(c).addMessage(conversationID: conversationID, role: "assistant",
+                                                                    content: reply.text)
+                try GenerationQueries(c).recordReply(jobID: jobID, messageID: message.id)
+                try GenerationMessages.emitChatMessage(message.json, conversationID: conversationID, ownerID: owner, planID: nil,
+                                                       extra: ["plan_request": JSONValue(reply.planRequest)], on: c)
+            }
+        }
+    }
+
+    /// The reply in an answer: the schema's `reply`, or — when a model ignored the schema and answered
+    /// in prose — that prose.
+    static func reply(from answer: String) -> (text: String, planRequest: String?) {
+        if let parsed = try? AnswerParser.chatReply(answer) { return (parsed.reply, parsed.planRequest) }
+        let prose = answer.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !prose.isEmpty && !prose.contains("{") { return (prose, nil) }
+        return ("Sorry, my answer came out garbled. Could you say that again, perhaps in other words?", nil)
+    }
+}

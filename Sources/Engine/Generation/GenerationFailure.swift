@@ -1,0 +1,102 @@
+import JSON
+import LLM
+import PlanCore
+
+/// Why a generation stopped without a plan, in words for the person who asked for it.
+///
+/// A failure is *transient* when the model's provider failed (outage, rate limit, timeout, a cut
+/// stream) after the client's own retries: running the job again later may well succeed, so the
+/// handler throws it to the daemon, which requeues the job — unless this was the job's last attempt.
+/// Every other failure (an answer still invalid after its repairs, a refusal, a request the provider
+/// rejects) would fail the same way again: the plan becomes `generation_failed` and the job ends
+/// normally.
+struct GenerationFailure: Error, CustomStringConvertible, Sendable {
+    /// The step that failed (`masterplan_generation_failed.stage`).
+    enum Stage: String, Sendable {
+        case discovery
+        case plan
+        case acceptanceTests = "acceptance_tests"
+    }
+
+    var stage: Stage
+    /// One or two sentences for the user (the plan's `status_reason`).
+    var reason: String
+    /// The provider's failure, when that is what stopped the generation.
+    var llmError: LLMError?
+    /// The validator's findings on the last answer, when the answer was what stayed wrong.
+    var problems: PlanProblems?
+
+    var isTransient: Bool { llmError?.isTransient ?? false }
+
+    var description: String { "\(stage.rawValue): \(reason)" }
+
+    /// The model could not be asked, or did not answer.
+    static func llm(_ error: LLMError, stage: Stage) -> GenerationFailure {
+        let what = stage.noun
+        let reason: String
+        switch error.kind {
+        case .rateLimited:
+            reason = "The model's provider kept refusing requests (rate limit) while writing \(what); try again later."
+        case .connection, .timeout, .streamCutOff, .providerStreamError:
+            reason = "The model's provider could not be reached or stopped answering while writing \(what); try again later."
+        case .http(let status) where status >= 500 || status == 408:
+            reason = "The model's provider failed (HTTP \(status)) while writing \(what); try again later."
+        case .http(let status):
+            reason = "The model's provider refused the request for \(what) (HTTP \(status))"
+                + (error.providerMessage.map { ": \(Self.excerpt($0))" } ?? ".")
+        case .refused:
+            reason = "The model declined to write \(what)."
+        case .truncatedJSON:
+            reason = "The model's answer for \(what) was cut off at its token limit; a smaller request or a larger limit may help."
+        case .malformedStream:
+            reason = "The model's provider sent an unreadable answer for \(what)."
+        case .cancelled:
+            reason = "The call for \(what) was cancelled."
+        }
+        return GenerationFailure(stage: stage, reason: reason, llmError: error)
+    }
+
+    /// The answer stayed invalid after every repair.
+    static func invalid(_ problems: PlanProblems, stage: Stage, attempts: Int) -> GenerationFailure {
+        let shown = problems.problems.prefix(3).map(\.description).joined(separator: "; ")
+        let more = problems.count > 3 ? " (and \(problems.count - 3) more)" : ""
+        let tries = attempts == 1 ? "1 answer" : "\(attempts) answers"
+        return GenerationFailure(
+            stage: stage,
+            reason: "\(stage.sentenceStart) the model wrote was still invalid after \(tries): \(shown)\(more).",
+            problems: problems)
+    }
+
+    /// The event payload's details.
+    var eventData: JSONObject {
+        var data: JSONObject = ["stage": .string(stage.rawValue), "reason": .string(reason), "transient": .bool(isTransient)]
+        if let llmError { data["llm_error"] = .string(llmError.description) }
+        if let problems { data["problems"] = JSONValue(problems.problems.prefix(20).map(\.description)) }
+        return data
+    }
+
+    private static func excerpt(_ text: String) -> String {
+        let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        return line.count > 200 ? String(line.prefix(200)) + "…" : line
+    }
+}
+
+extension GenerationFailure.Stage {
+    /// What the stage produces, for sentences.
+    var noun: String {
+        switch self {
+        case .discovery: "the domain discovery"
+        case .plan: "the plan"
+        case .acceptanceTests: "the acceptance tests"
+        }
+    }
+
+    /// `noun` at the start of a sentence.
+    var sentenceStart: String {
+        switch self {
+        case .discovery: "The domain discovery"
+        case .plan: "The plan"
+        case .acceptanceTests: "The acceptance tests"
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import JSON
+import PlanCore
+import Postgres
+import Store
+
+/// What the assistant says in a conversation when a plan it started is ready or could not be made,
+/// and the `chat_message` event that shows it.
+enum GenerationMessages {
+    /// The plan is stored as a draft.
+    static func ready(_ plan: ValidatedPlan, tests: [AcceptanceTest], estimate: PlanEstimate, version: Int,
+                      regeneration: Bool) -> String {
+        let phases = plan.plan.phases.count
+        let tasks = plan.tasks.count
+        let must = tests.count(where: { $0.priority == .must })
+        var text = regeneration
+            ? "Version \(version) of the plan “\(plan.plan.projectName)” is ready for review."
+            : "The plan “\(plan.plan.projectName)” is ready for review."
+        text += " It has \(count(tasks, "task")) in \(count(phases, "phase")) and \(count(tests.count, "acceptance test"))"
+        text += " (\(must) must pass). "
+        text += "Executing it is estimated at \(String(format: "$%.2f", estimate.costUSD)) over \(count(estimate.atoms, "generated file"))."
+        text += " Approve it, edit its tasks, or ask for changes with feedback."
+        return text
+    }
+
+    /// Generation gave up.
+    static func failed(_ failure: GenerationFailure) -> String {
+        "I could not generate the plan. \(failure.reason)"
+            + (failure.isTransient ? "" : " You can ask for it again with feedback that narrows the request.")
+    }
+
+    /// Emits `chat_message` for a message just added, in the shape the API uses
+    /// (`{"conversation_id", "message"}`), plus the plan it is about. Call it last in the transaction.
+    static func emitChatMessage(_ message: JSONValue, conversationID: UUID, ownerID: UUID, planID: UUID?,
+                                extra: JSONObject = [:], on connection: Connection) throws {
+        var data: JSONObject = ["conversation_id": .string(conversationID.uuidString.lowercased()), "message": message]
+        if let planID { data["plan_id"] = .string(planID.uuidString.lowercased()) }
+        for (key, value) in extra { data[key] = value }
+        try EventFeed(connection).emit(type: GenerationEvent.chatMessage.rawValue, ownerID: ownerID, planID: planID,
+                                       conversationID: conversationID, data: data)
+    }
+
+    private static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import JSON
+import LLM
+import PlanCore
+import Postgres
+import Store
+
+/// One run of generation for a plan in `generating`: discovery (unless one is stored), the plan with
+/// its parse–validate–repair loop, the acceptance tests, the estimate, and one transaction storing it
+/// all as the plan's next version — or, when the model cannot produce a usable plan, the plan marked
+/// `generation_failed` with the reason.
+///
+/// Shared by `GenerationHandler` (a new plan) and `RegenerationHandler` (the next version of a draft).
+/// Every step is safe to run again: a job resumed after a crash reuses the stored discovery, and a plan
+/// that already left `generating` is not touched.
+struct PlanGenerationRun: Sendable {
+    let client: LLMClient
+    let configuration: GenerationConfiguration
+    let prompts: PlanPrompts
+    let context: JobContext
+    let state: GenerationPlanState
+    /// Set for a regeneration: the version it starts from and the reviewer's feedback; nil for a new plan.
+    let previous: PlanPrompts.PreviousPlan?
+
+    private var isRegeneration: Bool { previous != nil }
+
+    private var database: AsyncDatabase { context.database }
+    private var planID: UUID { state.id }
+
+    private var attribution: LLMAttribution {
+        LLMAttribution(ownerID: state.ownerID, planID: state.id, jobID: context.job.id, conversationID: state.conversationID)
+    }
+
+    private var caller: ProgressReportingCaller {
+        ProgressReportingCaller(client: client, database: database, interval: configuration.progressInterval)
+    }
+
+    /// Runs the generation to a stored draft or a recorded failure. Throws a transient failure (the
+    /// provider was unreachable) while the job has attempts left, so the daemon runs it again later;
+    /// throws `JobContext.Interruption` at a checkpoint, and database errors as they come.
+    func run() async throws {
+        do {
+            let discovery = try await discovery()
+            try context.checkpoint()
+            let plan = try await plan(discovery: discovery)
+            try context.checkpoint()
+            let tests = try await acceptanceTests(for: plan.validated)
+            try context.checkpoint()
+            try await store(plan.validated, repairs: plan.repairs, tests: tests)
+        } catch let failure as GenerationFailure {
+            if failure.isTransient && context.job.attempts < context.job.maxAttempts { throw failure }
+            try await giveUp(failure)
+        }
+    }
+
+    // MARK: - Steps
+
+    /// The stored discovery, or a new one made and stored (emitting `discovery_generation_start`,
+    /// progress, and — through `PlanWriter` — `discovery_generation_complete`).
+    private func discovery() async throws -> Discovery {
+        // A stored discovery passed validation when it was stored; one that no longer reads (the schema
+        // changed since) is made again rather than failing the plan.
+        if let stored = state.discovery, let discovery = try? Discovery(json: stored) { return discovery }
+
+        try await emit(.discoveryStart, ["request": .string(state.request), "job_attempt": JSONValue(context.job.attempts)])
+        let parser = PlanParser(limits: configuration.limits(for: state.request))
+        var request = try prompts.discovery(request: state.request)
+        var usage = PlanWriter.Usage(model: client.configuration.model, inputTokens: 0, outputTokens: 0, costUSD: 0)
+        let answers = 1 + configuration.discoveryRepairAttempts
+        var lastProblems = PlanProblems([])
+        for attempt in 1...answers {
+            if attempt > 1 { try context.checkpoint() }
+            let result = try await ask(request, stage: .discovery, step: "discovery", attempt: attempt, event: .discoveryProgress)
+            usage.model = result.model
+            usage.inputTokens += result.usage.inputTokens ?? 0
+            usage.outputTokens += result.usage.outputTokens ?? 0
+            usage.costUSD += result.costUSD ?? 0
+            switch Result(catching: { () throws(PlanProblems) -> Discovery in try parser.parseDiscovery(result.text) }) {
+            case .success(let discovery):
+                let planID = self.planID, spent = usage
+                _ = try await database.run { c in
+                    try PlanWriter(connection: c).storeDiscovery(planID: planID, discovery: discovery, usage: spent)
+                }
+                return discovery
+            case .failure(let problems):
+                lastProblems = problems
+                request = prompts.correction(of: request, answer: result.text, problems: problems)
+            }
+        }
+        throw GenerationFailure.invalid(lastProblems, stage: .discovery, attempts: answers)
+    }
+
+    /// The plan: one `masterplan` call, then up to `planRepairAttempts` `plan_repair` calls while the
+    /// answer does not validate.
+    private func plan(discovery: Discovery) async throws -> (validated: ValidatedPlan, repairs: Int) {
+        let planID = self.planID, ownerID = state.ownerID, requestText = state.request
+        let exampleCount = configuration.exampleCount, exampleTasks = configuration.exampleTaskLimit
+        let examples = try await database.run { c in
+            try GenerationQueries(c).similarApprovedPlans(ownerID: ownerID, request: requestText, excluding: planID,
+                                                          limit: exampleCount, maxTasks: exampleTasks)
+        }
+        let budget = configuration.taskBudget(for: state.request)
+        var start: JSONObject = ["regeneration": .bool(isRegeneration), "max_tasks": JSONValue(budget),
+                                 "examples": JSONValue(examples.count),
+                                 "example_plan_ids": JSONValue(examples.map { $0.id.uuidString.lowercased() }),
+                                 "job_attempt": JSONValue(context.job.attempts)]
+        if let previous {
+            start["from_version"] = JSONValue(previous.version)
+            start["feedback"] = JSONValue(previous.feedback)
+        }
+        try await emit(.planStart, start)
+
+        let parser = PlanParser(limits: configuration.limits(for: state.request))
+        var answer = try await ask(
+            try prompts.masterplan(request: state.request, discovery: discovery, maxTasks: budget, examples: examples, previous: previous),
+            stage: .plan, step: "plan", attempt: 1, event: .planProgress)
+        var repairs = 0
+        while true {
+            let text = answer.text
+            switch Result(catching: { () throws(PlanProblems) -> ValidatedPlan in try parser.parsePlan(text) }) {
+            case .success(let validated):
+                return (validated, repairs)
+            case .failure(let problems):
+                guard repairs < configuration.planRepairAttempts else {
+                    throw GenerationFailure.invalid(problems, stage: .plan, attempts: repairs + 1)
+                }
+                try context.checkpoint()
+                repairs += 1
+                answer = try await ask(try prompts.planRepair(request: state.request, answer: text, problems: problems),
+                                       stage: .plan, step: "plan_repair", attempt: repairs + 1, event: .planProgress,
+                                       extra: ["problems": JSONValue(problems.count)])
+            }
+        }
+    }
+
+    /// The acceptance tests, checked against the plan (existing tasks, every MUST task covered), with
+    /// up to `testRepairAttempts` corrected answers.
+    private func acceptanceTests(for plan: ValidatedPlan) async throws -> [AcceptanceTest] {
+        let parser = PlanParser(limits: configuration.limits(for: state.request))
+        var request = try prompts.acceptanceTests(for: plan)
+        let answers = 1 + configuration.testRepairAttempts
+        var lastProblems = PlanProblems([])
+        for attempt in 1...answers {
+            if attempt > 1 { try context.checkpoint() }
+            let result = try await ask(request, stage: .acceptanceTests, step: "acceptance_tests", attempt: attempt,
+                                       event: .planProgress)
+            switch Result(catching: { () throws(PlanProblems) -> [AcceptanceTest] in
+                try parser.parseAcceptanceTests(result.text, for: plan)
+            }) {
+            case .success(let tests):
+                return tests
+            case .failure(let problems):
+                lastProblems = problems
+                request = prompts.correction(of: request, answer: result.text, problems: problems)
+            }
+        }
+        throw GenerationFailure.invalid(lastProblems, stage: .acceptanceTests, attempts: answers)
+    }
+
+    /// Stores the plan as the next version, moving it to `draft`, and tells the conversation it came
+    /// from — all in one transaction, events last.
+    private func store(_ plan: ValidatedPlan, repairs: Int, tests: [AcceptanceTest]) async throws {
+        var policy = configuration.estimatePolicy
+        if let price = client.prices.price(for: client.configuration.model) { policy.prices = price.estimateTable }
+        let estimate = PlanEstimator.estimate(ExecutionPlan(plan), policy: policy)
+        let note = changeNote(repairs: repairs)
+        let planID = self.planID, regeneration = isRegeneration
+        try await database.run { c in
+            try c.transaction { c in
+                let queries = GenerationQueries(c)
+                guard let current = try queries.lockPlanState(id: planID), current.status == PlanStatus.generating.rawValue else {
+                    return
+                }
+                var message: (id: UUID, json: JSONValue)?
+                if let conversation = current.conversationID {
+                    let version = try queries.nextVersionNumber(planID: planID)
+                    message = try ConversationQueries(c).addMessage(
+                        conversationID: conversation, role: "assistant",
+                        content: GenerationMessages.ready(plan, tests: tests, estimate: estimate, version: version,
+                                                          regeneration: regeneration))
+                }
+                try PlanWriter(connection: c).storeGeneratedPlan(planID: planID, plan: plan, tests: tests, estimate: estimate,
+                                                                 changeNote: note)
+                if let message, let conversation = current.conversationID {
+                    try GenerationMessages.emitChatMessage(message.json, conversationID: conversation, ownerID: current.ownerID,
+                                                           planID: planID, on: c)
+                }
+            }
+        }
+    }
+
+    /// Marks the plan `generation_failed` with the failure's reason: status, history, the events
+    /// `plan_status_changed` and `masterplan_generation_failed`, and a message in its conversation.
+    private func giveUp(_ failure: GenerationFailure) async throws {
+        let planID = self.planID, jobAttempt = context.job.attempts
+        try await database.run { c in
+            try c.transaction { c in
+                guard let current = try GenerationQueries(c).lockPlanState(id: planID),
+                      let from = PlanStatus(rawValue: current.status), from == .generating else { return }
+                let to = try from.applying(.generationFailed)
+                var message: (id: UUID, json: JSONValue)?
+                if let conversation = current.conversationID {
+                    message = try ConversationQueries(c).addMessage(conversationID: conversation, role: "assistant",
+                                                                    content: GenerationMessages.failed(failure))
+                }
+                let plans = PlanQueries(c)
+                _ = try plans.changeStatus(id: planID, from: from.rawValue, to: to.rawValue, reason: failure.reason)
+                var data = failure.eventData
+                data["job_attempt"] = JSONValue(jobAttempt)
+                try plans.appendHistory(planID: planID, actor: "system", actorID: nil, event: "generation_failed", data: data)
+                let feed = EventFeed(c)
+                try feed.emit(type: GenerationEvent.statusChanged.rawValue, ownerID: current.ownerID, planID: planID,
+                              data: ["from": .string(from.rawValue), "to": .string(to.rawValue), "reason": .string(failure.reason)])
+                data["plan_id"] = .string(planID.uuidString.lowercased())
+                try feed.emit(type: GenerationEvent.planFailed.rawValue, ownerID: current.ownerID, planID: planID, data: data)
+                if let message, let conversation = current.conversationID {
+                    try GenerationMessages.emitChatMessage(message.json, conversationID: conversation, ownerID: current.ownerID,
+                                                           planID: planID, on: c)
+                }
+            }
+        }
+    }
+
+    // MARK: - Calls and events
+
+    /// One LLM call with progress events; a provider failure becomes a `GenerationFailure`.
+    private func ask(_ request: LLMRequest, stage: GenerationFailure.Stage, step: String, attempt: Int, event: GenerationEvent,
+                     extra: JSONObject = [:]) async throws -> LLMResult {
+        var data: JSONObject = ["plan_id": .string(planID.uuidString.lowercased()), "stage": .string(step),
+                                "attempt": JSONValue(attempt)]
+        for (key, value) in extra { data[key] = value }
+        let report = ProgressReportingCaller.Report(type: event, ownerID: state.ownerID, planID: planID, data: data)
+        do {
+            return try await caller.call(request, attribution: attribution, report: report)
+        } catch {
+            // A cancelled call means this task is being torn down, not that the model failed.
+            if error.kind == .cancelled { throw CancellationError() }
+            throw GenerationFailure.llm(error, stage: stage)
+        }
+    }
+
+    /// Emits a generation event with `plan_id` in its payload (its own transaction).
+    private func emit(_ event: GenerationEvent, _ data: JSONObject) async throws {
+        var payload: JSONObject = ["plan_id": .string(planID.uuidString.lowercased())]
+        for (key, value) in data { payload[key] = value }
+        let owner = state.ownerID, plan = planID, type = event.rawValue, body = payload
+        try await database.run { c in _ = try EventFeed(c).emit(type: type, ownerID: owner, planID: plan, data: body) }
+    }
+
+    private func changeNote(repairs: Int) -> String {
+        var note = "Generated from the request"
+        if let previous {
+            note = "Regenerated from version \(previous.version)"
+            if let feedback = previous.feedback { note += " with the reviewer's feedback: \(feedback)" }
+        }
+        if repairs > 0 { note += " (\(repairs) \(repairs == 1 ? "repair" : "repairs") of the model's answer)" }
+        return note
+    }
+}

@@ -1,0 +1,614 @@
+import Foundation
+import JSON
+import Postgres
+
+/// The columns of a plan that execution decides from.
+public struct ExecutionPlanRecord: Sendable {
+    public var id: UUID
+    public var ownerID: UUID
+    public var status: String
+    public var statusReason: String?
+    public var projectName: String
+    public var techStack: JSONValue
+    public var workspacePath: String?
+    public var budgetUSD: Double
+    public var actualCostUSD: Double
+}
+
+/// One row of `atoms` with its task's number.
+public struct StoredAtom: Sendable, Hashable {
+    public var id: UUID
+    public var taskID: UUID
+    public var taskNumber: Int
+    public var path: String
+    public var wave: Int
+    public var status: String
+    public var attempts: Int
+    public var confidence: Double?
+    public var finalSHA256: String?
+    /// Whether one of its attempts was accepted (its content is the file's content in the workspace).
+    public var hasAcceptedAttempt: Bool
+}
+
+/// One row of `waves`.
+public struct StoredWave: Sendable, Hashable {
+    public var id: UUID
+    public var number: Int
+    public var atomCount: Int
+    public var status: String
+    public var repairRounds: Int
+    public var commitSHA: String?
+}
+
+/// An approved acceptance test with the numbers of the tasks it covers.
+public struct StoredTest: Sendable, Hashable {
+    public var id: UUID
+    public var name: String
+    public var priority: String
+    public var file: String
+    public var code: String
+    /// The hash recorded when the plan was approved (nil when the test was never frozen).
+    public var frozenSHA256: String?
+    public var coveredTasks: [Int]
+}
+
+/// A resolved review the executor has not carried out yet.
+public struct ResolvedReview: Sendable, Hashable {
+    public var id: UUID
+    public var kind: String
+    public var atomID: UUID?
+    public var waveID: UUID?
+    public var status: String
+    public var feedback: String?
+    public var editedContent: String?
+    public var blocking: Bool
+    public var reviewerID: UUID?
+}
+
+/// One attempt of an atom as it is recorded.
+public struct AtomAttemptRecord: Sendable {
+    public var attempt: Int
+    public var origin: String
+    public var temperature: Double?
+    public var promptDigest: String?
+    public var output: String?
+    public var validation: JSONValue
+    public var errorFeedback: String?
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var costUSD: Double
+    public var accepted: Bool
+
+    public init(attempt: Int, origin: String, temperature: Double?, promptDigest: String?, output: String?, validation: JSONValue,
+                errorFeedback: String?, inputTokens: Int, outputTokens: Int, costUSD: Double, accepted: Bool) {
+        self.attempt = attempt
+        self.origin = origin
+        self.temperature = temperature
+        self.promptDigest = promptDigest
+        self.output = output
+        self.validation = validation
+        self.errorFeedback = errorFeedback
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.costUSD = costUSD
+        self.accepted = accepted
+    }
+}
+
+/// A review to create for an atom.
+public struct NewAtomReview: Sendable {
+    public var confidence: Double
+    public var reason: String
+    public var priority: String
+    public var aiSuggestions: JSONValue?
+    /// The wave it stops, for a blocking review; nil for a low-confidence one.
+    public var blockingWaveID: UUID?
+
+    public init(confidence: Double, reason: String, priority: String, aiSuggestions: JSONValue?, blockingWaveID: UUID?) {
+        self.confidence = confidence
+        self.reason = reason
+        self.priority = priority
+        self.aiSuggestions = aiSuggestions
+        self.blockingWaveID = blockingWaveID
+    }
+}
+
+/// SQL of the executor's execution job: atoms and waves, attempts, test runs, Gate S results,
+/// reviews and the plan's progress. Every method that changes state emits its event(s) through
+/// `masterplan_emit_event` as the last statements of one transaction, so state and events never
+/// disagree, even across a crash.
+public struct ExecutionStore {
+    public let connection: Connection
+
+    public init(_ connection: Connection) { self.connection = connection }
+
+    // MARK: plan
+
+    public func plan(id: UUID) throws -> ExecutionPlanRecord? {
+        guard let row = try connection.query(
+            """
+            SELECT id, owner_id, status, status_reason, coalesce(project_name, '') AS project_name, tech_stack, workspace_path,
+                   budget_usd::float8 AS budget, actual_cost_usd::float8 AS spent
+            FROM masterplans WHERE id = $1
+            """, [id]).first else { return nil }
+        return ExecutionPlanRecord(id: try row.decode(UUID.self, "id"), ownerID: try row.decode(UUID.self, "owner_id"),
+                                   status: try row.decode(String.self, "status"),
+                                   statusReason: try row.decode(String?.self, "status_reason"),
+                                   projectName: try row.decode(String.self, "project_name"),
+                                   techStack: try row.decode(JSONValue.self, "tech_stack"),
+                                   workspacePath: try row.decode(String?.self, "workspace_path"),
+                                   budgetUSD: try row.decode(Double.self, "budget"), actualCostUSD: try row.decode(Double.self, "spent"))
+    }
+
+    /// The plan's status alone (checked between atoms for pause and cancel).
+    public func status(planID: UUID) throws -> String? {
+        try connection.query("SELECT status FROM masterplans WHERE id = $1", [planID]).first?.decode(String.self, 0)
+    }
+
+    /// What the plan has cost and may cost.
+    public func spending(planID: UUID) throws -> (spent: Double, budget: Double) {
+        let row = try connection.query("SELECT actual_cost_usd::float8, budget_usd::float8 FROM masterplans WHERE id = $1", [planID]).first!
+        return (try row.decode(Double.self, 0), try row.decode(Double.self, 1))
+    }
+
+    /// Moves the plan from `from` to `to` with a history entry (actor `system`) and a
+    /// `plan_status_changed` event, plus `extraEvents` after it; false (and nothing done) when the
+    /// status was no longer `from`.
+    @discardableResult
+    public func transition(planID: UUID, ownerID: UUID, from: String, to: String, action: String, reason: String?,
+                           data: JSONObject = [:], extraEvents: [(type: String, data: JSONObject)] = []) throws -> Bool {
+        try connection.transaction { c in
+            let plans = PlanQueries(c)
+            guard try plans.changeStatus(id: planID, from: from, to: to, reason: reason) else { return false }
+            var payload = data
+            payload["from"] = .string(from)
+            payload["to"] = .string(to)
+            payload["action"] = .string(action)
+            if let reason { payload["reason"] = .string(reason) }
+            try plans.appendHistory(planID: planID, actor: "system", actorID: nil, event: action, data: payload)
+            let feed = EventFeed(c)
+            try feed.emit(type: "plan_status_changed", ownerID: ownerID, planID: planID, data: payload)
+            for event in extraEvents { try feed.emit(type: event.type, ownerID: ownerID, planID: planID, data: event.data) }
+            return true
+        }
+    }
+
+    /// Records the workspace folder of the plan.
+    public func setWorkspacePath(planID: UUID, path: String) throws {
+        try connection.execute("UPDATE masterplans SET workspace_path = $2 WHERE id = $1 AND workspace_path IS DISTINCT FROM $2",
+                               [planID, path])
+    }
+
+    /// Emits one event for the plan in its own transaction.
+    public func emit(_ type: String, planID: UUID, ownerID: UUID, data: JSONObject) throws {
+        try connection.transaction { c in _ = try EventFeed(c).emit(type: type, ownerID: ownerID, planID: planID, data: data) }
+    }
+
+    /// Whether the plan already has an event of this type (e.g. the one `cost_warning`).
+    public func hasEvent(_ type: String, planID: UUID) throws -> Bool {
+        try connection.query("SELECT EXISTS (SELECT 1 FROM events WHERE plan_id = $1 AND type = $2)", [planID, type])
+            .first!.decode(Bool.self, 0)
+    }
+
+    // MARK: atoms and waves
+
+    /// Stores the plan's atoms, their dependencies and its waves, once: false when they exist already.
+    /// `atoms` are (task number, file, wave); `dependencies` index into `atoms`.
+    @discardableResult
+    public func materialize(planID: UUID, atoms: [(task: Int, path: String, wave: Int)], waveSizes: [Int],
+                            dependencies: [(atom: Int, dependsOn: Int, kind: String)]) throws -> Bool {
+        try connection.transaction { c in
+            _ = try c.query("SELECT 1 FROM masterplans WHERE id = $1 FOR UPDATE", [planID])
+            if try c.query("SELECT 1 FROM waves WHERE plan_id = $1 LIMIT 1", [planID]).first != nil { return false }
+            try c.execute(
+                """
+                INSERT INTO waves (plan_id, number, atom_count)
+                SELECT $1, n, size FROM unnest($2::text[]::int[]) WITH ORDINALITY AS w(size, n)
+                """, [planID, waveSizes.map(String.init)])
+            let ids = try c.query(
+                """
+                INSERT INTO atoms (plan_id, task_id, file_path, wave)
+                SELECT $1, t.id, a.path, a.wave
+                FROM unnest($2::text[]::int[], $3::text[], $4::text[]::int[]) WITH ORDINALITY AS a(task, path, wave, position)
+                JOIN tasks t ON t.plan_id = $1 AND t.number = a.task
+                ORDER BY a.position
+                RETURNING id
+                """, [planID, atoms.map { String($0.task) }, atoms.map(\.path), atoms.map { String($0.wave) }]).rows
+                .map { try $0.decode(UUID.self, 0) }
+            guard ids.count == atoms.count else {
+                throw PlanWriter.Refusal(description: "the plan's tasks changed while its atoms were stored")
+            }
+            if !dependencies.isEmpty {
+                try c.execute(
+                    """
+                    INSERT INTO atom_dependencies (plan_id, atom_id, depends_on_atom_id, kind)
+                    SELECT $1, a, d, k FROM unnest($2::text[]::uuid[], $3::text[]::uuid[], $4::text[]) AS x(a, d, k)
+                    ON CONFLICT DO NOTHING
+                    """, [planID, dependencies.map { ids[$0.atom].uuidString }, dependencies.map { ids[$0.dependsOn].uuidString },
+                          dependencies.map(\.kind)])
+            }
+            try c.execute("UPDATE masterplans SET total_atoms = $2, total_waves = $3 WHERE id = $1",
+                          [planID, atoms.count, waveSizes.count])
+            return true
+        }
+    }
+
+    public func atoms(planID: UUID) throws -> [StoredAtom] {
+        try connection.query(
+            """
+            SELECT a.id, a.task_id, t.number, a.file_path, a.wave, a.status, a.attempts, a.confidence, a.final_content_sha256,
+                   EXISTS (SELECT 1 FROM atom_attempts x WHERE x.atom_id = a.id AND x.accepted) AS accepted
+            FROM atoms a JOIN tasks t ON t.id = a.task_id
+            WHERE a.plan_id = $1 ORDER BY a.wave, t.number, a.file_path
+            """, [planID]).rows.map { row in
+            StoredAtom(id: try row.decode(UUID.self, 0), taskID: try row.decode(UUID.self, 1), taskNumber: try row.decode(Int.self, 2),
+                       path: try row.decode(String.self, 3), wave: try row.decode(Int.self, 4), status: try row.decode(String.self, 5),
+                       attempts: try row.decode(Int.self, 6), confidence: try row.decode(Double?.self, 7),
+                       finalSHA256: try row.decode(String?.self, 8), hasAcceptedAttempt: try row.decode(Bool.self, 9))
+        }
+    }
+
+    public func waves(planID: UUID) throws -> [StoredWave] {
+        try connection.query(
+            "SELECT id, number, atom_count, status, repair_rounds, commit_sha FROM waves WHERE plan_id = $1 ORDER BY number",
+            [planID]).rows.map { row in
+            StoredWave(id: try row.decode(UUID.self, 0), number: try row.decode(Int.self, 1), atomCount: try row.decode(Int.self, 2),
+                       status: try row.decode(String.self, 3), repairRounds: try row.decode(Int.self, 4),
+                       commitSHA: try row.decode(String?.self, 5))
+        }
+    }
+
+    /// Atoms left `running` by an executor that stopped or crashed go back to `pending`; returns how many.
+    @discardableResult
+    public func requeueRunningAtoms(planID: UUID) throws -> Int {
+        try connection.execute("UPDATE atoms SET status = 'pending', started_at = NULL WHERE plan_id = $1 AND status = 'running'",
+                               [planID])
+    }
+
+    /// The accepted content of an atom (its accepted attempt's output, the latest one).
+    public func acceptedContent(atomID: UUID) throws -> String? {
+        try connection.query(
+            "SELECT output FROM atom_attempts WHERE atom_id = $1 AND accepted ORDER BY attempt DESC LIMIT 1", [atomID])
+            .first?.decode(String?.self, 0)
+    }
+
+    /// The latest attempt's output and validation, accepted or not.
+    public func latestAttempt(atomID: UUID) throws -> (output: String?, validation: JSONValue)? {
+        guard let row = try connection.query(
+            "SELECT output, validation FROM atom_attempts WHERE atom_id = $1 ORDER BY attempt DESC LIMIT 1", [atomID]).first else {
+            return nil
+        }
+        return (try row.decode(String?.self, 0), try row.decode(JSONValue.self, 1))
+    }
+
+    /// Marks a wave running (once) and emits `wave_execution_start`.
+    public func startWave(planID: UUID, ownerID: UUID, wave: StoredWave, totalWaves: Int) throws {
+        try connection.transaction { c in
+            guard try c.execute("UPDATE waves SET status = 'running', started_at = now() WHERE id = $1 AND status = 'pending'",
+                                [wave.id]) == 1 else { return }
+            try c.execute("UPDATE masterplans SET current_wave = $2 WHERE id = $1", [planID, wave.number])
+            try EventFeed(c).emit(type: "wave_execution_start", ownerID: ownerID, planID: planID,
+                                  data: ["wave": .int(Int64(wave.number)), "atom_count": .int(Int64(wave.atomCount)),
+                                         "total_waves": .int(Int64(totalWaves))])
+        }
+    }
+
+    /// Marks an atom running (a first run, a retry after a review, a gate repair).
+    public func startAtom(_ atomID: UUID) throws {
+        try connection.execute("UPDATE atoms SET status = 'running', started_at = now(), finished_at = NULL WHERE id = $1", [atomID])
+    }
+
+    /// Records one attempt and emits `atom_execution_progress`.
+    public func recordAttempt(planID: UUID, ownerID: UUID, atom: StoredAtom, _ attempt: AtomAttemptRecord,
+                              progress: JSONObject) throws {
+        try connection.transaction { c in
+            try c.execute(
+                """
+                INSERT INTO atom_attempts (plan_id, atom_id, attempt, origin, temperature, prompt_digest, output, validation,
+                                           error_feedback, input_tokens, output_tokens, cost_usd, accepted, finished_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, false, now())
+                """,
+                [planID, atom.id, attempt.attempt, attempt.origin, attempt.temperature, attempt.promptDigest, attempt.output,
+                 attempt.validation, attempt.errorFeedback, attempt.inputTokens, attempt.outputTokens, attempt.costUSD])
+            try c.execute("UPDATE atoms SET attempts = greatest(attempts, $2) WHERE id = $1", [atom.id, attempt.attempt])
+            try EventFeed(c).emit(type: "atom_execution_progress", ownerID: ownerID, planID: planID, data: progress)
+        }
+    }
+
+    /// The highest attempt number recorded for the atom (0 when none).
+    public func lastAttemptNumber(atomID: UUID) throws -> Int {
+        try connection.query("SELECT coalesce(max(attempt), 0) FROM atom_attempts WHERE atom_id = $1", [atomID]).first!.decode(Int.self, 0)
+    }
+
+    /// Ends an atom: its status, confidence and accepted content hash; the accepted attempt marked;
+    /// an optional review created; then `atom_execution_complete` (and `review_created`). Returns the
+    /// review's id.
+    @discardableResult
+    public func finishAtom(planID: UUID, ownerID: UUID, atomID: UUID, status: String, confidence: Double?,
+                           acceptedAttempt: Int?, contentSHA256: String?, review: NewAtomReview?,
+                           event: JSONObject) throws -> UUID? {
+        try connection.transaction { c in
+            try c.execute(
+                """
+                UPDATE atoms SET status = $2, confidence = coalesce($3, confidence),
+                       final_content_sha256 = coalesce($4, final_content_sha256), finished_at = now()
+                WHERE id = $1
+                """, [atomID, status, confidence, contentSHA256])
+            if let acceptedAttempt {
+                // One accepted attempt per atom (a unique index): a repair or a review's new content
+                // replaces the one accepted before.
+                try c.execute("UPDATE atom_attempts SET accepted = false WHERE atom_id = $1 AND accepted AND attempt <> $2",
+                              [atomID, acceptedAttempt])
+                try c.execute("UPDATE atom_attempts SET accepted = true WHERE atom_id = $1 AND attempt = $2", [atomID, acceptedAttempt])
+            }
+            var reviewID: UUID?
+            if let review {
+                reviewID = try c.query(
+                    """
+                    INSERT INTO reviews (plan_id, kind, atom_id, wave_id, confidence, reason, priority, ai_suggestions, blocking)
+                    VALUES ($1, 'atom', $2, $3, $4, $5, $6, $7, $8) RETURNING id
+                    """, [planID, atomID, review.blockingWaveID, review.confidence, review.reason, review.priority,
+                          review.aiSuggestions, review.blockingWaveID != nil]).first!.decode(UUID.self, 0)
+            }
+            try c.execute(
+                """
+                UPDATE masterplans SET completed_atoms = (SELECT count(*) FROM atoms WHERE plan_id = $1
+                                                          AND status IN ('succeeded', 'approved', 'needs_review')
+                                                          AND final_content_sha256 IS NOT NULL)
+                WHERE id = $1
+                """, [planID])
+            var data = event
+            if let reviewID { data["review_id"] = .string(reviewID.uuidString.lowercased()) }
+            let feed = EventFeed(c)
+            try feed.emit(type: "atom_execution_complete", ownerID: ownerID, planID: planID, data: data)
+            if let reviewID, let review {
+                try feed.emit(type: "review_created", ownerID: ownerID, planID: planID, data: [
+                    "review_id": .string(reviewID.uuidString.lowercased()), "atom_id": .string(atomID.uuidString.lowercased()),
+                    "kind": "atom", "priority": .string(review.priority), "confidence": .double(review.confidence),
+                    "reason": .string(review.reason), "blocking": .bool(review.blockingWaveID != nil),
+                    "task_number": data["task_number"] ?? .null, "file": data["file"] ?? .null,
+                ])
+            }
+            return reviewID
+        }
+    }
+
+    /// Sets an atom's status without other changes (a gate sending it to review, a reviewer's decision).
+    public func setAtomStatus(_ atomID: UUID, to status: String) throws {
+        try connection.execute("UPDATE atoms SET status = $2 WHERE id = $1", [atomID, status])
+    }
+
+    /// Stores the wave's commit.
+    public func setWaveCommit(waveID: UUID, sha: String) throws {
+        try connection.execute("UPDATE waves SET commit_sha = $2 WHERE id = $1", [waveID, sha])
+    }
+
+    /// Marks the wave gating.
+    public func startGate(waveID: UUID) throws {
+        try connection.execute(
+            "UPDATE waves SET status = 'gating', gate_started_at = now() WHERE id = $1 AND status IN ('running', 'failed')", [waveID])
+    }
+
+    /// Counts a repair round.
+    public func setRepairRounds(waveID: UUID, _ rounds: Int) throws {
+        try connection.execute("UPDATE waves SET repair_rounds = $2 WHERE id = $1", [waveID, rounds])
+    }
+
+    /// Records one test run and emits `acceptance_test_result`.
+    public func recordTestRun(planID: UUID, ownerID: UUID, test: StoredTest, sha256: String, waveID: UUID, repairRound: Int,
+                              status: String, exitCode: Int32?, durationMilliseconds: Int64, outputTail: String,
+                              event: JSONObject) throws {
+        try connection.transaction { c in
+            try c.execute(
+                """
+                INSERT INTO test_runs (plan_id, test_id, test_sha256, wave_id, repair_round, status, exit_code, duration_ms, output_tail)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                """, [planID, test.id, sha256, waveID, repairRound, status, exitCode.map(Int.init), Int(durationMilliseconds),
+                      outputTail])
+            try EventFeed(c).emit(type: "acceptance_test_result", ownerID: ownerID, planID: planID, data: event)
+        }
+    }
+
+    /// Records a Gate S evaluation and emits `gate_validation_result`; when `passed`, also ends the
+    /// wave as passed and emits `wave_execution_complete` with `waveEvent`.
+    public func recordGate(planID: UUID, ownerID: UUID, waveID: UUID, repairRound: Int, mustTotal: Int, mustPassed: Int,
+                           shouldTotal: Int, shouldPassed: Int, passed: Bool, failingTests: JSONValue, event: JSONObject,
+                           waveEvent: JSONObject?) throws {
+        try connection.transaction { c in
+            try c.execute(
+                """
+                INSERT INTO gate_results (plan_id, wave_id, repair_round, must_total, must_passed, should_total, should_passed,
+                                          passed, failing_tests)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                ON CONFLICT (wave_id, repair_round) DO UPDATE SET must_total = EXCLUDED.must_total,
+                    must_passed = EXCLUDED.must_passed, should_total = EXCLUDED.should_total,
+                    should_passed = EXCLUDED.should_passed, passed = EXCLUDED.passed, failing_tests = EXCLUDED.failing_tests
+                """, [planID, waveID, repairRound, mustTotal, mustPassed, shouldTotal, shouldPassed, passed, failingTests])
+            if let waveEvent {
+                try c.execute("UPDATE waves SET status = 'passed', finished_at = now() WHERE id = $1", [waveID])
+                try updateTaskProgress(planID: planID, on: c)
+                let feed = EventFeed(c)
+                try feed.emit(type: "gate_validation_result", ownerID: ownerID, planID: planID, data: event)
+                try feed.emit(type: "wave_execution_complete", ownerID: ownerID, planID: planID, data: waveEvent)
+            } else {
+                try EventFeed(c).emit(type: "gate_validation_result", ownerID: ownerID, planID: planID, data: event)
+            }
+        }
+    }
+
+    /// Ends a wave as passed without a passing gate (a reviewer accepted the failing tests), with a
+    /// history entry and `wave_execution_complete`.
+    public func waiveWave(planID: UUID, ownerID: UUID, waveID: UUID, reviewerID: UUID?, waveEvent: JSONObject) throws {
+        try connection.transaction { c in
+            try c.execute("UPDATE waves SET status = 'passed', finished_at = now() WHERE id = $1", [waveID])
+            try updateTaskProgress(planID: planID, on: c)
+            try PlanQueries(c).appendHistory(planID: planID, actor: "user", actorID: reviewerID, event: "gate_waived", data: waveEvent)
+            try EventFeed(c).emit(type: "wave_execution_complete", ownerID: ownerID, planID: planID, data: waveEvent)
+        }
+    }
+
+    /// Marks the wave failed (its gate failed after the repair rounds, or an atom never validated).
+    public func failWave(waveID: UUID) throws {
+        try connection.execute("UPDATE waves SET status = 'failed', finished_at = now() WHERE id = $1 AND status <> 'failed'", [waveID])
+    }
+
+    /// Tasks whose atoms all have accepted content are `completed`; the plan's counters follow.
+    func updateTaskProgress(planID: UUID, on c: Connection) throws {
+        try c.execute(
+            """
+            UPDATE tasks t SET status = 'completed'
+            WHERE t.plan_id = $1 AND t.status <> 'completed'
+              AND EXISTS (SELECT 1 FROM atoms a WHERE a.task_id = t.id)
+              AND NOT EXISTS (SELECT 1 FROM atoms a WHERE a.task_id = t.id
+                              AND NOT (a.status IN ('succeeded', 'approved', 'needs_review') AND a.final_content_sha256 IS NOT NULL))
+            """, [planID])
+        try c.execute(
+            """
+            UPDATE masterplans SET completed_tasks = (SELECT count(*) FROM tasks WHERE plan_id = $1 AND status = 'completed'),
+                                   failed_tasks = (SELECT count(*) FROM tasks WHERE plan_id = $1 AND status = 'failed')
+            WHERE id = $1
+            """, [planID])
+    }
+
+    /// Marks a task failed (a reviewer rejected one of its atoms).
+    public func failTask(taskID: UUID, planID: UUID) throws {
+        try connection.transaction { c in
+            try c.execute("UPDATE tasks SET status = 'failed' WHERE id = $1", [taskID])
+            try updateTaskProgress(planID: planID, on: c)
+        }
+    }
+
+    // MARK: tests
+
+    public func tests(planID: UUID) throws -> [StoredTest] {
+        try connection.query(
+            """
+            SELECT x.id, x.name, x.priority, x.file_path, x.code, x.sha256,
+                   coalesce((SELECT array_agg(DISTINCT t.number::text) FROM acceptance_test_criteria tc
+                             JOIN acceptance_criteria ac ON ac.id = tc.criterion_id JOIN tasks t ON t.id = ac.task_id
+                             WHERE tc.test_id = x.id), '{}') AS tasks
+            FROM acceptance_tests x WHERE x.plan_id = $1 ORDER BY x.file_path, x.name
+            """, [planID]).rows.map { row in
+            StoredTest(id: try row.decode(UUID.self, 0), name: try row.decode(String.self, 1), priority: try row.decode(String.self, 2),
+                       file: try row.decode(String.self, 3), code: try row.decode(String.self, 4),
+                       frozenSHA256: try row.decode(String?.self, 5),
+                       coveredTasks: try row.decode([String].self, 6).compactMap { Int($0) }.sorted())
+        }
+    }
+
+    // MARK: reviews
+
+    /// Resolved reviews of the plan not yet carried out, oldest resolution first.
+    public func unappliedReviews(planID: UUID) throws -> [ResolvedReview] {
+        try connection.query(
+            """
+            SELECT id, kind, atom_id, wave_id, status, feedback, edited_content, blocking, reviewer_id
+            FROM reviews WHERE plan_id = $1 AND status <> 'pending' AND applied_at IS NULL ORDER BY resolved_at, id
+            """, [planID]).rows.map { row in
+            ResolvedReview(id: try row.decode(UUID.self, 0), kind: try row.decode(String.self, 1), atomID: try row.decode(UUID?.self, 2),
+                           waveID: try row.decode(UUID?.self, 3), status: try row.decode(String.self, 4),
+                           feedback: try row.decode(String?.self, 5), editedContent: try row.decode(String?.self, 6),
+                           blocking: try row.decode(Bool.self, 7), reviewerID: try row.decode(UUID?.self, 8))
+        }
+    }
+
+    /// Marks a resolution as carried out.
+    public func markApplied(reviewID: UUID) throws {
+        try connection.execute("UPDATE reviews SET applied_at = now() WHERE id = $1 AND applied_at IS NULL", [reviewID])
+    }
+
+    /// Pending reviews of the plan: (blocking, all).
+    public func pendingReviewCounts(planID: UUID) throws -> (blocking: Int, all: Int) {
+        let row = try connection.query(
+            "SELECT count(*) FILTER (WHERE blocking), count(*) FROM reviews WHERE plan_id = $1 AND status = 'pending'", [planID]).first!
+        return (try row.decode(Int.self, 0), try row.decode(Int.self, 1))
+    }
+
+    /// The latest blocking reviews of a wave, with their statuses.
+    public func blockingReviewStatuses(waveID: UUID) throws -> [String] {
+        try connection.query(
+            """
+            SELECT r.status FROM reviews r
+            WHERE r.wave_id = $1 AND r.blocking
+              AND r.created_at >= (SELECT max(created_at) FROM reviews WHERE wave_id = $1 AND blocking) - interval '1 second'
+            """, [waveID]).rows.map { try $0.decode(String.self, 0) }
+    }
+
+    /// The pending review of an atom, if any.
+    public func pendingReview(atomID: UUID) throws -> UUID? {
+        try connection.query("SELECT id FROM reviews WHERE atom_id = $1 AND status = 'pending' LIMIT 1", [atomID]).first?.decode(UUID.self, 0)
+    }
+
+    /// The feedback of the latest rejection of an atom.
+    public func latestRejection(atomID: UUID) throws -> String? {
+        try connection.query(
+            "SELECT feedback FROM reviews WHERE atom_id = $1 AND status = 'rejected' ORDER BY resolved_at DESC LIMIT 1", [atomID])
+            .first?.decode(String?.self, 0)
+    }
+}
+
+extension ExecutionStore {
+    /// Whether the plan's history has an entry with this event (e.g. the one `budget_paused`).
+    public func hasHistory(_ event: String, planID: UUID) throws -> Bool {
+        try connection.query("SELECT EXISTS (SELECT 1 FROM plan_history WHERE plan_id = $1 AND event = $2)", [planID, event])
+            .first!.decode(Bool.self, 0)
+    }
+
+    /// How many Gate S evaluations the wave has had.
+    public func gateResultCount(waveID: UUID) throws -> Int {
+        try connection.query("SELECT count(*) FROM gate_results WHERE wave_id = $1", [waveID]).first!.decode(Int.self, 0)
+    }
+
+    /// Sends an atom to review without ending it again (a gate that still fails after its repair
+    /// rounds): its status becomes `needs_review`, the review is created, `review_created` emitted.
+    @discardableResult
+    public func sendToReview(planID: UUID, ownerID: UUID, atomID: UUID, review: NewAtomReview, event: JSONObject) throws -> UUID {
+        try connection.transaction { c in
+            try c.execute("UPDATE atoms SET status = 'needs_review' WHERE id = $1", [atomID])
+            let id = try c.query(
+                """
+                INSERT INTO reviews (plan_id, kind, atom_id, wave_id, confidence, reason, priority, ai_suggestions, blocking)
+                VALUES ($1, 'atom', $2, $3, $4, $5, $6, $7, $8) RETURNING id
+                """, [planID, atomID, review.blockingWaveID, review.confidence, review.reason, review.priority,
+                      review.aiSuggestions, review.blockingWaveID != nil]).first!.decode(UUID.self, 0)
+            var data = event
+            data["review_id"] = .string(id.uuidString.lowercased())
+            data["atom_id"] = .string(atomID.uuidString.lowercased())
+            data["kind"] = "atom"
+            data["priority"] = .string(review.priority)
+            data["confidence"] = .double(review.confidence)
+            data["reason"] = .string(review.reason)
+            data["blocking"] = .bool(review.blockingWaveID != nil)
+            try EventFeed(c).emit(type: "review_created", ownerID: ownerID, planID: planID, data: data)
+            return id
+        }
+    }
+
+    /// Records a reviewer's edited content as an attempt (origin `review_edit`, not yet accepted:
+    /// `finishAtom` accepts it when it validated); returns the attempt number.
+    public func recordEdit(planID: UUID, atomID: UUID, content: String, validation: JSONValue) throws -> Int {
+        try connection.transaction { c in
+            let next = try c.query("SELECT coalesce(max(attempt), 0) + 1 FROM atom_attempts WHERE atom_id = $1", [atomID])
+                .first!.decode(Int.self, 0)
+            try c.execute(
+                """
+                INSERT INTO atom_attempts (plan_id, atom_id, attempt, origin, output, validation, accepted, finished_at)
+                VALUES ($1, $2, $3, 'review_edit', $4, $5, false, now())
+                """, [planID, atomID, next, content, validation])
+            try c.execute("UPDATE atoms SET attempts = greatest(attempts, $2) WHERE id = $1", [atomID, next])
+            return next
+        }
+    }
+}
+
+extension ExecutionStore {
+    /// A failed task whose rejected atom is produced again goes back to pending.
+    public func reopenTask(taskID: UUID) throws {
+        try connection.execute("UPDATE tasks SET status = 'pending' WHERE id = $1 AND status = 'failed'", [taskID])
+        try connection.execute(
+            """
+            UPDATE masterplans p SET failed_tasks = (SELECT count(*) FROM tasks WHERE plan_id = p.id AND status = 'failed')
+            WHERE p.id = (SELECT plan_id FROM tasks WHERE id = $1)
+            """, [taskID])
+    }
+}

@@ -1,0 +1,247 @@
+@testable import Engine
+import Foundation
+import JSON
+import LLM
+import PlanCore
+import Postgres
+import Store
+import Testing
+import TestSupport
+
+/// The execution job end to end: a real plan (generated through the scripted model), real files in
+/// a git workspace, real validators and real pytest acceptance tests in bubblewrap, Gate S, repair
+/// rounds and reviews.
+@Suite(.serialized) struct ExecutionHandlerTests {
+    let harness: ExecutionHarness
+    var connection: Connection { harness.connection }
+
+    init() throws {
+        harness = try ExecutionHarness()
+    }
+
+    func count(_ sql: String, _ parameters: [any PostgresBindable]) throws -> Int {
+        try connection.query(sql, parameters).first!.decode(Int.self, 0)
+    }
+
+    func status(_ plan: UUID) throws -> String { try harness.generation.status(plan: plan).status }
+
+    func executionEvents(_ plan: UUID) throws -> [GenerationHarness.StoredEvent] {
+        let first = try harness.generation.events(plan: plan).firstIndex { $0.type == "masterplan_execution_start" } ?? 0
+        return Array(try harness.generation.events(plan: plan)[first...])
+    }
+
+    func atom(_ plan: UUID, _ path: String) throws -> (id: UUID, status: String, attempts: Int, confidence: Double?) {
+        let row = try connection.query("SELECT id, status, attempts, confidence FROM atoms WHERE plan_id = $1 AND file_path = $2",
+                                       [plan, path]).first!
+        return (try row.decode(UUID.self, 0), try row.decode(String.self, 1), try row.decode(Int.self, 2), try row.decode(Double?.self, 3))
+    }
+
+    @Test func aSmallPythonPlanRunsToCompletedWithRealFilesPassingTestsAndOneCommitPerWave() async throws {
+        let plan = try await harness.approvedPlan()
+        try await harness.execute(ExecutionHarness.atoms())
+
+        #expect(try status(plan) == "completed")
+        for (path, content) in WordCountFixture.files {
+            #expect(harness.read(plan, path) == content, "\(path) holds the accepted content")
+        }
+        #expect(try harness.commits(plan) == ["wave 1: 2 atoms", "wave 2: 2 atoms", "wave 3: 1 atom"])
+        #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND status = 'passed' AND commit_sha IS NOT NULL", [plan]) == 3)
+        #expect(try count("SELECT count(*) FROM atoms WHERE plan_id = $1 AND status = 'succeeded' AND attempts = 1", [plan]) == 5)
+        #expect(try count("SELECT count(*) FROM tasks WHERE plan_id = $1 AND status = 'completed'", [plan]) == 3)
+        // Every test ran against the frozen code and passed; the final wave ran all three.
+        #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND status <> 'pass'", [plan]) == 0)
+        #expect(try count("SELECT count(DISTINCT test_id) FROM test_runs WHERE plan_id = $1", [plan]) == 3)
+        #expect(try count("SELECT count(*) FROM gate_results WHERE plan_id = $1 AND passed", [plan]) == 3)
+
+        let events = try executionEvents(plan)
+        let types = events.map(\.type)
+        #expect(types.first == "masterplan_execution_start")
+        #expect(types.last == "masterplan_execution_complete")
+        #expect(types.filter { $0 == "wave_execution_start" }.count == 3)
+        #expect(types.filter { $0 == "wave_execution_complete" }.count == 3)
+        #expect(types.filter { $0 == "atom_execution_complete" }.count == 5)
+        #expect(types.filter { $0 == "atom_execution_progress" }.count == 5)
+        #expect(types.filter { $0 == "gate_validation_result" }.count == 3)
+        #expect(types.filter { $0 == "acceptance_test_result" }.count >= 3)
+        // Each wave starts after the previous one completed.
+        let order = types.filter { $0 == "wave_execution_start" || $0 == "wave_execution_complete" }
+        #expect(order == ["wave_execution_start", "wave_execution_complete", "wave_execution_start", "wave_execution_complete",
+                          "wave_execution_start", "wave_execution_complete"])
+        #expect(zip(events, events.dropFirst()).allSatisfy { $0.id < $1.id })
+        #expect(types.contains("plan_status_changed"))
+    }
+
+    @Test func anAtomThatFailsValidationSucceedsOnRetryWithTheErrorsInItsPrompt() async throws {
+        let plan = try await harness.approvedPlan()
+        let broken = "from typing import NamedTuple\n\ndef count_text(text:\n    return None\n"
+        try await harness.execute(ExecutionHarness.atoms(overriding: [
+            "wordcount/counter.py": [ExecutionHarness.atom("wordcount/counter.py", broken),
+                                     ExecutionHarness.atom("wordcount/counter.py", ExecutionHarness.reference("wordcount/counter.py"))],
+        ]))
+        #expect(try status(plan) == "completed")
+        let counter = try atom(plan, "wordcount/counter.py")
+        #expect(counter.status == "succeeded")
+        #expect(counter.attempts == 2)
+        let attempts = try connection.query(
+            "SELECT attempt, origin, temperature::float8, accepted, error_feedback, validation FROM atom_attempts WHERE atom_id = $1 ORDER BY attempt",
+            [counter.id]).rows
+        #expect(attempts.count == 2)
+        #expect(try attempts[0].decode(String.self, 1) == "generate")
+        #expect(try attempts[0].decode(Double.self, 2) == 0.7)
+        #expect(try attempts[0].decode(Bool.self, 3) == false)
+        #expect(try attempts[0].decode(String?.self, 4)?.isEmpty == false)
+        #expect(try attempts[1].decode(String.self, 1) == "retry")
+        #expect(try attempts[1].decode(Double.self, 2) == 0.5)
+        #expect(try attempts[1].decode(Bool.self, 3) == true)
+        // The confidence follows the second attempt: 0.40 + 0.30·(1 − 1/3) + 0.20·1.0 + 0.10·0.5.
+        #expect(abs((counter.confidence ?? 0) - 0.85) < 0.0001)
+        #expect(harness.read(plan, "wordcount/counter.py") == ExecutionHarness.reference("wordcount/counter.py"))
+    }
+
+    @Test func aFailingGateIsFixedByARepairRound() async throws {
+        let plan = try await harness.approvedPlan()
+        let entries = ExecutionHarness.atoms(overriding: [
+            "wordcount/counter.py": [ExecutionHarness.atom("wordcount/counter.py", WordCountFixture.brokenCounter)],
+        ]) + [
+            WordCountFixture.entry(.gateRepair, "task-1/wordcount/counter.py",
+                                   ExecutionHarness.atom("wordcount/counter.py", ExecutionHarness.reference("wordcount/counter.py"))),
+            WordCountFixture.entry(.gateRepair, "task-1/wordcount/__init__.py",
+                                   ExecutionHarness.atom("wordcount/__init__.py", ExecutionHarness.reference("wordcount/__init__.py"))),
+        ]
+        try await harness.execute(entries)
+        #expect(try status(plan) == "completed")
+        let gates = try connection.query(
+            """
+            SELECT g.repair_round, g.passed FROM gate_results g JOIN waves w ON w.id = g.wave_id
+            WHERE g.plan_id = $1 AND w.number = 1 ORDER BY g.repair_round
+            """, [plan]).rows.map { (try $0.decode(Int.self, 0), try $0.decode(Bool.self, 1)) }
+        #expect(gates.map(\.0) == [0, 1])
+        #expect(gates.map(\.1) == [false, true])
+        #expect(try harness.commits(plan).contains("wave 1: repair round 1"))
+        #expect(try count("SELECT count(*) FROM atom_attempts WHERE plan_id = $1 AND origin = 'gate_repair' AND accepted", [plan]) == 2)
+        #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND status = 'fail'", [plan]) == 1)
+        #expect(harness.read(plan, "wordcount/counter.py") == ExecutionHarness.reference("wordcount/counter.py"))
+    }
+
+    @Test func aGateThatKeepsFailingBlocksWithReviewsAndAHumanEditCompletesThePlan() async throws {
+        let plan = try await harness.approvedPlan()
+        let broken = ExecutionHarness.atom("wordcount/counter.py", WordCountFixture.brokenCounter)
+        let entries = ExecutionHarness.atoms(overriding: ["wordcount/counter.py": [broken]]) + [
+            WordCountFixture.entry(.gateRepair, "task-1/wordcount/counter.py", broken),
+            WordCountFixture.entry(.gateRepair, "task-1/wordcount/__init__.py",
+                                   ExecutionHarness.atom("wordcount/__init__.py", ExecutionHarness.reference("wordcount/__init__.py"))),
+            ExecutionHarness.suggestions("*"),
+        ]
+        try await harness.execute(entries)
+        #expect(try status(plan) == "blocked")
+        #expect(try count("SELECT count(*) FROM gate_results WHERE plan_id = $1 AND NOT passed", [plan]) == 3)
+        #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND status = 'failed'", [plan]) == 1)
+        #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND status = 'pending'", [plan]) == 2, "the next wave did not start")
+        let reviews = try connection.query(
+            """
+            SELECT r.id, a.file_path, r.ai_suggestions FROM reviews r JOIN atoms a ON a.id = r.atom_id
+            WHERE r.plan_id = $1 AND r.status = 'pending' AND r.blocking ORDER BY a.file_path
+            """, [plan]).rows
+        #expect(reviews.count == 2)
+        #expect(try reviews.allSatisfy { try $0.decode(JSONValue?.self, 2)?["recommended_action"]?.stringValue == "approve" })
+
+        // The reviewer fixes the counter by hand and accepts the package file.
+        for row in reviews {
+            let id = try row.decode(UUID.self, 0)
+            if try row.decode(String.self, 1) == "wordcount/counter.py" {
+                try harness.resolve(review: id, as: "edited", content: ExecutionHarness.reference("wordcount/counter.py"))
+            } else {
+                try harness.resolve(review: id, as: "approved")
+            }
+        }
+        try await harness.execute(ExecutionHarness.atoms())
+        #expect(try status(plan) == "completed")
+        #expect(harness.read(plan, "wordcount/counter.py") == ExecutionHarness.reference("wordcount/counter.py"))
+        #expect(try count("SELECT count(*) FROM atom_attempts WHERE plan_id = $1 AND origin = 'review_edit' AND accepted", [plan]) == 1)
+        #expect(try count("SELECT count(*) FROM reviews WHERE plan_id = $1 AND applied_at IS NULL AND status <> 'pending'", [plan]) == 0)
+        #expect(try atom(plan, "wordcount/counter.py").status == "approved")
+    }
+
+    @Test func aLowConfidenceAtomCreatesAReviewWithSuggestionsAndItsApprovalCompletesThePlan() async throws {
+        let plan = try await harness.approvedPlan()
+        let bad = ExecutionHarness.atom("wordcount/cli.py", "def main(argv:\n")
+        var policy = ConfidencePolicy.default
+        policy.reviewThreshold = 0.75
+        try await harness.execute(ExecutionHarness.atoms(overriding: [
+            "wordcount/cli.py": [bad, bad, ExecutionHarness.atom("wordcount/cli.py", ExecutionHarness.reference("wordcount/cli.py"))],
+        ]) + [ExecutionHarness.suggestions("task-2/wordcount/cli.py")], settings: harness.settings(confidence: policy))
+
+        // Three attempts of a medium task: 0.40 + 0.30·(1 − 2/3) + 0.20·0.8 + 0.10·0.5 = 0.71 < 0.75.
+        let cli = try atom(plan, "wordcount/cli.py")
+        #expect(cli.status == "needs_review")
+        #expect(abs((cli.confidence ?? 0) - 0.71) < 0.0001)
+        let review = try connection.query("SELECT id, priority, blocking, ai_suggestions FROM reviews WHERE atom_id = $1", [cli.id]).first!
+        #expect(try review.decode(String.self, 1) == "medium")
+        #expect(try review.decode(Bool.self, 2) == false)
+        #expect(try review.decode(JSONValue.self, 3)["suggestions"]?[0]?["title"]?.stringValue == "Check missing files")
+        // The low-confidence code is used (its wave and the next passed), but the plan waits for the review.
+        #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND status = 'passed'", [plan]) == 3)
+        #expect(try status(plan) == "blocked")
+        #expect(try harness.generation.eventTypes(plan: plan).contains("review_created"))
+
+        try harness.resolve(review: try review.decode(UUID.self, 0), as: "approved")
+        try await harness.execute([])
+        #expect(try status(plan) == "completed")
+        #expect(try atom(plan, "wordcount/cli.py").status == "approved")
+    }
+
+    @Test func hostileAnswersAreRefusedAndNothingIsWrittenOutsideTheWorkspace() async throws {
+        let plan = try await harness.approvedPlan()
+        let marker = "masterplan-hostile-\(UUID().uuidString.lowercased())"
+        let huge = String(repeating: "# padding line of a very large file\n", count: 50_000_000 / 36)
+        var hugeEntry = WordCountFixture.entry(.atom, "task-3/README.md", ExecutionHarness.atom("README.md", huge))
+        hugeEntry.chunkCharacters = 8 << 20
+        let entries = ExecutionHarness.atoms(overriding: [
+            "README.md": [],
+            "wordcount/__main__.py": [
+                JSONValue(["file": "wordcount/__main__.py", "content": .string("import sys\u{0}\u{1}\u{2}binary"), "notes": ""]).jsonText,
+                ExecutionHarness.atom("wordcount/__main__.py", ExecutionHarness.reference("wordcount/__main__.py")),
+            ],
+        ]) + [
+            WordCountFixture.entry(.atom, "task-3/README.md", ExecutionHarness.atom("../../../../tmp/\(marker)", "escaped")),
+            WordCountFixture.entry(.atom, "task-3/README.md", ExecutionHarness.atom("/tmp/\(marker)-absolute", "escaped")),
+            hugeEntry,
+            ExecutionHarness.suggestions("*"),
+        ]
+        try await harness.execute(entries)
+
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(marker)"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(marker)-absolute"))
+        #expect(harness.read(plan, "README.md") == nil, "no refused content stays in the workspace")
+        let readme = try atom(plan, "README.md")
+        #expect(readme.status == "needs_review")
+        let feedback = try connection.query(
+            "SELECT error_feedback FROM atom_attempts WHERE atom_id = $1 ORDER BY attempt", [readme.id]).rows.map { try $0.decode(String.self, 0) }
+        #expect(feedback.count == 3)
+        #expect(feedback[0].contains("the file to write is README.md"))
+        #expect(feedback[1].contains("the file to write is README.md"))
+        #expect(feedback[2].contains("limit"))
+        // The binary answer was refused, the retry accepted.
+        #expect(try atom(plan, "wordcount/__main__.py").attempts == 2)
+        #expect(harness.read(plan, "wordcount/__main__.py") == ExecutionHarness.reference("wordcount/__main__.py"))
+        // README never validated: its wave is blocked by a blocking review, the plan waits.
+        #expect(try status(plan) == "blocked")
+        #expect(try count("SELECT count(*) FROM reviews WHERE atom_id = $1 AND blocking AND status = 'pending'", [readme.id]) == 1)
+        #expect(try count("SELECT max(octet_length(output)) FROM atom_attempts WHERE atom_id = $1", [readme.id]) < 1 << 20)
+    }
+
+    @Test func aRejectedAtomFailsThePlanAndResumingRegeneratesItWithTheFeedback() async throws {
+        let plan = try await harness.approvedPlan()
+        var policy = ConfidencePolicy.default
+        policy.reviewThreshold = 0.99
+        try await harness.execute(ExecutionHarness.atoms() + [ExecutionHarness.suggestions("*")], settings: harness.settings(confidence: policy))
+        #expect(try status(plan) == "blocked")
+        let readme = try atom(plan, "README.md")
+        let review = try connection.query("SELECT id FROM reviews WHERE atom_id = $1 AND status = 'pending'", [readme.id]).first!.decode(UUID.self, 0)
+        try harness.resolve(review: review, as: "rejected", feedback: "Show two files in the example.")
+        try await harness.execute([])
+        #expect(try status(plan) == "failed")
+        #expect(try atom(plan, "README.md").status == "rejected")
+        #expect(try count("SELECT count(*) FROM tasks WHERE plan_id = $1 AND status = 'failed'", [plan]) == 1)
+    }
+}

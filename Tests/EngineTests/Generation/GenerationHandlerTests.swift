@@ -1,0 +1,342 @@
+@testable import Engine
+import Foundation
+import JSON
+import LLM
+import PlanCore
+import Postgres
+import Store
+import Testing
+import TestSupport
+
+/// Generation end to end against the real database and a real replay server: request → discovery →
+/// plan → acceptance tests → draft, the repair loop, giving up, retries, and resuming.
+@Suite(.timeLimit(.minutes(2))) struct GenerationHandlerTests {
+    let harness: GenerationHarness
+
+    init() throws {
+        harness = try GenerationHarness()
+    }
+
+    @Test func aRequestBecomesADraftWithItsTestsLinkedToCriteria() async throws {
+        let plan = try harness.createPlan()
+        try await harness.withModel(WordCountFixture.happyPath) { client in
+            try await harness.runNextJob(try GenerationHandler(client: client))
+        }
+
+        let state = try harness.status(plan: plan)
+        #expect(state.status == "draft")
+        #expect(state.reason == nil)
+        #expect(state.version == 1)
+        let row = try harness.connection.query("""
+            SELECT project_name, total_tasks, total_atoms, total_waves, estimated_cost_usd::float8, discovery_id IS NOT NULL,
+                   tech_stack->>'test_command'
+            FROM masterplans WHERE id = $1
+            """, [plan]).first!
+        #expect(try row.decode(String.self, 0) == "wordcount")
+        #expect(try row.decode(Int.self, 1) == 3)
+        #expect(try row.decode(Int.self, 2) == 5)
+        #expect(try row.decode(Int.self, 3) == 3)
+        #expect(try row.decode(Double.self, 4) > 0)
+        #expect(try row.decode(Bool.self, 5))
+        #expect(try row.decode(String.self, 6) == "python -m pytest -q")
+
+        // The tree, with the dependency of the command line on the counter.
+        #expect(try harness.count("""
+            SELECT count(*) FROM task_dependencies td JOIN tasks t ON t.id = td.task_id JOIN tasks d ON d.id = td.depends_on_task_id
+            WHERE td.plan_id = $1 AND t.number = 2 AND d.number = 1
+            """, [plan]) == 1)
+
+        // Each test checks the criteria of the tasks it covers that share its priority.
+        let links = try harness.connection.query("""
+            SELECT x.file_path, x.priority, t.number, c.priority FROM acceptance_tests x
+            JOIN acceptance_test_criteria tc ON tc.test_id = x.id JOIN acceptance_criteria c ON c.id = tc.criterion_id
+            JOIN tasks t ON t.id = c.task_id
+            WHERE x.plan_id = $1 ORDER BY x.file_path
+            """, [plan]).rows.map { "\(try $0.decode(String.self, 0)) \(try $0.decode(String.self, 1)) → task \(try $0.decode(Int.self, 2)) \(try $0.decode(String.self, 3))" }
+        #expect(links == ["tests/test_cli.py must → task 2 must", "tests/test_cli_missing_file.py should → task 2 should",
+                          "tests/test_counter.py must → task 1 must"])
+        let code = try harness.connection.query("SELECT code FROM acceptance_tests WHERE plan_id = $1 AND file_path = 'tests/test_counter.py'",
+                                                [plan]).first!.decode(String.self, 0)
+        #expect(code == WordCountFixture.counterTest)
+
+        // Version 1 with its snapshot and a history entry.
+        let version = try harness.connection.query(
+            "SELECT number, author, change_note, jsonb_array_length(snapshot->'acceptance_tests') FROM plan_versions WHERE plan_id = $1",
+            [plan]).rows
+        #expect(version.count == 1)
+        #expect(try version[0].decode(Int.self, 0) == 1)
+        #expect(try version[0].decode(String.self, 1) == "llm")
+        #expect(try version[0].decode(String.self, 2) == "Generated from the request")
+        #expect(try version[0].decode(Int.self, 3) == 3)
+        #expect(try harness.count("SELECT count(*) FROM plan_history WHERE plan_id = $1 AND event = 'generated' AND actor = 'llm'", [plan]) == 1)
+
+        // Events in order, ids increasing, each progress event with real counts.
+        let events = try harness.events(plan: plan)
+        #expect(events.map(\.type) == [
+            "discovery_generation_start", "discovery_tokens_progress", "discovery_generation_complete",
+            "masterplan_generation_start", "masterplan_tokens_progress", "masterplan_tokens_progress",
+            "plan_status_changed", "masterplan_generation_complete",
+        ])
+        #expect(zip(events, events.dropFirst()).allSatisfy { $0.id < $1.id })
+        let progress = events.filter { $0.type.hasSuffix("_tokens_progress") }
+        #expect(progress.map { $0.payload["stage"]?.stringValue } == ["discovery", "plan", "acceptance_tests"])
+        for event in progress {
+            #expect(event.payload["done"] == true)
+            #expect(event.payload["plan_id"]?.stringValue == plan.uuidString.lowercased())
+            #expect((event.payload["characters"]?.intValue ?? 0) > 100)
+            #expect((event.payload["output_tokens"]?.intValue ?? 0) > 0)
+        }
+        #expect(events.last?.payload["tests"] == 3)
+
+        // Every call is in the ledger, attributed to the plan, its owner and the job.
+        #expect(try harness.llmPurposes(plan: plan) == ["discovery", "masterplan", "acceptance_tests"])
+        #expect(try harness.count("""
+            SELECT count(*) FROM llm_calls l JOIN jobs j ON j.id = l.job_id
+            WHERE l.plan_id = $1 AND l.owner_id = $2 AND j.kind = 'generation' AND l.status = 'ok' AND l.output_tokens > 0
+            """, [plan, harness.owner]) == 3)
+    }
+
+    @Test func anInvalidPlanIsRepairedOnceAndStored() async throws {
+        let plan = try harness.createPlan()
+        try await harness.withModel([
+            WordCountFixture.entry(.discovery, "discovery", WordCountFixture.discovery),
+            WordCountFixture.entry(.masterplan, "masterplan", WordCountFixture.invalidPlan),
+            WordCountFixture.entry(.planRepair, "plan_repair", WordCountFixture.plan),
+            WordCountFixture.entry(.acceptanceTests, "acceptance_tests", WordCountFixture.acceptanceTests),
+        ]) { client in
+            try await harness.runNextJob(try GenerationHandler(client: client))
+        }
+
+        #expect(try harness.status(plan: plan).status == "draft")
+        #expect(try harness.llmPurposes(plan: plan) == ["discovery", "masterplan", "plan_repair", "acceptance_tests"])
+        let note = try harness.connection.query("SELECT change_note FROM plan_versions WHERE plan_id = $1", [plan]).first!
+            .decode(String.self, 0)
+        #expect(note == "Generated from the request (1 repair of the model's answer)")
+        let repair = try harness.events(plan: plan).filter { $0.payload["stage"] == "plan_repair" }
+        #expect(repair.count == 1)
+        #expect(repair.first?.payload["attempt"] == 2)
+        #expect(repair.first?.payload["problems"] == 2)
+        // The stored tree is the repaired one.
+        #expect(try harness.count("SELECT count(*) FROM tasks WHERE plan_id = $1 AND 'wordcount/cli.py' = ANY(files)", [plan]) == 1)
+    }
+
+    @Test func aPlanThatStaysInvalidEndsInGenerationFailedWithTheReason() async throws {
+        let conversation = try harness.makeConversation()
+        let plan = try harness.createPlan(conversation: conversation)
+        try await harness.withModel([
+            WordCountFixture.entry(.discovery, "discovery", WordCountFixture.discovery),
+            WordCountFixture.entry(.masterplan, "masterplan", WordCountFixture.invalidPlan),
+            WordCountFixture.entry(.planRepair, "plan_repair", WordCountFixture.proseInsteadOfPlan),
+            WordCountFixture.entry(.planRepair, "plan_repair", WordCountFixture.invalidPlan),
+        ]) { client in
+            // The handler returns normally: the daemon must not retry a hopeless generation.
+            try await harness.runNextJob(try GenerationHandler(client: client, configuration: GenerationConfiguration(planRepairAttempts: 2)))
+        }
+
+        let state = try harness.status(plan: plan)
+        #expect(state.status == "generation_failed")
+        let reason = try #require(state.reason)
+        #expect(reason.hasPrefix("The plan the model wrote was still invalid after 3 answers:"))
+        #expect(reason.contains("task 7 does not exist"))
+        #expect(try harness.llmPurposes(plan: plan) == ["discovery", "masterplan", "plan_repair", "plan_repair"])
+        #expect(try harness.count("SELECT count(*) FROM jobs WHERE plan_id = $1 AND state = 'done'", [plan]) == 1)
+        #expect(try harness.count("SELECT count(*) FROM phases WHERE plan_id = $1", [plan]) == 0)
+
+        let events = try harness.events(plan: plan)
+        #expect(Array(events.map(\.type).suffix(3)) == ["plan_status_changed", "masterplan_generation_failed", "chat_message"])
+        let failed = try #require(events.first { $0.type == "masterplan_generation_failed" })
+        #expect(failed.payload["reason"]?.stringValue == reason)
+        #expect(failed.payload["stage"] == "plan")
+        #expect(failed.payload["transient"] == false)
+        let changed = try #require(events.last { $0.type == "plan_status_changed" })
+        #expect(changed.payload["from"] == "generating")
+        #expect(changed.payload["to"] == "generation_failed")
+        #expect(try harness.count("SELECT count(*) FROM plan_history WHERE plan_id = $1 AND event = 'generation_failed' AND actor = 'system'",
+                                  [plan]) == 1)
+
+        // The conversation hears about it in plain words.
+        let reply = try harness.connection.query(
+            "SELECT content FROM messages WHERE conversation_id = $1 AND role = 'assistant'", [conversation]).first!.decode(String.self, 0)
+        #expect(reply.hasPrefix("I could not generate the plan. The plan the model wrote was still invalid"))
+        #expect(events.last?.conversationID == conversation)
+    }
+
+    @Test func invalidAcceptanceTestsAreCorrectedOnce() async throws {
+        let plan = try harness.createPlan()
+        try await harness.withModel([
+            WordCountFixture.entry(.discovery, "discovery", WordCountFixture.discovery),
+            WordCountFixture.entry(.masterplan, "masterplan", WordCountFixture.plan),
+            WordCountFixture.entry(.acceptanceTests, "acceptance_tests", WordCountFixture.invalidAcceptanceTests),
+            WordCountFixture.entry(.acceptanceTests, "acceptance_tests", WordCountFixture.acceptanceTests),
+        ]) { client in
+            try await harness.runNextJob(try GenerationHandler(client: client))
+        }
+        #expect(try harness.status(plan: plan).status == "draft")
+        #expect(try harness.llmPurposes(plan: plan) == ["discovery", "masterplan", "acceptance_tests", "acceptance_tests"])
+        #expect(try harness.count("SELECT count(*) FROM acceptance_tests WHERE plan_id = $1", [plan]) == 3)
+    }
+
+    @Test func anUnreachableProviderIsRetriedByTheDaemonUntilTheLastAttempt() async throws {
+        let plan = try harness.createPlan()
+        let outage = CassetteEntry(purpose: "discovery", key: "discovery", response: "",
+                                   error: .init(status: 503, message: "scripted outage", type: "server_error"))
+        try await harness.withModel([outage]) { client in
+            let handler = try GenerationHandler(client: client)
+            // Attempt 1 of 3: thrown back to the daemon; the plan waits in `generating`.
+            await #expect(throws: GenerationFailure.self) { try await harness.runNextJob(handler) }
+            #expect(try harness.status(plan: plan).status == "generating")
+
+            // The last attempt gives up for good.
+            try harness.connection.execute("UPDATE jobs SET state = 'queued', attempts = 2, lease_owner = NULL, lease_expires_at = NULL WHERE plan_id = $1",
+                                           [plan])
+            try await harness.runNextJob(handler)
+        }
+        let state = try harness.status(plan: plan)
+        #expect(state.status == "generation_failed")
+        #expect(state.reason == "The model's provider failed (HTTP 503) while writing the domain discovery; try again later.")
+        #expect(try harness.events(plan: plan).last?.payload["transient"] == true)
+    }
+
+    @Test func aRunResumedAfterTheDiscoveryWasStoredDoesNotMakeItAgain() async throws {
+        let plan = try harness.createPlan()
+        // First run: the executor is asked to stop; the job stops at the checkpoint after the discovery.
+        try await harness.withModel([WordCountFixture.entry(.discovery, "discovery", WordCountFixture.discovery)]) { client in
+            await #expect(throws: JobContext.Interruption.executorStopping) {
+                try await harness.runNextJob(try GenerationHandler(client: client), stopping: { true })
+            }
+        }
+        #expect(try harness.status(plan: plan).status == "generating")
+        #expect(try harness.count("SELECT count(*) FROM masterplans WHERE id = $1 AND discovery_id IS NOT NULL", [plan]) == 1)
+        try harness.connection.execute("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE plan_id = $1", [plan])
+
+        // Second run: this model knows no discovery at all; asking it for one would fail the plan.
+        try await harness.withModel([
+            WordCountFixture.entry(.masterplan, "masterplan", WordCountFixture.plan),
+            WordCountFixture.entry(.acceptanceTests, "acceptance_tests", WordCountFixture.acceptanceTests),
+        ]) { client in
+            try await harness.runNextJob(try GenerationHandler(client: client))
+        }
+        #expect(try harness.status(plan: plan).status == "draft")
+        #expect(try harness.llmPurposes(plan: plan) == ["discovery", "masterplan", "acceptance_tests"])
+        #expect(try harness.count("SELECT count(*) FROM discoveries", []) == 1)
+        #expect(try harness.eventTypes(plan: plan).filter { $0.hasPrefix("discovery_generation") }
+                == ["discovery_generation_start", "discovery_generation_complete"])
+    }
+
+    @Test func progressEventsCountWhatArrivedAndEndWithTheProvidersTokens() async throws {
+        let plan = try harness.createPlan()
+        let answer = WordCountFixture.discovery
+        let events = try await harness.withModel([WordCountFixture.entry(.discovery, "discovery", answer, chunk: 200)]) { client in
+            // No minimum interval: every chunk is reported, which shows what each report counts.
+            let caller = ProgressReportingCaller(client: client, database: harness.database, interval: .zero)
+            let result = try await caller.call(
+                try PlanPrompts(configuration: .default).discovery(request: WordCountFixture.request), attribution: .none,
+                report: .init(type: .discoveryProgress, ownerID: harness.owner, planID: plan, data: ["stage": "discovery"]))
+            #expect(result.text == answer)
+            return try harness.events(plan: plan)
+        }
+        let chunks = (answer.count + 199) / 200
+        #expect(events.count == chunks + 1)
+        #expect(events.allSatisfy { $0.type == "discovery_tokens_progress" && $0.payload["stage"] == "discovery" })
+        let characters = events.compactMap { $0.payload["characters"]?.intValue }
+        #expect(characters == (1...chunks).map { Int64(min($0 * 200, answer.count)) } + [Int64(answer.count)])
+        #expect(events.dropLast().allSatisfy { $0.payload["done"] == false && $0.payload["output_tokens"] == nil })
+        #expect(events.last?.payload["done"] == true)
+        #expect(events.last?.payload["output_tokens"] == JSONValue(answer.utf8.count / 4))
+        #expect(events.last?.payload["model"] == .string(WordCountFixture.model))
+    }
+
+    @Test func aPlanNoLongerGeneratingIsLeftAlone() async throws {
+        let plan = try harness.createPlan()
+        try harness.connection.execute("UPDATE masterplans SET status = 'generation_failed', status_reason = 'given up' WHERE id = $1", [plan])
+        // No cassette entries: any call would be a miss.
+        try await harness.withModel([]) { client in
+            try await harness.runNextJob(try GenerationHandler(client: client))
+        }
+        #expect(try harness.status(plan: plan).status == "generation_failed")
+        #expect(try harness.llmPurposes(plan: plan).isEmpty)
+        #expect(try harness.events(plan: plan).isEmpty)
+    }
+
+    @Test func aConversationPlanRunThroughTheDaemonEndsWithAnAssistantMessage() async throws {
+        let conversation = try harness.makeConversation()
+        let plan = try harness.createPlan(conversation: conversation)
+        try await harness.withModel(WordCountFixture.happyPath) { client in
+            let daemon = ExecutorDaemon(
+                configuration: .init(conninfo: harness.conninfo, jobSlots: 2, pollInterval: .milliseconds(100), retryDelay: .zero,
+                                     owner: "generation-test"),
+                handlers: [try GenerationHandler(client: client), try RegenerationHandler(client: client), try ChatHandler(client: client)])
+            let running = Task { try await daemon.run() }
+            var done = false
+            for _ in 0..<300 where !done {
+                try await Task.sleep(for: .milliseconds(50))
+                done = try harness.count("SELECT count(*) FROM jobs WHERE plan_id = $1 AND state = 'done'", [plan]) == 1
+            }
+            daemon.stop()
+            try await running.value
+            #expect(done)
+        }
+        #expect(try harness.status(plan: plan).status == "draft")
+        let messages = try harness.connection.query(
+            "SELECT role, content FROM messages WHERE conversation_id = $1 ORDER BY seq", [conversation]).rows
+        #expect(messages.count == 2)
+        #expect(try messages[1].decode(String.self, 0) == "assistant")
+        let text = try messages[1].decode(String.self, 1)
+        #expect(text.hasPrefix("The plan “wordcount” is ready for review. It has 3 tasks in 2 phases and 3 acceptance tests (2 must pass)."))
+        let events = try harness.events(plan: plan)
+        #expect(Array(events.map(\.type).suffix(3)) == ["plan_status_changed", "masterplan_generation_complete", "chat_message"])
+        let chat = try #require(events.last)
+        #expect(chat.conversationID == conversation)
+        #expect(chat.payload["conversation_id"]?.stringValue == conversation.uuidString.lowercased())
+        #expect(chat.payload["message"]?["role"] == "assistant")
+        #expect(chat.payload["message"]?["content"]?.stringValue == text)
+    }
+
+    // MARK: - Regeneration
+
+    @Test func regenerationWithFeedbackStoresVersionTwoWithTheFeedbackInItsHistory() async throws {
+        let plan = try harness.createPlan()
+        let feedback = "Also print a total line when several files are given."
+        try await harness.withModel(WordCountFixture.happyPath + [
+            WordCountFixture.entry(.masterplan, "masterplan", WordCountFixture.regeneratedPlan),
+            WordCountFixture.entry(.acceptanceTests, "acceptance_tests", WordCountFixture.acceptanceTests),
+        ]) { client in
+            try await harness.runNextJob(try GenerationHandler(client: client))
+            #expect(try harness.status(plan: plan).status == "draft")
+
+            // What `POST /masterplans/{id}/regenerate` does.
+            try harness.connection.transaction { c in
+                let plans = PlanQueries(c)
+                _ = try plans.changeStatus(id: plan, from: "draft", to: "generating", reason: nil)
+                try plans.appendHistory(planID: plan, actor: "user", actorID: harness.owner, event: "regeneration_requested",
+                                        data: ["feedback": .string(feedback)])
+                _ = try JobQueue(c).enqueue(.regeneration, planID: plan, payload: ["feedback": .string(feedback), "version": 1])
+            }
+            try await harness.runNextJob(try RegenerationHandler(client: client))
+        }
+
+        let state = try harness.status(plan: plan)
+        #expect(state.status == "draft")
+        #expect(state.version == 2)
+        let summary = try harness.connection.query("SELECT summary FROM masterplans WHERE id = $1", [plan]).first!.decode(String.self, 0)
+        #expect(summary.hasSuffix("and their total when several are given."))
+        let versions = try harness.connection.query("SELECT number, change_note FROM plan_versions WHERE plan_id = $1 ORDER BY number",
+                                                    [plan]).rows
+        #expect(try versions.map { try $0.decode(Int.self, 0) } == [1, 2])
+        #expect(try versions[1].decode(String.self, 1) == "Regenerated from version 1 with the reviewer's feedback: \(feedback)")
+        let history = try harness.connection.query(
+            "SELECT data FROM plan_history WHERE plan_id = $1 AND event = 'generated' ORDER BY id", [plan]).rows
+        #expect(history.count == 2)
+        #expect(try history[1].decode(JSONValue.self, 0)["note"]?.stringValue?.contains(feedback) == true)
+        #expect(try history[1].decode(JSONValue.self, 0)["version"] == 2)
+        // The discovery is reused: one discovery call for both versions.
+        #expect(try harness.llmPurposes(plan: plan) == ["discovery", "masterplan", "acceptance_tests", "masterplan", "acceptance_tests"])
+        let start = try #require(try harness.events(plan: plan).last { $0.type == "masterplan_generation_start" })
+        #expect(start.payload["regeneration"] == true)
+        #expect(start.payload["from_version"] == 1)
+        #expect(start.payload["feedback"]?.stringValue == feedback)
+        // The old tree was replaced, not added to.
+        #expect(try harness.count("SELECT count(*) FROM tasks WHERE plan_id = $1", [plan]) == 3)
+        #expect(try harness.count("SELECT count(*) FROM acceptance_tests WHERE plan_id = $1", [plan]) == 3)
+    }
+}
