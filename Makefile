@@ -5,7 +5,7 @@
 #   make test    deps, then the whole test suite against real PostgreSQL, nginx and libraries
 
 SWIFT ?= swift
-APT_PACKAGES := libfcgi-dev libpq-dev libjansson-dev postgresql nginx bubblewrap git curl python3 pkg-config python3-pytest python3-pyflakes python3-yaml nodejs
+APT_PACKAGES := libfcgi-dev libpq-dev libjansson-dev postgresql nginx bubblewrap git curl python3 pkg-config python3-pytest python3-pyflakes python3-yaml nodejs chromium python3-fastapi python3-httpx python3-jwt
 
 .PHONY: deps build release test clean
 
