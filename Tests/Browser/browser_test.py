@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""Browser tests of the MasterPlan review UI, in Debian's headless chromium (DevTools protocol).
+
+    python3 Tests/Browser/browser_test.py --base-url http://127.0.0.1:8080 \\
+        --email ann@example.org --password secret --screenshots /tmp/masterplan-shots [--flow tour,demo]
+
+Flows (comma-separated, default "tour"):
+  tour      log in (a wrong password first), visit every page that has data at 1280x900 and at
+            390x844 (phone), screenshot each, fail on JavaScript errors or on a page wider than
+            the phone screen; keyboard checks (skip link, visible focus, dialogs open and close
+            with the keyboard); an expired session returns to the login page with a message.
+  mutate    on a draft plan: edit a task and put it back (two versions are recorded).
+  demo      the issue's end-to-end run on a stack started like `masterplan up` (executor and demo
+            model running): submit "create a FastAPI app with JWT auth", watch the plan appear
+            live, approve, execute, watch the waves live, resolve every review, see `completed`,
+            download the workspace. Takes minutes; --demo-timeout bounds it.
+Environment fallbacks: MASTERPLAN_URL, MASTERPLAN_EMAIL, MASTERPLAN_PASSWORD, MASTERPLAN_SCREENSHOTS,
+CHROMIUM. Exit status 0 when every flow passed. Screenshots are named NN-page-desktop.png and
+NN-page-phone.png in the screenshot folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cdp import Browser, WaitTimeout  # noqa: E402
+
+DESKTOP = (1280, 900, False)
+PHONE = (390, 844, True)
+DEMO_REQUEST = "create a FastAPI app with JWT auth"
+
+
+class UI:
+    """The review UI as a user sees it: pages, buttons, text."""
+
+    def __init__(self, browser: Browser, base_url: str, shots: str, verbose: bool = False):
+        self.b = browser
+        self.base = base_url.rstrip("/")
+        self.shots = shots
+        self.verbose = verbose
+        self.counter = 0
+        self.taken: list[str] = []
+        os.makedirs(shots, exist_ok=True)
+
+    def log(self, message: str) -> None:
+        print(f"  {message}", flush=True)
+
+    # Navigation and checks
+
+    def go(self, route: str, ready: str, timeout: float = 20, what: str | None = None) -> None:
+        """Opens `#route` and waits until `ready` (a JS expression) is true."""
+        current = self.b.eval("location.href")
+        target = f"{self.base}/#{route}"
+        if current.startswith(self.base):
+            self.b.eval(f"location.hash = {json.dumps('#' + route)}")
+        else:
+            self.b.goto(target)
+        self.b.wait_for(ready, timeout=timeout, what=what or f"page #{route}")
+        self.b.wait_for("!document.querySelector('main .loading')", timeout=timeout, what=f"#{route} to finish loading")
+
+    def assert_no_errors(self, where: str) -> None:
+        if self.b.errors:
+            errors, self.b.errors = self.b.errors[:], []
+            raise AssertionError(f"JavaScript errors on {where}: {errors}")
+
+    def assert_fits(self, where: str) -> None:
+        overflow = self.b.eval("""(() => {
+            const w = window.innerWidth, doc = document.documentElement.scrollWidth;
+            if (doc <= w + 1) return null;
+            const wide = [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > w + 1)
+              .filter(e => !e.closest('.table-wrap, .code-wrap, .dag-wrap, .tabs'))
+              .slice(0, 3).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'));
+            return {doc, w, wide};
+        })()""")
+        if overflow:
+            raise AssertionError(f"{where} is wider than the screen at {self.b.viewport[0]} px: {overflow}")
+
+    def snap(self, name: str, both: bool = True) -> None:
+        """Screenshots at desktop size, then (if `both`) at phone size, checking the layout fits."""
+        self.counter += 1
+        base = os.path.join(self.shots, f"{self.counter:02d}-{name}")
+        sizes = [("desktop", DESKTOP), ("phone", PHONE)] if both else [("desktop", DESKTOP)]
+        for label, (w, h, mobile) in sizes:
+            self.b.set_viewport(w, h, mobile)
+            self.b.session.pump(0.25)
+            self.assert_fits(f"{name} ({label})")
+            path = self.b.screenshot(f"{base}-{label}.png")
+            self.taken.append(path)
+        self.b.set_viewport(*DESKTOP)
+        self.assert_no_errors(name)
+        self.log(f"ok  {name}")
+
+    def api(self, path: str, method: str = "GET", body=None):
+        """Calls the API with the page's own session token (to find ids to visit)."""
+        return self.b.eval(f"""(async () => {{
+            const s = JSON.parse(sessionStorage.getItem('masterplan.session') || 'null');
+            const r = await fetch('/api/v1' + {json.dumps(path)}, {{method: {json.dumps(method)},
+                headers: {{Authorization: 'Bearer ' + (s && s.token), 'Content-Type': 'application/json'}},
+                body: {json.dumps(json.dumps(body)) if body is not None else 'undefined'}}});
+            return {{status: r.status, body: r.headers.get('content-type')?.includes('json') ? await r.json() : null}};
+        }})()""")
+
+    # Login
+
+    def ensure_login(self, email: str, password: str) -> None:
+        """Logs in unless this browser already has a session on the stack."""
+        on_stack = self.b.eval("location.href").startswith(self.base)
+        if not on_stack or not self.b.eval("!!JSON.parse(sessionStorage.getItem('masterplan.session') || 'null')"):
+            self.login(email, password)
+
+    def login(self, email: str, password: str, check_wrong_password: bool = False) -> None:
+        self.b.goto(f"{self.base}/#/login")
+        self.b.wait_for("document.querySelector('#login-email')", what="the login form")
+        if check_wrong_password:
+            self.b.fill("#login-email", email)
+            self.b.fill("#login-password", password + "-wrong")
+            self.b.click_text("Log in", "button")
+            self.b.wait_for("document.querySelector('.login-form [role=alert]')", what="the login error")
+            message = self.b.text(".login-form [role=alert]")
+            assert "not valid" in message.lower() or "password" in message.lower() or "credentials" in message.lower(), message
+            self.snap("login-error")
+        self.b.fill("#login-email", email)
+        self.b.fill("#login-password", password)
+        self.b.press("Enter")
+        self.b.wait_for("location.hash.startsWith('#/plans') && document.querySelector('main h1')?.textContent === 'Plans'",
+                        what="the plans page after login")
+
+
+# Flows ----------------------------------------------------------------------------------------------
+
+
+def flow_tour(ui: UI, args) -> None:
+    b = ui.b
+    ui.login(args.email, args.password, check_wrong_password=True)
+    ui.go("/plans", "document.querySelector('.plans-table, .empty')")
+    ui.snap("plans")
+
+    plans = ui.api("/masterplans?limit=200")["body"]["items"]
+    ui.go("/chat", "document.querySelector('.composer')")
+    ui.snap("chat-new")
+    conversations = ui.api("/conversations?limit=5")["body"]["items"]
+    if conversations:
+        ui.go(f"/chat/{conversations[0]['id']}", "document.querySelector('.message')")
+        ui.snap("chat-conversation")
+
+    with_tasks = [p for p in plans if p["total_tasks"] > 0]
+    draft = next((p for p in with_tasks if p["status"] == "draft"), None)
+    detail = draft or (with_tasks[0] if with_tasks else None)
+    if detail:
+        pid = detail["id"]
+        ui.go(f"/plans/{pid}", "document.querySelector('.task')")
+        ui.snap("plan-tasks")
+        ui.go(f"/plans/{pid}?tab=graph", "document.querySelector('svg.dag')")
+        ui.snap("plan-dependencies")
+        ui.go(f"/plans/{pid}?tab=tests", "document.querySelector('.tests, .empty')")
+        b.eval("document.querySelector('details.test')?.setAttribute('open', '')")
+        ui.snap("plan-tests")
+        ui.go(f"/plans/{pid}?tab=discovery", "document.querySelector('.discovery, .empty')")
+        ui.snap("plan-discovery")
+        ui.go(f"/plans/{pid}?tab=history", "document.querySelector('.history')")
+        compare = b.count(".history button")
+        if compare:
+            b.click(".history button")
+            b.wait_for("document.querySelector('.compare .diff')", what="the version diff")
+        ui.snap("plan-history")
+        keyboard_checks(ui, pid, draft is not None)
+    else:
+        ui.log("skip plan pages: no plan with tasks yet")
+
+    generating = next((p for p in plans if p["status"] == "generating"), None)
+    if generating:
+        ui.go(f"/plans/{generating['id']}", "document.querySelector('.generation')")
+        ui.snap("plan-generating")
+
+    executing = next((p for p in plans if p["total_waves"] > 0), None)
+    if executing:
+        pid = executing["id"]
+        ui.go(f"/plans/{pid}", "document.querySelector('.task')")
+        ui.snap("plan-executing")
+        ui.go(f"/plans/{pid}/execution", "document.querySelector('.wave, .empty') && document.querySelector('.live-live')",
+              what="the execution page, live")
+        retried = b.eval("""(() => { const rows = [...document.querySelectorAll('.atoms-table tbody tr[data-atom-id]')];
+            const row = rows.find(r => Number(r.children[3].textContent) > 1); if (!row) return false;
+            row.querySelector('button').click(); return true; })()""")
+        if retried:
+            b.wait_for("document.querySelector('.atom-detail .attempt')", what="the atom's attempts")
+        ui.snap("execution")
+        ui.go(f"/plans/{pid}/workspace", "document.querySelector('.file-tree, .workspace .error-box, .workspace .empty')", timeout=30)
+        first_file = b.eval("document.querySelector('.file-tree a[href]')?.getAttribute('href')")
+        if first_file:
+            b.eval("([...document.querySelectorAll('.file-tree a[data-size]')].find(a => Number(a.dataset.size) > 0) || document.querySelector('.file-tree a')).setAttribute('data-pick', '')")
+            b.click(".file-tree a[data-pick]")
+            b.wait_for("document.querySelector('.file-view .code-wrap, .file-view p')", what="a file's content")
+        ui.snap("workspace")
+    else:
+        ui.log("skip execution and workspace: no plan has waves yet")
+
+    ui.go("/reviews", "document.querySelector('.reviews-table, .empty')")
+    ui.snap("reviews")
+    reviews = ui.api("/reviews?limit=50")["body"]["items"]
+    if reviews:
+        pending = next((r for r in reviews if r["status"] == "pending"), reviews[0])
+        ui.go(f"/reviews/{pending['id']}", "document.querySelector('.review-layout')")
+        ui.snap("review")
+        if pending["status"] == "pending" and pending.get("atom_id"):
+            b.click_text("Edit", ".review-actions button", exact=True)
+            b.wait_for("document.querySelector('.review-editor textarea')", what="the review editor")
+            b.click_text("Show my changes", "button")
+            b.wait_for("document.querySelector('.review-editor .diff')")
+            ui.snap("review-edit")
+            b.click_text("Cancel", ".review-editor button", exact=True)
+    else:
+        ui.log("skip review page: no review yet")
+
+    # The scripted-demo banner: shown when the server reports "demo_model": true. When this server
+    # does not (a real model, or a build without the field), the answer is simulated in the page.
+    ui.go("/plans", "document.querySelector('.plans-table, .empty')")
+    real = ui.api("/me")["body"].get("demo_model") is True or (b.eval("fetch('/health/ready').then(r => r.json())") or {}).get("demo_model") is True
+    if not real:
+        b.eval("""(() => { const original = window.fetch; window.__originalFetch = original;
+            window.fetch = async (url, options) => { const r = await original(url, options);
+              if (String(url).endsWith('/health/ready')) { const body = await r.json();
+                return new Response(JSON.stringify({...body, demo_model: true, model: 'demo-cassette'}), {status: r.status, headers: {'Content-Type': 'application/json'}}); }
+              return r; }; })()""")
+        b.eval("import('/js/main.js').then(m => m.refreshDemoBanner())")
+    b.wait_for("!document.querySelector('.demo-banner').hidden", what="the demo banner")
+    assert "demo" in b.text(".demo-banner").lower()
+    ui.snap("demo-banner" + ("" if real else "-simulated"))
+    if not real:
+        b.eval("window.fetch = window.__originalFetch; import('/js/main.js').then(m => m.refreshDemoBanner())")
+
+    # An expired or forged token: the next API call sends the user to the login page with a message.
+    b.eval("""(() => { const s = JSON.parse(sessionStorage.getItem('masterplan.session'));
+        s.token = 'eyJhbGciOiJIUzI1NiJ9.e30.forged'; sessionStorage.setItem('masterplan.session', JSON.stringify(s)); })()""")
+    b.eval("location.hash = '#/plans?status=draft'")
+    b.wait_for("location.hash.startsWith('#/login') && document.querySelector('.login-card .notice')",
+               what="the login page after a 401")
+    assert "session" in b.text(".login-card .notice").lower()
+    ui.snap("login-after-401", both=False)
+    ui.login(args.email, args.password)
+
+
+def keyboard_checks(ui: UI, plan_id: str, is_draft: bool) -> None:
+    """The page works from the keyboard: skip link first, visible focus, dialogs open and close."""
+    b = ui.b
+    ui.go(f"/plans/{plan_id}", "document.querySelector('.task')")
+    # A fresh load, so sequential focus starts at the top of the document.
+    b.session.call("Page.reload")
+    b.wait_for("document.readyState === 'complete' && document.querySelector('.task')", what="the reloaded plan page")
+    b.press("Tab")
+    first = b.focused()
+    assert "skip" in first["text"].lower(), f"the first Tab should reach the skip link, got {first}"
+    seen = []
+    for _ in range(12):
+        b.press("Tab")
+        f = b.focused()
+        seen.append(f)
+        assert f["tag"] != "body", "focus left the page while tabbing"
+        assert f["outline"], f"no visible focus outline on {f}"
+    # Reach an action button by keyboard and open its dialog with Enter, close it with Escape.
+    action = b.eval("""(() => { const el = document.querySelector('.action-bar button'); if (!el) return null;
+        el.focus(); return el.textContent; })()""")
+    if action:
+        b.press("Enter")
+        b.wait_for("document.querySelector('dialog[open]')", what=f"the {action} dialog")
+        focused = b.focused()
+        assert focused["tag"] in ("input", "textarea", "button"), f"focus should be inside the dialog, got {focused}"
+        ui.snap(f"dialog-{action.lower().replace(' ', '-')}")
+        b.press("Escape")
+        b.wait_for("!document.querySelector('dialog[open]')", what="the dialog to close on Escape")
+    ui.log(f"ok  keyboard: {len(seen)} tab stops with visible focus" + (f", {action} dialog" if action else ""))
+
+
+def flow_mutate(ui: UI, args) -> None:
+    """Edits a draft's task through the UI and puts it back."""
+    b = ui.b
+    ui.ensure_login(args.email, args.password)
+    plans = [p for p in ui.api("/masterplans?status=draft&limit=50")["body"]["items"] if p["total_tasks"] > 0]
+    if not plans:
+        ui.log("skip mutate: no draft plan")
+        return
+    pid = plans[0]["id"]
+    ui.go(f"/plans/{pid}", "document.querySelector('.task-edit')")
+    version = ui.api(f"/masterplans/{pid}")["body"]["version"]
+    original = b.text(".task .task-head h4")
+    b.click(".task-edit")
+    b.wait_for("document.querySelector('.task-editor input')")
+    b.fill(".task-editor input[type=text]", original + " (edited)")
+    ui.snap("task-edit", both=False)
+    b.click_text("Save task", "button")
+    b.wait_text(original + " (edited)", ".task-head h4")
+    b.click(".task-edit")
+    b.wait_for("document.querySelector('.task-editor input')")
+    b.fill(".task-editor input[type=text]", original)
+    b.click_text("Save task", "button")
+    b.wait_for(f"document.querySelector('.task-head h4')?.textContent === {json.dumps(original)}", what="the task name restored")
+    after = ui.api(f"/masterplans/{pid}")["body"]["version"]
+    assert after == version + 2, f"two edits should record two versions ({version} → {after})"
+    # A validation error is shown in plain words, in the form.
+    b.click(".task-edit")
+    b.wait_for("document.querySelector('.task-editor')")
+    b.fill(".task-editor input[inputmode=numeric]", "999")
+    b.click_text("Save task", "button")
+    b.wait_for("document.querySelector('.task-editor .error-box')", what="the validation error")
+    ui.snap("task-edit-error", both=False)
+    b.click_text("Cancel", ".task-editor button", exact=True)
+    ui.assert_no_errors("task edit")
+    ui.log(f"ok  task edited and restored (version {version} → {after})")
+
+
+def flow_demo(ui: UI, args) -> None:
+    """The demo run of issue 7, end to end, in the browser."""
+    b = ui.b
+    deadline = time.monotonic() + args.demo_timeout
+    left = lambda: max(5.0, deadline - time.monotonic())  # noqa: E731
+    ui.login(args.email, args.password)
+    ui.go("/chat", "document.querySelector('.composer textarea')")
+    b.fill(".composer textarea", DEMO_REQUEST)
+    b.click_text("Send", ".composer button", exact=True)
+    b.wait_for("location.hash.startsWith('#/chat/') && document.querySelector('.plan-card')", what="the plan card")
+    b.wait_for("document.querySelector('.plan-card .event-log .event')", timeout=left(), what="the first live generation event")
+    ui.snap("demo-generating")
+    b.wait_for("document.querySelector('.plan-ready a')", timeout=left(), what="the plan to be ready")
+    ui.snap("demo-plan-ready")
+    b.click(".plan-ready a")
+    b.wait_for("document.querySelector('.task') && document.querySelector('[data-action=approve]')", timeout=60, what="the draft with its Approve button")
+    ui.snap("demo-draft")
+    b.click("[data-action=approve]")
+    b.click_text("Approve", "dialog button[type=submit]")
+    b.wait_for("document.querySelector('[data-action=execute]')", timeout=60, what="the Execute button after approval")
+    b.click("[data-action=execute]")
+    b.click_text("Execute", "dialog button[type=submit]")
+    b.wait_for("document.querySelector('.page-meta .badge')?.textContent.match(/queued|executing/)", timeout=60, what="queued or executing")
+    b.click_text("Execution", ".action-bar a")
+    b.wait_for("document.querySelector('.live-live')", timeout=30, what="the execution stream to be live")
+    b.wait_for("document.querySelectorAll('.execution-side .event').length > 0", timeout=left(), what="live execution events")
+    ui.snap("demo-executing")
+    plan_id = b.eval("location.hash.split('/')[2]")
+    resolved = 0
+    while time.monotonic() < deadline:
+        status = ui.api(f"/masterplans/{plan_id}/status")["body"]
+        if status["status"] in ("completed", "failed", "cancelled"):
+            break
+        pending = ui.api(f"/reviews?status=pending&plan_id={plan_id}")["body"]["items"]
+        if pending:
+            review = pending[0]
+            ui.go(f"/reviews/{review['id']}", "document.querySelector('.review-actions')")
+            ui.snap(f"demo-review-{resolved + 1}")
+            b.click("[data-action=approve]")
+            b.click_text("Approve", "dialog button[type=submit]")
+            b.wait_for("!location.hash.includes(" + json.dumps(review["id"]) + ")", what="leaving the resolved review")
+            resolved += 1
+            ui.go(f"/plans/{plan_id}/execution", "document.querySelector('.wave, .empty')")
+        b.session.pump(2)
+    ui.go(f"/plans/{plan_id}/execution", "document.querySelector('.wave')")
+    b.wait_for("document.querySelector('.page-meta .badge')?.textContent === 'completed'", timeout=left(), what="status completed")
+    ui.snap("demo-completed")
+    ui.go(f"/plans/{plan_id}/workspace", "document.querySelector('.file-tree a')", timeout=60)
+    b.click(".file-tree a[href]")
+    b.wait_for("document.querySelector('.file-view .code-wrap')")
+    ui.snap("demo-workspace")
+    before = set(os.listdir(args.downloads))
+    b.click_text("Download .tar.gz", "button")
+    dl_deadline = time.monotonic() + 30
+    while time.monotonic() < dl_deadline:
+        new = [f for f in set(os.listdir(args.downloads)) - before if f.endswith(".tar.gz")]
+        if new:
+            break
+        b.session.pump(0.3)
+    else:
+        raise AssertionError("the workspace archive was not downloaded")
+    ui.assert_no_errors("demo")
+    ui.log(f"ok  demo completed with {resolved} review(s) resolved; archive {new[0]}")
+
+
+FLOWS = {"tour": flow_tour, "mutate": flow_mutate, "demo": flow_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base-url", default=os.environ.get("MASTERPLAN_URL", "http://127.0.0.1:8080"))
+    parser.add_argument("--email", default=os.environ.get("MASTERPLAN_EMAIL"))
+    parser.add_argument("--password", default=os.environ.get("MASTERPLAN_PASSWORD"))
+    parser.add_argument("--screenshots", default=os.environ.get("MASTERPLAN_SCREENSHOTS", "/tmp/masterplan-screenshots"))
+    parser.add_argument("--flow", default=os.environ.get("MASTERPLAN_BROWSER_FLOW", "tour"), help="comma-separated: tour, mutate, demo")
+    parser.add_argument("--demo-timeout", type=float, default=float(os.environ.get("MASTERPLAN_DEMO_TIMEOUT", "900")))
+    parser.add_argument("--chromium", default=os.environ.get("CHROMIUM"))
+    parser.add_argument("--headed", action="store_true", help="show the browser window (needs a display)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.email or not args.password:
+        parser.error("--email and --password (or MASTERPLAN_EMAIL / MASTERPLAN_PASSWORD) are required")
+    flows = [f.strip() for f in args.flow.split(",") if f.strip()]
+    unknown = [f for f in flows if f not in FLOWS]
+    if unknown:
+        parser.error(f"unknown flow(s) {unknown}; choose from {sorted(FLOWS)}")
+    args.downloads = os.path.join(args.screenshots, "downloads")
+    failures = 0
+    with Browser(chromium=args.chromium, headless=not args.headed, download_dir=args.downloads, verbose=args.verbose) as browser:
+        ui = UI(browser, args.base_url, args.screenshots, args.verbose)
+        for name in flows:
+            print(f"{name}:", flush=True)
+            try:
+                FLOWS[name](ui, args)
+            except Exception as error:  # report and go on with the next flow
+                failures += 1
+                failed = ui.b.screenshot(os.path.join(args.screenshots, f"FAILED-{name}.png"), full_page=False)
+                print(f"FAIL {name}: {error}\n  screenshot: {failed}", flush=True)
+                if args.verbose:
+                    traceback.print_exc()
+                    print("\n".join(browser.console[-20:]))
+    print(f"{len(flows) - failures} of {len(flows)} flows passed; {len(ui.taken)} screenshots in {args.screenshots}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,292 @@
+// Pieces of UI shared by the pages: notices, error boxes, dialogs, the plan action bar, the cost
+// meter, code and diff views.
+
+import { api, describeError } from './api.js';
+import { append, badge, h, money, number, percent, replace, uid, words } from './dom.js';
+import { diffLines, diffStats, hunks, lines } from './diff.js';
+
+// Notices -----------------------------------------------------------------------------------------
+
+/** A short message in the notice area (announced to screen readers); disappears after a while. */
+export function notify(message, kind = 'info', { timeout = 6000 } = {}) {
+  const area = document.getElementById('notices');
+  if (!area) return;
+  const close = h('button', { type: 'button', class: 'notice-close', 'aria-label': 'Dismiss' }, '×');
+  const note = h('div', { class: ['notice', `notice-${kind}`] }, h('span', null, message), close);
+  close.addEventListener('click', () => note.remove());
+  area.append(note);
+  if (timeout) setTimeout(() => note.remove(), timeout);
+}
+
+/** An error, in plain words, as a block (role=alert so it is announced). */
+export function errorBox(error, { retry } = {}) {
+  if (error?.handled) return h('div', { class: 'error-box', role: 'alert' }, 'Your session has ended. Please log in again.');
+  const { title, detail, fields } = describeError(error);
+  return h('div', { class: 'error-box', role: 'alert' },
+    h('p', { class: 'error-title' }, title),
+    detail ? h('p', { class: 'error-detail' }, detail) : null,
+    fields.length ? h('ul', { class: 'error-fields' }, fields.map((f) => h('li', null, f))) : null,
+    retry ? h('button', { type: 'button', class: 'btn btn-small', onclick: retry }, 'Try again') : null);
+}
+
+export function loading(text = 'Loading…') {
+  return h('p', { class: 'loading', role: 'status' }, text);
+}
+
+export function empty(text) {
+  return h('p', { class: 'empty' }, text);
+}
+
+/** A page's heading block: h1 (focused after navigation), optional subtitle and actions. */
+export function pageHeader(title, { subtitle, actions, meta } = {}) {
+  return h('header', { class: 'page-header' },
+    h('div', { class: 'page-title' },
+      h('h1', { tabindex: '-1' }, title),
+      meta ? h('div', { class: 'page-meta' }, meta) : null,
+      subtitle ? h('p', { class: 'page-subtitle' }, subtitle) : null),
+    actions ? h('div', { class: 'page-actions' }, actions) : null);
+}
+
+/** A definition list from [label, value] pairs (null values skipped). */
+export function facts(pairs, className = 'facts') {
+  return h('dl', { class: className }, pairs.filter((p) => p && p[1] !== null && p[1] !== undefined)
+    .map(([k, v]) => h('div', { class: 'fact' }, h('dt', null, k), h('dd', null, v))));
+}
+
+// Live connection indicator ---------------------------------------------------------------------------
+
+export function liveIndicator() {
+  const el = h('span', { class: 'live live-connecting', role: 'status', 'aria-live': 'polite' }, 'Connecting…');
+  const labels = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', closed: 'Not live' };
+  return {
+    el,
+    set(status) {
+      el.className = `live live-${status}`;
+      el.textContent = labels[status] || status;
+    },
+  };
+}
+
+// Cost --------------------------------------------------------------------------------------------
+
+/** Cost so far against the budget, as a bar with the numbers in text. */
+export function costMeter(actual, budget, estimate) {
+  const spent = Number(actual || 0);
+  const limit = Number(budget || 0);
+  const ratio = limit ? spent / limit : 0;
+  const level = ratio >= 1 ? 'over' : ratio >= 0.8 ? 'warn' : 'ok';
+  return h('div', { class: ['cost', `cost-${level}`] },
+    h('div', { class: 'cost-text' },
+      h('strong', null, money(spent)), ' of ', money(limit), ' budget',
+      h('span', { class: 'muted' }, ` (${percent(spent, limit)})`),
+      estimate !== null && estimate !== undefined ? h('span', { class: 'muted' }, ` · estimate ${money(estimate)}`) : null),
+    h('div', { class: 'bar', role: 'presentation' },
+      h('div', { class: 'bar-fill', style: { width: `${Math.min(100, ratio * 100).toFixed(1)}%` } }),
+      estimate && limit ? h('div', { class: 'bar-mark', title: `estimate ${money(estimate)}`, style: { left: `${Math.min(100, (100 * estimate) / limit).toFixed(1)}%` } }) : null));
+}
+
+export function progressBar(done, total, label) {
+  return h('div', { class: 'progress' },
+    h('div', { class: 'progress-text' }, label ?? `${number(done)} of ${number(total)}`),
+    h('div', { class: 'bar', role: 'presentation' }, h('div', { class: 'bar-fill', style: { width: `${total ? Math.min(100, (100 * done) / total) : 0}%` } })));
+}
+
+// Dialogs -----------------------------------------------------------------------------------------
+
+/**
+ * A modal dialog (native <dialog>: focus is trapped, Esc cancels). `fields` are
+ * `{name, label, type: 'text'|'textarea'|'number', required, value, help, rows}`.
+ * Resolves with the field values, or null when cancelled. `onSubmit(values)` may throw an
+ * ApiError: it is shown in the dialog, which stays open.
+ */
+export function askDialog({ title, message, fields = [], submitLabel = 'OK', danger = false, onSubmit, wide = false }) {
+  return new Promise((resolve) => {
+    const titleId = uid('dlg-title');
+    const errorArea = h('div', { class: 'dialog-error' });
+    const inputs = {};
+    const form = h('form', { method: 'dialog', class: 'dialog-form' });
+    const body = fields.map((f) => {
+      const id = uid('dlg-field');
+      const helpId = f.help ? uid('dlg-help') : null;
+      const input = f.type === 'textarea'
+        ? h('textarea', { id, name: f.name, rows: f.rows || 4, required: f.required, 'aria-describedby': helpId, spellcheck: f.code ? 'false' : null, class: f.code ? 'code-input' : null })
+        : h('input', { id, name: f.name, type: f.type || 'text', required: f.required, 'aria-describedby': helpId, step: f.step, min: f.min });
+      if (f.value !== undefined && f.value !== null) input.value = f.value;
+      inputs[f.name] = input;
+      return h('div', { class: 'field' },
+        h('label', { for: id }, f.label, f.required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null),
+        input,
+        f.help ? h('p', { class: 'help', id: helpId }, f.help) : null);
+    });
+    const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+    const submit = h('button', { type: 'submit', class: ['btn', danger ? 'btn-danger' : 'btn-primary'] }, submitLabel);
+    append(form, message ? h('p', { class: 'dialog-message' }, message) : null, body, errorArea,
+      h('div', { class: 'dialog-buttons' }, cancel, submit));
+    const dialog = h('dialog', { class: ['dialog', wide ? 'dialog-wide' : null], 'aria-labelledby': titleId },
+      h('h2', { id: titleId }, title), form);
+    document.body.append(dialog);
+    let settled = false;
+    const finish = (value) => {
+      if (settled) return;
+      settled = true;
+      dialog.close();
+      dialog.remove();
+      resolve(value);
+    };
+    cancel.addEventListener('click', () => finish(null));
+    dialog.addEventListener('cancel', (e) => {
+      e.preventDefault();
+      finish(null);
+    });
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const values = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value]));
+      if (!onSubmit) {
+        finish(values);
+        return;
+      }
+      submit.disabled = true;
+      replace(errorArea);
+      try {
+        const result = await onSubmit(values);
+        finish(result === undefined ? values : result);
+      } catch (error) {
+        replace(errorArea, errorBox(error));
+        submit.disabled = false;
+      }
+    });
+    dialog.showModal();
+    const first = fields.length ? inputs[fields[0].name] : submit;
+    first.focus();
+  });
+}
+
+// Plan actions ------------------------------------------------------------------------------------
+
+/** How each action of `allowed_actions` is offered: label, style, and what it asks first. */
+export const PLAN_ACTIONS = {
+  approve: {
+    label: 'Approve', primary: true,
+    message: 'Approving freezes the acceptance tests (their SHA-256 is recorded): the executor will run exactly these tests.',
+  },
+  reject: {
+    label: 'Reject', danger: true,
+    fields: [{ name: 'reason', label: 'Why is this plan rejected?', type: 'textarea', required: true }],
+  },
+  regenerate: {
+    label: 'Regenerate',
+    fields: [{ name: 'feedback', label: 'What should the new version change?', type: 'textarea', rows: 5, help: 'The model sees this with the current plan.' }],
+  },
+  execute: { label: 'Execute', primary: true, message: 'The executor writes the code wave by wave, runs the acceptance tests after each wave and asks you when it is unsure.' },
+  pause: { label: 'Pause', fields: [{ name: 'reason', label: 'Reason (optional)', type: 'text' }], message: 'The atoms in flight finish; no new atom starts.' },
+  resume: { label: 'Resume', primary: true },
+  cancel: {
+    label: 'Cancel plan', danger: true, message: 'A cancelled plan cannot be resumed.',
+    fields: [{ name: 'reason', label: 'Reason (optional)', type: 'text' }],
+  },
+};
+
+/**
+ * The buttons for the actions the server allows now (`GET …/status` → allowed_actions; "edit" is
+ * offered on the tasks instead). `onDone(result)` runs after a successful action.
+ */
+export function planActionButtons(planId, allowed, { onDone, only } = {}) {
+  const list = (allowed || []).filter((a) => a !== 'edit' && PLAN_ACTIONS[a] && (!only || only.includes(a)));
+  return list.map((action) => {
+    const spec = PLAN_ACTIONS[action];
+    return h('button', {
+      type: 'button', class: ['btn', spec.primary ? 'btn-primary' : null, spec.danger ? 'btn-danger' : null], 'data-action': action,
+      onclick: async () => {
+        const result = await askDialog({
+          title: `${spec.label}?`, message: spec.message, fields: spec.fields || [], submitLabel: spec.label, danger: spec.danger,
+          onSubmit: async (values) => {
+            const body = {};
+            for (const [k, v] of Object.entries(values)) if (v.trim()) body[k] = v.trim();
+            return api.post(`/masterplans/${planId}/${action}`, body);
+          },
+        });
+        if (result) {
+          const queued = result.job_id ? ' The executor has been asked to start.' : '';
+          notify(`${spec.label}: the plan is now ${words(result.status)}.${queued}`, 'success');
+          onDone?.(result);
+        }
+      },
+    }, spec.label);
+  });
+}
+
+// Code and diffs ------------------------------------------------------------------------------------
+
+/** A code listing with line numbers. */
+export function codeBlock(text, { label, maxLines = 4000 } = {}) {
+  const all = lines(text ?? '');
+  const shown = all.slice(0, maxLines);
+  const table = h('table', { class: 'code' },
+    h('tbody', null, shown.map((line, i) => h('tr', null, h('td', { class: 'ln', 'aria-hidden': 'true' }, String(i + 1)), h('td', { class: 'src' }, line || ' ')))));
+  return h('div', { class: 'code-wrap', tabindex: '0', role: 'region', 'aria-label': label || 'Code' },
+    table,
+    all.length > maxLines ? h('p', { class: 'muted' }, `… ${all.length - maxLines} more lines`) : null);
+}
+
+/** A unified line diff between two texts, with line numbers and +/- markers. */
+export function diffView(oldText, newText, { oldLabel = 'before', newLabel = 'after', context = 3 } = {}) {
+  const ops = diffLines(lines(oldText), lines(newText));
+  const { added, removed } = diffStats(ops);
+  const groups = hunks(ops, context);
+  const summary = h('p', { class: 'diff-stats' },
+    h('span', { class: 'diff-add-count' }, `+${added}`), ' ', h('span', { class: 'diff-del-count' }, `−${removed}`),
+    ` lines from ${oldLabel} to ${newLabel}`);
+  if (!groups.length) return h('div', { class: 'diff' }, summary, h('p', { class: 'muted' }, 'No differences.'));
+  const rows = [];
+  for (const hunk of groups) {
+    rows.push(h('tr', { class: 'diff-hunk' }, h('td', { colspan: 4 }, `@@ ${oldLabel} line ${hunk.oldStart}, ${newLabel} line ${hunk.newStart} @@`)));
+    for (const l of hunk.lines) {
+      const kind = l.op === '+' ? 'add' : l.op === '-' ? 'del' : 'ctx';
+      rows.push(h('tr', { class: `diff-${kind}` },
+        h('td', { class: 'ln', 'aria-hidden': 'true' }, l.oldLine ?? ''),
+        h('td', { class: 'ln', 'aria-hidden': 'true' }, l.newLine ?? ''),
+        h('td', { class: 'op' }, h('span', { class: 'sr-only' }, kind === 'add' ? 'added' : kind === 'del' ? 'removed' : ''), h('span', { 'aria-hidden': 'true' }, l.op === '-' ? '−' : l.op)),
+        h('td', { class: 'src' }, l.text || ' ')));
+    }
+  }
+  return h('div', { class: 'diff' }, summary,
+    h('div', { class: 'code-wrap', tabindex: '0', role: 'region', 'aria-label': `Differences from ${oldLabel} to ${newLabel}` },
+      h('table', { class: 'code diff-table' }, h('tbody', null, rows))));
+}
+
+/** Validator results of an attempt: `[{name, passed, message}]`. */
+export function validationList(validation) {
+  if (!Array.isArray(validation) || validation.length === 0) return h('p', { class: 'muted' }, 'No validator output.');
+  return h('ul', { class: 'validation' }, validation.map((v) => {
+    const name = v.name || v.validator || 'validator';
+    const passed = v.passed === true;
+    return h('li', { class: passed ? 'pass' : 'fail' },
+      h('span', { class: ['badge', passed ? 'status-passed' : 'status-failed'] }, passed ? 'pass' : 'fail'), ' ',
+      h('strong', null, name),
+      v.message && v.message !== 'ok' ? h('pre', { class: 'validator-message' }, v.message) : null);
+  }));
+}
+
+/** "Load more" for cursor lists: calls `load(cursor)` → page, `renderItems(items)`. */
+export function pager(load, renderItems, { label = 'Load more' } = {}) {
+  const button = h('button', { type: 'button', class: 'btn' }, label);
+  const wrap = h('div', { class: 'pager' });
+  let cursor = null;
+  const next = async (first) => {
+    button.disabled = true;
+    try {
+      const page = await load(first ? null : cursor);
+      renderItems(page.items || [], first);
+      cursor = page.next_cursor;
+      replace(wrap, cursor ? button : null);
+    } catch (error) {
+      replace(wrap, errorBox(error, { retry: () => next(first) }));
+    } finally {
+      button.disabled = false;
+    }
+  };
+  button.addEventListener('click', () => next(false));
+  return { el: wrap, reload: () => next(true) };
+}
+
+export { badge };

@@ -1,0 +1,170 @@
+// Live progress over server-sent events (DESIGN.md §7), resuming from the last event seen.
+//
+// EventSource cannot send headers, so the token travels as ?access_token= (the relay accepts it).
+// While the connection merely drops, the browser reconnects by itself and sends Last-Event-ID.
+// When the relay answers with an error (nginx 503 while it restarts, 401 for an expired token) the
+// browser gives up; then we check the session (a 401 sends the user to the login page) and open a
+// new EventSource with ?last_event_id= so nothing in between is lost. Ids are monotonic; an event
+// at or below the last id seen is dropped, so a replay never shows anything twice.
+
+import { API_BASE, api, session } from './api.js';
+
+export const EVENT_TYPES = [
+  'discovery_generation_start', 'discovery_tokens_progress', 'discovery_generation_complete',
+  'masterplan_generation_start', 'masterplan_tokens_progress', 'masterplan_generation_complete',
+  'masterplan_generation_failed', 'plan_status_changed', 'masterplan_execution_start', 'wave_execution_start',
+  'atom_execution_progress', 'atom_execution_complete', 'wave_execution_complete', 'acceptance_test_result',
+  'gate_validation_result', 'review_created', 'review_resolved', 'cost_warning', 'masterplan_execution_complete',
+  'chat_message',
+];
+
+export class LiveStream {
+  /**
+   * @param {string} path  "/events" or "/masterplans/{id}/events"
+   * @param {{onEvent: Function, onStatus?: Function, onOpen?: Function, lastEventId?: number|null}} options
+   *   onStatus receives "connecting" | "live" | "reconnecting" | "closed"; onOpen runs on every
+   *   (re)connection, so a page can reload what it shows.
+   */
+  constructor(path, { onEvent, onStatus = () => {}, onOpen = () => {}, lastEventId = null }) {
+    this.path = path;
+    this.onEvent = onEvent;
+    this.onStatus = onStatus;
+    this.onOpen = onOpen;
+    this.lastId = lastEventId;
+    this.source = null;
+    this.closed = false;
+    this.failures = 0;
+    this.timer = null;
+    this.status = 'connecting';
+  }
+
+  start() {
+    this.open();
+    return this;
+  }
+
+  setStatus(status) {
+    if (this.status === status) return;
+    this.status = status;
+    this.onStatus(status);
+  }
+
+  /** The URL for a new EventSource: token, and where to resume from. */
+  url() {
+    const params = new URLSearchParams();
+    params.set('access_token', session.token || '');
+    if (this.lastId !== null && this.lastId !== undefined) params.set('last_event_id', String(this.lastId));
+    return `${API_BASE}${this.path}?${params}`;
+  }
+
+  open() {
+    if (this.closed) return;
+    if (!session.token) {
+      this.close();
+      return;
+    }
+    this.setStatus(this.failures ? 'reconnecting' : 'connecting');
+    const source = new EventSource(this.url());
+    this.source = source;
+    const handler = (message) => this.receive(message);
+    for (const type of EVENT_TYPES) source.addEventListener(type, handler);
+    source.onmessage = handler;
+    source.onopen = () => {
+      this.failures = 0;
+      this.setStatus('live');
+      this.onOpen();
+    };
+    source.onerror = () => {
+      if (this.closed) return;
+      if (source.readyState === EventSource.CLOSED) {
+        // The browser gave up (an HTTP error): find out why, then start again ourselves.
+        source.close();
+        this.failures += 1;
+        this.setStatus('reconnecting');
+        const delay = Math.min(30000, 1000 * 2 ** Math.min(this.failures - 1, 5));
+        this.timer = setTimeout(() => this.recover(), delay);
+      } else {
+        this.setStatus('reconnecting');
+      }
+    };
+  }
+
+  async recover() {
+    if (this.closed) return;
+    try {
+      await api.get('/me'); // a 401 here ends the session and shows the login page
+    } catch (error) {
+      if (error?.status === 401) {
+        this.close();
+        return;
+      }
+    }
+    this.open();
+  }
+
+  receive(message) {
+    const id = message.lastEventId ? Number(message.lastEventId) : null;
+    if (id !== null && this.lastId !== null && this.lastId !== undefined && id <= this.lastId) return;
+    let event;
+    try {
+      event = JSON.parse(message.data);
+    } catch {
+      return;
+    }
+    if (id !== null) this.lastId = id;
+    if (!event.type) event.type = message.type;
+    try {
+      this.onEvent(event);
+    } catch (error) {
+      console.error('event handler failed', error);
+    }
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.timer);
+    if (this.source) this.source.close();
+    this.setStatus('closed');
+  }
+}
+
+const TOKEN_WORDS = (data) => {
+  const parts = [];
+  for (const [key, value] of Object.entries(data || {})) {
+    if (typeof value === 'number' && /token/.test(key)) parts.push(`${value.toLocaleString('en-US')} ${key.replace(/_?tokens?$/, '').replaceAll('_', ' ') || 'total'} tokens`.replace('  ', ' '));
+  }
+  return parts.join(', ');
+};
+
+/** One line, in plain words, for an event of DESIGN.md §7 (unknown fields are ignored). */
+export function describeEvent(event) {
+  const d = event.data || {};
+  const file = (d.file_path ?? d.file) ? ` ${d.file_path ?? d.file}` : '';
+  const atoms = d.atoms ?? d.atom_count ?? d.total_atoms;
+  const commit = d.commit_sha ?? d.commit;
+  const spent = d.actual_cost_usd ?? d.spent_usd;
+  const wave = d.wave ?? d.wave_number;
+  switch (event.type) {
+    case 'discovery_generation_start': return 'Discovery started: analysing the request.';
+    case 'discovery_tokens_progress': return `Discovery in progress: ${TOKEN_WORDS(d) || 'tokens arriving'}.`;
+    case 'discovery_generation_complete': return `Discovery done${d.domain ? `: ${d.domain}` : ''}.`;
+    case 'masterplan_generation_start': return `Plan generation started${d.attempt > 1 ? ` (attempt ${d.attempt})` : ''}.`;
+    case 'masterplan_tokens_progress': return `Writing the plan: ${TOKEN_WORDS(d) || 'tokens arriving'}.`;
+    case 'masterplan_generation_complete': return `Plan ready${d.total_tasks ? ` with ${d.total_tasks} tasks` : ''}.`;
+    case 'masterplan_generation_failed': return `Plan generation failed${d.error || d.reason ? `: ${d.error || d.reason}` : ''}.`;
+    case 'plan_status_changed': return `Status ${d.from ? `${String(d.from).replaceAll('_', ' ')} → ` : ''}${String(d.to ?? '').replaceAll('_', ' ')}${d.reason ? ` (${d.reason})` : ''}.`;
+    case 'masterplan_execution_start': return `Execution started${(d.waves ?? d.total_waves) ? `: ${d.waves ?? d.total_waves} waves` : ''}${atoms ? `, ${atoms} atoms` : ''}.`;
+    case 'wave_execution_start': return `Wave ${wave ?? '?'} started${atoms ? ` (${atoms} ${atoms === 1 ? 'atom' : 'atoms'})` : ''}.`;
+    case 'atom_execution_progress': return `Atom${file}: ${d.passed === true ? 'validated' : d.passed === false ? 'failed validation' : String(d.status || d.phase || 'working').replaceAll('_', ' ')}${d.attempt ? `, attempt ${d.attempt}` : ''}.`;
+    case 'atom_execution_complete': return `Atom${file} ${String(d.status || 'finished').replaceAll('_', ' ')}${typeof d.confidence === 'number' ? `, confidence ${d.confidence.toFixed(2)}` : ''}.`;
+    case 'wave_execution_complete': return `Wave ${wave ?? '?'} ${d.status ? String(d.status) : 'finished'}${commit ? `, commit ${String(commit).slice(0, 10)}` : ''}.`;
+    case 'acceptance_test_result': return `Test ${d.name || d.test_name || ''} ${d.status || ''}${d.priority ? ` (${String(d.priority).toUpperCase()})` : ''}.`;
+    case 'gate_validation_result': return `Gate S for wave ${wave ?? '?'}${d.repair_round ? ` (repair round ${d.repair_round})` : ''}: ${d.passed ? 'passed' : 'failed'}${d.must_total !== undefined ? ` — MUST ${d.must_passed}/${d.must_total}, SHOULD ${d.should_passed}/${d.should_total}` : ''}.`;
+    case 'review_created': return `Review needed${file ? ` for${file}` : ''}${typeof d.confidence === 'number' ? ` (confidence ${d.confidence.toFixed(2)})` : ''}.`;
+    case 'review_resolved': return `Review ${d.status || 'resolved'}.`;
+    case 'cost_warning': return `Cost warning: ${spent !== undefined ? `$${Number(spent).toFixed(2)} of $${Number(d.budget_usd).toFixed(2)}` : 'over 80 % of the budget'} spent.`;
+    case 'masterplan_execution_complete': return `Execution ended: ${String(d.status || 'done').replaceAll('_', ' ')}.`;
+    case 'chat_message': return `Message from ${d.message?.role || 'someone'}.`;
+    default: return String(event.type || 'event').replaceAll('_', ' ');
+  }
+}
