@@ -612,3 +612,10 @@ extension ExecutionStore {
             """, [taskID])
     }
 }
+
+extension ExecutionStore {
+    /// Appends a system entry to the plan's history (a dependency install, a waived gate).
+    public func appendHistory(planID: UUID, event: String, data: JSONObject) throws {
+        try PlanQueries(connection).appendHistory(planID: planID, actor: "system", actorID: nil, event: event, data: data)
+    }
+}

@@ -16,6 +16,8 @@ public struct AcceptanceTestRunner: Sendable {
     public var limits: SandboxLimits
     /// Where the throwaway copies are made (an absolute path the sandbox user can reach).
     public var scratchParent: String
+    /// Added to the sandbox's environment for every test (e.g. `PYTHONPATH` for installed dependencies).
+    public var environment: [String: String] = [:]
 
     public init(sandbox: Sandbox, interpreters: Interpreters = .locate(), limits: SandboxLimits = .acceptanceTest,
                 scratchParent: String = "/tmp") {
@@ -72,7 +74,8 @@ public struct AcceptanceTestRunner: Sendable {
         var testLimits = limits
         testLimits.network = false
         let result = sandbox.run(python, command.arguments(testFile: test.file),
-                                 in: .scratchCopy(scratch.path, shownAt: workspace.root), limits: testLimits)
+                                 in: .scratchCopy(scratch.path, shownAt: workspace.root), limits: testLimits,
+                                 environment: environment)
         let outcome: TestOutcome
         var reason: String?
         switch result.status {

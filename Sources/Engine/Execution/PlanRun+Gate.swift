@@ -17,6 +17,7 @@ extension PlanRun {
         let sha = try await commit(message: message, files: files, reuseIfHeadIs: message)
         try await store { try $0.setWaveCommit(waveID: wave.id, sha: sha) }
 
+        try await installDependencies()
         var round = try await gateRounds(of: wave)
         var repairsDone = wave.repairRounds
         var repairsLeft = allowRepairs ? max(0, settings.repairRounds - repairsDone) : 0
@@ -134,6 +135,9 @@ extension PlanRun {
             }
         }
         var results: [UUID: AcceptanceTestResult] = [:]
+        var configured = testRunner
+        configured.environment = testEnvironment
+        let runner = configured
         try await withThrowingTaskGroup(of: (UUID, AcceptanceTestResult).self) { group in
             for test in due {
                 group.addTask {
@@ -146,7 +150,7 @@ extension PlanRun {
                         return (test.id, Self.notRun(test, "the test's code does not match the hash frozen at approval; it is not run"))
                     }
                     if let writeFailure { return (test.id, Self.notRun(test, writeFailure)) }
-                    return (test.id, await self.pool.run { self.testRunner.run(subject, command: command, in: self.workspace) })
+                    return (test.id, await self.pool.run { runner.run(subject, command: command, in: self.workspace) })
                 }
             }
             for try await (id, result) in group { results[id] = result }

@@ -245,3 +245,33 @@ import TestSupport
         #expect(try count("SELECT count(*) FROM tasks WHERE plan_id = $1 AND status = 'failed'", [plan]) == 1)
     }
 }
+
+extension ExecutionHandlerTests {
+    /// The dependency-install step: requirements the system Python has are skipped, the others are
+    /// installed from PyPI (the one sandboxed step with network) into the workspace, and the tests'
+    /// environment puts them on PYTHONPATH.
+    @Test func missingRequirementsAreInstalledIntoTheWorkspaceAndPutOnThePythonPath() async throws {
+        let plan = try await harness.approvedPlan()
+        try await harness.execute(ExecutionHarness.atoms())
+        #expect(try status(plan) == "completed")
+        try "PyJWT\ntomli-w==1.0.0  # not on this machine\n".write(toFile: harness.workspace(plan) + "/requirements.txt",
+                                                                 atomically: true, encoding: .utf8)
+        _ = try JobQueue(connection).enqueue(.execution, planID: plan)
+        let job = try harness.generation.claim(.execution)
+        let context = JobContext(database: harness.generation.database, job: job, daemonStopping: { false })
+        try await harness.generation.withModel([]) { client in
+            let handler = ExecutionHandler(llm: client, sandbox: try Sandbox(), settings: harness.settings())
+            let run = try #require(try await PlanRun.load(planID: plan, handler: handler, context: context))
+            try await run.installDependencies()
+            #expect(run.testEnvironment["PYTHONPATH"] == harness.workspace(plan) + "/.masterplan/site-packages")
+        }
+        let history = try connection.query(
+            "SELECT event, data FROM plan_history WHERE plan_id = $1 AND event LIKE 'dependenc%'", [plan]).rows
+        #expect(history.count == 1)
+        let detail = try history.first?.decode(JSONValue.self, 1).jsonText ?? "no history"
+        #expect(try history.first?.decode(String.self, 0) == "dependencies_installed", "\(detail)")
+        #expect(FileManager.default.fileExists(atPath: harness.workspace(plan) + "/.masterplan/site-packages/tomli_w/__init__.py"))
+        #expect(!FileManager.default.fileExists(atPath: harness.workspace(plan) + "/.masterplan/site-packages/jwt"),
+                "PyJWT comes from the system and is not installed again")
+    }
+}
