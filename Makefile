@@ -3,9 +3,11 @@
 #   make build   build the masterplan binary (debug)
 #   make release build the masterplan binary (release)
 #   make test    deps, then the whole test suite against real PostgreSQL, nginx and libraries
+#   make run     deps, build, then `masterplan up`: the whole stack on http://127.0.0.1:8080/ until Ctrl-C
+#                (options through UP_ARGS, e.g. make run UP_ARGS="--port 9090 --data-dir /srv/masterplan")
 
 SWIFT ?= swift
-APT_PACKAGES := libfcgi-dev libpq-dev libjansson-dev postgresql nginx bubblewrap git curl python3 pkg-config python3-pytest python3-pyflakes python3-yaml nodejs chromium python3-fastapi python3-httpx python3-jwt
+APT_PACKAGES := libfcgi-dev libpq-dev libjansson-dev postgresql nginx bubblewrap git curl python3 pkg-config python3-pytest python3-pyflakes python3-yaml nodejs chromium python3-fastapi python3-httpx python3-jwt python3-pip
 
 .PHONY: deps build release test clean
 
@@ -32,3 +34,10 @@ test: deps
 
 clean:
 	rm -rf .build
+
+.PHONY: run
+UP_ARGS ?=
+
+run: deps
+	$(SWIFT) build --product masterplan
+	"$$($(SWIFT) build --product masterplan --show-bin-path)/masterplan" up $(UP_ARGS)
