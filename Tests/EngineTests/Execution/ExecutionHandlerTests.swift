@@ -275,3 +275,68 @@ extension ExecutionHandlerTests {
                 "PyJWT comes from the system and is not installed again")
     }
 }
+
+extension ExecutionHandlerTests {
+    /// Crossing 80 % of the budget warns once; crossing 100 % pauses the plan once; resumed, it
+    /// goes on past the budget and completes.
+    @Test func theBudgetWarnsAt80PercentPausesAt100AndAResumedPlanGoesOn() async throws {
+        let plan = try await harness.approvedPlan()
+        let spent = try connection.query("SELECT actual_cost_usd::float8 FROM masterplans WHERE id = $1", [plan]).first!.decode(Double.self, 0)
+        #expect(spent > 0, "generation was priced")
+        // The budget is already 90 % used: the first check warns, the first atom's cost pauses.
+        try connection.execute("UPDATE masterplans SET budget_usd = $2 WHERE id = $1", [plan, spent / 0.9])
+        try await harness.execute(ExecutionHarness.atoms())
+        #expect(try status(plan) == "paused")
+        let types = try harness.generation.eventTypes(plan: plan)
+        #expect(types.filter { $0 == "cost_warning" }.count == 1)
+        #expect(try count("SELECT count(*) FROM plan_history WHERE plan_id = $1 AND event = 'budget_paused'", [plan]) == 1)
+        #expect(try count("SELECT count(*) FROM atoms WHERE plan_id = $1 AND status = 'pending'", [plan]) >= 1)
+
+        // The owner resumes (as POST …/resume does): the plan runs to the end without pausing again.
+        try connection.transaction { c in
+            _ = try PlanQueries(c).changeStatus(id: plan, from: "paused", to: "executing", reason: nil)
+            _ = try JobQueue(c).ensureExecution(planID: plan, payload: ["resumed": true])
+        }
+        try await harness.execute(ExecutionHarness.atoms())
+        #expect(try status(plan) == "completed")
+        #expect(try harness.generation.eventTypes(plan: plan).filter { $0 == "cost_warning" }.count == 1)
+    }
+
+    /// A pause between atoms: the running atom finishes, no new one starts, the job ends; a resume
+    /// carries on from the database without redoing accepted atoms.
+    @Test func aPauseStopsBetweenAtomsAndAResumeCarriesOn() async throws {
+        let plan = try await harness.approvedPlan()
+        let slow = ExecutionHarness.atoms().map { entry -> CassetteEntry in
+            var copy = entry
+            copy.delay = .milliseconds(400)
+            return copy
+        }
+        var settings = harness.settings()
+        settings.concurrency = 1
+        let finished = Task { try await harness.execute(slow, settings: settings) }
+        // The harness's connection is busy with the job: watch and pause through another one.
+        let watcher = try Connection(harness.generation.conninfo)
+        for _ in 0..<400 {
+            let done = try watcher.query("SELECT count(*) FROM atoms WHERE plan_id = $1 AND status = 'succeeded'", [plan])
+                .first!.decode(Int.self, 0)
+            if done >= 1 { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        try watcher.transaction { c in
+            _ = try PlanQueries(c).changeStatus(id: plan, from: "executing", to: "paused", reason: "owner paused")
+        }
+        try await finished.value
+        #expect(try status(plan) == "paused")
+        let done = try count("SELECT count(*) FROM atoms WHERE plan_id = $1 AND status = 'succeeded'", [plan])
+        #expect(done >= 1 && done < 5)
+        #expect(try count("SELECT count(*) FROM atoms WHERE plan_id = $1 AND status = 'running'", [plan]) == 0)
+
+        try connection.transaction { c in
+            _ = try PlanQueries(c).changeStatus(id: plan, from: "paused", to: "executing", reason: nil)
+            _ = try JobQueue(c).ensureExecution(planID: plan, payload: ["resumed": true])
+        }
+        try await harness.execute(ExecutionHarness.atoms(), settings: settings)
+        #expect(try status(plan) == "completed")
+        #expect(try count("SELECT count(*) FROM atom_attempts WHERE plan_id = $1", [plan]) == 5, "no accepted atom was redone")
+    }
+}
