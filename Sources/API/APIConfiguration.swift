@@ -1,3 +1,5 @@
+import Foundation
+
 /// A setting that is missing or wrong; `description` is the one line the process prints before it
 /// exits, naming the variable and the form it should take.
 public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -26,18 +28,27 @@ public struct APIConfiguration: Sendable {
     public var defaultBudgetUSD: Double
     /// The folder of `NNNN_name.sql` files `/health/ready` compares the schema with; nil when not found.
     public var migrationsDirectory: String?
+    /// True when a scripted demo model answers (`MASTERPLAN_DEMO_MODEL=1`, set by `masterplan up`): the
+    /// API says so on `/health/ready` and `/me`, and the UI shows it.
+    public var demoModel: Bool
+    /// The model's name from `MASTERPLAN_LLM` (`anthropic:MODEL`, `openai-compatible:MODEL@URL`), when set.
+    public var modelName: String?
 
     public init(databaseURL: String, jwtSecret: [UInt8], tokenLifetimeSeconds: Int64 = 3600,
-                bodyLimit: Int = 1 << 20, defaultBudgetUSD: Double = 10, migrationsDirectory: String? = nil) {
+                bodyLimit: Int = 1 << 20, defaultBudgetUSD: Double = 10, migrationsDirectory: String? = nil,
+                demoModel: Bool = false, modelName: String? = nil) {
         self.databaseURL = databaseURL
         self.jwtSecret = jwtSecret
         self.tokenLifetimeSeconds = tokenLifetimeSeconds
         self.bodyLimit = bodyLimit
         self.defaultBudgetUSD = defaultBudgetUSD
         self.migrationsDirectory = migrationsDirectory
+        self.demoModel = demoModel
+        self.modelName = modelName
     }
 
-    /// Reads `MASTERPLAN_JWT_SECRET` and `MASTERPLAN_BUDGET_USD` from `environment`; the database URL
+    /// Reads `MASTERPLAN_JWT_SECRET`, `MASTERPLAN_BUDGET_USD`, `MASTERPLAN_DEMO_MODEL` and the model
+    /// name of `MASTERPLAN_LLM` from `environment`; the database URL
     /// and migrations folder are resolved by the caller (they have command-line overrides).
     public static func fromEnvironment(_ environment: [String: String], databaseURL: String,
                                        migrationsDirectory: String?) throws(ConfigurationError) -> APIConfiguration {
@@ -50,8 +61,28 @@ public struct APIConfiguration: Sendable {
             }
             budget = value
         }
+        var demoModel = false
+        if let text = environment["MASTERPLAN_DEMO_MODEL"]?.lowercased(), !text.isEmpty {
+            switch text {
+            case "1", "true", "yes": demoModel = true
+            case "0", "false", "no": demoModel = false
+            default:
+                throw ConfigurationError(variable: "MASTERPLAN_DEMO_MODEL",
+                                         message: "must be 1 (a scripted demo model answers) or 0, not \"\(text)\"")
+            }
+        }
         return APIConfiguration(databaseURL: databaseURL, jwtSecret: secret, defaultBudgetUSD: budget,
-                                migrationsDirectory: migrationsDirectory)
+                                migrationsDirectory: migrationsDirectory, demoModel: demoModel,
+                                modelName: modelName(fromLLMSetting: environment["MASTERPLAN_LLM"]))
+    }
+
+    /// The model of a `MASTERPLAN_LLM` value: `MODEL` in `provider:MODEL` or `openai-compatible:MODEL@URL`.
+    /// The API only shows it; the executor validates the setting.
+    public static func modelName(fromLLMSetting setting: String?) -> String? {
+        guard let setting = setting?.trimmingCharacters(in: .whitespaces), let colon = setting.firstIndex(of: ":") else { return nil }
+        var model = Substring(setting[setting.index(after: colon)...])
+        if let at = model.range(of: "@http") { model = model[..<at.lowerBound] }
+        return model.isEmpty ? nil : String(model)
     }
 
     /// `MASTERPLAN_JWT_SECRET` as bytes, refusing a missing or short secret.

@@ -33,6 +33,11 @@ extension OpenAPIDocument {
         s["User"] = object(["id": uuid, "email": string, "role": enumeration(["admin", "member"]),
                             "display_name": nullable(string), "disabled": boolean, "created_at": time],
                            required: ["id", "email", "role"])
+        s["Me"] = object(["id": uuid, "email": string, "role": enumeration(["admin", "member"]),
+                          "display_name": nullable(string), "disabled": boolean, "created_at": time,
+                          "demo_model": .object(["type": "boolean", "description": "True when a scripted demo model answers, not a real LLM."]),
+                          "model": .object(["type": "string", "description": "The model named by MASTERPLAN_LLM, when the API knows it."])],
+                         required: ["id", "email", "role", "demo_model"])
         s["Token"] = object(["access_token": string, "token_type": enumeration(["Bearer"]), "expires_in": integer,
                              "expires_at": time, "user": ref("User")],
                             required: ["access_token", "token_type", "expires_in", "expires_at", "user"])
@@ -147,7 +152,10 @@ extension OpenAPIDocument {
                              "cached_tokens": integer, "cost_usd": number, "by_purpose": .object(["type": "array"]),
                              "by_model": .object(["type": "array"]), "by_plan": .object(["type": "array"])])
         s["Health"] = object(["status": enumeration(["ok", "ready", "degraded", "not_ready"]), "pid": integer,
-                              "checks": anyObject], required: ["status"])
+                              "checks": anyObject,
+                              "demo_model": .object(["type": "boolean", "description": "Readiness only: true when a scripted demo model answers."]),
+                              "model": .object(["type": "string", "description": "Readiness in demo mode only: the demo model's name."])],
+                             required: ["status"])
         s["Event"] = object(["id": integer, "plan_id": nullable(uuid), "type": string, "created_at": time, "data": anyObject],
                             required: ["id", "type", "created_at", "data"])
         return s

@@ -74,6 +74,11 @@ public enum OpenAPIDocument {
                 "type": "string",
                 "description": "SSE: 'retry:' first, then per event 'id: N', 'event: TYPE', 'data: <Event JSON>'; a ': heartbeat' comment every 15 s.",
             ]]]
+        } else if spec.responseContentType.hasPrefix("text/plain") {
+            success["content"] = .object([spec.responseContentType: ["schema": [
+                "type": "string",
+                "description": "Prometheus text exposition format 0.0.4: '# HELP' and '# TYPE' lines, then 'name{label=\"value\"} number' samples.",
+            ]]])
         } else {
             success["content"] = ["application/json": ["schema": ["type": "object"]]]
         }

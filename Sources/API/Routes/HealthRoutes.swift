@@ -53,7 +53,24 @@ extension APIApplication {
             ready = false
         }
         let status = !ready ? "not_ready" : (degraded ? "degraded" : "ready")
-        return .json(["status": .string(status), "pid": .int(Int64(getpid())), "checks": .object(checks)],
-                     status: ready ? 200 : 503)
+        var body: JSONObject = ["status": .string(status), "pid": .int(Int64(getpid())), "checks": .object(checks)]
+        for (key, value) in modelDisclosure(includeName: configuration.demoModel) { body[key] = value }
+        return .json(.object(body), status: ready ? 200 : 503)
+    }
+
+    /// What the UI shows about the model: `demo_model` (true when a scripted demo model answers, so
+    /// nobody mistakes its plans for a real model's) and, when known and `includeName`, `model`.
+    /// The unauthenticated readiness answer names the model only in demo mode.
+    func modelDisclosure(includeName: Bool) -> JSONObject {
+        var fields: JSONObject = ["demo_model": .bool(configuration.demoModel)]
+        if includeName, let model = configuration.modelName { fields["model"] = .string(model) }
+        return fields
+    }
+
+    /// `GET /me`: the logged-in user, with `demo_model` and `model` (see `modelDisclosure`).
+    func meWithModel(_ ctx: RequestContext) -> HTTPResponse {
+        guard case .object(var user) = ctx.currentUser.jsonValue else { return me(ctx) }
+        for (key, value) in modelDisclosure(includeName: true) { user[key] = value }
+        return .json(.object(user))
     }
 }

@@ -11,7 +11,8 @@ public enum APIRoutes {
             "login", "Exchange email and password for an access token (HS256 JWT).", tag: "auth", auth: false,
             request: "LoginRequest", response: "Token", errors: [400, 401, 413, 415, 422, 429]) { app, ctx in try app.login(ctx) }),
         Route("GET", "\(prefix)/me", APIRoute(
-            "getMe", "The logged-in user.", tag: "auth", response: "User", errors: [401]) { app, ctx in app.me(ctx) }),
+            "getMe", "The logged-in user, and whether a scripted demo model answers.", tag: "auth", response: "Me",
+            errors: [401]) { app, ctx in app.meWithModel(ctx) }),
     ]
 
     static let chat: [Route<APIRoute>] = [
@@ -139,6 +140,10 @@ public enum APIRoutes {
         Route("GET", "\(prefix)/health/ready", APIRoute(
             "readyUnderAPI", "Same as /health/ready, under the API prefix.", tag: "health", auth: false,
             response: "Health", errors: [503], run: { app, _ in app.ready() })),
+        Route("GET", "/metrics", APIRoute(
+            "getMetrics", "Prometheus metrics (text format 0.0.4) computed from the database; nginx serves it to local addresses only.",
+            tag: "meta", auth: false, response: nil, contentType: PrometheusText.contentType,
+            run: { app, _ in try app.metrics() })),
         Route("GET", "\(prefix)/openapi.json", APIRoute(
             "getOpenAPI", "This OpenAPI 3.1 document.", tag: "meta", auth: false, response: nil,
             run: { _, _ in .json(OpenAPIDocument.document) })),
