@@ -83,12 +83,19 @@ struct BenchAPICommand: ParsableCommand {
         print("worker RSS: \(rss.map { Self.format(Double($0) / 1024, 1) + " MB" }.joined(separator: ", ")) after the load "
               + "(target <= 20 MB: \(maxRSS <= 20 && !rss.isEmpty ? "met" : "NOT met"))")
 
+        let cpuBefore = bench.cpuSeconds()
         let latency = try SSELatency(bench: bench, planID: planID, streams: streams, events: events).run()
+        let cpuAfter = bench.cpuSeconds()
         print("SSE:        \(latency.connected) streams open, \(latency.deliveries) deliveries of \(events) events "
               + "(\(latency.missing) missing)")
         print("latency:    NOTIFY -> client p50 \(Self.format(latency.p50, 2)) ms, p99 \(Self.format(latency.p99, 2)) ms, "
               + "max \(Self.format(latency.max, 2)) ms (target p99 <= 10 ms: \(latency.p99 <= 10 && latency.missing == 0 ? "met" : "NOT met"))")
         print("relay RSS:  \(Self.format(Double(bench.relayRSSKilobytes()) / 1024, 1)) MB with \(latency.connected) streams open")
+        // Where the time of one event's fan-out goes: the three share the machine's cores.
+        let perEvent = { (before: Double, after: Double) in Self.format((after - before) * 1000 / Double(events), 1) + " ms" }
+        print("CPU/event:  relay \(perEvent(cpuBefore.relay, cpuAfter.relay)), nginx \(perEvent(cpuBefore.nginx, cpuAfter.nginx)), "
+              + "SSE reader \(perEvent(cpuBefore.reader, cpuAfter.reader)) (\(latency.connected) deliveries each; "
+              + "\(ProcessInfo.processInfo.activeProcessorCount) cores)")
     }
 
     static func format(_ value: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", value) }
@@ -139,24 +146,44 @@ final class BenchEnvironment {
         try "<!doctype html><title>bench</title>".write(toFile: staticRoot + "/index.html", atomically: false, encoding: .utf8)
         Self.raiseOpenFileLimit()
 
-        if let databaseURL {
-            cluster = nil
-            conninfo = databaseURL
-        } else {
-            let started = try PrivateCluster.start(in: folder + "/pg", options: .init(throwaway: true, port: 5439, maxConnections: 100))
-            cluster = started
-            try started.createDatabase("bench")
-            conninfo = started.conninfo(database: "bench")
-            try Migrator(directory: try MigrationsFolder.locate()).migrate(on: try Connection(conninfo))
-        }
-        let db = try Connection(conninfo)
-        let email = "bench-\(UUID().uuidString.prefix(8).lowercased())@example.org"
-        let password = "bench password " + UUID().uuidString
-        userID = try UserStore(db).create(email: email, passwordHash: PasswordHasher().hash(password)).id
-
-        port = try Self.freePort()
         let binary = serveBinary ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchFailure("--serve-binary \(binary) is not an executable file") }
+
+        // Until `self` is whole (and `stop()` can run), a failure stops the cluster here.
+        let email = "bench-\(UUID().uuidString.prefix(8).lowercased())@example.org"
+        let password = "bench password " + UUID().uuidString
+        var started: PrivateCluster?
+        do {
+            if let databaseURL {
+                conninfo = databaseURL
+            } else {
+                started = try PrivateCluster.start(in: folder + "/pg", options: .init(throwaway: true, port: 5439, maxConnections: 100))
+                try started!.createDatabase("bench")
+                conninfo = started!.conninfo(database: "bench")
+                try Migrator(directory: try MigrationsFolder.locate()).migrate(on: try Connection(conninfo))
+            }
+            let db = try Connection(conninfo)
+            userID = try UserStore(db).create(email: email, passwordHash: PasswordHasher().hash(password)).id
+            port = try Self.freePort()
+        } catch {
+            try? started?.stop(immediate: true)
+            try? FileManager.default.removeItem(atPath: folder)
+            throw error
+        }
+        cluster = started
+
+        do {
+            try startServers(binary: binary, workers: workers, nginxWorkers: nginxWorkers, streams: streams, nginxDir: nginxDir,
+                             email: email, password: password)
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    /// Starts the API pool, the relay and nginx, and logs in.
+    private func startServers(binary: String, workers: Int, nginxWorkers: Int, streams: Int, nginxDir: String,
+                              email: String, password: String) throws {
         let environment = ["MASTERPLAN_DATABASE_URL": conninfo, "MASTERPLAN_JWT_SECRET": secret,
                            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         try spawn("api", binary, ["serve", "api", "--socket", folder + "/api.sock", "--workers", String(workers), "--max-requests", "0"],
@@ -233,6 +260,21 @@ final class BenchEnvironment {
     func workerRSSKilobytes() -> [Int] {
         guard let api = children.first(where: { $0.name == "api" })?.pid else { return [] }
         return Self.childPIDs(of: api).compactMap(Self.rssKilobytes)
+    }
+
+    /// CPU time (user + system) so far of the relay, of nginx's workers, and of this process.
+    func cpuSeconds() -> (relay: Double, nginx: Double, reader: Double) {
+        let relay = children.first(where: { $0.name == "events" }).map { Self.cpuSeconds($0.pid) } ?? 0
+        let nginx = children.first(where: { $0.name == "nginx" }).map { Self.childPIDs(of: $0.pid).map(Self.cpuSeconds).reduce(0, +) } ?? 0
+        return (relay, nginx, Self.cpuSeconds(getpid()))
+    }
+
+    static func cpuSeconds(_ pid: pid_t) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+        // Fields after the command: state is field 3, utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     func relayRSSKilobytes() -> Int {

@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import Postgres
 import Store
+import Synchronization
 import TestSupport
 import Testing
 
@@ -173,6 +174,126 @@ import Testing
             usleep(50_000)
         }
         #expect(open == 0, "the relay still holds the stream of a client that left")
+    }
+
+    /// The hand-over from replay to live happens while events keep coming: every stream, opened at
+    /// a different moment with the same Last-Event-ID, gets every later event once, in order.
+    @Test func streamsOpenedWhileEventsFlowGetEveryLaterEventOnceInOrder() throws {
+        let user = try stack.user()
+        let db = try stack.database()
+        let planID = try PlanFixture.insert(db, owner: user.id, status: .executing)
+        let start = try PlanFixture.emit(db, planID: planID, data: ["n": 0])
+        let auth = [("Authorization", "Bearer \(user.token)"), ("Last-Event-ID", String(start))]
+
+        let emitted = EmitLog()
+        let done = DispatchSemaphore(value: 0)
+        let conninfo = stack.conninfo
+        let emitter = Thread {
+            defer { done.signal() }
+            do {
+                let db = try Connection(conninfo)
+                for n in 1...150 {
+                    let id = try PlanFixture.emit(db, planID: planID, data: ["n": .int(Int64(n))])
+                    emitted.ids.withLock { $0.append(id) }
+                    usleep(2_000)
+                }
+            } catch {
+                emitted.failure.withLock { $0 = "\(error)" }
+            }
+        }
+        emitter.start()
+        var streams: [Stream] = []
+        defer { streams.forEach { $0.close() } }
+        for _ in 0..<8 {
+            streams.append(try Stream(port: stack.port, path: streamPath(planID), headers: auth))
+            usleep(30_000)
+        }
+        done.wait()
+        #expect(emitted.failure.withLock { $0 } == nil)
+        let last = try PlanFixture.emit(db, planID: planID, data: ["n": 151])
+        let expected = emitted.ids.withLock { $0 } + [last]
+        for stream in streams {
+            try stream.waitFor(id: last)
+            let ids = try stream.events().map(\.id)
+            #expect(ids == expected, "missing \(Set(expected).subtracting(ids).sorted()), count \(ids.count) of \(expected.count), in order: \(ids == ids.sorted())")
+        }
+    }
+
+    /// The fan-out thread writes to every stream: a client that stops reading must not hold up the
+    /// others, and once too far behind it is dropped (and its connection ends) rather than kept.
+    @Test func aStalledClientDoesNotHoldUpOthersAndIsDroppedWhenFarBehind() throws {
+        let user = try stack.user()
+        let db = try stack.database()
+        let planID = try PlanFixture.insert(db, owner: user.id, status: .executing)
+        let auth = [("Authorization", "Bearer \(user.token)")]
+
+        let stalled = try Stream(port: stack.port, path: streamPath(planID), headers: auth)
+        defer { stalled.close() }
+        var small: Int32 = 4096
+        _ = setsockopt(stalled.connection.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        try stalled.connection.read(until: "retry:")
+        let healthy = try HTTPConnection(port: stack.port, timeoutSeconds: 10)
+        defer { healthy.close() }
+        try healthy.send("GET", streamPath(planID), headers: auth, version: "1.0")
+        var tail = TailReader(connection: healthy)
+        try tail.read(until: "retry:")
+
+        // 100 kB events: the relay holds at most 4 MiB for a stream, plus what the sockets and nginx buffer.
+        let padding = String(repeating: "x", count: 100_000)
+        var ids: [Int64] = []
+        var dropped = false
+        for n in 0..<300 where !dropped {
+            let id = try PlanFixture.emit(db, planID: planID, data: ["n": .int(Int64(n)), "padding": .string(padding)])
+            ids.append(id)
+            try tail.read(until: "id: \(id)\n")
+            // The relay's log line names the owner, unique to this test.
+            if n % 10 == 9 {
+                dropped = stack.relay.output.split(separator: "\n")
+                    .contains { $0.contains("slow stream closed") && $0.contains(user.id.uuidString) }
+            }
+        }
+        #expect(dropped, "the relay still holds a stream whose client stopped reading 30 MB ago")
+
+        // What the stalled client gets, once it reads again: a prefix of the events, then the end.
+        // A small receive window makes loopback TCP crawl (delayed acknowledgements): widen it first.
+        var large: Int32 = 4 << 20
+        _ = setsockopt(stalled.connection.fd, SOL_SOCKET, SO_RCVBUF, &large, socklen_t(MemoryLayout<Int32>.size))
+        stalled.connection.setTimeout(seconds: 10)
+        while try stalled.connection.readSome() {}
+        // Only complete events count: the relay may have stopped in the middle of one.
+        let received = stalled.connection.receivedText.components(separatedBy: "\n\n").dropLast().compactMap { block in
+            block.split(separator: "\n").first { $0.hasPrefix("id: ") }.flatMap { Int64($0.dropFirst(4)) }
+        }
+        #expect(!received.isEmpty && received == Array(ids.prefix(received.count)))
+        #expect(received.count < ids.count)
+    }
+}
+
+/// What a background emitter did, for the test thread to read.
+final class EmitLog: Sendable {
+    let ids = Mutex<[Int64]>([])
+    let failure = Mutex<String?>(nil)
+}
+
+/// Reads a stream keeping only the last bytes, for streams too long to keep whole.
+struct TailReader {
+    let connection: HTTPConnection
+    var tail: [UInt8] = []
+
+    /// Reads until `marker` has arrived (searched in what arrived since the last marker).
+    mutating func read(until marker: String) throws {
+        let needle = Array(marker.utf8)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let found = HTTPConnection.find(tail, needle) {
+                tail.removeFirst(found + needle.count)
+                return
+            }
+            if tail.count > needle.count { tail.removeFirst(tail.count - needle.count) }
+            let got = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+            guard got > 0 else { throw TestFailure("stream ended or timed out before \"\(marker)\"") }
+            tail += buffer[0..<got]
+        }
     }
 }
 

@@ -11,13 +11,17 @@ import Synchronization
 ///
 /// - The LISTEN thread reads each new event row once (everything above the last id it saw, so a
 ///   lost notification or a reconnect loses nothing), frames it as SSE once, and hands the bytes to
-///   the streams allowed to see it (`EventHub`). Stream threads never query per event.
-/// - A new stream registers with the hub first, then replays `events` after its `Last-Event-ID`
-///   through a small pool of query connections, then delivers what the hub queued meanwhile,
-///   skipping ids it already sent. Ids are committed in id order (`masterplan_emit_event`), so
-///   replay + live has neither a gap nor a duplicate.
-/// - A heartbeat comment every `heartbeatSeconds`; `retry:` first; a client that goes away is seen
-///   at once (the stream thread polls the FastCGI connection with its wake descriptor).
+///   the fan-out thread (`EventHub`), which writes them to every live stream allowed to see them,
+///   without blocking on any one client. Stream threads never query or wake per event.
+/// - A new stream registers with the hub first (events are held for it from then on), then its own
+///   thread writes the head, `retry:` and the replay of `events` after its `Last-Event-ID` (through
+///   a small pool of query connections), then hands the stream to the fan-out thread, which sends
+///   the held events above the last replayed id and every later one (an id at or below the last
+///   sent is skipped). Ids are committed in id order (`masterplan_emit_event`), so replay + live
+///   has neither a gap nor a duplicate.
+/// - A heartbeat comment every `heartbeatSeconds` (the stream thread asks, the fan-out thread
+///   writes); `retry:` first; a client that goes away is seen at once (the stream thread polls the
+///   FastCGI connection); a client that reads too slowly is dropped with a log line.
 /// - The token may come as `?access_token=`, since EventSource cannot send headers.
 /// - Signals: TERM/INT/QUIT stop (streams end; browsers reconnect elsewhere with Last-Event-ID),
 ///   HUP is logged and ignored (there is nothing to reload).
@@ -43,7 +47,7 @@ public final class EventRelay: Sendable {
     public let socket: ListeningSocket
     public let configuration: APIConfiguration
     public let options: Options
-    let hub = EventHub()
+    let hub: EventHub
     let pool: ConnectionPool
     let authenticator: Authenticator
     let interrupter = WaitInterrupter()
@@ -58,6 +62,7 @@ public final class EventRelay: Sendable {
         self.configuration = configuration
         self.options = options
         pool = ConnectionPool(conninfo: configuration.databaseURL, size: options.replayConnections)
+        hub = EventHub(maxQueuedBytes: options.maxQueuedBytes)
         authenticator = Authenticator(signer: TokenSigner(secret: configuration.jwtSecret))
     }
 
@@ -76,6 +81,7 @@ public final class EventRelay: Sendable {
         ProcessSignals.setBlocked(Self.stopSignals, true)
         raiseOpenFileLimit()
 
+        startThread("fan-out") { [self] in hub.run() }
         startThread("listen") { [self] in listenLoop() }
         startThread("accept") { [self] in acceptLoop() }
         Log.info("event relay started", ["socket": socket.path ?? "fd \(socket.fileDescriptor)", "pid": String(getpid()),
@@ -167,15 +173,13 @@ public final class EventRelay: Sendable {
         listening.store(false, ordering: .releasing)
     }
 
-    /// Every event above `last`, in id order, framed once and queued on the streams that may see it.
+    /// Every event above `last`, in id order, framed once and handed to the fan-out thread.
     private func fanOut(from connection: Connection, after last: inout Int64) throws {
         let feed = EventFeed(connection)
         while true {
             let events = try feed.events(after: last, limit: 1000)
-            for event in events {
-                hub.deliver(id: event.id, ownerID: event.ownerID, planID: event.planID, bytes: SSEFrame.frame(event))
-                last = event.id
-            }
+            hub.deliver(events.map { FramedEvent(id: $0.id, ownerID: $0.ownerID, planID: $0.planID, bytes: SSEFrame.frame($0)) })
+            if let newest = events.last { last = newest.id }
             lastEventID.store(last, ordering: .relaxed)
             if events.count < 1000 { return }
         }
@@ -297,11 +301,12 @@ public final class EventRelay: Sendable {
         return (userID, lastEventID)
     }
 
-    /// Writes the stream: head, `retry:`, the replay after `after`, then live events and heartbeats
-    /// until the client goes away or the relay stops.
+    /// Writes the stream: head, `retry:` and the replay after `after`; then hands it to the fan-out
+    /// thread for live events, asks for heartbeats and waits until the client goes away or the
+    /// stream must end.
     func stream(_ request: Request, ownerID: UUID, planID: UUID?, after: Int64?) throws {
-        let stream = EventStream(ownerID: ownerID, planID: planID, maxQueuedBytes: options.maxQueuedBytes)
-        // Registered before the replay query, so an event committed meanwhile is queued, not missed.
+        let stream = EventStream(ownerID: ownerID, planID: planID, request: request)
+        // Registered before the replay query, so an event committed meanwhile is held, not missed.
         hub.add(stream)
         defer { hub.remove(stream) }
 
@@ -325,11 +330,14 @@ public final class EventRelay: Sendable {
             delivered = cursor
         }
 
-        // The connection (hangup) and the inbox (new events), polled directly with a reused array:
-        // this loop runs once per event per stream, 1,000 streams wake for every event.
-        guard try !request.isClientGone(), let connection = request.connectionFileDescriptor else { return }
-        var descriptors = [pollfd(fd: connection, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: stream.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
+        guard try !request.isClientGone(), stream.connection >= 0 else { return }
+        stream.limitSendTime(milliseconds: Self.sendTimeLimitMilliseconds)
+        // From here on only the fan-out thread writes to the request.
+        hub.goLive(stream, after: delivered)
+
+        // Woken only by a hang-up, the end signal or the heartbeat timer: never per event.
+        var descriptors = [pollfd(fd: stream.connection, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: stream.endDescriptor, events: Int16(POLLIN), revents: 0)]
         let clock = ContinuousClock()
         let interval = Duration.seconds(options.heartbeatSeconds)
         var nextHeartbeat = clock.now + interval
@@ -342,28 +350,20 @@ public final class EventRelay: Sendable {
                 throw FastCGIError.pollFailed(errno: errno)
             }
             if ready == 0 {
-                try request.write(SSEFrame.heartbeat)
-                try request.flush()
+                hub.heartbeat(stream)
                 nextHeartbeat = clock.now + interval
                 continue
             }
             // After the request's input has ended nginx sends nothing more: any event means it closed.
             if descriptors[0].revents != 0, try request.isClientGone() { return }
-            guard descriptors[1].revents != 0 else { continue }
-            let (frames, mustEnd) = stream.take()
-            var wrote = false
-            for frame in frames where frame.id > delivered {
-                try request.write(frame.bytes)
-                delivered = frame.id
-                wrote = true
-            }
-            if wrote { try request.flush() }
-            if mustEnd {
-                if stream.overflowed { Log.warning("slow stream closed", ["owner": ownerID.uuidString, "last_id": String(delivered)]) }
-                return
-            }
+            // Ended by the fan-out thread (slow client, write failure: it logged why) or by stop().
+            if descriptors[1].revents != 0, stream.endReason != nil { return }
         }
     }
+
+    /// How long one write to a live stream may block before the stream is dropped as stalled (a
+    /// safety net: the fan-out thread writes only what fits).
+    static let sendTimeLimitMilliseconds = 500
 
     /// Milliseconds from now to `deadline`, rounded up, for `poll` (0 when it has passed).
     static func milliseconds(until deadline: ContinuousClock.Instant, clock: ContinuousClock) -> Int32 {

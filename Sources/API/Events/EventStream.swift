@@ -1,96 +1,88 @@
+import FastCGI
 import Foundation
 import Glibc
 import Synchronization
 
-/// One open SSE stream's inbox: the framed events the LISTEN thread handed it, and a descriptor
-/// that becomes readable when there is something new (polled together with the client's connection).
+/// One open SSE stream, as its own thread and the fan-out thread (`EventHub`) both see it: who may
+/// see what, the FastCGI request the bytes go to, and the signal that tells the stream's thread to
+/// end.
 ///
-/// The LISTEN thread appends and wakes; the stream's own thread takes. Bytes are shared, not copied:
-/// every stream that may see an event holds the same framed array.
-public final class EventStream: Sendable {
-    public let ownerID: UUID
-    /// Nil for the per-user stream; a plan id for a plan's stream.
-    public let planID: UUID?
-    /// Readable when the inbox has something (or the stream must close): the read end of a pipe.
-    public let wakeDescriptor: Int32
-    private let wakeWriter: Int32
-    private let inbox = Mutex<Inbox>(Inbox())
-    private let maxQueuedBytes: Int
-
-    struct Inbox {
-        var frames: [(id: Int64, bytes: [UInt8])] = []
-        var bytes = 0
-        /// The client reads too slowly: the stream is closed; the browser reconnects with Last-Event-ID.
-        var overflowed = false
-        var closed = false
+/// Who writes to `request`: the stream's thread until it hands the stream over with
+/// `EventHub.goLive` (head, `retry:`, the replay), the fan-out thread alone afterwards (live events
+/// and heartbeats). The hand-over goes through the hub's locked queue, so the two never write at
+/// once.
+final class EventStream: Sendable {
+    /// Why a stream must end, set by whoever noticed first.
+    enum EndReason: Sendable, Equatable {
+        /// The relay is stopping; the browser reconnects elsewhere with Last-Event-ID.
+        case relayStopping
+        /// The client reads too slowly: more than the relay's `maxQueuedBytes` waited for it.
+        case slowClient
+        /// The client went away (seen by the fan-out thread while writing).
+        case clientGone
+        /// Writing to the web server failed otherwise (logged by the fan-out thread).
+        case writeFailed
     }
 
-    public init(ownerID: UUID, planID: UUID?, maxQueuedBytes: Int) {
+    let ownerID: UUID
+    /// Nil for the per-user stream; a plan id for a plan's stream.
+    let planID: UUID?
+    let request: Request
+    /// The FastCGI connection (`FCGX_Request.ipcFd`), polled for hang-up and for room to write; -1
+    /// when the request has none.
+    let connection: Int32
+    /// The write cost that fits without blocking once `poll` reports the connection writable (see
+    /// `sendAllowance(for:)`).
+    let sendAllowance: Int
+    private let endSignal = WakePipe()
+    private let reason = Mutex<EndReason?>(nil)
+
+    init(ownerID: UUID, planID: UUID?, request: Request) {
         self.ownerID = ownerID
         self.planID = planID
-        self.maxQueuedBytes = maxQueuedBytes
-        // A pipe (eventfd is not visible from Swift's Glibc module); both ends non-blocking.
-        var ends: [Int32] = [-1, -1]
-        if pipe(&ends) != 0 { ends = [-1, -1] }
-        for fd in ends where fd >= 0 {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        }
-        wakeDescriptor = ends[0]
-        wakeWriter = ends[1]
-    }
-
-    deinit {
-        Glibc.close(wakeDescriptor)
-        Glibc.close(wakeWriter)
+        self.request = request
+        connection = request.connectionFileDescriptor ?? -1
+        sendAllowance = Self.sendAllowance(for: connection)
     }
 
     /// True when the event (owner, plan) belongs on this stream.
-    public func accepts(ownerID: UUID, planID: UUID?) -> Bool {
+    func accepts(ownerID: UUID, planID: UUID?) -> Bool {
         ownerID == self.ownerID && (self.planID == nil || self.planID == planID)
     }
 
-    /// Queues a framed event and wakes the stream's thread (LISTEN thread).
-    func enqueue(id: Int64, bytes: [UInt8]) {
-        let wake = inbox.withLock { inbox -> Bool in
-            guard !inbox.closed, !inbox.overflowed else { return false }
-            if inbox.bytes + bytes.count > maxQueuedBytes {
-                inbox.overflowed = true
-                inbox.frames = []
-                inbox.bytes = 0
-                return true
-            }
-            inbox.frames.append((id, bytes))
-            inbox.bytes += bytes.count
-            return inbox.frames.count == 1
-        }
-        if wake { signal() }
+    /// Readable once the stream must end (poll it with the connection).
+    var endDescriptor: Int32 { endSignal.descriptor }
+
+    /// Why the stream must end; nil while it may go on.
+    var endReason: EndReason? { reason.withLock { $0 } }
+
+    /// Asks the stream's thread to end (the first reason is kept).
+    func end(_ why: EndReason) {
+        reason.withLock { if $0 == nil { $0 = why } }
+        endSignal.signal()
     }
 
-    /// Asks the stream to end (the relay is stopping).
-    func close() {
-        inbox.withLock { $0.closed = true }
-        signal()
+    /// Bounds how long one write to the connection may block (`SO_SNDTIMEO`): a safety net for the
+    /// fan-out thread, which writes only what its credit says fits, and for `finish()` on a stalled
+    /// client. A write that times out fails, and the stream ends as a slow client.
+    func limitSendTime(milliseconds: Int) {
+        guard connection >= 0 else { return }
+        var limit = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+        _ = setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// Everything queued so far, and whether the stream must end (stream thread).
-    func take() -> (frames: [(id: Int64, bytes: [UInt8])], mustEnd: Bool) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
-            while read(wakeDescriptor, buffer.baseAddress, buffer.count) > 0 {}
-        }
-        return inbox.withLock { inbox in
-            let frames = inbox.frames
-            inbox.frames = []
-            inbox.bytes = 0
-            return (frames, inbox.closed || inbox.overflowed)
-        }
-    }
-
-    /// True once the inbox overflowed (for the log).
-    var overflowed: Bool { inbox.withLock { $0.overflowed } }
-
-    private func signal() {
-        var one: UInt8 = 1
-        _ = write(wakeWriter, &one, 1)
+    /// How much write cost (`FanOut.writeCost`) surely fits once `poll` reports the connection
+    /// writable. Linux reports a unix stream socket writable while at most a quarter of its send
+    /// buffer (`SO_SNDBUF`) is charged, and a write blocks only when all of it is: half the buffer
+    /// more never blocks. For TCP (writable while at most two thirds are queued) a quarter.
+    /// `limitSendTime` covers whatever this misjudges.
+    static func sendAllowance(for fd: Int32) -> Int {
+        var size: Int32 = 0
+        var domain: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard fd >= 0, getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &length) == 0, size > 0 else { return 8192 }
+        length = socklen_t(MemoryLayout<Int32>.size)
+        let isUnix = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 && domain == AF_UNIX
+        return max(4096, Int(size) / (isUnix ? 2 : 4))
     }
 }
