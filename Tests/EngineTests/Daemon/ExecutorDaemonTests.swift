@@ -137,13 +137,13 @@ struct RecordingHandler: JobHandler {
 
     @Test func theLeaseIsRenewedWhileAJobRuns() async throws {
         let id = try enqueue()
-        let executor = daemon(.slow, lease: .seconds(3))
+        let executor = daemon(.slow, lease: .seconds(6))
         let running = Task { try await executor.run() }
         #expect(try await eventually("SELECT count(*) FROM jobs WHERE id = $1 AND state = 'running'", [id], equals: 1))
         let first = try connection.query("SELECT lease_expires_at FROM jobs WHERE id = $1", [id]).first!.decode(Date.self, 0)
-        // Renewals come every third of the lease (1 s); after 1.8 s at least one has happened, with
-        // a wide margin before the lease could lapse even on a loaded machine.
-        try await Task.sleep(for: .milliseconds(1800))
+        // Renewals come every third of the lease (2 s); after 3 s at least one has happened, with a
+        // wide margin before the lease could lapse even on a heavily loaded machine.
+        try await Task.sleep(for: .milliseconds(3000))
         let later = try connection.query("SELECT state, lease_expires_at FROM jobs WHERE id = $1", [id]).first!
         #expect(try later.decode(String.self, 0) == "running")
         #expect(try later.decode(Date.self, 1) > first)

@@ -71,14 +71,22 @@ import TestSupport
         #expect(try harness.count("SELECT count(*) FROM plan_history WHERE plan_id = $1 AND event = 'generated' AND actor = 'llm'", [plan]) == 1)
 
         // Events in order, ids increasing, each progress event with real counts.
+        // A stage that takes longer than the progress interval (a loaded machine) reports more than
+        // once before its final report; the order of the stages and their final reports is fixed.
         let events = try harness.events(plan: plan)
-        #expect(events.map(\.type) == [
+        let progressOf = { (event: GenerationHarness.StoredEvent) in event.type.hasSuffix("_tokens_progress") }
+        let finalReports = events.filter { progressOf($0) && $0.payload["done"] == true }
+        var collapsed: [String] = []
+        for event in events where !(progressOf(event) && event.payload["done"] != true) {
+            collapsed.append(event.type)
+        }
+        #expect(collapsed == [
             "discovery_generation_start", "discovery_tokens_progress", "discovery_generation_complete",
             "masterplan_generation_start", "masterplan_tokens_progress", "masterplan_tokens_progress",
             "plan_status_changed", "masterplan_generation_complete",
         ])
         #expect(zip(events, events.dropFirst()).allSatisfy { $0.id < $1.id })
-        let progress = events.filter { $0.type.hasSuffix("_tokens_progress") }
+        let progress = finalReports
         #expect(progress.map { $0.payload["stage"]?.stringValue } == ["discovery", "plan", "acceptance_tests"])
         for event in progress {
             #expect(event.payload["done"] == true)
