@@ -92,7 +92,7 @@ public final class ExecutorDaemon: Sendable {
     private func execute(_ job: ClaimedJob) async {
         guard let handler = handlers[job.kind] else { return }
         let context = JobContext(database: database, job: job, daemonStopping: { [self] in self.isStopping })
-        let renewer = Task { await self.renewLease(of: job, context: context) }
+        let renewer = startRenewer(of: job, context: context)
         defer { renewer.cancel() }
         let claims = self.claims
         do {
@@ -116,20 +116,54 @@ public final class ExecutorDaemon: Sendable {
         }
     }
 
-    private func renewLease(of job: ClaimedJob, context: JobContext) async {
+    /// Renews the job's lease every third of it on a thread of its own with its own connection, so
+    /// neither busy database threads nor a saturated cooperative pool can let the lease lapse while
+    /// the job is making progress. A renewal that finds the lease gone tells the job to stop.
+    private func startRenewer(of job: ClaimedJob, context: JobContext) -> RenewerHandle {
+        let handle = RenewerHandle()
         let interval = configuration.lease / 3
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         let claims = self.claims
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            if Task.isCancelled { return }
-            do {
-                if try await !database.run({ c in try claims.renew(job.id, on: c) }) {
-                    context.markLeaseLost()
-                    return
+        let conninfo = configuration.conninfo
+        let thread = Thread {
+            var connection: Connection?
+            while handle.wait(seconds: seconds) {
+                do {
+                    if connection == nil { connection = try Connection(conninfo) }
+                    if try !claims.renew(job.id, on: connection!) {
+                        context.markLeaseLost()
+                        return
+                    }
+                } catch {
+                    // A database hiccup: try again next interval; the lease still has two thirds left.
+                    connection = nil
                 }
-            } catch {
-                // A database hiccup: try again next interval; the lease still has two thirds left.
             }
+        }
+        thread.start()
+        return handle
+    }
+
+    /// Stops a lease renewer: `wait` returns false once cancelled.
+    final class RenewerHandle: @unchecked Sendable {
+        // `cancelled` is only read and written with `condition` locked.
+        private var cancelled = false
+        private let condition = NSCondition()
+
+        /// Waits `seconds` (or until cancelled); true when the renewer should renew now.
+        func wait(seconds: Double) -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            let deadline = Date(timeIntervalSinceNow: seconds)
+            while !cancelled && condition.wait(until: deadline) {}
+            return !cancelled
+        }
+
+        func cancel() {
+            condition.lock()
+            cancelled = true
+            condition.broadcast()
+            condition.unlock()
         }
     }
 

@@ -47,6 +47,10 @@ public final class LLMClient: Sendable {
             timeout: .init(connect: .milliseconds(Int64(configuration.timeouts.connect.wholeMilliseconds)),
                            read: .milliseconds(Int64(configuration.timeouts.idle.wholeMilliseconds))))
         httpConfiguration.decompression = .disabled
+        // The library's default of 8 connections per host would cap the calls in flight at 8 whatever
+        // MASTERPLAN_CONCURRENCY says (measured with `masterplan bench executor`); a model server is
+        // one host, so allow as many connections as the executor may have calls.
+        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1_000)
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
     }
 
