@@ -7,14 +7,14 @@ import Postgres
 /// STYLE.md: blocking libpq calls never run on Swift concurrency's threads. Each closure runs on
 /// one connection from start to end, so a closure may open and finish a transaction.
 public final class AsyncDatabase: Sendable {
-    private let queue: WorkQueue
+    private let queue: WorkQueue<Work>
     private let threads: Int
 
     /// Starts `connections` threads; each opens its connection on first use (and reconnects after
     /// a lost server on the next call, as `Connection` does).
     public init(conninfo: String, connections: Int = 4) {
         precondition(connections >= 1, "an AsyncDatabase needs at least one connection")
-        queue = WorkQueue()
+        queue = WorkQueue<Work>()
         threads = connections
         for _ in 0..<connections {
             let queue = self.queue
@@ -54,44 +54,5 @@ public final class AsyncDatabase: Sendable {
         }
     }
 
-    /// Closures waiting for a database thread, first in first out.
-    final class WorkQueue: @unchecked Sendable {
-        typealias Work = @Sendable (Result<Connection, any Error>) -> Void
-        // Every access to `items` and `closed` holds `condition`'s lock.
-        private var items: [Work] = []
-        private var head = 0
-        private var closed = false
-        private let condition = NSCondition()
-
-        func add(_ work: @escaping Work) -> Bool {
-            condition.lock()
-            defer { condition.unlock() }
-            guard !closed else { return false }
-            items.append(work)
-            condition.signal()
-            return true
-        }
-
-        /// The next closure, waiting for one; nil once closed and drained.
-        func next() -> Work? {
-            condition.lock()
-            defer { condition.unlock() }
-            while head == items.count && !closed { condition.wait() }
-            guard head < items.count else { return nil }
-            let work = items[head]
-            head += 1
-            if head > 1024 && head * 2 > items.count {
-                items.removeFirst(head)
-                head = 0
-            }
-            return work
-        }
-
-        func close() {
-            condition.lock()
-            closed = true
-            condition.broadcast()
-            condition.unlock()
-        }
-    }
+    typealias Work = @Sendable (Result<Connection, any Error>) -> Void
 }
