@@ -234,18 +234,26 @@ public struct ExecutionStore {
     }
 
     public func atoms(planID: UUID) throws -> [StoredAtom] {
-        try connection.query(
-            """
-            SELECT a.id, a.task_id, t.number, a.file_path, a.wave, a.status, a.attempts, a.confidence, a.final_content_sha256,
-                   EXISTS (SELECT 1 FROM atom_attempts x WHERE x.atom_id = a.id AND x.accepted) AS accepted
-            FROM atoms a JOIN tasks t ON t.id = a.task_id
-            WHERE a.plan_id = $1 ORDER BY a.wave, t.number, a.file_path
-            """, [planID]).rows.map { row in
-            StoredAtom(id: try row.decode(UUID.self, 0), taskID: try row.decode(UUID.self, 1), taskNumber: try row.decode(Int.self, 2),
-                       path: try row.decode(String.self, 3), wave: try row.decode(Int.self, 4), status: try row.decode(String.self, 5),
-                       attempts: try row.decode(Int.self, 6), confidence: try row.decode(Double?.self, 7),
-                       finalSHA256: try row.decode(String?.self, 8), hasAcceptedAttempt: try row.decode(Bool.self, 9))
-        }
+        try connection.query(Self.atomSelect + " WHERE a.plan_id = $1 ORDER BY a.wave, t.number, a.file_path", [planID]).rows
+            .map(Self.storedAtom)
+    }
+
+    /// One atom of the plan, as it is now.
+    public func atom(id: UUID, planID: UUID) throws -> StoredAtom? {
+        try connection.query(Self.atomSelect + " WHERE a.plan_id = $1 AND a.id = $2", [planID, id]).first.map(Self.storedAtom)
+    }
+
+    static let atomSelect = """
+        SELECT a.id, a.task_id, t.number, a.file_path, a.wave, a.status, a.attempts, a.confidence, a.final_content_sha256,
+               EXISTS (SELECT 1 FROM atom_attempts x WHERE x.atom_id = a.id AND x.accepted) AS accepted
+        FROM atoms a JOIN tasks t ON t.id = a.task_id
+        """
+
+    static func storedAtom(_ row: Row) throws -> StoredAtom {
+        StoredAtom(id: try row.decode(UUID.self, 0), taskID: try row.decode(UUID.self, 1), taskNumber: try row.decode(Int.self, 2),
+                   path: try row.decode(String.self, 3), wave: try row.decode(Int.self, 4), status: try row.decode(String.self, 5),
+                   attempts: try row.decode(Int.self, 6), confidence: try row.decode(Double?.self, 7),
+                   finalSHA256: try row.decode(String?.self, 8), hasAcceptedAttempt: try row.decode(Bool.self, 9))
     }
 
     public func waves(planID: UUID) throws -> [StoredWave] {

@@ -23,7 +23,7 @@ extension PlanRun {
         for review in resolved {
             try context.checkpoint()
             guard review.kind == "atom", let atomID = review.atomID,
-                  let atom = try await store({ try $0.atoms(planID: self.planID) }).first(where: { $0.id == atomID }) else {
+                  let atom = try await store({ try $0.atom(id: atomID, planID: self.planID) }) else {
                 try await store { try $0.markApplied(reviewID: review.id) }
                 continue
             }
