@@ -151,6 +151,14 @@ public struct ExecutionStore {
         return (try row.decode(Double.self, 0), try row.decode(Double.self, 1))
     }
 
+    /// The plan's status with what it has cost and may cost, in one query (checked before atoms start);
+    /// nil when the plan no longer exists.
+    public func runState(planID: UUID) throws -> (status: String, spent: Double, budget: Double)? {
+        guard let row = try connection.query(
+            "SELECT status, actual_cost_usd::float8, budget_usd::float8 FROM masterplans WHERE id = $1", [planID]).first else { return nil }
+        return (try row.decode(String.self, 0), try row.decode(Double.self, 1), try row.decode(Double.self, 2))
+    }
+
     /// Moves the plan from `from` to `to` with a history entry (actor `system`) and a
     /// `plan_status_changed` event, plus `extraEvents` after it; false (and nothing done) when the
     /// status was no longer `from`.
@@ -238,6 +246,18 @@ public struct ExecutionStore {
             .map(Self.storedAtom)
     }
 
+    /// The atoms of one wave, as they are now.
+    public func atoms(planID: UUID, wave: Int) throws -> [StoredAtom] {
+        try connection.query(Self.atomSelect + " WHERE a.plan_id = $1 AND a.wave = $2 ORDER BY t.number, a.file_path", [planID, wave])
+            .rows.map(Self.storedAtom)
+    }
+
+    /// Whether a reviewer rejected one of the plan's atoms (and it was not run again since).
+    public func hasRejectedAtom(planID: UUID) throws -> Bool {
+        try connection.query("SELECT EXISTS (SELECT 1 FROM atoms WHERE plan_id = $1 AND status = 'rejected')", [planID])
+            .first!.decode(Bool.self, 0)
+    }
+
     /// One atom of the plan, as it is now.
     public func atom(id: UUID, planID: UUID) throws -> StoredAtom? {
         try connection.query(Self.atomSelect + " WHERE a.plan_id = $1 AND a.id = $2", [planID, id]).first.map(Self.storedAtom)
@@ -301,26 +321,38 @@ public struct ExecutionStore {
         }
     }
 
-    /// Marks an atom running (a first run, a retry after a review, a gate repair).
-    public func startAtom(_ atomID: UUID) throws {
-        try connection.execute("UPDATE atoms SET status = 'running', started_at = now(), finished_at = NULL WHERE id = $1", [atomID])
+    /// Marks an atom running (a first run, a retry after a review, a gate repair) and returns the
+    /// highest attempt number recorded for it (0 when none), in one statement.
+    @discardableResult
+    public func startAtom(_ atomID: UUID) throws -> Int {
+        try connection.query(
+            """
+            UPDATE atoms SET status = 'running', started_at = now(), finished_at = NULL WHERE id = $1
+            RETURNING greatest(attempts, (SELECT coalesce(max(attempt), 0) FROM atom_attempts WHERE atom_id = $1))
+            """, [atomID]).first?.decode(Int.self, 0) ?? 0
     }
 
-    /// Records one attempt and emits `atom_execution_progress`.
+    /// Records one attempt (not accepted: `finishAtom` accepts one) and emits `atom_execution_progress`.
     public func recordAttempt(planID: UUID, ownerID: UUID, atom: StoredAtom, _ attempt: AtomAttemptRecord,
                               progress: JSONObject) throws {
+        var attempt = attempt
+        attempt.accepted = false
         try connection.transaction { c in
-            try c.execute(
-                """
-                INSERT INTO atom_attempts (plan_id, atom_id, attempt, origin, temperature, prompt_digest, output, validation,
-                                           error_feedback, input_tokens, output_tokens, cost_usd, accepted, finished_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, false, now())
-                """,
-                [planID, atom.id, attempt.attempt, attempt.origin, attempt.temperature, attempt.promptDigest, attempt.output,
-                 attempt.validation, attempt.errorFeedback, attempt.inputTokens, attempt.outputTokens, attempt.costUSD])
+            try Self.insertAttempt(attempt, planID: planID, atomID: atom.id, on: c)
             try c.execute("UPDATE atoms SET attempts = greatest(attempts, $2) WHERE id = $1", [atom.id, attempt.attempt])
             try EventFeed(c).emit(type: "atom_execution_progress", ownerID: ownerID, planID: planID, data: progress)
         }
+    }
+
+    static func insertAttempt(_ attempt: AtomAttemptRecord, planID: UUID, atomID: UUID, on c: Connection) throws {
+        try c.execute(
+            """
+            INSERT INTO atom_attempts (plan_id, atom_id, attempt, origin, temperature, prompt_digest, output, validation,
+                                       error_feedback, input_tokens, output_tokens, cost_usd, accepted, finished_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now())
+            """,
+            [planID, atomID, attempt.attempt, attempt.origin, attempt.temperature, attempt.promptDigest, attempt.output,
+             attempt.validation, attempt.errorFeedback, attempt.inputTokens, attempt.outputTokens, attempt.costUSD, attempt.accepted])
     }
 
     /// The highest attempt number recorded for the atom (0 when none).
@@ -330,23 +362,27 @@ public struct ExecutionStore {
 
     /// Ends an atom: its status, confidence and accepted content hash; the accepted attempt marked;
     /// an optional review created; then `atom_execution_complete` (and `review_created`). Returns the
-    /// review's id.
+    /// review's id. With `attempt` (and its `progress` event), the attempt that ends the atom is
+    /// recorded in the same transaction, as `recordAttempt` would, and its event comes first.
+    /// `masterplans.completed_atoms` follows through the atoms_count_completed trigger (0009).
     @discardableResult
     public func finishAtom(planID: UUID, ownerID: UUID, atomID: UUID, status: String, confidence: Double?,
                            acceptedAttempt: Int?, contentSHA256: String?, review: NewAtomReview?,
-                           event: JSONObject) throws -> UUID? {
+                           event: JSONObject, attempt: AtomAttemptRecord? = nil, progress: JSONObject? = nil) throws -> UUID? {
         try connection.transaction { c in
-            try c.execute(
-                """
-                UPDATE atoms SET status = $2, confidence = coalesce($3, confidence),
-                       final_content_sha256 = coalesce($4, final_content_sha256), finished_at = now()
-                WHERE id = $1
-                """, [atomID, status, confidence, contentSHA256])
-            if let acceptedAttempt {
+            if let acceptedAttempt, acceptedAttempt > 1 || attempt == nil {
                 // One accepted attempt per atom (a unique index): a repair or a review's new content
-                // replaces the one accepted before.
+                // replaces the one accepted before. (An atom's first attempt has nothing before it.)
                 try c.execute("UPDATE atom_attempts SET accepted = false WHERE atom_id = $1 AND accepted AND attempt <> $2",
                               [atomID, acceptedAttempt])
+            }
+            var inserted = false
+            if var attempt {
+                attempt.accepted = attempt.attempt == acceptedAttempt
+                try Self.insertAttempt(attempt, planID: planID, atomID: atomID, on: c)
+                inserted = attempt.accepted
+            }
+            if let acceptedAttempt, !inserted {
                 try c.execute("UPDATE atom_attempts SET accepted = true WHERE atom_id = $1 AND attempt = $2", [atomID, acceptedAttempt])
             }
             var reviewID: UUID?
@@ -358,16 +394,19 @@ public struct ExecutionStore {
                     """, [planID, atomID, review.blockingWaveID, review.confidence, review.reason, review.priority,
                           review.aiSuggestions, review.blockingWaveID != nil]).first!.decode(UUID.self, 0)
             }
+            // Last before the events: through the atoms_count_completed trigger this locks the plan's
+            // row, so it is held for as short a time as possible.
             try c.execute(
                 """
-                UPDATE masterplans SET completed_atoms = (SELECT count(*) FROM atoms WHERE plan_id = $1
-                                                          AND status IN ('succeeded', 'approved', 'needs_review')
-                                                          AND final_content_sha256 IS NOT NULL)
+                UPDATE atoms SET status = $2, confidence = coalesce($3, confidence),
+                       final_content_sha256 = coalesce($4, final_content_sha256), finished_at = now(),
+                       attempts = greatest(attempts, $5)
                 WHERE id = $1
-                """, [planID])
+                """, [atomID, status, confidence, contentSHA256, attempt?.attempt ?? 0])
             var data = event
             if let reviewID { data["review_id"] = .string(reviewID.uuidString.lowercased()) }
             let feed = EventFeed(c)
+            if let progress { try feed.emit(type: "atom_execution_progress", ownerID: ownerID, planID: planID, data: progress) }
             try feed.emit(type: "atom_execution_complete", ownerID: ownerID, planID: planID, data: data)
             if let reviewID, let review {
                 try feed.emit(type: "review_created", ownerID: ownerID, planID: planID, data: [
@@ -421,7 +460,7 @@ public struct ExecutionStore {
     /// wave as passed and emits `wave_execution_complete` with `waveEvent`.
     public func recordGate(planID: UUID, ownerID: UUID, waveID: UUID, repairRound: Int, mustTotal: Int, mustPassed: Int,
                            shouldTotal: Int, shouldPassed: Int, passed: Bool, failingTests: JSONValue, event: JSONObject,
-                           waveEvent: JSONObject?) throws {
+                           waveEvent: JSONObject?, waveNumber: Int? = nil) throws {
         try connection.transaction { c in
             try c.execute(
                 """
@@ -434,7 +473,7 @@ public struct ExecutionStore {
                 """, [planID, waveID, repairRound, mustTotal, mustPassed, shouldTotal, shouldPassed, passed, failingTests])
             if let waveEvent {
                 try c.execute("UPDATE waves SET status = 'passed', finished_at = now() WHERE id = $1", [waveID])
-                try updateTaskProgress(planID: planID, on: c)
+                try updateTaskProgress(planID: planID, wave: waveNumber, on: c)
                 let feed = EventFeed(c)
                 try feed.emit(type: "gate_validation_result", ownerID: ownerID, planID: planID, data: event)
                 try feed.emit(type: "wave_execution_complete", ownerID: ownerID, planID: planID, data: waveEvent)
@@ -460,16 +499,20 @@ public struct ExecutionStore {
         try connection.execute("UPDATE waves SET status = 'failed', finished_at = now() WHERE id = $1 AND status <> 'failed'", [waveID])
     }
 
-    /// Tasks whose atoms all have accepted content are `completed`; the plan's counters follow.
-    func updateTaskProgress(planID: UUID, on c: Connection) throws {
-        try c.execute(
+    /// Tasks whose atoms all have accepted content are `completed`; the plan's counters follow. With
+    /// `wave`, only the tasks with an atom in that wave are looked at (a task completes with its last
+    /// atom, so a passing wave can only complete its own tasks).
+    func updateTaskProgress(planID: UUID, wave: Int? = nil, on c: Connection) throws {
+        let completed = try c.execute(
             """
             UPDATE tasks t SET status = 'completed'
             WHERE t.plan_id = $1 AND t.status <> 'completed'
+              AND ($2::integer IS NULL OR t.id IN (SELECT task_id FROM atoms WHERE plan_id = $1 AND wave = $2))
               AND EXISTS (SELECT 1 FROM atoms a WHERE a.task_id = t.id)
               AND NOT EXISTS (SELECT 1 FROM atoms a WHERE a.task_id = t.id
                               AND NOT (a.status IN ('succeeded', 'approved', 'needs_review') AND a.final_content_sha256 IS NOT NULL))
-            """, [planID])
+            """, [planID, wave])
+        if wave != nil && completed == 0 { return }
         try c.execute(
             """
             UPDATE masterplans SET completed_tasks = (SELECT count(*) FROM tasks WHERE plan_id = $1 AND status = 'completed'),

@@ -35,8 +35,8 @@ extension PlanRun {
     /// Runs the wave's pending atoms, at most `concurrency` at once, longest remaining path first.
     /// False when the run stopped early (pause, cancel, budget) — unstarted atoms stay pending.
     func runPendingAtoms(ofWave number: Int) async throws -> Bool {
-        let pending = try await store { try $0.atoms(planID: self.planID) }
-            .filter { $0.wave == number && $0.status == AtomStatus.pending.rawValue }
+        let pending = try await store { try $0.atoms(planID: self.planID, wave: number) }
+            .filter { $0.status == AtomStatus.pending.rawValue }
             .sorted { remainingPath(of: $0) > remainingPath(of: $1) }
         guard !pending.isEmpty else { return true }
         return try await withThrowingTaskGroup(of: Void.self, returning: Bool.self) { group in
@@ -44,11 +44,12 @@ extension PlanRun {
             var inFlight = 0
             var stopped = false
             while next < pending.count || inFlight > 0 {
+                // One check of the plan (pause, cancel, budget, lease) before each batch of starts: at
+                // the wave's start the whole first batch, then each atom that takes a freed slot.
+                if !stopped && next < pending.count && inFlight < settings.concurrency {
+                    stopped = try await !mayContinue()
+                }
                 while !stopped && next < pending.count && inFlight < settings.concurrency {
-                    guard try await mayContinue() else {
-                        stopped = true
-                        break
-                    }
                     let atom = pending[next]
                     next += 1
                     inFlight += 1
@@ -79,16 +80,16 @@ extension PlanRun {
             throw ExecutionHandler.Refusal(description: "atom \(atom.id) names task \(atom.taskNumber), which the plan does not have")
         }
         let index = execution.index(of: AtomKey(taskNumber: atom.taskNumber, path: atom.path))
-        try await store { try $0.startAtom(atom.id) }
+        var attemptNumber = try await store { try $0.startAtom(atom.id) }
         let previous: String? = try? await pool.run { () throws(WorkspaceError) -> String in try self.workspace.read(atom.path) }
         let dependencyFiles = try await readDependencyFiles(of: index)
         let promptContext = AtomPrompts.Context(projectName: projectName, techStackJSON: techStackJSON, task: task, path: atom.path,
                                                 dependencyFiles: dependencyFiles, fileCharacters: settings.promptFileCharacters)
-        var attemptNumber = try await store { try $0.lastAttemptNumber(atomID: atom.id) }
         var lastContent = previous ?? ""
         var lastErrors = ""
         var lastValidation: [ValidatorResult] = []
-        var success: (attempt: Int, content: String, validation: [ValidatorResult], tries: Int)?
+        var success: (attempt: Int, content: String, validation: [ValidatorResult], tries: Int, record: AtomAttemptRecord,
+                      progress: JSONObject)?
 
         for (position, temperature) in settings.temperatures.enumerated() {
             try context.checkpoint()
@@ -129,13 +130,13 @@ extension PlanRun {
             progress["origin"] = .string(record.origin)
             progress["validators"] = .array(checked.validation.map { JSONValue(["name": .string($0.name), "passed": .bool($0.passed)]) })
             progress["errors"] = .array(checked.errors.prefix(5).map { JSONValue.string(AtomPrompts.cut($0, to: 500)) })
-            let progressEvent = progress
-            try await store { try $0.recordAttempt(planID: self.planID, ownerID: self.ownerID, atom: atom, record, progress: progressEvent) }
-
             if passed, let content = checked.content {
-                success = (attemptNumber, content, checked.validation, position + 1)
+                // Recorded with the atom's end, in one transaction.
+                success = (attemptNumber, content, checked.validation, position + 1, record, progress)
                 break
             }
+            let progressEvent = progress
+            try await store { try $0.recordAttempt(planID: self.planID, ownerID: self.ownerID, atom: atom, record, progress: progressEvent) }
             if let content = checked.content { lastContent = content }
             lastErrors = checked.errors.joined(separator: "\n")
             lastValidation = checked.validation
@@ -169,7 +170,8 @@ extension PlanRun {
             let completion = event
             try await store {
                 try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, status: status, confidence: score.value,
-                                  acceptedAttempt: success.attempt, contentSHA256: sha, review: chosen, event: completion)
+                                  acceptedAttempt: success.attempt, contentSHA256: sha, review: chosen, event: completion,
+                                  attempt: success.record, progress: success.progress)
             }
             return review == nil ? .accepted(confidence: score.value) : .review(confidence: score.value)
         }

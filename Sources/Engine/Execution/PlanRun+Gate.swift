@@ -8,13 +8,12 @@ extension PlanRun {
     /// The end of a wave: commit it, run the acceptance tests that became due, evaluate Gate S; on
     /// failure, repair rounds (the atoms of the failing tests' tasks regenerated with the test output),
     /// and when they are used up, blocking reviews and a blocked plan. True when the wave passed.
-    func finishWave(_ wave: StoredWave, totalWaves: Int, allowRepairs: Bool) async throws -> Bool {
+    func finishWave(_ wave: StoredWave, atoms waveAtoms: [StoredAtom], totalWaves: Int, allowRepairs: Bool,
+                    mayHaveCommitted: Bool) async throws -> Bool {
         try context.checkpoint()
-        let atoms = try await store { try $0.atoms(planID: self.planID) }
-        let waveAtoms = atoms.filter { $0.wave == wave.number }
         let files = waveAtoms.map(\.path) + tests.map(\.file)
         let message = Workspace.waveMessage(wave.number, atomCount: waveAtoms.count)
-        let sha = try await commit(message: message, files: files, reuseIfHeadIs: message)
+        let sha = try await commit(message: message, files: files, reuseIfHeadIs: mayHaveCommitted || wave.commitSHA != nil ? message : nil)
         try await store { try $0.setWaveCommit(waveID: wave.id, sha: sha) }
 
         try await installDependencies()
@@ -25,7 +24,8 @@ extension PlanRun {
         while true {
             try context.checkpoint()
             try await store { try $0.startGate(waveID: wave.id) }
-            let current = try await store { try $0.atoms(planID: self.planID) }
+            // With no acceptance tests nothing is due and no atom is repairable: the wave's atoms do.
+            let current = tests.isEmpty ? waveAtoms : try await store { try $0.atoms(planID: self.planID) }
             let done = doneTasks(current)
             let due = tests.filter { isFinal || Set($0.coveredTasks).isSubset(of: done) }
             let results = try await runTests(due, wave: wave, repairRound: round)
@@ -55,7 +55,7 @@ extension PlanRun {
                 try $0.recordGate(planID: self.planID, ownerID: self.ownerID, waveID: wave.id, repairRound: roundNow,
                                   mustTotal: gate.mustTotal, mustPassed: gate.mustPassed, shouldTotal: gate.shouldTotal,
                                   shouldPassed: gate.shouldPassed, passed: gate.passed, failingTests: .array(failing),
-                                  event: gateEvent, waveEvent: waveEvent)
+                                  event: gateEvent, waveEvent: waveEvent, waveNumber: isFinal ? nil : wave.number)
             }
             if gate.passed { return true }
 

@@ -166,12 +166,13 @@ final class PlanRun: Sendable {
 
         guard try await runPendingAtoms(ofWave: wave.number) else { return false }
 
-        let atoms = try await store { try $0.atoms(planID: self.planID) }
-        if atoms.contains(where: { $0.status == AtomStatus.rejected.rawValue }) {
-            try await failForRejection(atoms)
+        // A reviewer may have rejected an atom of an earlier wave while this one ran.
+        if try await store({ try $0.hasRejectedAtom(planID: self.planID) }) {
+            try await failForRejection(try await store { try $0.atoms(planID: self.planID) })
             return false
         }
-        let unvalidated = atoms.filter { $0.wave == wave.number && !$0.hasAcceptedAttempt }
+        let waveAtoms = try await store { try $0.atoms(planID: self.planID, wave: wave.number) }
+        let unvalidated = waveAtoms.filter { !$0.hasAcceptedAttempt }
         if !unvalidated.isEmpty {
             try await store { try $0.failWave(waveID: wave.id) }
             let names = unvalidated.prefix(5).map { "task \($0.taskNumber): \($0.path)" }.joined(separator: ", ")
@@ -180,7 +181,10 @@ final class PlanRun: Sendable {
                                          + "their reviews are waiting")
             return false
         }
-        return try await finishWave(wave, totalWaves: totalWaves, allowRepairs: !wasBlockedByGate)
+        // A wave this run started cannot have been committed before; one it resumes (after a crash,
+        // or blocked and now resolved) may have been, and its commit is then reused.
+        return try await finishWave(wave, atoms: waveAtoms, totalWaves: totalWaves, allowRepairs: !wasBlockedByGate,
+                                    mayHaveCommitted: stored.status != WaveStatus.pending.rawValue)
     }
 
     /// Completes the plan when every wave passed and no review is waiting; otherwise blocks it until
@@ -263,8 +267,8 @@ final class PlanRun: Sendable {
     /// pauses once; a plan resumed after that pause goes on).
     func mayContinue() async throws -> Bool {
         try context.checkpoint()
-        guard try await store({ try $0.status(planID: self.planID) }) == PlanStatus.executing.rawValue else { return false }
-        let (spent, budget) = try await store { try $0.spending(planID: self.planID) }
+        guard let (status, spent, budget) = try await store({ try $0.runState(planID: self.planID) }),
+              status == PlanStatus.executing.rawValue else { return false }
         guard budget > 0 else { return true }
         if spent >= budget * settings.budgetWarningShare, try await !store({ try $0.hasEvent("cost_warning", planID: self.planID) }) {
             try await store {

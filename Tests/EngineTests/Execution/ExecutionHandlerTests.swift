@@ -48,6 +48,9 @@ import TestSupport
         #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND status = 'passed' AND commit_sha IS NOT NULL", [plan]) == 3)
         #expect(try count("SELECT count(*) FROM atoms WHERE plan_id = $1 AND status = 'succeeded' AND attempts = 1", [plan]) == 5)
         #expect(try count("SELECT count(*) FROM tasks WHERE plan_id = $1 AND status = 'completed'", [plan]) == 3)
+        // The plan's counters (completed_atoms kept by the atoms_count_completed trigger) agree with the rows.
+        #expect(try count("SELECT count(*) FROM masterplans WHERE id = $1 AND completed_atoms = 5 AND total_atoms = 5 "
+                          + "AND completed_tasks = 3 AND failed_tasks = 0", [plan]) == 1)
         // Every test ran against the frozen code and passed; the final wave ran all three.
         #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND status <> 'pass'", [plan]) == 0)
         #expect(try count("SELECT count(DISTINCT test_id) FROM test_runs WHERE plan_id = $1", [plan]) == 3)

@@ -1,0 +1,96 @@
+import Foundation
+import JSON
+import PlanCore
+import Postgres
+import Store
+import Testing
+import TestSupport
+
+/// masterplans.completed_atoms follows the atoms through the atoms_count_completed trigger (0009),
+/// whichever statement changes them.
+@Suite struct AtomCounterTests {
+    let connection: Connection
+    let owner: UUID
+
+    init() throws {
+        connection = try Connection(try TestDatabase.migrated())
+        owner = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
+                                     ["counter-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+    }
+
+    /// A stored two-task plan (one atom each) with its atoms and waves materialised.
+    func materialisedPlan() throws -> (plan: UUID, atoms: [StoredAtom]) {
+        let planID = try connection.query("INSERT INTO masterplans (owner_id, request, budget_usd) VALUES ($1, $2, 5) RETURNING id",
+                                          [owner, "create a todo API"]).first!.decode(UUID.self, 0)
+        _ = try PlanWriter(connection: connection).storeGeneratedPlan(
+            planID: planID, plan: try PlanParser().parsePlan(PlanWriterTests.answer), tests: [], estimate: nil, changeNote: "first")
+        let store = ExecutionStore(connection)
+        _ = try store.materialize(planID: planID, atoms: [(task: 1, path: "todo/__init__.py", wave: 1),
+                                                          (task: 2, path: "todo/store.py", wave: 2)],
+                                  waveSizes: [1, 1], dependencies: [(atom: 1, dependsOn: 0, kind: "task")])
+        return (planID, try store.atoms(planID: planID))
+    }
+
+    func completed(_ plan: UUID) throws -> Int {
+        try connection.query("SELECT completed_atoms FROM masterplans WHERE id = $1", [plan]).first!.decode(Int.self, 0)
+    }
+
+    static let sha = String(repeating: "ab", count: 32)
+
+    @Test func theCounterFollowsEveryChangeOfAnAtomsAcceptedState() throws {
+        let (plan, atoms) = try materialisedPlan()
+        let store = ExecutionStore(connection)
+        #expect(atoms.count == 2)
+        #expect(try completed(plan) == 0)
+
+        // Running is not completed; starting returns the attempts so far.
+        #expect(try store.startAtom(atoms[0].id) == 0)
+        #expect(try completed(plan) == 0)
+
+        // Finished with accepted content (the attempt recorded in the same transaction): counted once.
+        let attempt = AtomAttemptRecord(attempt: 1, origin: "generate", temperature: 0.7, promptDigest: Self.sha, output: "x = 1\n",
+                                        validation: .array([]), errorFeedback: nil, inputTokens: 1, outputTokens: 1, costUSD: 0,
+                                        accepted: false)
+        try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[0].id, status: "succeeded", confidence: 0.9,
+                             acceptedAttempt: 1, contentSHA256: Self.sha, review: nil, event: [:], attempt: attempt,
+                             progress: ["attempt": 1])
+        #expect(try completed(plan) == 1)
+        #expect(try store.startAtom(atoms[0].id) == 1, "the attempt recorded with the atom's end is seen by the next start")
+        #expect(try completed(plan) == 0, "running again: not completed until it ends again")
+        try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[0].id, status: "succeeded", confidence: 0.9,
+                             acceptedAttempt: 1, contentSHA256: Self.sha, review: nil, event: [:])
+        #expect(try completed(plan) == 1)
+
+        // Low confidence with content counts; a status change that keeps it counted changes nothing.
+        try store.setAtomStatus(atoms[0].id, to: "needs_review")
+        #expect(try completed(plan) == 1)
+        try store.setAtomStatus(atoms[0].id, to: "approved")
+        #expect(try completed(plan) == 1)
+        // Rejected no longer counts; requeued neither.
+        try store.setAtomStatus(atoms[0].id, to: "rejected")
+        #expect(try completed(plan) == 0)
+
+        // An atom that never validated goes to review without content: not counted.
+        try store.startAtom(atoms[1].id)
+        try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[1].id, status: "needs_review", confidence: 0.2,
+                             acceptedAttempt: nil, contentSHA256: nil, review: nil, event: [:])
+        #expect(try completed(plan) == 0)
+        try store.setAtomStatus(atoms[0].id, to: "approved")
+        #expect(try completed(plan) == 1)
+
+        // The counter equals the count of the rows, as the old recount computed it.
+        let recount = try connection.query(
+            """
+            SELECT count(*) FROM atoms WHERE plan_id = $1 AND status IN ('succeeded', 'approved', 'needs_review')
+                                        AND final_content_sha256 IS NOT NULL
+            """, [plan]).first!.decode(Int.self, 0)
+        #expect(try completed(plan) == recount)
+
+        // The attempts: one accepted, and the events in order (progress before complete).
+        #expect(try connection.query("SELECT count(*) FROM atom_attempts WHERE atom_id = $1 AND accepted", [atoms[0].id])
+            .first!.decode(Int.self, 0) == 1)
+        let types = try connection.query("SELECT type FROM events WHERE plan_id = $1 AND type LIKE 'atom_%' ORDER BY id", [plan])
+            .rows.map { try $0.decode(String.self, 0) }
+        #expect(types == ["atom_execution_progress", "atom_execution_complete", "atom_execution_complete", "atom_execution_complete"])
+    }
+}
