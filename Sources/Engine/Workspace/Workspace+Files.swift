@@ -87,10 +87,22 @@ extension Workspace {
         guard Int(info.st_size) <= limits.maxFileBytes else {
             throw WorkspaceError(.tooLarge(bytes: Int(info.st_size), limit: limits.maxFileBytes), path: path)
         }
-        // One byte more than the limit, to notice a file that grew since fstat.
-        var bytes = [UInt8](repeating: 0, count: limits.maxFileBytes + 1)
+        let bytes = try readToEnd(fd, expected: Int(info.st_size), limit: limits.maxFileBytes, path: path)
+        return try Self.text(bytes, limit: limits.maxFileBytes, path: path)
+    }
+
+    /// Reads `fd` to its end, at most `limit + 1` bytes (one more than allowed shows a file too large).
+    ///
+    /// The buffer is sized for the `expected` bytes fstat reported plus one, so a file that grew since
+    /// is noticed; the buffer then grows, so the whole file is still read, up to `limit + 1` bytes.
+    func readToEnd(_ fd: Int32, expected: Int, limit: Int, path: String?) throws(WorkspaceError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: min(max(expected, 0), limit) + 1)
         var count = 0
-        while count < bytes.count {
+        while true {
+            if count == bytes.count {
+                guard bytes.count <= limit else { break }
+                bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit + 1 - bytes.count)))
+            }
             let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -100,8 +112,7 @@ extension Workspace {
             count += n
         }
         bytes.removeSubrange(count...)
-        try Self.checkText(bytes, limit: limits.maxFileBytes, path: path)
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     /// Removes the regular file at the relative `path` (not a link's target, not a folder); nothing
@@ -151,15 +162,29 @@ extension Workspace {
 
     /// Checks that `bytes` is a text file the workspace accepts.
     static func checkText(_ bytes: [UInt8], limit: Int, path: String) throws(WorkspaceError) {
+        _ = try text(bytes, limit: limit, path: path)
+    }
+
+    /// `bytes` as a string, when it is a text file the workspace accepts: at most `limit` bytes, no NUL,
+    /// valid UTF-8.
+    ///
+    /// The standard library validates in one fast pass; only refused content is decoded again, scalar by
+    /// scalar, to name the offset of the first bad byte.
+    static func text(_ bytes: [UInt8], limit: Int, path: String) throws(WorkspaceError) -> String {
         if bytes.count > limit {
             throw WorkspaceError(.tooLarge(bytes: bytes.count, limit: limit), path: path)
         }
-        if let nul = bytes.firstIndex(of: 0) {
+        let nul = bytes.withUnsafeBytes { buffer -> Int? in
+            guard let base = buffer.baseAddress, let found = memchr(base, 0, buffer.count) else { return nil }
+            return base.distance(to: UnsafeRawPointer(found))
+        }
+        if let nul {
             throw WorkspaceError(.notText(reason: "a NUL byte", offset: nul), path: path)
         }
-        if let offset = firstInvalidUTF8Offset(bytes) {
-            throw WorkspaceError(.notText(reason: "invalid UTF-8", offset: offset), path: path)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw WorkspaceError(.notText(reason: "invalid UTF-8", offset: firstInvalidUTF8Offset(bytes) ?? 0), path: path)
         }
+        return text
     }
 
     /// The byte offset where the first invalid UTF-8 sequence starts, or nil when all of `bytes` is valid.

@@ -9,13 +9,18 @@ extension Workspace {
     /// is staged even if ignored, so a generated `.gitignore` cannot keep written code out of the history.
     /// An unchanged tree still makes a commit (`--allow-empty`): one commit per call, which is what
     /// "one commit per wave" needs.
+    ///
+    /// Usually two git processes: `add --all` and `commit`. `add --force` runs only for forced files
+    /// that the index shows `add --all` left out (see `pathsLeftOutOfIndex(_:)`), and the new id is
+    /// read from `.git` rather than asked of `rev-parse`.
     @discardableResult
     public func commit(message: String, forcing paths: [String] = []) throws(WorkspaceError) -> String {
         guard !message.isEmpty, !message.utf8.contains(0) else {
             throw WorkspaceError(.git(command: "commit", status: "refused", output: "the commit message is empty or contains NUL"))
         }
         try runGit(["add", "--all", "--", "."], label: "add")
-        let forced = paths.filter { WorkspacePath.violation(of: $0, limits: limits.paths) == nil && fileExists($0) }
+        let written = paths.filter { WorkspacePath.violation(of: $0, limits: limits.paths) == nil && fileExists($0) }
+        let forced = pathsLeftOutOfIndex(written)
         // In slices, to stay far below the kernel's limit on argument length.
         var start = 0
         while start < forced.count {
@@ -56,7 +61,19 @@ extension Workspace {
     }
 
     /// The id of the current commit, or nil before the first commit.
+    ///
+    /// Read from `.git` when it holds what git writes in the plain case (`headFromFiles()`); otherwise,
+    /// as after `git pack-refs`, from `rev-parse`.
     public func head() throws(WorkspaceError) -> String? {
+        switch headFromFiles() {
+        case .commit(let id): return id
+        case .unborn: return nil
+        case .askGit: return try headFromGit()
+        }
+    }
+
+    /// The id of the current commit according to `git rev-parse`, or nil before the first commit.
+    func headFromGit() throws(WorkspaceError) -> String? {
         let (status, output) = try runGit(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], label: "rev-parse",
                                           allowing: [0, 1])
         guard status == 0 else { return nil }
