@@ -185,6 +185,32 @@ import Testing
         #expect(server.requests.count == 1)
     }
 
+    /// The stream as bytes, cut at every boundary and with every line ending, through the event
+    /// decoder into the Anthropic decoder: the same answer whatever the network does.
+    @Test(arguments: ["\n", "\r\n", "\r"])
+    func theEventStreamMayArriveCutAnywhere(_ ending: String) throws {
+        let events = AnthropicFixture.textAnswer(["Hé", "llo 漢字", " 🚀!"]) + [": keep-alive\n\n"]
+        let bytes = Array(events.joined().replacingOccurrences(of: "\n", with: ending).utf8)
+        for split in 0...bytes.count {
+            var frames = ServerSentEventDecoder()
+            var decoder = AnthropicStreamDecoder()
+            var text = ""
+            for part in [bytes[..<split], bytes[split...]] {
+                for event in try frames.feed(part) { text += try decoder.consume(event).joined() }
+            }
+            #expect(text == "Hé" + "llo 漢字" + " 🚀!", "split at \(split)")
+            #expect(decoder.isFinished)
+            #expect(try decoder.outcome().usage == LLMUsage(inputTokens: 25, outputTokens: 15, cachedInputTokens: 0, cacheWriteInputTokens: 0))
+        }
+    }
+
+    @Test func bytesThatAreNotUTF8InAnEventAreReadAsReplacementCharacters() throws {
+        var decoder = AnthropicStreamDecoder()
+        let data = Array(#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"#.utf8) + [0xFF]
+            + Array(#"b"}}"#.utf8)
+        #expect(try decoder.consume(ServerSentEvent(event: "content_block_delta", dataBytes: data)) == ["a\u{FFFD}b"])
+    }
+
     @Test func aMalformedEventIsAnError() async throws {
         let server = try ScriptedHTTPServer()
         defer { server.stop() }

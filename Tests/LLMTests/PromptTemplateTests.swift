@@ -21,6 +21,26 @@ import Testing
         for name in template.placeholders { #expect(user.contains("<\(name)>")) }
     }
 
+    @Test func aTemplateIsReadOnceAndThenServedFromMemory() async throws {
+        let first = try PromptTemplate.load(.atomRepair)
+        #expect(PromptTemplate.isLoaded(.atomRepair))
+        // Many first-time and repeated loads at once: one reading, the same template for all.
+        let loaded = try await withThrowingTaskGroup(of: [String].self) { group in
+            for index in 0..<32 {
+                let kind = PromptTemplate.Kind.allCases[index % PromptTemplate.Kind.allCases.count]
+                group.addTask {
+                    let template = try PromptTemplate.load(kind)
+                    return [kind.rawValue, template.system, template.user]
+                }
+            }
+            return try await group.reduce(into: [String: Set<[String]>]()) { $0[$1[0], default: []].insert($1) }
+        }
+        #expect(loaded.count == PromptTemplate.Kind.allCases.count)
+        #expect(loaded.values.allSatisfy { $0.count == 1 })
+        #expect(loaded[PromptTemplate.Kind.atomRepair.rawValue] == [[first.kind.rawValue, first.system, first.user]])
+        #expect(PromptTemplate.Kind.allCases.allSatisfy(PromptTemplate.isLoaded))
+    }
+
     @Test func planPromptsUsePlanCoresSchemas() {
         #expect(PromptTemplate.Kind.masterplan.answerSchema == PlanJSONSchema.plan)
         #expect(PromptTemplate.Kind.planRepair.answerSchema == PlanJSONSchema.plan)

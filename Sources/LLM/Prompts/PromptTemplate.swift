@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import PlanCore
+import Synchronization
 
 /// A prompt, one per kind of call, kept as a plain-text resource (`Resources/prompts/NAME.txt`) with
 /// a system part and a user part, paired with the JSON schema of the answer it asks for.
@@ -61,8 +62,27 @@ public struct PromptTemplate: Sendable {
     /// The schema of the answer.
     public var answerSchema: JSONValue { kind.answerSchema }
 
-    /// Reads the template from the module's resources.
+    /// Templates already read, by kind: each resource is read and parsed once per process.
+    private static let loaded = Mutex<[Kind: PromptTemplate]>([:])
+
+    /// The template from the module's resources, read and parsed on first use.
     public static func load(_ kind: Kind) throws(PromptTemplateError) -> PromptTemplate {
+        // The lock is held while reading, so two first calls cannot both read the file; a failure is
+        // not remembered (a missing resource is a packaging error, and every call reports it).
+        try loaded.withLock { templates throws(PromptTemplateError) in
+            if let template = templates[kind] { return template }
+            let template = try read(kind)
+            templates[kind] = template
+            return template
+        }
+    }
+
+    /// True once `load` has read the kind's template.
+    static func isLoaded(_ kind: Kind) -> Bool {
+        loaded.withLock { $0[kind] != nil }
+    }
+
+    private static func read(_ kind: Kind) throws(PromptTemplateError) -> PromptTemplate {
         guard let url = Bundle.module.url(forResource: kind.rawValue, withExtension: "txt", subdirectory: "Resources/prompts")
             ?? Bundle.module.url(forResource: kind.rawValue, withExtension: "txt", subdirectory: "prompts"),
             let data = FileManager.default.contents(atPath: url.path) else {

@@ -238,8 +238,9 @@ public final class ReplayServer: Sendable {
         headers.append(("x-accel-buffering", "no"))
         try await outbound.write(.head(responseHead(200, contentType: "text/event-stream; charset=utf-8", length: nil,
                                                     keepAlive: keepAlive, extra: headers)))
+        // One write per event, as a model server flushes each token: clients see a real stream.
         for event in answer.streamEvents(includeUsage: includeUsage) {
-            try await outbound.write(.body(.byteBuffer(ByteBuffer(string: event))))
+            try await outbound.write(.body(.byteBuffer(event)))
         }
         try await outbound.write(.end(nil))
     }

@@ -141,7 +141,7 @@ struct AnthropicStreamDecoder: WireStreamDecoder {
     mutating func consume(_ event: ServerSentEvent) throws(WireFailure) -> [String] {
         let json: JSONValue
         do {
-            json = try JSONValue.parse(event.data, options: JSONParseOptions(allowControlCharactersInStrings: true))
+            json = try ServerSentEvent.parseJSON(event.dataBytes[...])
         } catch {
             throw .malformed("an event\(event.event.map { " \"\($0)\"" } ?? "") is not JSON (\(error.message)): \(excerpt(event.data))")
         }

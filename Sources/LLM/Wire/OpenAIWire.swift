@@ -153,17 +153,31 @@ struct OpenAIStreamDecoder: WireStreamDecoder {
     private var refusal = ""
     private(set) var usage = LLMUsage.unknown
 
+    private static let done = Array("[DONE]".utf8)
+
     mutating func consume(_ event: ServerSentEvent) throws(WireFailure) -> [String] {
-        let data = event.data.trimmingCharacters(in: .whitespaces)
-        if data == "[DONE]" {
+        try consume(event, readingDirectly: true)
+    }
+
+    /// `consume` without `OpenAIChunkReader`: every chunk parsed in full, as the reader's tests need.
+    mutating func consumeParsingInFull(_ event: ServerSentEvent) throws(WireFailure) -> [String] {
+        try consume(event, readingDirectly: false)
+    }
+
+    private mutating func consume(_ event: ServerSentEvent, readingDirectly: Bool) throws(WireFailure) -> [String] {
+        let bytes = Self.trimmed(event)
+        if bytes.elementsEqual(Self.done) {
             isFinished = true
             return []
         }
-        if data.isEmpty { return [] }
+        if bytes.isEmpty { return [] }
+        if readingDirectly, let chunk = OpenAIChunkReader.read(bytes, wantsModel: model == nil) {
+            return take(chunk)
+        }
+        var data: String { String(decoding: bytes, as: UTF8.self) } // for error messages only
         let json: JSONValue
         do {
-            // Grammar-constrained output may put raw control characters in strings (MEASURED.md).
-            json = try JSONValue.parse(data, options: JSONParseOptions(allowControlCharactersInStrings: true))
+            json = try ServerSentEvent.parseJSON(bytes)
         } catch {
             throw .malformed("a stream chunk is not JSON (\(error.message)): \(excerpt(data))")
         }
@@ -191,6 +205,36 @@ struct OpenAIStreamDecoder: WireStreamDecoder {
             if let reason = choice["finish_reason"]?.stringValue { finishReason = reason }
         }
         return pieces
+    }
+
+    /// What the full parse below takes from a chunk, from the reader's reading of it.
+    private mutating func take(_ chunk: OpenAIChunkReader.Chunk) -> [String] {
+        if model == nil { model = chunk.model }
+        guard let choices = chunk.choices else { return [] }
+        var pieces: [String] = []
+        for choice in choices where choice.index == 0 {
+            if let delta = choice.delta {
+                if let text = delta.content, !text.isEmpty { pieces.append(text) }
+                if let text = delta.refusal { refusal += text }
+            }
+            if let reason = choice.finishReason { finishReason = reason }
+        }
+        return pieces
+    }
+
+    /// The event's data without the white space around it (`trimmingCharacters(in: .whitespaces)`), read
+    /// on the bytes: spaces and tabs are the only ASCII white space in that set, so Foundation, which
+    /// costs more than parsing the chunk, is asked only when a non-ASCII byte is left at either end.
+    private static func trimmed(_ event: ServerSentEvent) -> ArraySlice<UInt8> {
+        let bytes = event.dataBytes
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }
+        while end > start, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+        if start < end, bytes[start] >= 0x80 || bytes[end - 1] >= 0x80 {
+            // Perhaps U+00A0, U+3000 or another space outside ASCII.
+            return ArraySlice(event.data.trimmingCharacters(in: .whitespaces).utf8)
+        }
+        return bytes[start..<end]
     }
 
     private mutating func readUsage(_ json: JSONValue) {

@@ -2,10 +2,25 @@
 import Glibc
 #endif
 
-/// One server-sent event: its `event:` name (nil when absent) and its `data:` lines joined by "\n".
+/// One server-sent event: its `event:` name (nil when absent) and its `data:` lines joined by LF.
+///
+/// The data stays bytes: the providers' decoders parse it as JSON without first making a String of it.
 struct ServerSentEvent: Sendable, Hashable {
     var event: String?
-    var data: String
+    /// The `data:` lines joined by LF, as they arrived (UTF-8 from a well-behaved server; not checked here).
+    var dataBytes: [UInt8]
+
+    init(event: String?, dataBytes: [UInt8]) {
+        self.event = event
+        self.dataBytes = dataBytes
+    }
+
+    init(event: String?, data: String) {
+        self.init(event: event, dataBytes: Array(data.utf8))
+    }
+
+    /// The data as text; bytes that are not UTF-8 become U+FFFD.
+    var data: String { String(decoding: dataBytes, as: UTF8.self) }
 }
 
 /// Splits a byte stream into server-sent events (WHATWG HTML §9.2.6), incrementally: chunks may end
@@ -15,11 +30,16 @@ struct ServerSentEvent: Sendable, Hashable {
 /// lines starting with `:` are comments (keep-alives); `id:` and `retry:` are read and ignored; a
 /// leading BOM is skipped. An event still open when the stream ends is not dispatched (`hasPartialEvent`
 /// tells the caller the stream stopped mid-event).
+///
+/// Works on bytes throughout: a line that arrives whole is read where it lies in the chunk, and only a
+/// line split across chunks is copied, so a streamed answer costs one allocation per event (its data).
 struct ServerSentEventDecoder {
+    /// The start of a line whose end has not arrived yet.
     private var line: [UInt8] = []
     private var afterCR = false
     private var eventName: String?
-    private var dataLines: [String] = []
+    /// The event's `data:` lines so far, joined by LF.
+    private var data: [UInt8] = []
     private var hasData = false
     private var bomBytesSeen = 0
     private static let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
@@ -49,8 +69,8 @@ struct ServerSentEventDecoder {
         return events
     }
 
-    /// Scans for line ends with `memchr` and appends whole runs of bytes, so a large answer costs
-    /// little per byte even in a debug build. Returns false when a line outgrows `maxLineBytes`.
+    /// Scans for line ends with `memchr` and handles each whole line in place. Returns false when a
+    /// line outgrows `maxLineBytes`.
     private mutating func feedContiguous(_ buffer: UnsafeBufferPointer<UInt8>, into events: inout [ServerSentEvent]) -> Bool {
         guard let base = buffer.baseAddress else { return true }
         let count = buffer.count
@@ -77,49 +97,63 @@ struct ServerSentEventDecoder {
             let newline = memchr(start + index, 0x0A, remaining).map { UnsafeRawPointer($0) - start } ?? count
             let carriageReturn = memchr(start + index, 0x0D, newline - index).map { UnsafeRawPointer($0) - start }
             let end = carriageReturn ?? newline
-            line.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[index..<end]))
-            if line.count > maxLineBytes { return false }
-            guard end < count else { break }
+            let piece = UnsafeBufferPointer(rebasing: buffer[index..<end])
+            if end == count {
+                // The line goes on in a later chunk.
+                line.append(contentsOf: piece)
+                return line.count <= maxLineBytes
+            }
             if buffer[end] == 0x0D { afterCR = true }
-            if let event = endLine() { events.append(event) }
+            let event: ServerSentEvent?
+            if line.isEmpty {
+                guard piece.count <= maxLineBytes else { return false }
+                event = endLine(piece)
+            } else {
+                line.append(contentsOf: piece)
+                guard line.count <= maxLineBytes else { return false }
+                // Taken out of `self` while endLine mutates it; put back empty to keep its capacity.
+                var whole: [UInt8] = []
+                swap(&whole, &line)
+                event = whole.withUnsafeBufferPointer { endLine($0) }
+                whole.removeAll(keepingCapacity: true)
+                swap(&whole, &line)
+            }
+            if let event { events.append(event) }
             index = end + 1
         }
         return true
     }
 
-    /// Handles a complete line; returns an event when the line was blank and data had accumulated.
-    private mutating func endLine() -> ServerSentEvent? {
-        defer { line.removeAll(keepingCapacity: true) }
+    private static let dataField = Array("data".utf8)
+    private static let eventField = Array("event".utf8)
+
+    /// Handles a complete line (without its line end); returns an event when the line was blank and
+    /// data had accumulated.
+    private mutating func endLine(_ line: UnsafeBufferPointer<UInt8>) -> ServerSentEvent? {
         if line.isEmpty {
             defer {
                 eventName = nil
-                dataLines.removeAll(keepingCapacity: true)
+                data.removeAll(keepingCapacity: true)
                 hasData = false
             }
             guard hasData else { return nil }
-            return ServerSentEvent(event: eventName, data: dataLines.joined(separator: "\n"))
+            return ServerSentEvent(event: eventName, dataBytes: data)
         }
-        if line[0] == UInt8(ascii: ":") { return nil }
-        let field: String
-        var value: String
-        if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
-            field = String(decoding: line[..<colon], as: UTF8.self)
-            var start = colon + 1
-            if start < line.count, line[start] == UInt8(ascii: " ") { start += 1 }
-            value = String(decoding: line[start...], as: UTF8.self)
-        } else {
-            field = String(decoding: line, as: UTF8.self)
-            value = ""
-        }
-        switch field {
-        case "data":
-            dataLines.append(value)
+        let colon = UInt8(ascii: ":")
+        if line[0] == colon { return nil }
+        let fieldEnd = line.firstIndex(of: colon) ?? line.count
+        var valueStart = min(fieldEnd + 1, line.count)
+        if valueStart < line.count, line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
+        let field = UnsafeBufferPointer(rebasing: line[..<fieldEnd])
+        let value = UnsafeBufferPointer(rebasing: line[valueStart...])
+        if field.elementsEqual(Self.dataField) {
+            if hasData { data.append(0x0A) }
+            data.append(contentsOf: value)
             hasData = true
-        case "event":
-            eventName = value
-        default:
-            value = "" // id, retry and unknown fields are ignored
+        } else if field.elementsEqual(Self.eventField) {
+            eventName = String(decoding: value, as: UTF8.self)
         }
+        // id, retry and unknown fields are ignored.
         return nil
     }
 }
