@@ -8,6 +8,7 @@
 // at or below the last id seen is dropped, so a replay never shows anything twice.
 
 import { API_BASE, api, session } from './api.js';
+import { plural } from './dom.js';
 
 export const EVENT_TYPES = [
   'discovery_generation_start', 'discovery_tokens_progress', 'discovery_generation_complete',
@@ -15,7 +16,7 @@ export const EVENT_TYPES = [
   'masterplan_generation_failed', 'plan_status_changed', 'masterplan_execution_start', 'wave_execution_start',
   'atom_execution_progress', 'atom_execution_complete', 'wave_execution_complete', 'acceptance_test_result',
   'gate_validation_result', 'review_created', 'review_resolved', 'cost_warning', 'masterplan_execution_complete',
-  'chat_message',
+  'chat_message', 'chat_reply_progress',
 ];
 
 export class LiveStream {
@@ -165,6 +166,7 @@ export function describeEvent(event) {
     case 'cost_warning': return `Cost warning: ${spent !== undefined ? `$${Number(spent).toFixed(2)} of $${Number(d.budget_usd).toFixed(2)}` : 'over 80 % of the budget'} spent.`;
     case 'masterplan_execution_complete': return `Execution ended: ${String(d.status || 'done').replaceAll('_', ' ')}.`;
     case 'chat_message': return `Message from ${d.message?.role || 'someone'}.`;
+    case 'chat_reply_progress': return `MasterPlan is writing a reply${typeof d.characters === 'number' ? ` (${plural(d.characters, 'character')} so far)` : ''}.`;
     default: return String(event.type || 'event').replaceAll('_', ' ');
   }
 }

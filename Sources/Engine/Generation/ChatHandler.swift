@@ -6,9 +6,11 @@ import Store
 
 /// Runs `chat` jobs: answers a chat message that is not a `/masterplan` command (payload
 /// `{"message_id"}`) with the conversation so far as history, stores the assistant's reply and emits
-/// `chat_message` (`{"conversation_id", "message", "plan_request"}`, the last being the build
-/// request the model distilled from the conversation, or null).
+/// `chat_message` (`{"conversation_id", "message", "plan_request", "in_reply_to"}`: the build
+/// request the model distilled from the conversation, or null, and the id of the message answered).
 ///
+/// While the model writes, `ChatReplyProgress` shows the reply so far as `chat_reply_progress`
+/// events, at most one per `replyProgressInterval`, all written before `chat_message`.
 /// The reply, the job's note that it was stored (`payload.reply_message_id`) and the event are one
 /// transaction, so a job run again after a crash never answers twice. A provider that stays
 /// unreachable is retried by the daemon while the job has attempts left; after that, or for an error
@@ -18,12 +20,16 @@ public struct ChatHandler: JobHandler {
     public let kind = JobKind.chat.rawValue
     public let client: LLMClient
     public let configuration: GenerationConfiguration
+    /// The least time between two `chat_reply_progress` events of one reply.
+    public let replyProgressInterval: Duration
     let template: PromptTemplate
 
     /// Loads the chat prompt template, so a broken installation fails when the executor starts.
-    public init(client: LLMClient, configuration: GenerationConfiguration = .default) throws {
+    public init(client: LLMClient, configuration: GenerationConfiguration = .default,
+                replyProgressInterval: Duration = .milliseconds(250)) throws {
         self.client = client
         self.configuration = configuration
+        self.replyProgressInterval = replyProgressInterval
         template = try PromptTemplate.load(.chat)
     }
 
@@ -46,12 +52,28 @@ public struct ChatHandler: JobHandler {
         request.messages = ChatTurns.alternating(request.messages)
         try context.checkpoint()
 
+        let progress = ChatReplyProgress(database: context.database, interval: replyProgressInterval, ownerID: exchange.ownerID,
+                                         conversationID: conversationID, messageID: messageID)
+        let attribution = LLMAttribution(ownerID: exchange.ownerID, jobID: job.id, conversationID: conversationID)
+        let outcome = await withTaskGroup(of: Void.self) { group -> Result<LLMResult, LLMError> in
+            group.addTask { await progress.run() }
+            let outcome: Result<LLMResult, LLMError>
+            do throws(LLMError) {
+                outcome = .success(try await client.complete(request, attribution: attribution, onText: { progress.append($0) }))
+            } catch {
+                outcome = .failure(error)
+            }
+            // No progress event may follow the answer: stop the reporter and wait for an event being written.
+            group.cancelAll()
+            await group.waitForAll()
+            return outcome
+        }
+
         let reply: (text: String, planRequest: String?)
-        do {
-            let result = try await client.complete(request, attribution: LLMAttribution(
-                ownerID: exchange.ownerID, jobID: job.id, conversationID: conversationID))
+        switch outcome {
+        case .success(let result):
             reply = Self.reply(from: result.text)
-        } catch {
+        case .failure(let error):
             if error.kind == .cancelled { throw CancellationError() }
             if error.isTransient && job.attempts < job.maxAttempts { throw error }
             reply = ("Sorry, I could not answer this time: the model's provider failed (\(error.message)). "
@@ -65,7 +87,8 @@ public struct ChatHandler: JobHandler {
                                                                     content: reply.text)
                 try GenerationQueries(c).recordReply(jobID: jobID, messageID: message.id)
                 try GenerationMessages.emitChatMessage(message.json, conversationID: conversationID, ownerID: owner, planID: nil,
-                                                       extra: ["plan_request": JSONValue(reply.planRequest)], on: c)
+                                                       extra: ["plan_request": JSONValue(reply.planRequest),
+                                                               "in_reply_to": .string(messageID.uuidString.lowercased())], on: c)
             }
         }
     }

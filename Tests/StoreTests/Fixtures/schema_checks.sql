@@ -508,7 +508,7 @@ CALL pg_temp.expect_error('a reviewer cannot be deleted', $q$DELETE FROM users W
 
 -- 8. events ---------------------------------------------------------------------------------
 
-CALL pg_temp.expect('20 event types', $q$SELECT count(*) = 20 FROM event_types$q$);
+CALL pg_temp.expect('21 event types (0010 adds chat_reply_progress)', $q$SELECT count(*) = 21 FROM event_types$q$);
 CALL pg_temp.expect('emit returns increasing ids and derives the owner', $q$SELECT masterplan_emit_event(NULL, '40000000-0000-4000-8000-000000000001', NULL, 'wave_execution_start', '{"wave": 1}')
          < masterplan_emit_event('10000000-0000-4000-8000-000000000001', NULL, '20000000-0000-4000-8000-000000000001', 'chat_message', NULL)$q$);
 CALL pg_temp.expect('event rows', $q$SELECT array_agg(type ORDER BY id) = '{wave_execution_start,chat_message}'

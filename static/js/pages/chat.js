@@ -1,6 +1,8 @@
 // #/chat and #/chat/{id} — type a request (or `/masterplan …`) and watch discovery and plan
 // generation live. Conversations: POST/GET /conversations, GET /conversations/{id}; messages:
-// POST /conversations/{id}/messages. Progress comes over the user's event stream (/events).
+// POST /conversations/{id}/messages. Progress comes over the user's event stream (/events); a chat
+// reply grows in its bubble while the model writes it (chat_reply_progress, the whole reply so far)
+// and becomes the stored message when chat_message arrives.
 
 import { api } from '../api.js';
 import { errorBox, liveIndicator, loading, notify, pageHeader, pager } from '../components.js';
@@ -14,7 +16,9 @@ export default async function render(ctx) {
   const conversationId = ctx.params.id || null;
   ctx.setTitle('New request');
   const live = liveIndicator();
-  const state = { conversationId, messages: new Map(), plans: new Map(), live };
+  // replies: user message id → the bubble of its reply being written; answered: user message ids
+  // whose reply is stored, so a late progress event never reopens a bubble.
+  const state = { conversationId, messages: new Map(), plans: new Map(), replies: new Map(), answered: new Set(), live };
   ctx.state = state;
 
   const convList = h('ul', { class: 'conversation-list' });
@@ -74,7 +78,12 @@ export default async function render(ctx) {
     },
     onEvent: (event) => {
       if (event.type === 'chat_message' && event.data?.conversation_id === state.conversationId && event.data.message) {
-        addMessage(ctx, { ...event.data.message, plan_id: event.data.message.plan_id ?? event.plan_id ?? null });
+        const message = { ...event.data.message, plan_id: event.data.message.plan_id ?? event.plan_id ?? null };
+        if (event.data.in_reply_to) finishReply(ctx, event.data.in_reply_to, message);
+        else addMessage(ctx, message);
+      }
+      if (event.type === 'chat_reply_progress' && event.data?.conversation_id === state.conversationId) {
+        showReplyProgress(ctx, event.data);
       }
       const card = event.plan_id ? state.plans.get(event.plan_id) : null;
       if (card) card.event(event);
@@ -157,6 +166,62 @@ function addMessage(ctx, message) {
   state.messages.set(message.id, el);
   state.messagesEl.append(el);
   el.scrollIntoView({ block: 'nearest' });
+}
+
+/** The reply to user message `data.message_id` so far: a bubble that grows while the model writes. */
+function showReplyProgress(ctx, data) {
+  const { state } = ctx;
+  const key = data.message_id;
+  if (!key || typeof data.text !== 'string' || state.answered.has(key)) return;
+  let reply = state.replies.get(key);
+  if (!reply) {
+    if (state.messagesEl.querySelector(':scope > .intro, :scope > li.muted')) replace(state.messagesEl);
+    // Its own polite live region: screen readers hear the words as they are added, not the whole
+    // reply again at every update.
+    const body = h('div', { class: 'message-body', 'aria-live': 'polite', 'aria-atomic': 'false', 'aria-relevant': 'additions text' });
+    const head = h('div', { class: 'message-head' }, h('strong', null, 'MasterPlan'), ' ', h('span', { class: 'muted small' }, 'writing…'));
+    const el = h('li', { class: ['message', 'message-assistant', 'message-streaming'] }, head, body);
+    reply = { el, head, body, text: '' };
+    state.replies.set(key, reply);
+    state.messagesEl.append(el);
+  }
+  growText(reply, data.text);
+  reply.el.scrollIntoView({ block: 'nearest' });
+}
+
+/** Shows `text` in a reply bubble: appends what was added, or rewrites it when it starts over (a retried call). */
+function growText(reply, text) {
+  if (text === reply.text) return;
+  if (text.startsWith(reply.text)) reply.body.append(text.slice(reply.text.length)); // a Text node, never markup
+  else reply.body.textContent = text;
+  reply.text = text;
+}
+
+/** The stored reply to user message `key` arrived: its bubble (if one is growing) becomes that message. */
+function finishReply(ctx, key, message) {
+  const { state } = ctx;
+  state.answered.add(key);
+  const reply = state.replies.get(key);
+  state.replies.delete(key);
+  if (!reply) {
+    addMessage(ctx, message);
+    return;
+  }
+  if (state.messages.has(message.id)) {
+    reply.el.remove();
+    return;
+  }
+  // Updated in place rather than swapped, so assistive technology does not read the reply twice.
+  replace(reply.head, h('strong', null, 'MasterPlan'), ' ', timeEl(message.created_at));
+  growText(reply, message.content);
+  reply.body.normalize();
+  reply.body.removeAttribute('aria-live');
+  reply.body.removeAttribute('aria-atomic');
+  reply.body.removeAttribute('aria-relevant');
+  reply.el.classList.remove('message-streaming');
+  if (message.plan_id) reply.el.append(planCard(ctx, message.plan_id, message.content));
+  state.messages.set(message.id, reply.el);
+  reply.el.scrollIntoView({ block: 'nearest' });
 }
 
 /** Live progress of a plan started from a message: status, generation events, link when ready. */
