@@ -99,6 +99,11 @@ extension Problem {
                                "action": .string(action.rawValue), "allowed_actions": JSONValue(allowed)])
     }
 
+    /// A waiver asked for a review that holds no failing Gate S.
+    public static func notWaivable(_ reason: String) -> Problem {
+        Problem(status: 409, type: "review-not-waivable", title: "Only a failing Gate S can be waived.", detail: reason)
+    }
+
     /// Work of this kind is already queued or running for the plan.
     public static func jobAlreadyLive(_ kind: String) -> Problem {
         Problem(status: 409, type: "job-already-running", title: "This work is already queued or running.",

@@ -575,14 +575,15 @@ public struct ExecutionStore {
         return (try row.decode(Int.self, 0), try row.decode(Int.self, 1))
     }
 
-    /// The latest blocking reviews of a wave, with their statuses.
-    public func blockingReviewStatuses(waveID: UUID) throws -> [String] {
+    /// The latest blocking reviews of a wave: their statuses, waiver reasons and reviewers.
+    public func blockingReviews(waveID: UUID) throws -> [(status: String, waiverReason: String?, reviewerID: UUID?)] {
         try connection.query(
             """
-            SELECT r.status FROM reviews r
+            SELECT r.status, r.waiver_reason, r.reviewer_id FROM reviews r
             WHERE r.wave_id = $1 AND r.blocking
               AND r.created_at >= (SELECT max(created_at) FROM reviews WHERE wave_id = $1 AND blocking) - interval '1 second'
-            """, [waveID]).rows.map { try $0.decode(String.self, 0) }
+            ORDER BY r.created_at, r.id
+            """, [waveID]).rows.map { (try $0.decode(String.self, 0), try $0.decode(String?.self, 1), try $0.decode(UUID?.self, 2)) }
     }
 
     /// The pending review of an atom, if any.

@@ -11,6 +11,10 @@ public struct ReviewRecord: Sendable, Equatable {
     /// `reviews.status`, one of `ReviewStatus`'s raw values (or `waived`).
     public var status: String
     public var atomID: UUID?
+    /// Whether it stops its wave, and whether that wave's Gate S has failed (it was evaluated and
+    /// never passed): only such a review can be waived.
+    public var blocking: Bool = false
+    public var blocksFailedGate: Bool = false
 }
 
 /// SQL for the human review queue (`reviews`), always through the owner of the review's plan.
@@ -26,7 +30,10 @@ public struct ReviewQueries {
             'wave', (SELECT w.number FROM waves w WHERE w.id = r.wave_id),
             'confidence', r.confidence, 'reason', r.reason, 'priority', r.priority, 'ai_suggestions', r.ai_suggestions,
             'status', r.status, 'reviewer_id', r.reviewer_id, 'feedback', r.feedback, 'edited_content', r.edited_content,
-            'waiver_reason', r.waiver_reason, 'created_at', r.created_at, 'updated_at', r.updated_at,
+            'waiver_reason', r.waiver_reason, 'blocking', r.blocking,
+            'gate_failed', r.wave_id IS NOT NULL AND EXISTS (SELECT 1 FROM gate_results g WHERE g.wave_id = r.wave_id)
+                           AND NOT EXISTS (SELECT 1 FROM gate_results g WHERE g.wave_id = r.wave_id AND g.passed),
+            'created_at', r.created_at, 'updated_at', r.updated_at,
             'resolved_at', r.resolved_at)
         """
 
@@ -56,22 +63,28 @@ public struct ReviewQueries {
     public func lockReview(id: UUID, ownerID: UUID) throws -> ReviewRecord? {
         guard let row = try connection.query(
             """
-            SELECT r.id, r.plan_id, r.kind, r.status, r.atom_id FROM reviews r JOIN masterplans p ON p.id = r.plan_id
+            SELECT r.id, r.plan_id, r.kind, r.status, r.atom_id, r.blocking,
+                   r.wave_id IS NOT NULL AND EXISTS (SELECT 1 FROM gate_results g WHERE g.wave_id = r.wave_id)
+                                         AND NOT EXISTS (SELECT 1 FROM gate_results g WHERE g.wave_id = r.wave_id AND g.passed)
+            FROM reviews r JOIN masterplans p ON p.id = r.plan_id
             WHERE r.id = $1 AND p.owner_id = $2 FOR UPDATE OF r
             """,
             [id, ownerID]).first else { return nil }
         return ReviewRecord(id: try row.decode(UUID.self, 0), planID: try row.decode(UUID.self, 1),
                             kind: try row.decode(String.self, 2), status: try row.decode(String.self, 3),
-                            atomID: try row.decode(UUID?.self, 4))
+                            atomID: try row.decode(UUID?.self, 4), blocking: try row.decode(Bool.self, 5),
+                            blocksFailedGate: try row.decode(Bool.self, 6))
     }
 
     /// Records a reviewer's resolution; the executor applies it to the workspace.
-    public func resolve(id: UUID, status: String, reviewerID: UUID, feedback: String?, editedContent: String?) throws {
+    public func resolve(id: UUID, status: String, reviewerID: UUID, feedback: String?, editedContent: String?,
+                        waiverReason: String? = nil) throws {
         try connection.execute(
             """
-            UPDATE reviews SET status = $2, reviewer_id = $3, feedback = $4, edited_content = $5, resolved_at = now()
+            UPDATE reviews SET status = $2, reviewer_id = $3, feedback = $4, edited_content = $5, waiver_reason = $6,
+                               resolved_at = now()
             WHERE id = $1
             """,
-            [id, status, reviewerID, feedback, editedContent])
+            [id, status, reviewerID, feedback, editedContent, waiverReason])
     }
 }

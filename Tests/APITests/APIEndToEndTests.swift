@@ -378,6 +378,47 @@ import Testing
         #expect(try stack.call("GET", "/api/v1/reviews?status=pending", token: user.token)["items"] == .array([]))
     }
 
+    @Test func onlyAReviewBlockingAFailedGateCanBeWaivedAndNeverWithoutAReason() throws {
+        let user = try stack.user()
+        let db = try stack.database()
+        let planID = try PlanFixture.insert(db, owner: user.id, status: .blocked)
+        let (reviewID, _) = try PlanFixture.addExecution(db, planID: planID)
+        let path = "/api/v1/reviews/\(reviewID.uuidString.lowercased())/waive"
+
+        // A low-confidence review holds no gate: 409 with the reason, nothing changed.
+        let lowConfidence = try stack.call("POST", path, token: user.token, json: ["reason": "fine as it is"])
+        #expect(lowConfidence.status == 409, "\(lowConfidence.text)")
+        #expect(lowConfidence["type"]?.stringValue?.hasSuffix("review-not-waivable") == true)
+        #expect(lowConfidence["detail"]?.stringValue?.contains("low-confidence") == true)
+
+        // The same review blocking wave 2, whose gate ran and failed.
+        let wave2 = try db.query("SELECT id FROM waves WHERE plan_id = $1 AND number = 2", [planID]).first!.decode(UUID.self, 0)
+        try db.execute("UPDATE reviews SET blocking = true, wave_id = $2 WHERE id = $1", [reviewID, wave2])
+        let blockedByValidation = try stack.call("POST", path, token: user.token, json: ["reason": "fine as it is"])
+        #expect(blockedByValidation.status == 409, "no gate ran on wave 2 yet: \(blockedByValidation.text)")
+        try db.execute("""
+            INSERT INTO gate_results (plan_id, wave_id, must_total, must_passed, should_total, should_passed, passed)
+            VALUES ($1, $2, 2, 1, 0, 0, false)
+            """, [planID, wave2])
+
+        // A reason is required, and not blank.
+        #expect(try stack.call("POST", path, token: user.token).status == 422)
+        #expect(try stack.call("POST", path, token: user.token, json: ["reason": "   "]).status == 422)
+        #expect(try stack.call("POST", path, token: user.token, json: ["feedback": "x"]).status == 422)
+        #expect(try db.query("SELECT status FROM reviews WHERE id = $1", [reviewID]).first?.decode(String.self, 0) == "pending")
+
+        let waived = try stack.call("POST", path, token: user.token, json: ["reason": "the expiry test assumes UTC; accepted for now"])
+        #expect(waived.status == 202, "\(waived.text)")
+        #expect(waived["review"]?["status"]?.stringValue == "waived")
+        #expect(waived["review"]?["waiver_reason"]?.stringValue == "the expiry test assumes UTC; accepted for now")
+        #expect(try db.query("SELECT count(*) FROM plan_history WHERE plan_id = $1 AND event = 'review_waived'", [planID])
+            .first?.decode(Int.self, 0) == 1)
+        #expect(try db.query("SELECT count(*) FROM jobs WHERE plan_id = $1 AND kind = 'execution'", [planID]).first?.decode(Int.self, 0) == 1)
+        // Final: a second decision is refused.
+        #expect(try stack.call("POST", path, token: user.token, json: ["reason": "again"]).status == 409)
+        #expect(try stack.call("GET", "/api/v1/reviews?status=waived", token: user.token)["items"]?.arrayValue?.count == 1)
+    }
+
     @Test func usageSumsTheCallersLLMCalls() throws {
         let user = try stack.user()
         let db = try stack.database()

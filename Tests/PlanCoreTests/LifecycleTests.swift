@@ -71,7 +71,7 @@ struct LifecycleTests {
         #expect(PlanStatus.allowedWords == ["generating", "draft", "approved", "rejected", "generation_failed", "queued", "executing",
                                             "completed", "failed", "blocked", "paused", "cancelled"])
         #expect(AtomStatus.allowedWords == ["pending", "running", "succeeded", "failed", "needs_review", "approved", "rejected"])
-        #expect(ReviewStatus.allowedWords == ["pending", "approved", "rejected", "edited", "regenerated"])
+        #expect(ReviewStatus.allowedWords == ["pending", "approved", "rejected", "edited", "regenerated", "waived"])
         #expect(JobState.allowedWords == ["queued", "running", "done", "failed", "cancelled"])
         #expect(WaveStatus.allowedWords == ["pending", "running", "gating", "passed", "failed"])
     }

@@ -140,8 +140,9 @@ extension OpenAPIDocument {
                               "task_number": nullable(integer), "file_path": nullable(string), "wave": nullable(integer),
                               "confidence": nullable(number), "reason": string, "priority": enumeration(["high", "medium"]),
                               "ai_suggestions": nullable(anyObject),
-                              "status": enumeration(ReviewStatus.allowedWords + ["waived"]), "reviewer_id": nullable(uuid),
-                              "feedback": nullable(string), "edited_content": nullable(string), "created_at": time,
+                              "status": enumeration(ReviewStatus.allowedWords), "reviewer_id": nullable(uuid),
+                              "feedback": nullable(string), "edited_content": nullable(string), "waiver_reason": nullable(string),
+                              "blocking": boolean, "gate_failed": boolean, "created_at": time,
                               "resolved_at": nullable(time)], required: ["id", "plan_id", "status"])
         s["ReviewPage"] = page(of: "Review")
         s["ReviewEdit"] = object(["content": string, "feedback": string], required: ["content"], open: false)

@@ -81,7 +81,7 @@ extension APIApplication {
         text.sample("masterplan_gate_evaluations_total", [("result", "failed")], s.gatesFailed)
 
         byLabel("masterplan_reviews", "Reviews by status.", label: "status",
-                known: ReviewStatus.allCases.map(\.rawValue) + ["waived"], s.reviewsByStatus)
+                known: ReviewStatus.allCases.map(\.rawValue), s.reviewsByStatus)
         byLabel("masterplan_review_queue", "Pending reviews by priority (the review queue).", label: "priority",
                 known: ReviewPriority.allCases.map(\.rawValue), s.pendingReviewsByPriority)
         text.family("masterplan_review_queue_blocking", .gauge, "Pending reviews that stop their wave until resolved.")

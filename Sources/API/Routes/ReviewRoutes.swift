@@ -7,7 +7,7 @@ import Store
 extension APIApplication {
     /// `GET /reviews`.
     func listReviews(_ ctx: RequestContext) throws -> HTTPResponse {
-        let status = try ctx.queryWord("status", allowed: ReviewStatus.allCases.map(\.rawValue) + ["waived"])
+        let status = try ctx.queryWord("status", allowed: ReviewStatus.allCases.map(\.rawValue))
         var planID: UUID?
         if let text = ctx.request.queryValue("plan_id") {
             guard let id = UUID(uuidString: text) else { throw Problem.invalidParameter("plan_id", "plan_id must be a plan id (a UUID)") }
@@ -26,16 +26,22 @@ extension APIApplication {
         return .json(review)
     }
 
-    /// `POST /reviews/{id}/approve | reject | edit | regenerate`: records the reviewer's decision
+    /// `POST /reviews/{id}/approve | reject | edit | regenerate | waive`: records the reviewer's decision
     /// (`ReviewStatus` decides whether it is still possible) and makes sure the plan has a live
     /// execution job, because applying it — committing accepted or edited content, a new attempt,
     /// failing the task — is the executor's work. 202 with the review and the job.
     func resolveReview(_ ctx: RequestContext, _ event: ReviewEvent) throws -> HTTPResponse {
         let user = ctx.currentUser
         let reviewID = try ctx.id(of: "review")
-        var fields = BodyFields(try ctx.body(), allowed: event == .edit ? ["content", "feedback"] : ["feedback"])
-        let feedback = fields.string("feedback", maxBytes: 20_000)
+        let allowed: [String] = switch event {
+        case .edit: ["content", "feedback"]
+        case .waive: ["reason"]
+        default: ["feedback"]
+        }
+        var fields = BodyFields(try ctx.body(), allowed: allowed)
+        let feedback = event == .waive ? nil : fields.string("feedback", maxBytes: 20_000)
         let content = event == .edit ? fields.string("content", required: true, maxBytes: 1 << 20, allowBlank: true) : nil
+        let waiverReason = event == .waive ? fields.string("reason", required: true, maxBytes: 4_000) : nil
         if (event == .reject || event == .regenerate) && feedback == nil {
             fields.fail("feedback", "is required to \(event.rawValue): say what is wrong")
         }
@@ -55,7 +61,14 @@ extension APIApplication {
             } catch {
                 throw Problem.illegalTransition(error)
             }
-            try reviews.resolve(id: record.id, status: next.rawValue, reviewerID: user.id, feedback: feedback, editedContent: content)
+            if event == .waive, !(record.blocking && record.blocksFailedGate) {
+                throw Problem.notWaivable(
+                    record.blocking
+                        ? "this review blocks a wave whose atoms did not pass validation, not a failing Gate S: there are no failing tests to waive; approve, edit, regenerate or reject it"
+                        : "only a review that blocks a wave whose acceptance tests still fail can be waived; this one is a low-confidence review: approve, edit, regenerate or reject it")
+            }
+            try reviews.resolve(id: record.id, status: next.rawValue, reviewerID: user.id, feedback: feedback, editedContent: content,
+                                waiverReason: waiverReason)
             let job = try JobQueue(db).ensureExecution(planID: record.planID,
                                                        payload: ["review_id": .string(record.id.uuidString.lowercased())])
             let plans = PlanQueries(db)

@@ -107,7 +107,7 @@ public enum APIRoutes {
     static func resolution(_ event: ReviewEvent, _ summary: String, request: String?) -> Route<APIRoute> {
         Route("POST", "\(prefix)/reviews/{id}/\(event.rawValue)", APIRoute(
             "\(event.rawValue)Review", summary, tag: "reviews", status: 202, request: request,
-            requestRequired: event == .edit, response: "ReviewAccepted",
+            requestRequired: event == .edit || event == .waive, response: "ReviewAccepted",
             errors: [400, 401, 404, 409, 413, 415, 422]) { app, ctx in try app.resolveReview(ctx, event) })
     }
 
@@ -122,6 +122,8 @@ public enum APIRoutes {
         resolution(.reject, "Reject the atom: its task fails until regenerated.", request: "Feedback"),
         resolution(.edit, "Replace the file's content with yours (validated, then committed).", request: "ReviewEdit"),
         resolution(.regenerate, "Ask for a new attempt with your feedback.", request: "Feedback"),
+        resolution(.waive, "Accept a wave whose acceptance tests still fail, with a written reason (blocking Gate S reviews only).",
+                   request: "Reason"),
     ]
 
     static let other: [Route<APIRoute>] = [

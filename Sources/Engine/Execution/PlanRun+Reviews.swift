@@ -6,8 +6,8 @@ import Store
 
 extension PlanRun {
     /// Carries out the reviewers' resolutions (DESIGN.md §6), each once:
-    /// - approve: the atom is accepted as it is (an atom that never validated gets its last attempt's
-    ///   content, on the reviewer's word);
+    /// - approve (or waive, for a wave whose Gate S failed): the atom is accepted as it is (an atom
+    ///   that never validated gets its last attempt's content, on the reviewer's word);
     /// - edit: the reviewer's content is written, validated and accepted; content that does not
     ///   validate goes back to review with the validator output;
     /// - regenerate: a new production with the reviewer's feedback, scored again;
@@ -28,7 +28,9 @@ extension PlanRun {
                 continue
             }
             switch review.status {
-            case ReviewStatus.approved.rawValue:
+            case ReviewStatus.approved.rawValue, ReviewStatus.waived.rawValue:
+                // A waiver accepts the atom as it is, like an approval; the wave's failing tests are
+                // waived when the wave is picked up again (runWave).
                 try await applyApproval(atom)
             case ReviewStatus.edited.rawValue:
                 try await applyEdit(atom, content: review.editedContent ?? "", blockingWaveID: review.blocking ? review.waveID : nil)

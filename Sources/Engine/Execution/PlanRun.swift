@@ -150,15 +150,20 @@ final class PlanRun: Sendable {
         let wave = current
         var wasBlockedByGate = false
         if wave.status == WaveStatus.failed.rawValue {
-            let statuses = try await store { try $0.blockingReviewStatuses(waveID: wave.id) }
+            let reviews = try await store { try $0.blockingReviews(waveID: wave.id) }
             let rounds = try await gateRounds(of: wave)
-            wasBlockedByGate = !statuses.isEmpty && rounds > 0
-            if wasBlockedByGate, statuses.allSatisfy({ $0 == ReviewStatus.approved.rawValue || $0 == "waived" }) {
-                // Every blocking review accepted the code as it is: the reviewers waived the failing tests.
+            wasBlockedByGate = !reviews.isEmpty && rounds > 0
+            if wasBlockedByGate,
+               reviews.allSatisfy({ $0.status == ReviewStatus.approved.rawValue || $0.status == ReviewStatus.waived.rawValue }) {
+                // Every blocking review accepted the code as it is (approved, or waived with a reason):
+                // the failing tests are waived for this wave, recorded in the history with the reasons.
+                let reasons = reviews.compactMap(\.waiverReason)
+                let reviewer = reviews.compactMap(\.reviewerID).last
                 try await store {
-                    try $0.waiveWave(planID: self.planID, ownerID: self.ownerID, waveID: wave.id, reviewerID: nil,
+                    try $0.waiveWave(planID: self.planID, ownerID: self.ownerID, waveID: wave.id, reviewerID: reviewer,
                                      waveEvent: ["wave": .int(Int64(wave.number)), "status": "passed", "waived": true,
-                                                 "commit": JSONValue(wave.commitSHA)])
+                                                 "commit": JSONValue(wave.commitSHA),
+                                                 "waiver_reasons": JSONValue(reasons)])
                 }
                 return true
             }

@@ -5,12 +5,16 @@ public enum ReviewStatus: String, LifecycleStatus {
     case rejected
     case edited
     case regenerated
+    /// A blocking review of a wave whose acceptance tests still failed, accepted with a written
+    /// reason: the failing tests are waived for that wave.
+    case waived
 
     public static let lifecycle = StateMachine<ReviewStatus, ReviewEvent>(subject: "review", transitions: [
         .init(.pending, .approve, .approved),
         .init(.pending, .reject, .rejected),
         .init(.pending, .edit, .edited),
         .init(.pending, .regenerate, .regenerated),
+        .init(.pending, .waive, .waived),
     ])
 }
 
@@ -20,4 +24,5 @@ public enum ReviewEvent: String, JSONEnumeration {
     case reject
     case edit
     case regenerate
+    case waive
 }

@@ -52,10 +52,11 @@ struct ExecutionHarness {
     }
 
     /// What a reviewer does through the API: the decision recorded and an execution job ensured.
-    func resolve(review: UUID, as status: String, feedback: String? = nil, content: String? = nil) throws {
+    func resolve(review: UUID, as status: String, feedback: String? = nil, content: String? = nil, waiverReason: String? = nil) throws {
         try connection.transaction { c in
             let planID = try c.query("SELECT plan_id FROM reviews WHERE id = $1", [review]).first!.decode(UUID.self, 0)
-            try ReviewQueries(c).resolve(id: review, status: status, reviewerID: generation.owner, feedback: feedback, editedContent: content)
+            try ReviewQueries(c).resolve(id: review, status: status, reviewerID: generation.owner, feedback: feedback, editedContent: content,
+                                         waiverReason: waiverReason)
             _ = try JobQueue(c).ensureExecution(planID: planID, payload: ["review_id": .string(review.uuidString.lowercased())])
         }
     }

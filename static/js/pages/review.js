@@ -1,6 +1,7 @@
 // #/reviews/{id} — one review: the atom's code, its diff against the previous attempt, validator
 // output, the AI's suggestions and the confidence; approve, edit, regenerate or reject
-// (POST /reviews/{id}/approve|edit|regenerate|reject).
+// (POST /reviews/{id}/approve|edit|regenerate|reject), or, for a review that blocks a wave whose
+// acceptance tests still fail, waive those tests with a written reason (POST /reviews/{id}/waive).
 
 import { api } from '../api.js';
 import {
@@ -116,7 +117,8 @@ function actionsPanel(ctx, review, latest, suggestions, editorArea) {
     return answer;
   };
   const after = async (action) => {
-    notify(`Review ${action === 'edit' ? 'edited' : action === 'approve' ? 'approved' : action === 'reject' ? 'rejected' : 'sent back for regeneration'}; the executor applies it.`, 'success');
+    const done = { edit: 'edited', approve: 'approved', reject: 'rejected', waive: 'waived' }[action] || 'sent back for regeneration';
+    notify(`Review ${done}; the executor applies it.`, 'success');
     let next = null;
     try {
       const queue = await api.get('/reviews', { query: { status: 'pending', limit: 5 } });
@@ -133,6 +135,7 @@ function actionsPanel(ctx, review, latest, suggestions, editorArea) {
       onSubmit: async (values) => {
         const body = {};
         if (values.feedback?.trim()) body.feedback = values.feedback.trim();
+        if (values.reason?.trim()) body.reason = values.reason.trim();
         return resolve(action, body);
       },
     });
@@ -192,6 +195,10 @@ function actionsPanel(ctx, review, latest, suggestions, editorArea) {
       h('button', {
         type: 'button', class: 'btn btn-danger', 'data-action': 'reject',
         onclick: ask('reject', { title: 'Reject this atom?', message: 'Its task fails; the plan cannot complete until it is regenerated.', submitLabel: 'Reject', danger: true, fields: [{ name: 'feedback', label: 'Why is it rejected?', type: 'textarea', required: true }] }),
-      }, 'Reject')),
+      }, 'Reject'),
+      review.blocking && review.gate_failed ? h('button', {
+        type: 'button', class: 'btn', 'data-action': 'waive',
+        onclick: ask('waive', { title: 'Waive the failing tests of this wave?', message: 'The code is kept as it is and the wave passes once every blocking review of it is approved or waived. The reason is recorded in the plan\'s history.', submitLabel: 'Waive', fields: [{ name: 'reason', label: 'Why may the wave pass with failing tests?', type: 'textarea', required: true }] }),
+      }, 'Waive tests') : null),
     isAtom ? h('p', { class: 'small muted' }, 'Edit opens an editor above the code, filled with the latest attempt.') : null);
 }
