@@ -4,6 +4,7 @@ import JSON
 import LLM
 import Postgres
 import Store
+import Synchronization
 import Testing
 import TestSupport
 
@@ -50,7 +51,24 @@ import TestSupport
     func withPacedModel(_ entries: [CassetteEntry], _ body: (LLMClient) async throws -> Void) async throws {
         let server = try await ReplayServer.bind(cassette: Cassette(entries: entries), host: "127.0.0.1", port: 0)
         let serving = Task { try await server.serve() }
-        let proxy = try PacedProxy(upstreamPort: server.port, bytesPerPause: 48, pause: .milliseconds(8))
+        // However slow a loaded machine makes the reporter, the answer waits for it: after 1,500 bytes
+        // until the first progress event is stored, after 3,000 until the second (at most 20 s each).
+        let conninfo = harness.conninfo, conversation = conversation
+        let waited = Atomic<Int>(0)
+        let proxy = try PacedProxy(upstreamPort: server.port, bytesPerPause: 48, pause: .milliseconds(8)) { passed in
+            let wanted = passed >= 3_000 ? 2 : passed >= 1_500 ? 1 : 0
+            guard wanted > waited.load(ordering: .relaxed) else { return }
+            waited.store(wanted, ordering: .relaxed)
+            guard let watcher = try? Connection(conninfo) else { return }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline {
+                let seen = (try? watcher.query(
+                    "SELECT count(*) FROM events WHERE conversation_id = $1 AND type = 'chat_reply_progress'", [conversation])
+                    .first?.decode(Int.self, 0)) ?? 0
+                if seen >= wanted { return }
+                usleep(20_000)
+            }
+        }
         let configuration = LLMConfiguration(provider: .openAICompatible, model: WordCountFixture.model, baseURL: proxy.baseURL,
                                              timeouts: LLMTimeouts(connect: .seconds(5), idle: .seconds(30), total: .seconds(60)),
                                              retry: RetryPolicy(maxRetries: 0))

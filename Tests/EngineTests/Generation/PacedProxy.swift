@@ -12,13 +12,17 @@ final class PacedProxy: Sendable {
     private let upstreamPort: Int
     private let bytesPerPause: Int
     private let pause: Duration
+    /// Called before each paced piece with the bytes of the answer passed so far; it may block, to
+    /// hold the rest of the answer back until the test has seen what it waits for.
+    private let hold: (@Sendable (Int) -> Void)?
     private let listener: Int32
     private let open = Mutex<Set<Int32>>([])
     private let stopped = Atomic<Bool>(false)
 
     /// Listens on 127.0.0.1 (a free port) and forwards to 127.0.0.1:`upstreamPort`; answers pass at
     /// `bytesPerPause` bytes per `pause`.
-    init(upstreamPort: Int, bytesPerPause: Int, pause: Duration) throws {
+    init(upstreamPort: Int, bytesPerPause: Int, pause: Duration, hold: (@Sendable (Int) -> Void)? = nil) throws {
+        self.hold = hold
         self.upstreamPort = upstreamPort
         self.bytesPerPause = bytesPerPause
         self.pause = pause
@@ -101,9 +105,12 @@ final class PacedProxy: Sendable {
     private func copy(from source: Int32, to destination: Int32, paced: Bool) {
         var buffer = [UInt8](repeating: 0, count: paced ? bytesPerPause : 65536)
         let pauseMicroseconds = useconds_t(pause.components.seconds * 1_000_000 + pause.components.attoseconds / 1_000_000_000_000)
+        var passed = 0
         loop: while true {
             let count = recv(source, &buffer, buffer.count, 0)
             if count <= 0 { break }
+            if paced { hold?(passed) }
+            passed += count
             var offset = 0
             while offset < count {
                 let written = buffer[offset..<count].withUnsafeBytes { send(destination, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
