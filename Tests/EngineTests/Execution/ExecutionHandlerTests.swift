@@ -126,7 +126,9 @@ import TestSupport
         #expect(harness.read(plan, "wordcount/counter.py") == ExecutionHarness.reference("wordcount/counter.py"))
     }
 
-    @Test func aGateThatKeepsFailingBlocksWithReviewsAndAHumanEditCompletesThePlan() async throws {
+    /// A plan whose counter keeps failing its MUST test through every repair round: run until it is
+    /// blocked. Returns the plan, the broken counter's answer and the cassette used.
+    func planBlockedByItsGate() async throws -> (plan: UUID, broken: String, entries: [CassetteEntry]) {
         let plan = try await harness.approvedPlan()
         let broken = ExecutionHarness.atom("wordcount/counter.py", WordCountFixture.brokenCounter)
         let entries = ExecutionHarness.atoms(overriding: ["wordcount/counter.py": [broken]]) + [
@@ -137,6 +139,11 @@ import TestSupport
         ]
         try await harness.execute(entries)
         #expect(try status(plan) == "blocked")
+        return (plan, broken, entries)
+    }
+
+    @Test func aGateThatKeepsFailingBlocksWithReviewsAndAHumanEditCompletesThePlan() async throws {
+        let (plan, _, _) = try await planBlockedByItsGate()
         #expect(try count("SELECT count(*) FROM gate_results WHERE plan_id = $1 AND NOT passed", [plan]) == 3)
         #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND status = 'failed'", [plan]) == 1)
         #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND status = 'pending'", [plan]) == 2, "the next wave did not start")
@@ -166,16 +173,7 @@ import TestSupport
     }
 
     @Test func aGateThatKeepsFailingIsWaivedWithRecordedReasonsAndTheNextWaveRuns() async throws {
-        let plan = try await harness.approvedPlan()
-        let broken = ExecutionHarness.atom("wordcount/counter.py", WordCountFixture.brokenCounter)
-        let entries = ExecutionHarness.atoms(overriding: ["wordcount/counter.py": [broken]]) + [
-            WordCountFixture.entry(.gateRepair, "task-1/wordcount/counter.py", broken),
-            WordCountFixture.entry(.gateRepair, "task-1/wordcount/__init__.py",
-                                   ExecutionHarness.atom("wordcount/__init__.py", ExecutionHarness.reference("wordcount/__init__.py"))),
-            ExecutionHarness.suggestions("*"),
-        ]
-        try await harness.execute(entries)
-        #expect(try status(plan) == "blocked")
+        let (plan, broken, entries) = try await planBlockedByItsGate()
         let reviews = try connection.query(
             "SELECT r.id FROM reviews r WHERE r.plan_id = $1 AND r.status = 'pending' AND r.blocking ORDER BY r.created_at, r.id", [plan]).rows
             .map { try $0.decode(UUID.self, 0) }
