@@ -11,6 +11,11 @@ final class ScriptedHTTPServer: Sendable {
     /// What to send back: raw segments written in order, then the connection is closed.
     struct Response: Sendable {
         var segments: [[UInt8]]
+        /// How long the connection stays open after the last segment before it is closed. A cut stream
+        /// waits, so the client has read what came before the cut when the connection drops (written
+        /// and closed at once, a loaded machine could let the client see the close before the
+        /// response's head, and retry a call that had in fact delivered text).
+        var closeDelay: Duration = .zero
 
         /// A complete response with a body of known length.
         static func body(status: Int, reason: String = "OK", contentType: String = "application/json",
@@ -34,7 +39,7 @@ final class ScriptedHTTPServer: Sendable {
                 segments.append(Array((String(bytes.count, radix: 16) + "\r\n").utf8) + bytes + Array("\r\n".utf8))
             }
             if cutAfter == nil { segments.append(Array("0\r\n\r\n".utf8)) }
-            return Response(segments: segments)
+            return Response(segments: segments, closeDelay: cutAfter == nil ? .zero : .milliseconds(500))
         }
     }
 
@@ -146,6 +151,10 @@ final class ScriptedHTTPServer: Sendable {
                 if written <= 0 { return }
                 offset += written
             }
+        }
+        if response.closeDelay > .zero {
+            usleep(useconds_t(response.closeDelay.components.seconds * 1_000_000
+                              + response.closeDelay.components.attoseconds / 1_000_000_000_000))
         }
     }
 }
