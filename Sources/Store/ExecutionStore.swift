@@ -145,12 +145,6 @@ public struct ExecutionStore {
         try connection.query("SELECT status FROM masterplans WHERE id = $1", [planID]).first?.decode(String.self, 0)
     }
 
-    /// What the plan has cost and may cost.
-    public func spending(planID: UUID) throws -> (spent: Double, budget: Double) {
-        let row = try connection.query("SELECT actual_cost_usd::float8, budget_usd::float8 FROM masterplans WHERE id = $1", [planID]).first!
-        return (try row.decode(Double.self, 0), try row.decode(Double.self, 1))
-    }
-
     /// The plan's status with what it has cost and may cost, in one query (checked before atoms start);
     /// nil when the plan no longer exists.
     public func runState(planID: UUID) throws -> (status: String, spent: Double, budget: Double)? {

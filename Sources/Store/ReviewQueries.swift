@@ -23,6 +23,12 @@ public struct ReviewQueries {
 
     public init(_ connection: Connection) { self.connection = connection }
 
+    /// Whether the review's wave ran Gate S and it never passed (what makes a blocking review waivable).
+    static let gateFailed = """
+        (r.wave_id IS NOT NULL AND EXISTS (SELECT 1 FROM gate_results g WHERE g.wave_id = r.wave_id)
+         AND NOT EXISTS (SELECT 1 FROM gate_results g WHERE g.wave_id = r.wave_id AND g.passed))
+        """
+
     static let reviewJSON = """
         json_build_object('id', r.id, 'plan_id', r.plan_id, 'kind', r.kind, 'atom_id', r.atom_id,
             'task_number', (SELECT t.number FROM tasks t WHERE t.id = coalesce(r.task_id, (SELECT a.task_id FROM atoms a WHERE a.id = r.atom_id))),
@@ -31,8 +37,7 @@ public struct ReviewQueries {
             'confidence', r.confidence, 'reason', r.reason, 'priority', r.priority, 'ai_suggestions', r.ai_suggestions,
             'status', r.status, 'reviewer_id', r.reviewer_id, 'feedback', r.feedback, 'edited_content', r.edited_content,
             'waiver_reason', r.waiver_reason, 'blocking', r.blocking,
-            'gate_failed', r.wave_id IS NOT NULL AND EXISTS (SELECT 1 FROM gate_results g WHERE g.wave_id = r.wave_id)
-                           AND NOT EXISTS (SELECT 1 FROM gate_results g WHERE g.wave_id = r.wave_id AND g.passed),
+            'gate_failed', \(gateFailed),
             'created_at', r.created_at, 'updated_at', r.updated_at,
             'resolved_at', r.resolved_at)
         """
@@ -64,8 +69,7 @@ public struct ReviewQueries {
         guard let row = try connection.query(
             """
             SELECT r.id, r.plan_id, r.kind, r.status, r.atom_id, r.blocking,
-                   r.wave_id IS NOT NULL AND EXISTS (SELECT 1 FROM gate_results g WHERE g.wave_id = r.wave_id)
-                                         AND NOT EXISTS (SELECT 1 FROM gate_results g WHERE g.wave_id = r.wave_id AND g.passed)
+                   \(Self.gateFailed)
             FROM reviews r JOIN masterplans p ON p.id = r.plan_id
             WHERE r.id = $1 AND p.owner_id = $2 FOR UPDATE OF r
             """,
