@@ -15,6 +15,7 @@ public final class Connection: @unchecked Sendable {
     private var handle: OpaquePointer
     private var listenChannels: [String] = []
     private var savepointDepth = 0
+    private var statements = StatementCache()
 
     /// How many times this connection was re-established after losing the server.
     public private(set) var reconnectCount = 0
@@ -68,6 +69,7 @@ public final class Connection: @unchecked Sendable {
             throw PostgresError(kind: .connection, message: "could not reconnect to PostgreSQL: \(message)")
         }
         savepointDepth = 0
+        statements.removeAll()
         reconnectCount += 1
         try configureSession()
         for channel in listenChannels { try simpleQuery("LISTEN \(try quoteIdentifier(channel))") }
@@ -94,7 +96,8 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Runs one parameterised statement; values travel separately from the SQL text (`$1`, `$2`, …).
-    /// Calls `PQexecParams`.
+    /// Calls `PQexecParams`; from a statement's second run on, `PQprepare` once and then
+    /// `PQexecPrepared` (see `StatementCache`), which behave the same but for the server's work.
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresBindable] = []) throws(PostgresError) -> QueryResult {
         try ensureAlive()
@@ -109,13 +112,50 @@ public final class Connection: @unchecked Sendable {
         }
         let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
-        let result = cStrings.withUnsafeBufferPointer { buffer -> OpaquePointer? in
-            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
-                PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
+        return try cStrings.withUnsafeBufferPointer { buffer throws(PostgresError) -> QueryResult in
+            try buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values throws(PostgresError) -> QueryResult in
+                try run(sql, values)
             }
         }
-        return try check(result, sql: sql)
     }
+
+    /// Runs `sql` prepared when it is (or should now be), else unnamed.
+    private func run(_ sql: String, _ values: UnsafeBufferPointer<UnsafePointer<CChar>?>) throws(PostgresError) -> QueryResult {
+        let count = Int32(values.count)
+        let idle = PQtransactionStatus(handle) == PQTRANS_IDLE
+        if let name = statements.name(for: sql) {
+            let result = PQexecPrepared(handle, name, count, values.baseAddress, nil, nil, 0)
+            do {
+                return try check(result, sql: sql)
+            } catch {
+                // The session no longer has the statement (DEALLOCATE, DISCARD), or a table it reads
+                // changed shape ("cached plan must not change result type"): forget it. Outside a
+                // transaction nothing was aborted, so the statement runs again unprepared; inside
+                // one the transaction is aborted either way, and the caller sees the error.
+                guard error.sqlState == Self.undefinedPreparedStatement || error.sqlState == Self.cachedPlanChanged else { throw error }
+                statements.remove(sql)
+                if error.sqlState == Self.cachedPlanChanged { _ = PQexec(handle, "DEALLOCATE \(name)").map(PQclear) }
+                guard idle else { throw error }
+                return try check(PQexecParams(handle, sql, count, nil, values.baseAddress, nil, nil, 0), sql: sql)
+            }
+        }
+        // An aborted transaction refuses everything; the plain call reports it as it always did.
+        if PQtransactionStatus(handle) != PQTRANS_INERROR && statements.shouldPrepare(sql) {
+            let name = statements.nextName()
+            // Preparing parses and analyses the statement as running it would, so a statement that
+            // cannot be prepared fails here with the error it would have had.
+            _ = try check(PQprepare(handle, name, sql, count, nil), sql: sql)
+            statements.add(sql, name: name)
+            return try check(PQexecPrepared(handle, name, count, values.baseAddress, nil, nil, 0), sql: sql)
+        }
+        return try check(PQexecParams(handle, sql, count, nil, values.baseAddress, nil, nil, 0), sql: sql)
+    }
+
+    static let undefinedPreparedStatement = SQLState(rawValue: "26000")
+    static let cachedPlanChanged = SQLState(rawValue: "0A000")
+
+    /// How many statements this connection has prepared (see `StatementCache`).
+    public var preparedStatementCount: Int { statements.count }
 
     /// Runs SQL text that takes no parameters; it may hold several statements (a migration file).
     /// Calls `PQexec`.

@@ -144,22 +144,22 @@ public struct PlanQueries {
 
     /// Whether the account `userID` exists and is enabled, and a value that changes whenever the
     /// plan's tree JSON may have changed (the plan row's and its tasks' `updated_at`, which their
-    /// triggers stamp on every update) — nil when the plan is not `userID`'s. One prepared statement:
-    /// `GET /masterplans/{id}` asks it on every request.
+    /// triggers stamp on every update) — nil when the plan is not `userID`'s. One statement (the
+    /// connection prepares it): `GET /masterplans/{id}` asks it on every request.
     ///
     /// Writers that change phases, milestones, subtasks, criteria or dependencies must also update
     /// the plan row (as `addVersion`, `PlanTreeWriter` and every status change do), so that caches of
     /// the tree keyed on this stamp see the change.
     public func treeStamp(id: UUID, userID: UUID) throws -> (accountActive: Bool, stamp: String?) {
-        guard let row = try Self.treeStampQuery.run(on: connection, [id, userID]).first else { return (false, nil) }
+        guard let row = try connection.query(Self.treeStampSQL, [id, userID]).first else { return (false, nil) }
         return (try row.decode(Bool?.self, 0) ?? false, try row.decode(String?.self, 1))
     }
 
-    static let treeStampQuery = PreparedQuery(name: "masterplan_plan_tree_stamp", parameterTypes: ["uuid", "uuid"], sql: """
+    static let treeStampSQL = """
         SELECT (SELECT u.disabled_at IS NULL FROM users u WHERE u.id = $2),
                (SELECT p.updated_at::text || '|' || coalesce((SELECT max(t.updated_at) FROM tasks t WHERE t.plan_id = p.id)::text, '-')
                 FROM masterplans p WHERE p.id = $1 AND p.owner_id = $2)
-        """)
+        """
 
     /// The plan in the §5 JSON shape (what the LLM returned, as edited since), for `MasterPlan(json:)`
     /// and version snapshots.

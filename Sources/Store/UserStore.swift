@@ -90,12 +90,9 @@ public struct UserStore {
         return (try Self.record(row), try row.decode(String.self, 6))
     }
 
-    static let byID = PreparedQuery(name: "masterplan_user_by_id", parameterTypes: ["uuid"],
-                                    sql: "SELECT \(columns) FROM users WHERE id = $1")
-
-    /// The account with this id, if any. Prepared once per connection: every API request asks.
+    /// The account with this id, if any (every API request asks; the connection prepares it).
     public func user(id: UUID) throws -> UserRecord? {
-        try Self.byID.run(on: connection, [id]).first.map(Self.record)
+        try connection.query("SELECT \(Self.columns) FROM users WHERE id = $1", [id]).first.map(Self.record)
     }
 
     /// Every account, oldest first.
