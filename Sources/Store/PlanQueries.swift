@@ -143,9 +143,10 @@ public struct PlanQueries {
     }
 
     /// Whether the account `userID` exists and is enabled, and a value that changes whenever the
-    /// plan's tree JSON may have changed (the plan row's and its tasks' `updated_at`, which their
-    /// triggers stamp on every update) — nil when the plan is not `userID`'s. One statement (the
-    /// connection prepares it): `GET /masterplans/{id}` asks it on every request.
+    /// plan's tree JSON may have changed (the plan row's `updated_at`, which its trigger stamps on
+    /// every update of the row, and the tasks_touch_plans trigger on every update of its tasks) —
+    /// nil when the plan is not `userID`'s. One statement (the connection prepares it):
+    /// `GET /masterplans/{id}` asks it on every request.
     ///
     /// Writers that change phases, milestones, subtasks, criteria or dependencies must also update
     /// the plan row (as `addVersion`, `PlanTreeWriter` and every status change do), so that caches of
@@ -157,8 +158,7 @@ public struct PlanQueries {
 
     static let treeStampSQL = """
         SELECT (SELECT u.disabled_at IS NULL FROM users u WHERE u.id = $2),
-               (SELECT p.updated_at::text || '|' || coalesce((SELECT max(t.updated_at) FROM tasks t WHERE t.plan_id = p.id)::text, '-')
-                FROM masterplans p WHERE p.id = $1 AND p.owner_id = $2)
+               (SELECT p.updated_at::text FROM masterplans p WHERE p.id = $1 AND p.owner_id = $2)
         """
 
     /// The plan in the §5 JSON shape (what the LLM returned, as edited since), for `MasterPlan(json:)`
