@@ -57,8 +57,110 @@ extension Request {
         if !forbidsLength && !headers.contains(where: { $0.name.lowercased() == "content-length" }) {
             allHeaders.append((name: "Content-Length", value: String(body.count)))
         }
+        if body.count >= Self.directWriteThreshold {
+            try writeWhole(head: try Self.encodeHead(status: status, headers: allHeaders), body: body)
+            return
+        }
         try writeHead(status: status, headers: allHeaders)
         if !body.isEmpty { try write(body) }
+    }
+
+    /// Bodies at least this large bypass libfcgi's 8 KiB output buffer (see `writeWhole`).
+    static let directWriteThreshold = 16 << 10
+
+    /// The largest content of one FastCGI record that needs no padding (65535 rounded down to 8).
+    static let recordContentLimit = 65_528
+
+    /// Writes the head and a large body at once: as STDOUT records of up to 64 KiB, all in one
+    /// `writev` (libfcgi would write a record, and the web server read one, per 8 KiB: 17 of each
+    /// for a 130 KiB plan). The records go straight to the connection (`FCGX_Request.ipcFd`) after
+    /// whatever libfcgi still buffers (`FCGX_FFlush`), so libfcgi's own end-of-stream and
+    /// end-of-request records follow them as usual at ``finish()``.
+    func writeWhole(head: [UInt8], body: [UInt8]) throws(FastCGIError) {
+        try withState { state throws(FastCGIError) in
+            let output = try state.outputStream()
+            guard !state.headWritten else { throw .headAlreadyWritten }
+            if state.clientGone { throw .clientGone }
+            _ = FCGX_FFlush(output)
+            try Self.checkOutput(output, state: &state)
+            state.headWritten = true
+            let fd = state.raw.pointee.ipcFd
+            let requestID = state.raw.pointee.requestId
+            let failure = head.withUnsafeBytes { headBytes in
+                body.withUnsafeBytes { bodyBytes in Self.writeRecords(of: [headBytes, bodyBytes], requestID: requestID, to: fd) }
+            }
+            guard let code = failure else { return }
+            if code == EPIPE || code == ECONNRESET {
+                state.clientGone = true
+                throw .clientGone
+            }
+            throw .writeFailed(code: code)
+        }
+    }
+
+    /// Frames `parts` (one byte stream) as STDOUT records and writes them with `writev`, resuming
+    /// after a partial write or a signal; nil, or the errno that stopped it.
+    static func writeRecords(of parts: [UnsafeRawBufferPointer], requestID: Int32, to fd: Int32) -> Int32? {
+        let total = parts.reduce(0) { $0 + $1.count }
+        let recordCount = (total + recordContentLimit - 1) / recordContentLimit
+        var headers = [UInt8](repeating: 0, count: recordCount * 8)
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(recordCount * 3)
+        // The vectors point into `headers`, so they are written before its storage is let go.
+        return headers.withUnsafeMutableBytes { headerBytes -> Int32? in
+            var part = 0, offset = 0
+            for record in 0..<recordCount {
+                let length = min(recordContentLimit, total - record * recordContentLimit)
+                let header = headerBytes.baseAddress! + record * 8
+                header.storeBytes(of: 1, toByteOffset: 0, as: UInt8.self)                                  // FCGI_VERSION_1
+                header.storeBytes(of: 6, toByteOffset: 1, as: UInt8.self)                                  // FCGI_STDOUT
+                header.storeBytes(of: UInt8(truncatingIfNeeded: requestID >> 8), toByteOffset: 2, as: UInt8.self)
+                header.storeBytes(of: UInt8(truncatingIfNeeded: requestID), toByteOffset: 3, as: UInt8.self)
+                header.storeBytes(of: UInt8(truncatingIfNeeded: length >> 8), toByteOffset: 4, as: UInt8.self)
+                header.storeBytes(of: UInt8(truncatingIfNeeded: length), toByteOffset: 5, as: UInt8.self)
+                vectors.append(iovec(iov_base: header, iov_len: 8))
+                var left = length
+                while left > 0 {
+                    let take = min(left, parts[part].count - offset)
+                    if take > 0 {
+                        vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: parts[part].baseAddress! + offset), iov_len: take))
+                    }
+                    left -= take
+                    offset += take
+                    if offset == parts[part].count {
+                        part += 1
+                        offset = 0
+                    }
+                }
+            }
+            return Self.writeAll(vectors, to: fd)
+        }
+    }
+
+    /// `writev` until every vector is written; nil, or the errno that stopped it.
+    static func writeAll(_ vectors: [iovec], to fd: Int32) -> Int32? {
+        var vectors = vectors
+        var first = 0
+        while first < vectors.count {
+            let count = Int32(min(vectors.count - first, 1024))
+            let written = vectors.withUnsafeBufferPointer { writev(fd, $0.baseAddress! + first, count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            var left = written
+            while left > 0 && first < vectors.count {
+                if left >= vectors[first].iov_len {
+                    left -= vectors[first].iov_len
+                    first += 1
+                } else {
+                    vectors[first].iov_base = vectors[first].iov_base.map { $0 + left }
+                    vectors[first].iov_len -= left
+                    left = 0
+                }
+            }
+        }
+        return nil
     }
 
     /// Writes a whole response with a UTF-8 text body. Calls `FCGX_PutStr`.

@@ -394,4 +394,33 @@ import Testing
         #expect(throws: FastCGIError.noActiveRequest) { try request.waitForHangup(timeout: .zero) }
         request.finish()  // nothing to finish: must not crash or block
     }
+
+    /// A large body goes out as records of up to 64 KiB written at once (not libfcgi's 8 KiB ones),
+    /// head first, every byte in order, and the request still ends with libfcgi's own records.
+    @Test(arguments: [16 << 10, 65_528 - 60, 200_003])
+    func largeBodiesArriveWholeInLargeRecords(size: Int) throws {
+        let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        let server = try TestServer { request in
+            try request.respond(status: 200, headers: [("Content-Type", "application/octet-stream")], body: body)
+        }
+        defer { server.stop() }
+
+        let client = try FastCGITestClient(path: server.socketPath)
+        try client.send(params: requestParams(uri: "/big"))
+        var records: [FastCGITestClient.Record] = []
+        while let record = try client.readRecord() { records.append(record) }
+        let stdout = records.filter { $0.type == FastCGITestClient.RecordType.stdout.rawValue }
+        var response = FastCGITestClient.Response()
+        response.stdout = stdout.flatMap(\.content)
+        #expect(response.status == 200)
+        #expect(response.header("Content-Length") == String(size))
+        #expect(response.body == body)
+        // Records as large as a record can be (the last STDOUT record is libfcgi's empty end of
+        // the stream), then END_REQUEST with status 0.
+        #expect(stdout.dropLast(2).allSatisfy { $0.content.count == 65_528 })
+        #expect(stdout.last?.content.isEmpty == true)
+        #expect(stdout.count == (response.stdout.count + 65_527) / 65_528 + 1)
+        #expect(records.last?.type == FastCGITestClient.RecordType.endRequest.rawValue)
+        #expect(server.errors.isEmpty)
+    }
 }
