@@ -38,8 +38,8 @@ struct BenchAPICommand: ParsableCommand {
     @Option(help: "Events emitted during the latency run.")
     var events: Int = 200
 
-    @Option(help: "nginx worker processes.")
-    var nginxWorkers: Int = 1
+    @Option(help: "nginx worker processes (default: one per core, as `worker_processes auto` in a production nginx.conf).")
+    var nginxWorkers: Int?
 
     @Option(name: .customLong("database-url"), help: "Use this database (must be migrated) instead of a private cluster.")
     var databaseURL: String?
@@ -51,12 +51,13 @@ struct BenchAPICommand: ParsableCommand {
     var serveBinary: String?
 
     func validate() throws {
-        guard tasks >= 1, workers >= 1, connections >= 1, seconds > 0, streams >= 1, events >= 1 else {
+        guard tasks >= 1, workers >= 1, connections >= 1, seconds > 0, streams >= 1, events >= 1, (nginxWorkers ?? 1) >= 1 else {
             throw ValidationError("every count must be at least 1 and --seconds above 0")
         }
     }
 
     func run() throws {
+        let nginxWorkers = self.nginxWorkers ?? ProcessInfo.processInfo.activeProcessorCount
         let bench = try BenchEnvironment(workers: workers, nginxWorkers: nginxWorkers, streams: streams, databaseURL: databaseURL,
                                          nginxDir: try Self.locateNginxDirectory(nginxDir), serveBinary: serveBinary)
         defer { bench.stop() }
