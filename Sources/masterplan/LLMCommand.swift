@@ -74,7 +74,7 @@ struct LLMCommand: ParsableCommand {
             let reports = HeldReports()
             let client: LLMClient
             do {
-                client = try LLMClient(configuration: configuration, callLog: conninfo.map(PostgresLLMCallLog.init(conninfo:)),
+                client = try LLMClient(configuration: configuration, callLog: conninfo.map { PostgresLLMCallLog(conninfo: $0, connections: 1) },
                                        diagnostics: reports.diagnostics)
             } catch {
                 LLMTerminal.standardError("masterplan: \(error)")

@@ -9,41 +9,28 @@ public protocol LLMCallLog: Sendable {
     func record(_ call: LLMCallRecord) async throws -> LLMCallStore.Inserted
 }
 
-/// Writes `llm_calls` rows through one PostgreSQL connection owned by a serial dispatch queue, so the
-/// blocking libpq calls never run on Swift's cooperative thread pool. The connection opens on first
-/// use and reconnects once when it was lost.
-public final class PostgresLLMCallLog: LLMCallLog, @unchecked Sendable {
-    // @unchecked Sendable: `connection` is read and written only inside `queue.async` blocks, and the
-    // queue is serial, so it is never touched by two threads at once; `conninfo` and `queue` are `let`.
-    private let conninfo: String
-    private let queue = DispatchQueue(label: "masterplan.llm-calls")
-    private var connection: Connection?
+/// Writes `llm_calls` rows through a few PostgreSQL connections of its own (an `AsyncDatabase`), so
+/// the blocking libpq calls never run on Swift's cooperative thread pool and calls that end together
+/// (a wave of atoms) are logged side by side rather than one after another through one connection.
+/// Connections open on first use; a row whose connection was lost is written again once on a new one.
+public final class PostgresLLMCallLog: LLMCallLog, Sendable {
+    private let database: AsyncDatabase
 
-    public init(conninfo: String) {
-        self.conninfo = conninfo
+    /// `connections`: rows written at once, at most.
+    public init(conninfo: String, connections: Int = 4) {
+        database = AsyncDatabase(conninfo: conninfo, connections: connections)
     }
+
+    deinit { database.close() }
 
     public func record(_ call: LLMCallRecord) async throws -> LLMCallStore.Inserted {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try self.insertOnQueue(call) })
+        try await database.run { connection in
+            do {
+                return try LLMCallStore.insert(call, on: connection)
+            } catch let error as PostgresError where error.isConnectionLost {
+                try connection.reconnect()
+                return try LLMCallStore.insert(call, on: connection)
             }
         }
-    }
-
-    private func insertOnQueue(_ call: LLMCallRecord) throws -> LLMCallStore.Inserted {
-        do {
-            return try LLMCallStore.insert(call, on: try openConnection())
-        } catch let error as PostgresError where error.isConnectionLost {
-            connection = nil
-            return try LLMCallStore.insert(call, on: try openConnection())
-        }
-    }
-
-    private func openConnection() throws -> Connection {
-        if let connection { return connection }
-        let opened = try Connection(conninfo)
-        connection = opened
-        return opened
     }
 }
