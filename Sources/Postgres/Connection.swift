@@ -129,12 +129,15 @@ public final class Connection: @unchecked Sendable {
                 return try check(result, sql: sql)
             } catch {
                 // The session no longer has the statement (DEALLOCATE, DISCARD), or a table it reads
-                // changed shape ("cached plan must not change result type"): forget it. Outside a
-                // transaction nothing was aborted, so the statement runs again unprepared; inside
-                // one the transaction is aborted either way, and the caller sees the error.
-                guard error.sqlState == Self.undefinedPreparedStatement || error.sqlState == Self.cachedPlanChanged else { throw error }
+                // changed shape ("cached plan must not change result type", 0A000 — matched by
+                // code alone, as the text depends on the server's language): forget it. Outside a
+                // transaction nothing was aborted, so the statement runs again unprepared (an error
+                // of its own comes back as it is); inside one the transaction is aborted either
+                // way, and the caller sees the error.
+                let planChanged = error.sqlState == Self.featureNotSupported
+                guard error.sqlState == Self.undefinedPreparedStatement || planChanged else { throw error }
                 statements.remove(sql)
-                if error.sqlState == Self.cachedPlanChanged { _ = PQexec(handle, "DEALLOCATE \(name)").map(PQclear) }
+                if planChanged && idle { _ = PQexec(handle, "DEALLOCATE \(name)").map(PQclear) }
                 guard idle else { throw error }
                 return try check(PQexecParams(handle, sql, count, nil, values.baseAddress, nil, nil, 0), sql: sql)
             }
@@ -152,7 +155,9 @@ public final class Connection: @unchecked Sendable {
     }
 
     static let undefinedPreparedStatement = SQLState(rawValue: "26000")
-    static let cachedPlanChanged = SQLState(rawValue: "0A000")
+    /// Also what PostgreSQL answers, with "cached plan must not change result type", for a prepared
+    /// statement whose result columns changed since it was prepared.
+    static let featureNotSupported = SQLState(rawValue: "0A000")
 
     /// How many statements this connection has prepared (see `StatementCache`).
     public var preparedStatementCount: Int { statements.count }
