@@ -23,8 +23,8 @@ struct BenchAPICommand: ParsableCommand {
     @Option(help: "Tasks in the plan that is fetched.")
     var tasks: Int = 120
 
-    @Option(help: "API worker processes.")
-    var workers: Int = 2
+    @Option(help: "API worker processes (default: as `masterplan serve api`).")
+    var workers: Int = ServeAPICommand.defaultWorkers
 
     @Option(help: "Concurrent keep-alive connections of the load generator.")
     var connections: Int = 16

@@ -39,8 +39,11 @@ struct ServeAPICommand: ParsableCommand {
     @Option(help: "Unix socket path to listen on (default: the socket inherited on fd 0).")
     var socket: String?
 
+    /// The pool's size unless `--workers` says otherwise (also what `bench api` measures).
+    static let defaultWorkers = 4
+
     @Option(help: "Worker processes (php-fpm's pm.max_children); each has one database connection.")
-    var workers: Int = 4
+    var workers: Int = ServeAPICommand.defaultWorkers
 
     @Option(help: "Requests a worker serves before it is replaced (0: no limit).")
     var maxRequests: Int = 1000
