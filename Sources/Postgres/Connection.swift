@@ -101,6 +101,18 @@ public final class Connection: @unchecked Sendable {
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresBindable] = []) throws(PostgresError) -> QueryResult {
         try ensureAlive()
+        let texts = try Self.parameterTexts(parameters, sql: sql)
+        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        return try cStrings.withUnsafeBufferPointer { buffer throws(PostgresError) -> QueryResult in
+            try buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values throws(PostgresError) -> QueryResult in
+                try run(sql, values)
+            }
+        }
+    }
+
+    /// The parameters in PostgreSQL's text format; a NUL character, which text cannot hold, is refused.
+    static func parameterTexts(_ parameters: [any PostgresBindable], sql: String) throws(PostgresError) -> [String?] {
         var texts: [String?] = []
         texts.reserveCapacity(parameters.count)
         for parameter in parameters {
@@ -110,13 +122,7 @@ public final class Connection: @unchecked Sendable {
             }
             texts.append(text)
         }
-        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
-        defer { cStrings.forEach { free($0) } }
-        return try cStrings.withUnsafeBufferPointer { buffer throws(PostgresError) -> QueryResult in
-            try buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values throws(PostgresError) -> QueryResult in
-                try run(sql, values)
-            }
-        }
+        return texts
     }
 
     /// Runs `sql` prepared when it is (or should now be), else unnamed.
@@ -190,7 +196,7 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    private func error(from result: OpaquePointer, sql: String) -> PostgresError {
+    func error(from result: OpaquePointer, sql: String) -> PostgresError {
         func field(_ code: Character) -> String? {
             guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
             return String(cString: value)
@@ -220,6 +226,15 @@ public final class Connection: @unchecked Sendable {
         get { listenChannels }
         set { listenChannels = newValue }
     }
+    /// A connection-level failure with libpq's own message.
+    func connectionError(_ what: String, sql: String) -> PostgresError {
+        PostgresError(kind: .connection, message: "\(what): \(PostgresError.oneLine(String(cString: PQerrorMessage(handle))))", sql: sql)
+    }
+    func preparedName(for sql: String) -> String? { statements.name(for: sql) }
+    func shouldPrepare(_ sql: String) -> Bool { statements.shouldPrepare(sql) }
+    func nextStatementName() -> String { statements.nextName() }
+    func rememberPrepared(_ sql: String, name: String) { statements.add(sql, name: name) }
+    func forgetPrepared(_ sql: String) { statements.remove(sql) }
     var nestedDepth: Int {
         get { savepointDepth }
         set { savepointDepth = newValue }

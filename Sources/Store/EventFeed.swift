@@ -35,9 +35,14 @@ public struct EventFeed {
     @discardableResult
     public func emit(type: String, ownerID: UUID? = nil, planID: UUID? = nil, conversationID: UUID? = nil,
                      data: JSONObject = [:]) throws -> Int64 {
-        try connection.query("SELECT masterplan_emit_event($1, $2, $3, $4, $5)",
-                             [ownerID, planID, conversationID, type, JSONValue.object(data)])
-            .first!.decode(Int64.self, 0)
+        let statement = Self.emission(type: type, ownerID: ownerID, planID: planID, conversationID: conversationID, data: data)
+        return try connection.query(statement.sql, statement.parameters).first!.decode(Int64.self, 0)
+    }
+
+    /// The statement `emit` runs, for the end of a `Connection.pipeline` (its result is the event id).
+    public static func emission(type: String, ownerID: UUID? = nil, planID: UUID? = nil, conversationID: UUID? = nil,
+                                data: JSONObject = [:]) -> PipelinedStatement {
+        PipelinedStatement("SELECT masterplan_emit_event($1, $2, $3, $4, $5)", [ownerID, planID, conversationID, type, JSONValue.object(data)])
     }
 
     static let select = """

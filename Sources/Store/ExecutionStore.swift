@@ -326,20 +326,21 @@ public struct ExecutionStore {
             """, [atomID]).first?.decode(Int.self, 0) ?? 0
     }
 
-    /// Records one attempt (not accepted: `finishAtom` accepts one) and emits `atom_execution_progress`.
+    /// Records one attempt (not accepted: `finishAtom` accepts one) and emits `atom_execution_progress`,
+    /// in one transaction and one round trip.
     public func recordAttempt(planID: UUID, ownerID: UUID, atom: StoredAtom, _ attempt: AtomAttemptRecord,
                               progress: JSONObject) throws {
         var attempt = attempt
         attempt.accepted = false
-        try connection.transaction { c in
-            try Self.insertAttempt(attempt, planID: planID, atomID: atom.id, on: c)
-            try c.execute("UPDATE atoms SET attempts = greatest(attempts, $2) WHERE id = $1", [atom.id, attempt.attempt])
-            try EventFeed(c).emit(type: "atom_execution_progress", ownerID: ownerID, planID: planID, data: progress)
-        }
+        try connection.pipeline([
+            Self.attemptInsertion(attempt, planID: planID, atomID: atom.id),
+            PipelinedStatement("UPDATE atoms SET attempts = greatest(attempts, $2) WHERE id = $1", [atom.id, attempt.attempt]),
+            EventFeed.emission(type: "atom_execution_progress", ownerID: ownerID, planID: planID, data: progress),
+        ])
     }
 
-    static func insertAttempt(_ attempt: AtomAttemptRecord, planID: UUID, atomID: UUID, on c: Connection) throws {
-        try c.execute(
+    static func attemptInsertion(_ attempt: AtomAttemptRecord, planID: UUID, atomID: UUID) -> PipelinedStatement {
+        PipelinedStatement(
             """
             INSERT INTO atom_attempts (plan_id, atom_id, attempt, origin, temperature, prompt_digest, output, validation,
                                        error_feedback, input_tokens, output_tokens, cost_usd, accepted, finished_at)
@@ -359,59 +360,62 @@ public struct ExecutionStore {
     /// review's id. With `attempt` (and its `progress` event), the attempt that ends the atom is
     /// recorded in the same transaction, as `recordAttempt` would, and its event comes first.
     /// `masterplans.completed_atoms` follows through the atoms_count_completed trigger (0009).
+    ///
+    /// One transaction in one round trip (`Connection.pipeline`; the review's id is chosen here so
+    /// its event needs no answer first): the plan row the trigger locks and the events lock are held
+    /// for the server's work alone, not across round trips, while every other atom of the plan waits.
     @discardableResult
     public func finishAtom(planID: UUID, ownerID: UUID, atomID: UUID, status: String, confidence: Double?,
                            acceptedAttempt: Int?, contentSHA256: String?, review: NewAtomReview?,
                            event: JSONObject, attempt: AtomAttemptRecord? = nil, progress: JSONObject? = nil) throws -> UUID? {
-        try connection.transaction { c in
-            if let acceptedAttempt, acceptedAttempt > 1 || attempt == nil {
-                // One accepted attempt per atom (a unique index): a repair or a review's new content
-                // replaces the one accepted before. (An atom's first attempt has nothing before it.)
-                try c.execute("UPDATE atom_attempts SET accepted = false WHERE atom_id = $1 AND accepted AND attempt <> $2",
-                              [atomID, acceptedAttempt])
-            }
-            var inserted = false
-            if var attempt {
-                attempt.accepted = attempt.attempt == acceptedAttempt
-                try Self.insertAttempt(attempt, planID: planID, atomID: atomID, on: c)
-                inserted = attempt.accepted
-            }
-            if let acceptedAttempt, !inserted {
-                try c.execute("UPDATE atom_attempts SET accepted = true WHERE atom_id = $1 AND attempt = $2", [atomID, acceptedAttempt])
-            }
-            var reviewID: UUID?
-            if let review {
-                reviewID = try c.query(
-                    """
-                    INSERT INTO reviews (plan_id, kind, atom_id, wave_id, confidence, reason, priority, ai_suggestions, blocking)
-                    VALUES ($1, 'atom', $2, $3, $4, $5, $6, $7, $8) RETURNING id
-                    """, [planID, atomID, review.blockingWaveID, review.confidence, review.reason, review.priority,
-                          review.aiSuggestions, review.blockingWaveID != nil]).first!.decode(UUID.self, 0)
-            }
-            // Last before the events: through the atoms_count_completed trigger this locks the plan's
-            // row, so it is held for as short a time as possible.
-            try c.execute(
-                """
-                UPDATE atoms SET status = $2, confidence = coalesce($3, confidence),
-                       final_content_sha256 = coalesce($4, final_content_sha256), finished_at = now(),
-                       attempts = greatest(attempts, $5)
-                WHERE id = $1
-                """, [atomID, status, confidence, contentSHA256, attempt?.attempt ?? 0])
-            var data = event
-            if let reviewID { data["review_id"] = .string(reviewID.uuidString.lowercased()) }
-            let feed = EventFeed(c)
-            if let progress { try feed.emit(type: "atom_execution_progress", ownerID: ownerID, planID: planID, data: progress) }
-            try feed.emit(type: "atom_execution_complete", ownerID: ownerID, planID: planID, data: data)
-            if let reviewID, let review {
-                try feed.emit(type: "review_created", ownerID: ownerID, planID: planID, data: [
-                    "review_id": .string(reviewID.uuidString.lowercased()), "atom_id": .string(atomID.uuidString.lowercased()),
-                    "kind": "atom", "priority": .string(review.priority), "confidence": .double(review.confidence),
-                    "reason": .string(review.reason), "blocking": .bool(review.blockingWaveID != nil),
-                    "task_number": data["task_number"] ?? .null, "file": data["file"] ?? .null,
-                ])
-            }
-            return reviewID
+        var statements: [PipelinedStatement] = []
+        if let acceptedAttempt, acceptedAttempt > 1 || attempt == nil {
+            // One accepted attempt per atom (a unique index): a repair or a review's new content
+            // replaces the one accepted before. (An atom's first attempt has nothing before it.)
+            statements.append(PipelinedStatement("UPDATE atom_attempts SET accepted = false WHERE atom_id = $1 AND accepted AND attempt <> $2",
+                                                 [atomID, acceptedAttempt]))
         }
+        var inserted = false
+        if var attempt {
+            attempt.accepted = attempt.attempt == acceptedAttempt
+            statements.append(Self.attemptInsertion(attempt, planID: planID, atomID: atomID))
+            inserted = attempt.accepted
+        }
+        if let acceptedAttempt, !inserted {
+            statements.append(PipelinedStatement("UPDATE atom_attempts SET accepted = true WHERE atom_id = $1 AND attempt = $2",
+                                                 [atomID, acceptedAttempt]))
+        }
+        let reviewID = review.map { _ in UUID() }
+        if let review, let reviewID {
+            statements.append(PipelinedStatement(
+                """
+                INSERT INTO reviews (id, plan_id, kind, atom_id, wave_id, confidence, reason, priority, ai_suggestions, blocking)
+                VALUES ($1, $2, 'atom', $3, $4, $5, $6, $7, $8, $9)
+                """, [reviewID, planID, atomID, review.blockingWaveID, review.confidence, review.reason, review.priority,
+                      review.aiSuggestions, review.blockingWaveID != nil]))
+        }
+        // Last before the events: through the atoms_count_completed trigger this locks the plan's row.
+        statements.append(PipelinedStatement(
+            """
+            UPDATE atoms SET status = $2, confidence = coalesce($3, confidence),
+                   final_content_sha256 = coalesce($4, final_content_sha256), finished_at = now(),
+                   attempts = greatest(attempts, $5)
+            WHERE id = $1
+            """, [atomID, status, confidence, contentSHA256, attempt?.attempt ?? 0]))
+        var data = event
+        if let reviewID { data["review_id"] = .string(reviewID.uuidString.lowercased()) }
+        if let progress { statements.append(EventFeed.emission(type: "atom_execution_progress", ownerID: ownerID, planID: planID, data: progress)) }
+        statements.append(EventFeed.emission(type: "atom_execution_complete", ownerID: ownerID, planID: planID, data: data))
+        if let reviewID, let review {
+            statements.append(EventFeed.emission(type: "review_created", ownerID: ownerID, planID: planID, data: [
+                "review_id": .string(reviewID.uuidString.lowercased()), "atom_id": .string(atomID.uuidString.lowercased()),
+                "kind": "atom", "priority": .string(review.priority), "confidence": .double(review.confidence),
+                "reason": .string(review.reason), "blocking": .bool(review.blockingWaveID != nil),
+                "task_number": data["task_number"] ?? .null, "file": data["file"] ?? .null,
+            ]))
+        }
+        try connection.pipeline(statements)
+        return reviewID
     }
 
     /// Sets an atom's status without other changes (a gate sending it to review, a reviewer's decision).
