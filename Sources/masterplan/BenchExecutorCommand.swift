@@ -641,12 +641,17 @@ struct ExecutorBenchFigures {
 
     func printCPU() {
         let perAtom = { (seconds: Double) in BenchExecutorCommand.format(seconds * 1000 / Double(max(1, atoms)), 2) }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let total = cpu.user + cpu.system + cpu.children + (cpu.database ?? 0)
         var line = "cpu:       per atom, this process \(perAtom(cpu.user + cpu.system)) ms (user \(perAtom(cpu.user)), system "
             + "\(perAtom(cpu.system))), its child processes (git) \(perAtom(cpu.children)) ms"
         if let database = cpu.database { line += ", PostgreSQL \(perAtom(database)) ms" }
-        line += "; \(BenchExecutorCommand.format((cpu.user + cpu.system + cpu.children + (cpu.database ?? 0)) / max(wall, 0.001), 2)) "
-            + "cores busy on average over the run (of \(ProcessInfo.processInfo.activeProcessorCount))"
+        line += "; \(BenchExecutorCommand.format(total / max(wall, 0.001), 2)) cores busy on average over the run (of \(cores))"
         print(line)
+        // However well the work were spread over the cores, the run cannot take less than this.
+        let floor = total / Double(max(cores, 1))
+        print("floor:     that CPU on \(cores) cores takes at least \(BenchExecutorCommand.format(floor, 3)) s however it is spread, "
+              + "\(perAtom(floor)) ms/atom (the bench saw \(BenchExecutorCommand.format(wall, 3)) s)")
     }
 
     func printProfile() {
