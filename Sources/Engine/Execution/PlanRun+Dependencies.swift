@@ -37,7 +37,8 @@ extension PlanRun {
                                limits: limits, environment: ["HOME": "/tmp", "PIP_NO_INPUT": "1"])
         }
         let passed = result.status == .passed
-        if passed { FileManager.default.createFile(atPath: marker, contents: Data(digest.utf8)) }
+        // A marker that cannot be written only means the next wave installs again.
+        if passed { _ = FileManager.default.createFile(atPath: marker, contents: Data(digest.utf8)) }
         let data: JSONObject = ["requirements_sha256": .string(digest), "passed": .bool(passed),
                                 "duration_ms": .int(result.durationMilliseconds),
                                 "output": .string(AtomPrompts.cut(result.outputWithNotice, to: 4_000))]

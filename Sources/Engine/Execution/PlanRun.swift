@@ -294,6 +294,7 @@ final class PlanRun: Sendable {
 
     // MARK: helpers
 
+    @discardableResult
     func store<T: Sendable>(_ body: @escaping @Sendable (ExecutionStore) throws -> T) async throws -> T {
         try await context.database.run { try body(ExecutionStore($0)) }
     }

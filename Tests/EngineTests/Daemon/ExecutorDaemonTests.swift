@@ -17,7 +17,7 @@ struct RecordingHandler: JobHandler {
         switch mode {
         case .succeed:
             let id = job.id, name = self.name
-            try await context.database.run { c in try c.execute("INSERT INTO handled (job_id, executor) VALUES ($1, $2)", [id, name]) }
+            _ = try await context.database.run { c in try c.execute("INSERT INTO handled (job_id, executor) VALUES ($1, $2)", [id, name]) }
         case .fail:
             struct Broken: Error, CustomStringConvertible { var description: String { "the model answered nonsense" } }
             throw Broken()
