@@ -50,8 +50,8 @@ struct BenchExecutorCommand: ParsableCommand {
     @Option(help: "Characters per streamed chunk of an answer (default: replay-llm's own, 16).")
     var chunkCharacters: Int?
 
-    @Flag(inversion: .prefixedNo, help: "fsync every workspace write, as the executor does by default (--no-workspace-sync shows what that costs).")
-    var workspaceSync = true
+    @Flag(inversion: .prefixedNo, help: "fsync every workspace write (the executor does not: accepted content is durable in PostgreSQL and each wave's commit flushes the filesystem once; --workspace-sync shows what flushing every write too would cost).")
+    var workspaceSync = false
 
     @Option(help: "Seed of the synthetic plan.")
     var seed: UInt64 = 42

@@ -12,7 +12,8 @@ extension Workspace {
     ///
     /// Usually two git processes: `add --all` and `commit`. `add --force` runs only for forced files
     /// that the index shows `add --all` left out (see `pathsLeftOutOfIndex(_:)`), and the new id is
-    /// read from `.git` rather than asked of `rev-parse`.
+    /// read from `.git` rather than asked of `rev-parse`. Before the id is returned (and so before
+    /// the caller records it), the commit is on disk: see `flushFilesystem()`.
     @discardableResult
     public func commit(message: String, forcing paths: [String] = []) throws(WorkspaceError) -> String {
         guard !message.isEmpty, !message.utf8.contains(0) else {
@@ -31,8 +32,27 @@ extension Workspace {
         try runGit(["commit", "--quiet", "--no-verify", "--allow-empty", "--no-gpg-sign", "--cleanup=verbatim",
                     "--message", message], label: "commit")
         guard let sha = try head() else { throw WorkspaceError(.noCommits) }
+        try flushFilesystem()
         return sha
     }
+
+    /// Flushes everything written to the workspace's filesystem to disk with one `syncfs(2)`: the
+    /// commit's objects, refs and index, which git leaves in the page cache by default, and the working
+    /// tree. One call per commit costs less than git's per-object `core.fsync` or a flush per written
+    /// file, and it is the only flush the workspace needs (see `WorkspaceLimits.syncWrites`).
+    func flushFilesystem() throws(WorkspaceError) {
+        guard let syncfs = Self.syncfs else { throw WorkspaceError(.system(operation: "syncfs (not in this C library)", code: ENOSYS)) }
+        let fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw WorkspaceError(.system(operation: "open the workspace to flush it", code: errno)) }
+        defer { close(fd) }
+        guard syncfs(fd) == 0 else { throw WorkspaceError(.system(operation: "syncfs", code: errno)) }
+    }
+
+    /// glibc's `syncfs(2)` wrapper, which Swift's Glibc module does not declare (it needs _GNU_SOURCE).
+    static let syncfs: (@convention(c) (Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+    }()
 
     /// Commits a finished wave with the message "wave N: K atoms", forcing in the wave's `files`.
     @discardableResult

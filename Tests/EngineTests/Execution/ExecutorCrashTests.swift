@@ -55,6 +55,22 @@ import TestSupport
         #expect(try status(plan, harness) == "executing", "killed mid-run, the plan is still executing")
         #expect(try count("SELECT count(*) FROM atoms WHERE plan_id = $1 AND status <> 'succeeded'", [plan], harness) >= 1)
 
+        // What a crash of the machine could also have lost: workspace writes are not flushed one by
+        // one (accepted content is durable in the database), so an accepted file may be gone, empty
+        // or stale. The next executor must restore each from its accepted attempt.
+        let accepted = try harness.connection.query(
+            "SELECT file_path FROM atoms WHERE plan_id = $1 AND final_content_sha256 IS NOT NULL ORDER BY wave, file_path", [plan])
+            .rows.map { try $0.decode(String.self, 0) }
+        #expect(accepted.count >= 3, "waves 1 and 2 have accepted atoms: \(accepted)")
+        let root = harness.workspace(plan)
+        for (position, path) in accepted.prefix(3).enumerated() {
+            switch position {
+            case 0: try FileManager.default.removeItem(atPath: root + "/" + path)
+            case 1: try Data().write(to: URL(fileURLWithPath: root + "/" + path))
+            default: try Data("stale\n".utf8).write(to: URL(fileURLWithPath: root + "/" + path))
+            }
+        }
+
         let second = try BackgroundProcess(MasterplanBinary.path, arguments, environment: environment,
                                            outputPath: harness.data.sub("executor-2.log"))
         var finished = false

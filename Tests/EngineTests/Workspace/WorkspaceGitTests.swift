@@ -139,6 +139,25 @@ import Testing
         #expect(try workspace.committedContent(of: "src/unforced.py", at: sha) == "w = 2\n")
     }
 
+    @Test func theFlushThatEndsACommitIsAvailableAndReportsFailure() throws {
+        // glibc has syncfs (Swift's Glibc module does not declare it: it is looked up by name).
+        let syncfs = try #require(Workspace.syncfs)
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let workspace = try makeWorkspace(folder).workspace
+        let fd = open(workspace.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { close(fd) }
+        #expect(syncfs(fd) == 0)
+        // A descriptor that is not open is refused, not ignored: a failing flush fails the commit.
+        #expect(syncfs(-1) == -1 && errno == EBADF)
+        try workspace.write("a = 1\n", to: "a.py")
+        try workspace.flushFilesystem()
+        let sha = try workspace.commitWave(1, atomCount: 1, files: ["a.py"])
+        #expect(try workspace.committedFiles(at: sha) == ["a.py"])
+        // Writes are not flushed one by one unless asked (accepted content is durable in PostgreSQL).
+        #expect(WorkspaceLimits.default.syncWrites == false)
+    }
+
     @Test func anUnchangedTreeStillMakesOneCommitPerCall() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
