@@ -105,7 +105,7 @@ struct BenchExecutorCommand: ParsableCommand {
         print("model:     replay-llm in this process on loopback, streamed in \(chunkCharacters.map(String.init) ?? "16")-character "
               + "chunks; LLM calls logged to llm_calls as in production")
         print("executor:  ExecutorDaemon jobs=\(jobs) (database pool \(max(2, jobs + 1)) connections), cpu_slots=\(slots), "
-              + "lease 30 s, review suggestions off, workspace writes \(workspaceSync ? "fsynced" : "not fsynced"); database: \(environment.description)")
+              + "lease 30 s, review suggestions off, workspace writes \(workspaceSync ? "fsynced" : "not fsynced") and one syncfs per commit; database: \(environment.description)")
         if environment.profiling { print("profile:   pg_stat_statements on (adds a little database time)") }
         print("machine:   \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(Self.loadAverage) at the start "
               + "(other work on the machine slows every figure)")

@@ -14,8 +14,9 @@ extension Workspace {
     /// symbolic link anywhere on the way, including the file itself (code run earlier in the sandbox
     /// may have planted one to redirect this write); content larger than `limits.maxFileBytes`, with
     /// a NUL byte, or not valid UTF-8. Folders on the way are created (0755). The content goes to a
-    /// temporary file in the same folder, which is flushed and renamed over the target, so a reader
-    /// sees the old or the new file, never half of one. Safe to call from several threads at once for
+    /// temporary file in the same folder, which is written in full (and flushed to disk when
+    /// `limits.syncWrites`) and renamed over the target, so a reader sees the old or the new file,
+    /// never half of one. Safe to call from several threads at once for
     /// different paths.
     public func write(_ bytes: [UInt8], to path: String) throws(WorkspaceError) {
         if let violation = WorkspacePath.violation(of: path, limits: limits.paths) {
