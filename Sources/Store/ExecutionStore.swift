@@ -439,18 +439,30 @@ public struct ExecutionStore {
         try connection.execute("UPDATE waves SET repair_rounds = $2 WHERE id = $1", [waveID, rounds])
     }
 
-    /// Records one test run and emits `acceptance_test_result`.
+    /// The status of the latest mutation run of `testID` with removed files of digest `filesSHA256`, if any.
+    public func mutationStatus(testID: UUID, filesSHA256: String) throws -> String? {
+        try connection.query(
+            """
+            SELECT status FROM test_runs WHERE test_id = $1 AND kind = 'mutation' AND files_sha256 = $2
+            ORDER BY created_at DESC LIMIT 1
+            """, [testID, filesSHA256]).first?.decode(String.self, 0)
+    }
+
+    /// Records one test run and, with `event`, emits `acceptance_test_result`. A mutation run
+    /// (`kind` "mutation") names the digest of the files it ran without.
     public func recordTestRun(planID: UUID, ownerID: UUID, test: StoredTest, sha256: String, waveID: UUID, repairRound: Int,
                               status: String, exitCode: Int32?, durationMilliseconds: Int64, outputTail: String,
-                              event: JSONObject) throws {
+                              cases: JSONValue = .array([]), reason: String? = nil, kind: String = "gate",
+                              filesSHA256: String? = nil, event: JSONObject?) throws {
         try connection.transaction { c in
             try c.execute(
                 """
-                INSERT INTO test_runs (plan_id, test_id, test_sha256, wave_id, repair_round, status, exit_code, duration_ms, output_tail)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                INSERT INTO test_runs (plan_id, test_id, test_sha256, wave_id, repair_round, status, exit_code, duration_ms, output_tail,
+                                       cases, reason, kind, files_sha256)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                 """, [planID, test.id, sha256, waveID, repairRound, status, exitCode.map(Int.init), Int(durationMilliseconds),
-                      outputTail])
-            try EventFeed(c).emit(type: "acceptance_test_result", ownerID: ownerID, planID: planID, data: event)
+                      outputTail, cases, reason.map { String(decoding: $0.utf8.prefix(4000), as: UTF8.self) }, kind, filesSHA256])
+            if let event { try EventFeed(c).emit(type: "acceptance_test_result", ownerID: ownerID, planID: planID, data: event) }
         }
     }
 

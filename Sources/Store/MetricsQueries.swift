@@ -114,7 +114,7 @@ public struct MetricsQueries {
                                                         'at_or_below', json_build_array(\(bounds)))
                                FROM atoms WHERE confidence IS NOT NULL),
                 'test_runs', (SELECT coalesce(json_object_agg(status, n), '{}') FROM
-                    (SELECT status, count(*) AS n FROM test_runs GROUP BY status) x),
+                    (SELECT status, count(*) AS n FROM test_runs WHERE kind = 'gate' GROUP BY status) x),
                 'gates', (SELECT json_build_object('passed', count(*) FILTER (WHERE passed),
                                                    'failed', count(*) FILTER (WHERE NOT passed)) FROM gate_results),
                 'reviews', (SELECT coalesce(json_object_agg(status, n), '{}') FROM

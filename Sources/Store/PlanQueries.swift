@@ -311,8 +311,12 @@ public struct PlanQueries {
                                       FROM acceptance_test_criteria tc JOIN acceptance_criteria c ON c.id = tc.criterion_id
                                       JOIN tasks t ON t.id = c.task_id WHERE tc.test_id = x.id), '[]'::json),
                 'last_run', (SELECT json_build_object('status', r.status, 'duration_ms', r.duration_ms,
-                                                      'created_at', r.created_at)
-                             FROM test_runs r WHERE r.test_id = x.id ORDER BY r.created_at DESC LIMIT 1))
+                                                      'created_at', r.created_at, 'reason', r.reason, 'cases', r.cases)
+                             FROM test_runs r WHERE r.test_id = x.id AND r.kind = 'gate' ORDER BY r.created_at DESC LIMIT 1),
+                'last_mutation_run', (SELECT json_build_object('status', r.status, 'duration_ms', r.duration_ms,
+                                                               'created_at', r.created_at, 'reason', r.reason)
+                                      FROM test_runs r WHERE r.test_id = x.id AND r.kind = 'mutation'
+                                      ORDER BY r.created_at DESC LIMIT 1))
                 ORDER BY x.file_path, x.name), '[]'::json)
             FROM acceptance_tests x WHERE x.plan_id = $1
             """,

@@ -12,8 +12,13 @@ public struct AcceptanceTestResult: Sendable {
     public var duration: Duration
     /// The tail of the runner's output, with a note when the beginning was cut.
     public var output: String
-    /// Why the outcome is `error` or `timeout`, in one sentence; nil for pass and fail.
+    /// Why the outcome is not `pass`, in one sentence; nil for a pass.
     public var reason: String?
+    /// The harness's per-test report, when the test ran under it.
+    public var report: TestRunReport?
+    /// For a MUST test that passed: whether it also failed without the files of the tasks it covers
+    /// (`fails_without_the_code`, it counts) or passed anyway (`passes_without_the_code`, it does not).
+    public var mutation: String?
 
     public init(name: String, file: String, outcome: TestOutcome, exitCode: Int32?, duration: Duration,
                 output: String, reason: String?) {

@@ -3,6 +3,10 @@ import PlanCore
 /// Runs the approved acceptance tests of a plan in the sandbox and reports each as pass, fail, error
 /// or timeout for Gate S.
 ///
+/// Each test file runs under `PytestHarness` (pytest for pytest and unittest plans alike: pytest runs
+/// `unittest.TestCase` classes), and its outcome is `TestRunReport`'s verdict on the harness's per-test
+/// report — never the exit status, which code under test can choose.
+///
 /// The frozen test files are (re)written into the workspace through the safe writer before they run,
 /// so what runs is exactly the approved code even if generated code touched those paths. Each test
 /// then runs alone, without network, under the acceptance-test limits, in a fresh throwaway copy of
@@ -16,8 +20,11 @@ public struct AcceptanceTestRunner: Sendable {
     public var limits: SandboxLimits
     /// Where the throwaway copies are made (an absolute path the sandbox user can reach).
     public var scratchParent: String
-    /// Added to the sandbox's environment for every test (e.g. `PYTHONPATH` for installed dependencies).
+    /// Added to the sandbox's environment for every test (e.g. `PYTHONPATH` for installed dependencies,
+    /// which the programs a test starts read; the harness itself ignores it).
     public var environment: [String: String] = [:]
+    /// The installed dependencies' folder as the box sees it, importable after the system's packages.
+    public var dependencies: String?
 
     public init(sandbox: Sandbox, interpreters: Interpreters = .locate(), limits: SandboxLimits = .acceptanceTest,
                 scratchParent: String = "/tmp") {
@@ -34,12 +41,11 @@ public struct AcceptanceTestRunner: Sendable {
         }
     }
 
-    /// Writes the tests' files, then runs each test with the plan's test command, in order. A test
-    /// whose file cannot be written, or a command that is not supported, gives `error` results.
+    /// Writes the tests' files, then runs each test, in order. A test whose file cannot be written, or a
+    /// plan test command that is not supported, gives `error` results.
     public func run(_ tests: [AcceptanceTest], testCommand: String, in workspace: Workspace) -> [AcceptanceTestResult] {
-        let command: TestCommand
         do {
-            command = try TestCommand(parsing: testCommand)
+            _ = try TestCommand(parsing: testCommand)
         } catch {
             return tests.map { Self.notRun($0, reason: error.description) }
         }
@@ -53,12 +59,13 @@ public struct AcceptanceTestRunner: Sendable {
             }
         }
         return zip(tests, writeFailures).map { test, failure in
-            failure.map { Self.notRun(test, reason: $0) } ?? run(test, command: command, in: workspace)
+            failure.map { Self.notRun(test, reason: $0) } ?? run(test, in: workspace)
         }
     }
 
-    /// Runs one test whose file is already in the workspace.
-    public func run(_ test: AcceptanceTest, command: TestCommand, in workspace: Workspace) -> AcceptanceTestResult {
+    /// Runs one test whose file is already in the workspace; with `removing`, in a copy of the workspace
+    /// without those files (relative paths), to see whether the test notices that they are gone.
+    public func run(_ test: AcceptanceTest, in workspace: Workspace, removing removed: Set<String> = []) -> AcceptanceTestResult {
         guard let python = interpreters.python3 else {
             return Self.notRun(test, reason: "python3 is not installed; install the Debian package python3 (make deps)")
         }
@@ -66,33 +73,46 @@ public struct AcceptanceTestRunner: Sendable {
             ? (sandbox.configuration.userID, sandbox.configuration.groupID) : nil
         let scratch: ScratchFolder
         do {
-            scratch = try ScratchFolder.copy(of: workspace, under: scratchParent, owner: owner)
+            scratch = try ScratchFolder.copy(of: workspace, under: scratchParent, owner: owner, leavingOut: removed)
         } catch {
             return Self.notRun(test, reason: "the workspace could not be copied for the run: \(error)")
         }
         defer { scratch.remove() }
         var testLimits = limits
         testLimits.network = false
-        let result = sandbox.run(python, command.arguments(testFile: test.file),
+        let nonce = PytestHarness.makeNonce()
+        let result = sandbox.run(python, PytestHarness.arguments(testFile: test.file, root: workspace.root, dependencies: dependencies),
                                  in: .scratchCopy(scratch.path, shownAt: workspace.root), limits: testLimits,
-                                 environment: environment)
-        let outcome: TestOutcome
+                                 environment: environment.merging(PytestHarness.environment(nonce: nonce)) { $1 },
+                                 capturesReport: true)
+        return Self.result(of: test, run: result, report: TestRunReport(parsing: result.report, nonce: nonce), limits: testLimits)
+    }
+
+    /// The outcome of one harness run: the report's verdict, unless the box timed out or never started.
+    static func result(of test: AcceptanceTest, run result: SandboxResult, report: TestRunReport,
+                       limits: SandboxLimits) -> AcceptanceTestResult {
+        var outcome: TestOutcome
         var reason: String?
         switch result.status {
         case .passed, .failed:
-            (outcome, reason) = command.outcome(exitCode: result.exitCode ?? 1, output: result.output)
-            if result.status == .failed, result.exitCode == nil, let signal = result.signal {
-                reason = "the test run was ended by signal \(signal)"
+            (outcome, reason) = report.verdict
+            if outcome != .pass, report.expected != nil, !report.reachedEnd, result.exitCode == nil, let signal = result.signal {
+                reason = (reason.map { $0 + "; " } ?? "") + "the test run was ended by signal \(signal)"
             }
         case .timedOut:
             outcome = .timeout
-            reason = "the test ran longer than \(testLimits.timeout) and was stopped"
+            reason = "the test ran longer than \(limits.timeout) and was stopped"
         case .error:
             outcome = .error
             reason = "the sandbox could not run the test: " + ValidatorResult.excerpt(result.output, lines: 3)
         }
-        return AcceptanceTestResult(name: test.name, file: test.file, outcome: outcome, exitCode: result.exitCode,
-                                    duration: result.duration, output: result.outputWithNotice, reason: reason)
+        // The report's summary first (each test's verdict and explanation), then the runner's own output.
+        let summary = report.summary
+        let output = summary.isEmpty ? result.outputWithNotice : summary + "\n\n--- runner output ---\n" + result.outputWithNotice
+        var outcomeResult = AcceptanceTestResult(name: test.name, file: test.file, outcome: outcome, exitCode: result.exitCode,
+                                                 duration: result.duration, output: output, reason: reason)
+        outcomeResult.report = report
+        return outcomeResult
     }
 
     static func notRun(_ test: AcceptanceTest, reason: String) -> AcceptanceTestResult {

@@ -1,12 +1,11 @@
 import PlanCore
 
-/// How the plan's test command (`tech_stack.test_command`) runs one acceptance test file in the box.
+/// The runner the plan's test command (`tech_stack.test_command`) names.
 ///
-/// Only known runners are accepted, and the command is rebuilt rather than handed to a shell: the
-/// interpreter is called by absolute path (a pyenv shim would not work in the box), the one test file
-/// is appended, and positional arguments of the plan's command (which would run other tests) are
-/// dropped. Supported: pytest (`pytest`, `py.test`, `python -m pytest`) and unittest
-/// (`python -m unittest`), both with Python from Debian.
+/// Only known runners are accepted; the command itself never runs. Every acceptance test file runs
+/// under the engine's `PytestHarness` (pytest also runs `unittest.TestCase` classes), because a
+/// command from the plan — its options, plugins or configuration — would let the plan steer the run.
+/// Supported: pytest (`pytest`, `py.test`, `python -m pytest`) and unittest (`python -m unittest`).
 public enum TestCommand: Sendable, Hashable {
     /// `python3 -m pytest` with the plan's self-contained options (`-q`, `-x`, `--tb=short`, …).
     case pytest(options: [String])
@@ -59,41 +58,5 @@ public enum TestCommand: Sendable, Hashable {
     /// unittest options that take no separate value.
     static func isUnittestFlag(_ option: String) -> Bool {
         ["-q", "-v", "-f", "-b", "-c", "--quiet", "--verbose", "--failfast", "--buffer", "--catch"].contains(option)
-    }
-
-    /// The arguments after the interpreter for running `testFile` (relative to the workspace).
-    public func arguments(testFile: String) -> [String] {
-        switch self {
-        case .pytest(let options):
-            // No cache folder, no colours, no plugins from outside the box's Python.
-            return ["-m", "pytest", "-p", "no:cacheprovider", "--color=no"] + options + ["--", testFile]
-        case .unittest(let options):
-            return ["-m", "unittest"] + options + [testFile]
-        }
-    }
-
-    /// The outcome of a run that exited with `code` and printed `output`.
-    func outcome(exitCode code: Int32, output: String) -> (outcome: TestOutcome, reason: String?) {
-        switch self {
-        case .pytest:
-            switch code {
-            case 0: return (.pass, nil)
-            case 1: return (.fail, nil)
-            case 2: return (.error, "pytest was interrupted (often an error while importing the test file)")
-            case 5: return (.error, "pytest collected no tests from the file")
-            default: return (.error, "pytest ended with exit status \(code)")
-            }
-        case .unittest:
-            if output.contains("Failed to import test module") || output.contains("ImportError: Failed to import") {
-                return (.error, "unittest could not import the test file")
-            }
-            switch code {
-            case 0 where output.contains("Ran 0 tests"): return (.error, "unittest found no tests in the file")
-            case 0: return (.pass, nil)
-            case 1: return (.fail, nil)
-            case 5: return (.error, "unittest found no tests in the file")
-            default: return (.error, "unittest ended with exit status \(code)")
-            }
-        }
     }
 }

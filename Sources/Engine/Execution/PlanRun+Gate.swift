@@ -67,10 +67,12 @@ extension PlanRun {
                                       to: max(500, settings.promptTestOutputCharacters / max(1, failingTests.count)))
             }.joined(separator: "\n\n")
             let names = failingTests.map { "\($0.name) [\($0.priority.uppercased())] in \($0.file)" }.joined(separator: "\n")
+            // A test that passes without the code it checks is not fixed by rewriting that code.
+            let codeCanFix = Set(failingTests.filter { results[$0.id]?.mutation != "passes_without_the_code" }.flatMap(\.coveredTasks))
             let repairable = current.filter { failingTasks.contains($0.taskNumber) && $0.hasAcceptedAttempt }
 
             let mayGoOn = try await mayContinue()
-            if repairsLeft == 0 || repairable.isEmpty || !mayGoOn {
+            if repairsLeft == 0 || repairable.isEmpty || codeCanFix.isEmpty || !mayGoOn {
                 let status = try await store { try $0.status(planID: self.planID) }
                 guard status == PlanStatus.executing.rawValue else { return false }
                 try await block(wave: wave, atoms: repairable, failingNames: names, output: output, round: round)
@@ -83,7 +85,7 @@ extension PlanRun {
             try await store { try $0.setRepairRounds(waveID: wave.id, counted) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 var inFlight = 0
-                for atom in repairable {
+                for atom in repairable where codeCanFix.contains(atom.taskNumber) {
                     if inFlight >= settings.concurrency {
                         try await group.next()
                         inFlight -= 1
@@ -112,9 +114,8 @@ extension PlanRun {
     /// hash frozen at approval is not run: it is an error.
     func runTests(_ due: [StoredTest], wave: StoredWave, repairRound: Int) async throws -> [UUID: AcceptanceTestResult] {
         guard !due.isEmpty else { return [:] }
-        let command: TestCommand
         do {
-            command = try TestCommand(parsing: testCommand)
+            _ = try TestCommand(parsing: testCommand)
         } catch {
             var results: [UUID: AcceptanceTestResult] = [:]
             for test in due {
@@ -137,6 +138,7 @@ extension PlanRun {
         var results: [UUID: AcceptanceTestResult] = [:]
         var configured = testRunner
         configured.environment = testEnvironment
+        configured.dependencies = testEnvironment["PYTHONPATH"]
         let runner = configured
         try await withThrowingTaskGroup(of: (UUID, AcceptanceTestResult).self) { group in
             for test in due {
@@ -150,13 +152,70 @@ extension PlanRun {
                         return (test.id, Self.notRun(test, "the test's code does not match the hash frozen at approval; it is not run"))
                     }
                     if let writeFailure { return (test.id, Self.notRun(test, writeFailure)) }
-                    return (test.id, await self.pool.run { runner.run(subject, command: command, in: self.workspace) })
+                    return (test.id, await self.pool.run { runner.run(subject, in: self.workspace) })
                 }
             }
             for try await (id, result) in group { results[id] = result }
         }
+        try await checkMutations(of: due, results: &results, runner: runner, wave: wave, repairRound: repairRound)
         try await record(results, due: due, wave: wave, repairRound: repairRound)
         return results
+    }
+
+    /// A MUST test counts only if it notices the code it checks: each MUST test that passed runs again
+    /// in a copy of the workspace without the files of the tasks it covers, and if it still passes it
+    /// proves nothing about them and counts as failing, with that reason. The verdict is stored with
+    /// the digest of the removed files' paths and contents and reused while they are unchanged (repair
+    /// rounds that touch other files, later waves).
+    func checkMutations(of due: [StoredTest], results: inout [UUID: AcceptanceTestResult], runner: AcceptanceTestRunner,
+                        wave: StoredWave, repairRound: Int) async throws {
+        let candidates = due.filter { $0.priority == CriterionPriority.must.rawValue && results[$0.id]?.outcome == .pass }
+        guard !candidates.isEmpty else { return }
+        let verdicts = try await withThrowingTaskGroup(of: (UUID, String?).self, returning: [UUID: String].self) { group in
+            for test in candidates {
+                group.addTask {
+                    let files = Set(test.coveredTasks.flatMap { self.task($0)?.files ?? [] })
+                    guard !files.isEmpty else { return (test.id, nil) }
+                    let digest = await self.pool.run { () -> String in
+                        AtomPrompts.sha256(files.sorted().map { path in
+                            path + "\u{0}" + ((try? self.workspace.read(path)).map(AtomPrompts.sha256) ?? "absent")
+                        }.joined(separator: "\n"))
+                    }
+                    if let cached = try await self.store({ try $0.mutationStatus(testID: test.id, filesSHA256: digest) }) {
+                        return (test.id, cached)
+                    }
+                    let subject = AcceptanceTest(name: test.name, priority: .must, covers: test.coveredTasks, file: test.file, code: test.code)
+                    let mutated = await self.pool.run { runner.run(subject, in: self.workspace, removing: files) }
+                    if let sha = test.frozenSHA256 {
+                        let tail = AtomPrompts.cut(mutated.output, to: 16_000)
+                        try await self.store {
+                            try $0.recordTestRun(planID: self.planID, ownerID: self.ownerID, test: test, sha256: sha, waveID: wave.id,
+                                                 repairRound: repairRound, status: mutated.outcome.rawValue, exitCode: mutated.exitCode,
+                                                 durationMilliseconds: mutated.durationMilliseconds, outputTail: tail,
+                                                 cases: mutated.report?.casesJSON ?? .array([]), reason: mutated.reason,
+                                                 kind: "mutation", filesSHA256: digest, event: nil)
+                        }
+                    }
+                    return (test.id, mutated.outcome.rawValue)
+                }
+            }
+            var verdicts: [UUID: String] = [:]
+            for try await (id, verdict) in group { if let verdict { verdicts[id] = verdict } }
+            return verdicts
+        }
+        for test in candidates {
+            guard var result = results[test.id] else { continue }
+            let removed = Set(test.coveredTasks.flatMap { self.task($0)?.files ?? [] }).sorted()
+            if verdicts[test.id] == TestOutcome.pass.rawValue {
+                let tasks = test.coveredTasks.sorted().map(String.init).joined(separator: ", ")
+                result.outcome = .fail
+                result.reason = "the test passes even without the files of task(s) \(tasks) (\(removed.prefix(5).joined(separator: ", "))): "
+                    + "it proves nothing about them, so it does not count"
+                result.output = result.reason! + "\n\n" + result.output
+            }
+            result.mutation = verdicts[test.id].map { $0 == TestOutcome.pass.rawValue ? "passes_without_the_code" : "fails_without_the_code" }
+            results[test.id] = result
+        }
     }
 
     static func notRun(_ test: StoredTest, _ reason: String) -> AcceptanceTestResult {
@@ -175,12 +234,17 @@ extension PlanRun {
                 "priority": .string(test.priority), "wave": .int(Int64(wave.number)), "repair_round": .int(Int64(repairRound)),
                 "status": .string(result.outcome.rawValue), "duration_ms": .int(result.durationMilliseconds),
                 "reason": JSONValue(result.reason),
+                "cases": .int(Int64(result.report?.cases.count ?? 0)),
+                "cases_passed": .int(Int64(result.report?.cases.filter(\.passed).count ?? 0)),
+                "mutation": JSONValue(result.mutation),
             ]
             let outputTail = tail
+            let cases = result.report?.casesJSON ?? .array([])
             try await store {
                 try $0.recordTestRun(planID: self.planID, ownerID: self.ownerID, test: test, sha256: sha, waveID: wave.id,
                                      repairRound: repairRound, status: result.outcome.rawValue, exitCode: result.exitCode,
-                                     durationMilliseconds: result.durationMilliseconds, outputTail: outputTail, event: event)
+                                     durationMilliseconds: result.durationMilliseconds, outputTail: outputTail,
+                                     cases: cases, reason: result.reason, event: event)
             }
         }
     }

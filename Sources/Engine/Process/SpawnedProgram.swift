@@ -21,6 +21,11 @@ struct SpawnedProgram {
     /// When true, descriptor 3 of the program is a second pipe whose content comes back in `Run.statusBytes`
     /// (bwrap's `--json-status-fd 3`).
     var capturesDescriptor3 = false
+    /// When true, descriptor 4 of the program is a third pipe whose content (up to `reportLimit` bytes)
+    /// comes back in `Run.reportBytes`: a channel of its own for a machine-readable report, kept apart
+    /// from the output, whose tail is all that is kept.
+    var capturesDescriptor4 = false
+    var reportLimit = 4 << 20
 
     /// How the program ended.
     enum Termination: Sendable, Equatable {
@@ -35,6 +40,7 @@ struct SpawnedProgram {
         var duration: Duration
         var output: OutputTail
         var statusBytes: [UInt8]
+        var reportBytes: [UInt8]
     }
 
     /// The program could not be started at all.
@@ -57,26 +63,29 @@ struct SpawnedProgram {
         let start = clock.now
         let output = try makePipe()
         var status: (read: Int32, write: Int32)?
+        var report: (read: Int32, write: Int32)?
         do {
             status = capturesDescriptor3 ? try makePipe() : nil
+            report = capturesDescriptor4 ? try makePipe() : nil
         } catch {
-            close(output.read); close(output.write)
+            for pipe in [output, status, report].compactMap({ $0 }) { close(pipe.read); close(pipe.write) }
             throw error
         }
 
         let pid: pid_t
         do {
-            pid = try spawn(outputWrite: output.write, statusWrite: status?.write)
+            pid = try spawn(outputWrite: output.write, statusWrite: status?.write, reportWrite: report?.write)
         } catch {
-            close(output.read); close(output.write)
-            if let status { close(status.read); close(status.write) }
+            for pipe in [output, status, report].compactMap({ $0 }) { close(pipe.read); close(pipe.write) }
             throw error
         }
         close(output.write)
         if let status { close(status.write) }
+        if let report { close(report.write) }
 
-        var reader = PipeReader(outputFD: output.read, statusFD: status?.read,
-                                output: OutputTail(capacity: outputLimit), statusLimit: Self.statusLimit)
+        var reader = PipeReader(outputFD: output.read, statusFD: status?.read, reportFD: report?.read,
+                                output: OutputTail(capacity: outputLimit), statusLimit: Self.statusLimit,
+                                reportLimit: reportLimit)
         defer { reader.closeAll() }
         let deadline = timeout.map { start + $0 }
         var exitedAt: ContinuousClock.Instant?
@@ -124,7 +133,7 @@ struct SpawnedProgram {
             termination = word & 0x7f == 0 ? .exited((word >> 8) & 0xff) : .signalled(word & 0x7f)
         }
         return Run(termination: termination, duration: clock.now - start, output: reader.output,
-                   statusBytes: reader.status)
+                   statusBytes: reader.status, reportBytes: reader.report)
     }
 
     /// A connected pair of descriptors used as a pipe (read end, write end), close-on-exec from the
@@ -154,7 +163,7 @@ struct SpawnedProgram {
         return (moved[0], moved[1])
     }
 
-    private func spawn(outputWrite: Int32, statusWrite: Int32?) throws(LaunchError) -> pid_t {
+    private func spawn(outputWrite: Int32, statusWrite: Int32?, reportWrite: Int32?) throws(LaunchError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -162,6 +171,7 @@ struct SpawnedProgram {
         posix_spawn_file_actions_adddup2(&actions, outputWrite, 1)
         posix_spawn_file_actions_adddup2(&actions, outputWrite, 2)
         if let statusWrite { posix_spawn_file_actions_adddup2(&actions, statusWrite, 3) }
+        if let reportWrite { posix_spawn_file_actions_adddup2(&actions, reportWrite, 4) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -201,29 +211,36 @@ struct SpawnedProgram {
     }
 }
 
-/// Reads the output pipe (and bwrap's status pipe) without ever blocking past the caller's slice.
+/// Reads the output pipe (and bwrap's status pipe, and the report pipe) without ever blocking past the
+/// caller's slice.
 private struct PipeReader {
     var outputFD: Int32?
     var statusFD: Int32?
+    var reportFD: Int32?
     var output: OutputTail
     var status: [UInt8] = []
+    var report: [UInt8] = []
     let statusLimit: Int
+    let reportLimit: Int
     private var chunk = [UInt8](repeating: 0, count: 64 << 10)
 
-    init(outputFD: Int32, statusFD: Int32?, output: OutputTail, statusLimit: Int) {
+    init(outputFD: Int32, statusFD: Int32?, reportFD: Int32?, output: OutputTail, statusLimit: Int, reportLimit: Int) {
         self.outputFD = outputFD
         self.statusFD = statusFD
+        self.reportFD = reportFD
         self.output = output
         self.statusLimit = statusLimit
+        self.reportLimit = reportLimit
     }
 
-    var isOpen: Bool { outputFD != nil || statusFD != nil }
+    var isOpen: Bool { outputFD != nil || statusFD != nil || reportFD != nil }
 
     /// Waits up to `slice` for data or end of file on the open pipes and reads what is there.
     mutating func poll(for slice: Duration) {
         var fds: [pollfd] = []
         if let outputFD { fds.append(pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0)) }
         if let statusFD { fds.append(pollfd(fd: statusFD, events: Int16(POLLIN), revents: 0)) }
+        if let reportFD { fds.append(pollfd(fd: reportFD, events: Int16(POLLIN), revents: 0)) }
         let milliseconds = Int32(clamping: max(0, slice.wholeMilliseconds))
         let ready = Glibc.poll(&fds, nfds_t(fds.count), milliseconds)
         guard ready > 0 else { return }
@@ -251,20 +268,25 @@ private struct PipeReader {
         }
         if count <= 0 {
             close(fd)
-            if fd == outputFD { outputFD = nil } else if fd == statusFD { statusFD = nil }
+            if fd == outputFD { outputFD = nil } else if fd == statusFD { statusFD = nil } else if fd == reportFD { reportFD = nil }
             return
         }
         if fd == outputFD {
             chunk.withUnsafeBytes { output.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-        } else if status.count < statusLimit {
-            status.append(contentsOf: chunk[0..<min(count, statusLimit - status.count)])
+        } else if fd == statusFD {
+            if status.count < statusLimit { status.append(contentsOf: chunk[0..<min(count, statusLimit - status.count)]) }
+        } else if report.count < reportLimit {
+            // Past the limit the rest is read and dropped: a report cut short lacks its end and fails.
+            report.append(contentsOf: chunk[0..<min(count, reportLimit - report.count)])
         }
     }
 
     mutating func closeAll() {
         if let outputFD { close(outputFD) }
         if let statusFD { close(statusFD) }
+        if let reportFD { close(reportFD) }
         outputFD = nil
         statusFD = nil
+        reportFD = nil
     }
 }

@@ -98,8 +98,10 @@ public struct Sandbox: Sendable {
 
     /// Runs `executable` (an absolute path) with `arguments` in the box, with `workspace` as its working
     /// directory. Never throws: a box that cannot start is a result with status `.error` saying why.
+    /// With `capturesReport`, descriptor 4 of the program is a pipe of its own whose bytes come back in
+    /// `SandboxResult.report` (the acceptance-test harness writes its per-test report there).
     public func run(_ executable: String, _ arguments: [String], in workspace: SandboxWorkspace, limits: SandboxLimits,
-                    environment: [String: String] = [:]) -> SandboxResult {
+                    environment: [String: String] = [:], capturesReport: Bool = false) -> SandboxResult {
         if let problem = problem(with: executable, workspace: workspace) {
             return .notStarted(problem)
         }
@@ -107,7 +109,8 @@ public struct Sandbox: Sendable {
             executable: switchesUser ? configuration.setpriv : configuration.bubblewrap,
             arguments: Array(commandLine(executable, arguments, in: workspace, limits: limits).dropFirst()),
             environment: baseEnvironment.merging(environment) { $1 },
-            timeout: limits.timeout, outputLimit: limits.outputBytes, capturesDescriptor3: true)
+            timeout: limits.timeout, outputLimit: limits.outputBytes, capturesDescriptor3: true,
+            capturesDescriptor4: capturesReport)
         let run: SpawnedProgram.Run
         do {
             run = try program.run()
@@ -117,6 +120,7 @@ public struct Sandbox: Sendable {
         let report = BubblewrapStatus(run.statusBytes)
         var result = SandboxResult(status: .error, exitCode: nil, signal: nil, duration: run.duration, output: run.output.text,
                                    outputBytes: run.output.totalBytes, droppedOutputBytes: run.output.droppedBytes)
+        result.report = run.reportBytes
         switch run.termination {
         case .timedOut:
             result.status = .timedOut

@@ -26,6 +26,8 @@ public struct SandboxResult: Sendable {
     public var outputBytes: Int
     /// Bytes written before the kept tail.
     public var droppedOutputBytes: Int
+    /// What the program wrote to descriptor 4 when the run captured it (see `Sandbox.run`).
+    public var report: [UInt8] = []
 
     public init(status: Status, exitCode: Int32?, signal: Int32?, duration: Duration, output: String,
                 outputBytes: Int, droppedOutputBytes: Int) {

@@ -15,15 +15,17 @@ public struct ScratchFolder: Sendable {
     /// Regular files keep their permission bits, links are copied as links (they resolve inside the
     /// box, where only the copy is visible), other special files are skipped. With `owner`, every
     /// entry is handed to that user and group (pass the sandbox's when the executor runs as root).
+    /// Files whose relative path is in `excluded` are left out (a mutation run: the tests without the
+    /// code they are meant to check).
     public static func copy(of workspace: Workspace, under parent: String,
-                            owner: (user: UInt32, group: UInt32)?) throws(WorkspaceError) -> ScratchFolder {
+                            owner: (user: UInt32, group: UInt32)?, leavingOut excluded: Set<String> = []) throws(WorkspaceError) -> ScratchFolder {
         var template = Array((parent + "/masterplan-run-XXXXXX").utf8CString)
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard created != nil else { throw WorkspaceError(.system(operation: "mkdtemp under \(parent)", code: errno)) }
         let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let scratch = ScratchFolder(path: path)
         do {
-            try scratch.fill(from: workspace, owner: owner)
+            try scratch.fill(from: workspace, owner: owner, leavingOut: excluded)
         } catch {
             scratch.remove()
             throw error
@@ -31,7 +33,7 @@ public struct ScratchFolder: Sendable {
         return scratch
     }
 
-    private func fill(from workspace: Workspace, owner: (user: UInt32, group: UInt32)?) throws(WorkspaceError) {
+    private func fill(from workspace: Workspace, owner: (user: UInt32, group: UInt32)?, leavingOut excluded: Set<String>) throws(WorkspaceError) {
         let destination = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard destination >= 0 else { throw WorkspaceError(.system(operation: "open \(path)", code: errno)) }
         defer { close(destination) }
@@ -47,6 +49,7 @@ public struct ScratchFolder: Sendable {
                 }
                 fchmodat(destination, relative, 0o755, 0)
             case .file:
+                if excluded.contains(relative) { return }
                 try copyFile(parentFD, name, to: destination, relative, buffer: &buffer)
             case .symlink:
                 var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)

@@ -21,10 +21,11 @@ import Testing
         #expect(throws: TestCommand.Unsupported.self) { try TestCommand(parsing: command) }
     }
 
-    @Test func runsExactlyTheOneFile() {
-        #expect(TestCommand.pytest(options: ["-q"]).arguments(testFile: "tests/test_a.py")
-            == ["-m", "pytest", "-p", "no:cacheprovider", "--color=no", "-q", "--", "tests/test_a.py"])
-        #expect(TestCommand.unittest(options: []).arguments(testFile: "tests/test_a.py")
-            == ["-m", "unittest", "tests/test_a.py"])
+    @Test func theHarnessRunsTheOneFileIsolatedWithoutStartUpFiles() {
+        let arguments = PytestHarness.arguments(testFile: "tests/test_a.py", root: "/w/plan", dependencies: nil)
+        #expect(Array(arguments.prefix(4)) == ["-I", "-S", "-B", "-c"])
+        #expect(Array(arguments.suffix(3)) == ["tests/test_a.py", "/w/plan", ""])
+        #expect(PytestHarness.makeNonce().count == 32)
+        #expect(PytestHarness.makeNonce() != PytestHarness.makeNonce())
     }
 }

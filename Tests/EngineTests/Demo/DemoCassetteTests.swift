@@ -119,9 +119,14 @@ import TestSupport
         let failed = try connection.query(
             """
             SELECT t.name FROM test_runs r JOIN acceptance_tests t ON t.id = r.test_id AND t.plan_id = r.plan_id
-            WHERE r.plan_id = $1 AND r.status <> 'pass'
+            WHERE r.plan_id = $1 AND r.kind = 'gate' AND r.status <> 'pass'
             """, [plan]).rows.map { try $0.decode(String.self, 0) }
         #expect(failed == ["test_password_hashing"])
+        // Every MUST test that passed also failed without the files of the tasks it covers.
+        #expect(try connection.query("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND kind = 'mutation' AND status = 'pass'",
+                                     [plan]).first!.decode(Int.self, 0) == 0)
+        #expect(try connection.query("SELECT count(DISTINCT test_id) FROM test_runs WHERE plan_id = $1 AND kind = 'mutation'",
+                                     [plan]).first!.decode(Int.self, 0) == 5)
         let passwords = try atom(plan, "app/passwords.py")
         #expect(try attempts(passwords.id).map(\.origin) == ["generate", "gate_repair"])
         #expect(try attempts(passwords.id).map(\.accepted) == [false, true], "the repaired version replaced the first one")
@@ -157,7 +162,7 @@ import TestSupport
         // Every acceptance test ran, and its last run passed; the workspace holds the reference project.
         let lastRuns = try connection.query(
             """
-            SELECT DISTINCT ON (test_id) status FROM test_runs WHERE plan_id = $1 ORDER BY test_id, created_at DESC, repair_round DESC
+            SELECT DISTINCT ON (test_id) status FROM test_runs WHERE plan_id = $1 AND kind = 'gate' ORDER BY test_id, created_at DESC, repair_round DESC
             """, [plan]).rows.map { try $0.decode(String.self, 0) }
         #expect(lastRuns == Array(repeating: "pass", count: 7))
         for file in DemoScript.files {

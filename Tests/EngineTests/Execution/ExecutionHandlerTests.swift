@@ -52,8 +52,15 @@ import TestSupport
         #expect(try count("SELECT count(*) FROM masterplans WHERE id = $1 AND completed_atoms = 5 AND total_atoms = 5 "
                           + "AND completed_tasks = 3 AND failed_tasks = 0", [plan]) == 1)
         // Every test ran against the frozen code and passed; the final wave ran all three.
-        #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND status <> 'pass'", [plan]) == 0)
+        #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND kind = 'gate' AND status <> 'pass'", [plan]) == 0)
         #expect(try count("SELECT count(DISTINCT test_id) FROM test_runs WHERE plan_id = $1", [plan]) == 3)
+        // Each MUST test also ran without the files of its task, and failed there: it proves something.
+        // Its verdict is kept and not repeated while those files do not change.
+        #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND kind = 'mutation' AND status = 'pass'", [plan]) == 0)
+        #expect(try count("SELECT count(DISTINCT test_id) FROM test_runs WHERE plan_id = $1 AND kind = 'mutation'", [plan]) == 2)
+        #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND kind = 'mutation'", [plan]) == 2)
+        // Every gate run carries the per-test verdicts of the harness's report.
+        #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND kind = 'gate' AND jsonb_array_length(cases) = 0", [plan]) == 0)
         #expect(try count("SELECT count(*) FROM gate_results WHERE plan_id = $1 AND passed", [plan]) == 3)
 
         let events = try executionEvents(plan)
@@ -122,7 +129,7 @@ import TestSupport
         #expect(gates.map(\.1) == [false, true])
         #expect(try harness.commits(plan).contains("wave 1: repair round 1"))
         #expect(try count("SELECT count(*) FROM atom_attempts WHERE plan_id = $1 AND origin = 'gate_repair' AND accepted", [plan]) == 2)
-        #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND status = 'fail'", [plan]) == 1)
+        #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND kind = 'gate' AND status = 'fail'", [plan]) == 1)
         #expect(harness.read(plan, "wordcount/counter.py") == ExecutionHarness.reference("wordcount/counter.py"))
     }
 

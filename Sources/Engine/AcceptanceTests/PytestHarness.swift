@@ -1,0 +1,250 @@
+/// The runner setup every acceptance test runs under: a Python script the engine owns, passed on the
+/// command line (never a file a generated file could replace), that runs one frozen test file with
+/// pytest and reports each test on descriptor 4 (`TestRunReport` reads it).
+///
+/// Generated code is treated as written by an adversary that wants the gate to pass without doing
+/// the work, so nothing it can write steers the run:
+/// - `python3 -I -S -B`: no `PYTHON*` variables, no user site, no script folder on `sys.path`, and no
+///   `site` module, so no `.pth` file, `sitecustomize` or `usercustomize` runs;
+/// - the test ids are read from the frozen file's source and reported before any workspace code runs;
+/// - pytest is imported from the system's site folders before the installed dependencies and the
+///   workspace are put on `sys.path` (after them), so neither can shadow it;
+/// - pytest runs with an empty configuration file (`-c /dev/null`, no `addopts`), `--noconftest`, no
+///   plugin auto-loading (entry points of installed packages), no `PYTEST_*` variables, and append
+///   import mode; a plugin registered later from outside the system folders is tampering;
+/// - while the tests run, the runner's modules, their classes and the builtins are compared against a
+///   snapshot after every test, and an audit hook (which cannot be removed) refuses `gc` object
+///   walks, tracing hooks, `ctypes` and reading the process's environment or descriptors (where the
+///   nonce and the report descriptor could be found);
+/// - every report line carries a nonce the harness took from its environment and removed from it
+///   before any workspace code ran; lines without it are ignored, and an id reported twice is not a pass.
+///
+/// The process's exit status is ignored: a run that exits early has no `end` record and fails.
+/// In-process code can still, with enough effort, reach the harness's memory; the tamper check among
+/// the validators (which refuses generated files that import the runner, walk frames or exit at import)
+/// closes that door before any test runs.
+public enum PytestHarness {
+    /// The interpreter options that come before `-c`.
+    public static let interpreterOptions = ["-I", "-S", "-B"]
+
+    /// Arguments after the interpreter: run `testFile` (relative to `root`) with the dependencies in
+    /// `dependencies` (an absolute folder, or nil) importable after the system's packages.
+    public static func arguments(testFile: String, root: String, dependencies: String?) -> [String] {
+        interpreterOptions + ["-c", script, testFile, root, dependencies ?? ""]
+    }
+
+    /// The variables the harness reads (and removes from its environment before any workspace code runs).
+    public static func environment(nonce: String) -> [String: String] {
+        ["MASTERPLAN_REPORT_FD": "4", "MASTERPLAN_REPORT_NONCE": nonce]
+    }
+
+    /// A fresh random nonce: 32 hex digits from the system's random source (`getrandom`).
+    public static func makeNonce() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef")
+        return String((0..<32).map { _ in digits[Int.random(in: 0..<16, using: &generator)] })
+    }
+
+    /// The harness itself. Kept in one piece so it can be read top to bottom: 1. expected ids,
+    /// 2. the runner, 3. the guards, then the reporter plugin and the run.
+    static let script = #"""
+        import os, sys
+
+        def main():
+            # Bound now, before any code of the workspace runs: later patches of os, json or the builtins
+            # cannot change how results are written.
+            environ = os.environ
+            fd = int(environ.pop("MASTERPLAN_REPORT_FD"))
+            nonce = environ.pop("MASTERPLAN_REPORT_NONCE")
+            _write, _exit, _str, _isinstance, _getattr = os.write, os._exit, str, isinstance, getattr
+            from json.encoder import encode_basestring_ascii as _quote
+
+            def encode(value):
+                if value is None or value is True or value is False:
+                    return {None: "null", True: "true", False: "false"}[value]
+                if _isinstance(value, (int, float)):
+                    return _str(value)
+                if _isinstance(value, _str):
+                    return _quote(value)
+                if _isinstance(value, (list, tuple)):
+                    return "[" + ",".join([encode(item) for item in value]) + "]"
+                return "{" + ",".join([_quote(key) + ":" + encode(item) for key, item in value.items()]) + "}"
+
+            def emit(kind, **fields):
+                fields["kind"] = kind
+                fields["nonce"] = nonce
+                data = (encode(fields) + "\n").encode("utf-8", "replace")
+                while data:
+                    data = data[_write(fd, data):]
+
+            test_file, root, dependencies = sys.argv[1], sys.argv[2], sys.argv[3]
+            path = os.path.join(root, test_file)
+
+            # 1. The test ids, read from the frozen source alone, before anything of the workspace runs.
+            import ast
+            try:
+                with open(path, "rb") as handle:
+                    frozen = handle.read()
+                tree = ast.parse(frozen, filename=test_file)
+            except (OSError, SyntaxError, ValueError) as error:
+                emit("expected", ids=[], error=_str(error))
+                _exit(0)
+            ids = []
+            for node in tree.body:
+                if _isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+                    ids.append(test_file + "::" + node.name)
+                elif _isinstance(node, ast.ClassDef):
+                    is_case = any(ast.unparse(base).split(".")[-1].endswith("TestCase") for base in node.bases)
+                    has_init = any(_isinstance(item, ast.FunctionDef) and item.name == "__init__" for item in node.body)
+                    if is_case or (node.name.startswith("Test") and not has_init):
+                        for item in node.body:
+                            if _isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name.startswith("test"):
+                                ids.append(test_file + "::" + node.name + "::" + item.name)
+            emit("expected", ids=ids)
+
+            # 2. The runner, from the system's site folders only (their .pth files are not run), imported
+            # before the dependencies and the workspace are on the path, so neither can shadow it.
+            import site
+            system = [folder for folder in site.getsitepackages() if os.path.isdir(folder)]
+            sys.path.extend(system)
+            for name in list(environ):
+                if name.startswith("PYTEST_"):
+                    del environ[name]
+            environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+            import pytest
+            trusted = tuple(os.path.realpath(folder) + os.sep for folder in [os.path.dirname(os.__file__)] + system)
+            if dependencies:
+                sys.path.append(dependencies)
+            sys.path.append(root)
+
+            tampered = []
+
+            def tamper(what):
+                if what not in tampered:
+                    tampered.append(what)
+                    emit("tamper", reason=what)
+
+            # 3. Guards while the workspace's code runs. The runner's modules, their classes and the builtins
+            # are snapshotted once pytest is configured; a binding replaced afterwards means the code patched
+            # the runner. An audit hook (which cannot be removed) refuses what honest code never needs.
+            guarded = []
+            # Bindings pytest itself changes during a run.
+            mutable = {"_pytest.assertion.util": ("_reprcompare", "_assertion_pass", "_config")}
+
+            def snapshot():
+                for name, module in list(sys.modules.items()):
+                    if module is None or not (name in ("builtins", "pytest", "pluggy", "unittest", "_pytest")
+                                              or name.startswith(("_pytest.", "pluggy.", "unittest."))):
+                        continue
+                    guarded.append((name, vars(module), dict(vars(module))))
+                    for value in list(vars(module).values()):
+                        if _isinstance(value, type) and _getattr(value, "__module__", None) == name:
+                            guarded.append((name + "." + value.__qualname__, value.__dict__, dict(value.__dict__)))
+
+            def check_guarded():
+                try:
+                    with open(path, "rb") as handle:
+                        unchanged = handle.read() == frozen
+                except OSError:
+                    unchanged = False
+                if not unchanged:
+                    tamper("the test file was changed while the tests ran")
+                for name, current, saved in guarded:
+                    allowed = mutable.get(name, ())
+                    for key, value in saved.items():
+                        if key not in allowed and current.get(key, current) is not value:
+                            tamper("%s.%s was replaced while the tests ran" % (name, key))
+                    if len(current) != len(saved):
+                        for key in list(current):
+                            # pytest marks classes it has warned about with _pytest_… flags.
+                            if key not in saved and key not in allowed and not key.startswith("_pytest_"):
+                                tamper("%s.%s was added while the tests ran" % (name, key))
+
+            def audit(event, args):
+                if event in ("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.settrace", "sys.setprofile"):
+                    tamper("the code called " + event)
+                    raise RuntimeError("refused by the acceptance-test harness: " + event)
+                if event.startswith("ctypes."):
+                    tamper("the code used ctypes (" + event + ")")
+                    raise RuntimeError("refused by the acceptance-test harness: " + event)
+                if event == "open" and _isinstance(args[0], (str, bytes)):
+                    target = args[0] if _isinstance(args[0], _str) else args[0].decode("utf-8", "replace")
+                    if target.startswith(("/proc/", "/dev/fd/")) and (target.endswith(("/environ", "/mem")) or "/fd/" in target):
+                        tamper("the code opened " + target)
+                        raise RuntimeError("refused by the acceptance-test harness: open " + target)
+
+            class Reporter:
+                def __init__(self):
+                    self.phases = {}
+                    self.watching = False
+
+                @pytest.hookimpl(tryfirst=True)
+                def pytest_collection(self, session):
+                    snapshot()
+                    sys.addaudithook(audit)
+                    self.watching = True
+
+                def pytest_plugin_registered(self, plugin, manager):
+                    if not self.watching:
+                        return
+                    if _isinstance(plugin, type(os)):
+                        source = _getattr(plugin, "__file__", None)
+                    else:
+                        owner = plugin.__module__ if _isinstance(plugin, type) else type(plugin).__module__
+                        source = _getattr(sys.modules.get(owner), "__file__", None)
+                    if not source or not os.path.realpath(source).startswith(trusted):
+                        tamper("a pytest plugin from %s was registered" % (source or repr(plugin)))
+
+                @pytest.hookimpl(tryfirst=True)
+                def pytest_runtest_call(self, item):
+                    # The function about to run must be the frozen file's own, not one put in its place.
+                    function = _getattr(item, "function", None)
+                    code = _getattr(function, "__code__", None)
+                    if code is None or os.path.realpath(code.co_filename) != os.path.realpath(path):
+                        tamper("the test %s was replaced by code from %s" % (item.nodeid, _getattr(code, "co_filename", "elsewhere")))
+
+                def pytest_collectreport(self, report):
+                    if report.failed:
+                        emit("collect_error", nodeid=report.nodeid, text=_str(report.longrepr)[-8000:])
+
+                def pytest_runtest_logreport(self, report):
+                    self.phases.setdefault(report.nodeid, []).append(report)
+
+                def pytest_runtest_logfinish(self, nodeid, location):
+                    check_guarded()
+                    reports = self.phases.pop(nodeid, [])
+                    outcome, text, duration = "passed", "", 0.0
+                    for report in reports:
+                        duration += report.duration
+                        if report.failed:
+                            outcome, text = ("failed" if report.when == "call" else "error"), _str(report.longrepr)
+                            break
+                        if report.skipped:
+                            outcome, text = ("xfailed" if hasattr(report, "wasxfail") else "skipped"), _str(report.longrepr)
+                            break
+                        if report.when == "call" and hasattr(report, "wasxfail"):
+                            outcome = "xpassed"
+                    if outcome == "passed" and [report.when for report in reports] != ["setup", "call", "teardown"]:
+                        outcome, text = "error", "the test did not run through setup, call and teardown"
+                    emit("result", nodeid=nodeid, outcome=outcome, duration=duration, text=text[-8000:])
+
+                @pytest.hookimpl(tryfirst=True)
+                def pytest_sessionfinish(self, session, exitstatus):
+                    check_guarded()
+                    emit("end", exit=int(exitstatus))
+
+            arguments = ["-c", os.devnull, "--rootdir", root, "--noconftest", "--import-mode=append",
+                         "-p", "no:cacheprovider", "-p", "no:pastebin", "-p", "no:nose", "-p", "no:doctest",
+                         "--color=no", "-q", "--tb=short", "-o", "addopts=", "--", path]
+            try:
+                pytest.main(arguments, plugins=[Reporter()])
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    _exit(0)
+
+        main()
+        """#
+}
