@@ -493,11 +493,23 @@ public struct ExecutionStore {
         }
     }
 
-    /// Ends a wave as passed without a passing gate (a reviewer accepted the failing tests), with a
-    /// history entry and `wave_execution_complete`.
-    public func waiveWave(planID: UUID, ownerID: UUID, waveID: UUID, reviewerID: UUID?, waveEvent: JSONObject) throws {
+    /// Ends a wave whose gate failed as `waived` (reviewers accepted the failing tests with a reason):
+    /// each test that failed its last gate evaluation gets a `test_waivers` row, and the history entry
+    /// and `wave_execution_complete` say so. A waived wave is never `passed`.
+    public func waiveWave(planID: UUID, ownerID: UUID, waveID: UUID, reviewID: UUID?, reviewerID: UUID?, reason: String,
+                          waveEvent: JSONObject) throws {
         try connection.transaction { c in
-            try c.execute("UPDATE waves SET status = 'passed', finished_at = now() WHERE id = $1", [waveID])
+            try c.execute("UPDATE waves SET status = 'waived', finished_at = now() WHERE id = $1", [waveID])
+            // Every test that failed the wave's last gate evaluation is waived, with the reviewers' reason.
+            try c.execute(
+                """
+                INSERT INTO test_waivers (plan_id, test_id, wave_id, review_id, reason, waived_by)
+                SELECT $1, (f->>'test_id')::uuid, $2, $3, $4, $5
+                FROM gate_results g CROSS JOIN LATERAL jsonb_array_elements(g.failing_tests) f
+                WHERE g.wave_id = $2 AND g.repair_round = (SELECT max(repair_round) FROM gate_results WHERE wave_id = $2)
+                ON CONFLICT (test_id, wave_id) DO UPDATE SET reason = EXCLUDED.reason, review_id = EXCLUDED.review_id,
+                                                              waived_by = EXCLUDED.waived_by, waived_at = now()
+                """, [planID, waveID, reviewID, reason, reviewerID])
             try updateTaskProgress(planID: planID, on: c)
             try PlanQueries(c).appendHistory(planID: planID, actor: "user", actorID: reviewerID, event: "gate_waived", data: waveEvent)
             try EventFeed(c).emit(type: "wave_execution_complete", ownerID: ownerID, planID: planID, data: waveEvent)
@@ -586,14 +598,16 @@ public struct ExecutionStore {
     }
 
     /// The latest blocking reviews of a wave: their statuses, waiver reasons and reviewers.
-    public func blockingReviews(waveID: UUID) throws -> [(status: String, waiverReason: String?, reviewerID: UUID?)] {
+    public func blockingReviews(waveID: UUID) throws -> [(id: UUID, status: String, waiverReason: String?, reviewerID: UUID?)] {
         try connection.query(
             """
-            SELECT r.status, r.waiver_reason, r.reviewer_id FROM reviews r
+            SELECT r.id, r.status, r.waiver_reason, r.reviewer_id FROM reviews r
             WHERE r.wave_id = $1 AND r.blocking
               AND r.created_at >= (SELECT max(created_at) FROM reviews WHERE wave_id = $1 AND blocking) - interval '1 second'
             ORDER BY r.created_at, r.id
-            """, [waveID]).rows.map { (try $0.decode(String.self, 0), try $0.decode(String?.self, 1), try $0.decode(UUID?.self, 2)) }
+            """, [waveID]).rows.map {
+                (try $0.decode(UUID.self, 0), try $0.decode(String.self, 1), try $0.decode(String?.self, 2), try $0.decode(UUID?.self, 3))
+            }
     }
 
     /// The pending review of an atom, if any.

@@ -73,7 +73,7 @@ struct LifecycleTests {
         #expect(AtomStatus.allowedWords == ["pending", "running", "succeeded", "failed", "needs_review", "approved", "rejected"])
         #expect(ReviewStatus.allowedWords == ["pending", "approved", "rejected", "edited", "regenerated", "waived"])
         #expect(JobState.allowedWords == ["queued", "running", "done", "failed", "cancelled"])
-        #expect(WaveStatus.allowedWords == ["pending", "running", "gating", "passed", "failed"])
+        #expect(WaveStatus.allowedWords == ["pending", "running", "gating", "passed", "failed", "waived"])
     }
 
     @Test("atom transitions", arguments: [
@@ -119,7 +119,7 @@ struct LifecycleTests {
 
     @Test("wave transitions", arguments: [
         (WaveStatus.pending, WaveEvent.start, WaveStatus?.some(.running)), (.running, .atomsFinished, .gating),
-        (.gating, .gatePassed, .passed), (.gating, .gateFailed, .failed), (.failed, .repair, .running), (.failed, .waive, .passed),
+        (.gating, .gatePassed, .passed), (.gating, .gateFailed, .failed), (.failed, .repair, .running), (.failed, .waive, .waived),
         (.pending, .gatePassed, nil), (.passed, .repair, nil), (.running, .gatePassed, nil),
     ])
     func waveTransitions(_ sample: (WaveStatus, WaveEvent, WaveStatus?)) {

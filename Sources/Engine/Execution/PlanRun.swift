@@ -127,7 +127,7 @@ final class PlanRun: Sendable {
         guard try await reviveRejectedAtoms() else { return }
 
         let waves = try await store { try $0.waves(planID: self.planID) }
-        for wave in waves where wave.status != WaveStatus.passed.rawValue {
+        for wave in waves where !wave.isFinished {
             guard try await mayContinue() else { return }
             // Resolutions made while the plan runs (low-confidence reviews) are applied between waves.
             if try await applyResolvedReviews() {
@@ -153,17 +153,19 @@ final class PlanRun: Sendable {
             let reviews = try await store { try $0.blockingReviews(waveID: wave.id) }
             let rounds = try await gateRounds(of: wave)
             wasBlockedByGate = !reviews.isEmpty && rounds > 0
-            if wasBlockedByGate,
-               reviews.allSatisfy({ $0.status == ReviewStatus.approved.rawValue || $0.status == ReviewStatus.waived.rawValue }) {
-                // Every blocking review accepted the code as it is (approved, or waived with a reason):
-                // the failing tests are waived for this wave, recorded in the history with the reasons.
-                let reasons = reviews.compactMap(\.waiverReason)
-                let reviewer = reviews.compactMap(\.reviewerID).last
+            let waivers = reviews.filter { $0.status == ReviewStatus.waived.rawValue }
+            let reasons = waivers.compactMap(\.waiverReason).filter { !$0.allSatisfy(\.isWhitespace) }
+            if wasBlockedByGate, !reviews.isEmpty, waivers.count == reviews.count, reasons.count == waivers.count {
+                // Every blocking review waived the failing tests with a written reason: the wave ends
+                // `waived` (never `passed`) and each failing test is recorded as waived. An approval is
+                // not a waiver: approved content is gated again below, and blocks again if it still fails.
+                let reviewer = waivers.compactMap(\.reviewerID).last
+                let reason = Array(Set(reasons)).sorted().joined(separator: "\n")
                 try await store {
-                    try $0.waiveWave(planID: self.planID, ownerID: self.ownerID, waveID: wave.id, reviewerID: reviewer,
-                                     waveEvent: ["wave": .int(Int64(wave.number)), "status": "passed", "waived": true,
-                                                 "commit": JSONValue(wave.commitSHA),
-                                                 "waiver_reasons": JSONValue(reasons)])
+                    try $0.waiveWave(planID: self.planID, ownerID: self.ownerID, waveID: wave.id, reviewID: waivers.first?.id,
+                                     reviewerID: reviewer, reason: reason,
+                                     waveEvent: ["wave": .int(Int64(wave.number)), "status": "waived", "waived": true,
+                                                 "commit": JSONValue(wave.commitSHA), "waiver_reasons": JSONValue(reasons)])
                 }
                 return true
             }
@@ -264,7 +266,7 @@ final class PlanRun: Sendable {
         if pending.blocking > 0 { return false }
         if pending.all == 0 { return true }
         let waves = try await store { try $0.waves(planID: self.planID) }
-        return waves.contains { $0.status != WaveStatus.passed.rawValue }
+        return waves.contains { !$0.isFinished }
     }
 
     /// Checked before each atom: the job still holds its lease, the plan is still executing (not
@@ -321,3 +323,7 @@ final class PlanRun: Sendable {
     }
 }
 
+extension StoredWave {
+    /// Passed, or waived by reviewers: nothing is left to run in it.
+    var isFinished: Bool { status == WaveStatus.passed.rawValue || status == WaveStatus.waived.rawValue }
+}

@@ -5,6 +5,9 @@ public enum WaveStatus: String, LifecycleStatus {
     case gating
     case passed
     case failed
+    /// The gate failed and reviewers accepted its failing tests with written reasons: finished, but
+    /// never shown as passed.
+    case waived
 
     /// A failed gate leads to a repair round (back to running) or to a human waiver with a recorded reason.
     public static let lifecycle = StateMachine<WaveStatus, WaveEvent>(subject: "wave", transitions: [
@@ -14,7 +17,7 @@ public enum WaveStatus: String, LifecycleStatus {
         .init(.gating, .gatePassed, .passed),
         .init(.gating, .gateFailed, .failed),
         .init(.failed, .repair, .running),
-        .init(.failed, .waive, .passed),
+        .init(.failed, .waive, .waived),
     ])
 }
 

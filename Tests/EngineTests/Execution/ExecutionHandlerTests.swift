@@ -194,8 +194,16 @@ import TestSupport
         // other files answer for the counter and are refused, leaving them as they are.)
         try await harness.execute(entries + [WordCountFixture.entry(.gateRepair, "*", broken)])
 
-        // Wave 1 passed by waiver, recorded with the reasons and the reviewer; the next wave ran.
-        #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND number = 1 AND status = 'passed'", [plan]) == 1)
+        // Wave 1 was waived — never shown as passed — with the reasons and the reviewer; the next wave ran.
+        #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND number = 1 AND status = 'waived'", [plan]) == 1)
+        let waived = try connection.query(
+            """
+            SELECT t.name, w.reason, w.waived_by FROM test_waivers w JOIN acceptance_tests t ON t.id = w.test_id
+            WHERE w.plan_id = $1
+            """, [plan]).rows
+        #expect(try waived.map { try $0.decode(String.self, 0) } == ["test_count_text_counts_lines_words_and_characters"])
+        #expect(try waived.first?.decode(String.self, 1) == reasons.sorted().joined(separator: "\n"))
+        #expect(try waived.first?.decode(UUID?.self, 2) == harness.generation.owner)
         #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND number = 2 AND status <> 'pending'", [plan]) == 1)
         let history = try #require(try connection.query(
             "SELECT data, actor_id FROM plan_history WHERE plan_id = $1 AND event = 'gate_waived'", [plan]).first)
@@ -209,6 +217,27 @@ import TestSupport
             WHERE r.plan_id = $1 AND r.status = 'pending' AND r.blocking AND w.number > 1
             """, [plan]) >= 1)
         #expect(try count("SELECT count(*) FROM reviews WHERE plan_id = $1 AND status = 'waived' AND applied_at IS NOT NULL", [plan]) == 2)
+    }
+
+    /// Approving the code of a wave whose MUST test fails is not a waiver: without a written reason the
+    /// failing test is never accepted, the wave is gated again and blocks again.
+    @Test func approvingTheReviewsOfAFailingGateWithoutAReasonWaivesNothing() async throws {
+        let (plan, broken, entries) = try await planBlockedByItsGate()
+        let reviews = try connection.query(
+            "SELECT r.id FROM reviews r WHERE r.plan_id = $1 AND r.status = 'pending' AND r.blocking", [plan]).rows
+            .map { try $0.decode(UUID.self, 0) }
+        #expect(reviews.count == 2)
+        for id in reviews { try harness.resolve(review: id, as: "approved") }
+        try await harness.execute(entries + [WordCountFixture.entry(.gateRepair, "*", broken)])
+
+        #expect(try status(plan) == "blocked")
+        #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND number = 1 AND status = 'failed'", [plan]) == 1)
+        #expect(try count("SELECT count(*) FROM waves WHERE plan_id = $1 AND status IN ('passed', 'waived')", [plan]) == 0)
+        #expect(try count("SELECT count(*) FROM test_waivers WHERE plan_id = $1", [plan]) == 0)
+        #expect(try count("SELECT count(*) FROM plan_history WHERE plan_id = $1 AND event = 'gate_waived'", [plan]) == 0)
+        // The gate ran again on the approved code, and new reviews wait.
+        #expect(try count("SELECT count(*) FROM gate_results g JOIN waves w ON w.id = g.wave_id WHERE g.plan_id = $1 AND w.number = 1", [plan]) == 4)
+        #expect(try count("SELECT count(*) FROM reviews WHERE plan_id = $1 AND status = 'pending' AND blocking", [plan]) >= 1)
     }
 
     @Test func aLowConfidenceAtomCreatesAReviewWithSuggestionsAndItsApprovalCompletesThePlan() async throws {

@@ -102,8 +102,11 @@ function renderHeader(ctx) {
       h('div', { class: 'card stat' }, h('h2', null, 'Cost so far'), costMeter(status.actual_cost_usd, status.budget_usd, status.estimated_cost_usd)),
       h('div', { class: 'card stat' }, h('h2', null, 'Atoms'), progressBar(status.completed_atoms, status.total_atoms, `${number(status.completed_atoms)} of ${number(status.total_atoms)} accepted`),
         h('p', { class: 'small muted' }, `${number(attempts)} attempts, ${number(retries)} retries`)),
-      h('div', { class: 'card stat' }, h('h2', null, 'Waves'), progressBar(ctx.state.waves.filter((w) => w.status === 'passed').length, status.total_waves,
-        `${ctx.state.waves.filter((w) => w.status === 'passed').length} of ${number(status.total_waves)} passed${status.current_wave ? `, current: ${status.current_wave}` : ''}`)),
+      h('div', { class: 'card stat' }, h('h2', null, 'Waves'), progressBar(ctx.state.waves.filter((w) => w.status === 'passed' || w.status === 'waived').length, status.total_waves,
+        // A waived wave failed its gate and was accepted with a written reason: finished, never "passed".
+        `${ctx.state.waves.filter((w) => w.status === 'passed').length} of ${number(status.total_waves)} passed`
+          + `${ctx.state.waves.some((w) => w.status === 'waived') ? `, ${ctx.state.waves.filter((w) => w.status === 'waived').length} waived` : ''}`
+          + `${status.current_wave ? `, current: ${status.current_wave}` : ''}`)),
       h('div', { class: 'card stat' }, h('h2', null, 'Tasks'), progressBar(status.completed_tasks, status.total_tasks,
         `${number(status.completed_tasks)} of ${number(status.total_tasks)} done${status.failed_tasks ? `, ${status.failed_tasks} failed` : ''}`),
         running ? h('p', { class: 'small muted' }, running) : null)));
