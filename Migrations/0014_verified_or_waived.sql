@@ -13,6 +13,10 @@
 --                             only when its final gate ran on the commit that is archived
 --   masterplans.verification  set when the plan completes: 'verified' (every test passed on the
 --                             final tree) or 'accepted_with_waivers' (some failing tests were waived)
+--   acceptance_tests.cannot_fail  the test passed when it was tried against a workspace holding only
+--                             the tests, before any code existed: it cannot fail, and the plan cannot
+--                             be approved until it is regenerated or a person confirms it with a
+--                             reason (cannot_fail_confirmation, by whom and when)
 
 ALTER TABLE waves DROP CONSTRAINT waves_status_check;
 ALTER TABLE waves DROP CONSTRAINT waves_started_check;
@@ -59,3 +63,21 @@ CREATE INDEX test_waivers_plan_idx ON test_waivers (plan_id, waived_at);
 
 COMMENT ON TABLE test_waivers IS
     'Failing acceptance tests a reviewer accepted anyway, each with its written reason: a plan with any is accepted_with_waivers, never verified.';
+
+ALTER TABLE acceptance_tests
+    ADD COLUMN cannot_fail              boolean NOT NULL DEFAULT false,
+    ADD COLUMN cannot_fail_output       text,
+    ADD COLUMN cannot_fail_confirmation text,
+    ADD COLUMN cannot_fail_confirmed_by uuid REFERENCES users (id) ON DELETE SET NULL,
+    ADD COLUMN cannot_fail_confirmed_at timestamptz,
+    ADD CONSTRAINT acceptance_tests_cannot_fail_output_check
+        CHECK (cannot_fail_output IS NULL OR octet_length(cannot_fail_output) <= 65536),
+    ADD CONSTRAINT acceptance_tests_confirmation_check
+        CHECK ((cannot_fail_confirmation IS NULL) = (cannot_fail_confirmed_at IS NULL)
+               AND (cannot_fail_confirmation IS NULL OR (cannot_fail AND length(btrim(cannot_fail_confirmation)) > 0
+                                                        AND octet_length(cannot_fail_confirmation) <= 4096)));
+
+COMMENT ON COLUMN acceptance_tests.cannot_fail IS
+    'The test passed against a workspace holding only the tests, before any code existed: it proves nothing until confirmed.';
+COMMENT ON COLUMN acceptance_tests.cannot_fail_confirmation IS
+    'Why a person keeps a test that cannot fail (required before the plan can be approved).';

@@ -1,3 +1,4 @@
+import Foundation
 import JSON
 import PlanCore
 
@@ -102,6 +103,16 @@ extension Problem {
     /// A waiver asked for a review that holds no failing Gate S.
     public static func notWaivable(_ reason: String) -> Problem {
         Problem(status: 409, type: "review-not-waivable", title: "Only a failing Gate S can be waived.", detail: reason)
+    }
+
+    /// The plan has acceptance tests that passed before any code existed and nobody confirmed them.
+    public static func testsCannotFail(_ names: [String], planID: UUID) -> Problem {
+        let plan = planID.uuidString.lowercased()
+        return Problem(status: 409, type: "tests-cannot-fail", title: "Some acceptance tests cannot fail.",
+                       detail: "\(names.count) acceptance test(s) pass against an empty workspace, before any code exists, so they "
+                           + "prove nothing: \(names.prefix(5).joined(separator: ", ")). Regenerate the plan with feedback about them, "
+                           + "or confirm each with a reason (POST /api/v1/masterplans/\(plan)/acceptance-tests/{test_id}/confirm).",
+                       extra: ["tests": JSONValue(names)])
     }
 
     /// Work of this kind is already queued or running for the plan.

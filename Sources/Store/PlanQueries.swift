@@ -299,12 +299,33 @@ public struct PlanQueries {
             [id, ownerID]).first?.decode(JSONValue.self, 0)
     }
 
+    /// Names of the plan's acceptance tests that passed before any code existed and that nobody confirmed.
+    public func unconfirmedTestsThatCannotFail(planID: UUID) throws -> [String] {
+        try connection.query(
+            "SELECT name FROM acceptance_tests WHERE plan_id = $1 AND cannot_fail AND cannot_fail_confirmation IS NULL ORDER BY file_path, name",
+            [planID]).rows.map { try $0.decode(String.self, 0) }
+    }
+
+    /// Records a person's reason for keeping a test that cannot fail; false when the plan has no such
+    /// test (unknown, or one that can fail).
+    public func confirmTestThatCannotFail(planID: UUID, testID: UUID, reason: String, userID: UUID) throws -> Bool {
+        try connection.execute(
+            """
+            UPDATE acceptance_tests SET cannot_fail_confirmation = $3, cannot_fail_confirmed_by = $4, cannot_fail_confirmed_at = now()
+            WHERE plan_id = $1 AND id = $2 AND cannot_fail
+            """, [planID, testID, reason, userID]) == 1
+    }
+
     /// The plan's acceptance tests with the criteria they cover and their latest run.
     public func acceptanceTests(planID: UUID) throws -> JSONValue {
         try connection.query(
             """
             SELECT coalesce(json_agg(json_build_object('id', x.id, 'name', x.name, 'priority', x.priority,
                 'file_path', x.file_path, 'code', x.code, 'sha256', x.sha256, 'frozen_at', x.frozen_at,
+                'cannot_fail', x.cannot_fail, 'cannot_fail_output', x.cannot_fail_output,
+                'cannot_fail_confirmation', CASE WHEN x.cannot_fail_confirmation IS NULL THEN NULL ELSE
+                    json_build_object('reason', x.cannot_fail_confirmation, 'by', x.cannot_fail_confirmed_by,
+                                      'at', x.cannot_fail_confirmed_at) END,
                 'criteria', coalesce((SELECT json_agg(json_build_object('id', c.id, 'task_number', t.number,
                                                                         'priority', c.priority, 'criterion', c.criterion)
                                                       ORDER BY t.number, c.position)

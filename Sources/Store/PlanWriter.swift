@@ -66,9 +66,10 @@ public struct PlanWriter {
     /// Stores a validated plan and its acceptance tests as the plan's next version and moves the plan
     /// from `generating` to `draft`. A previous (draft) tree is replaced. Emits
     /// `plan_status_changed` and `masterplan_generation_complete`. Returns the version number.
+    /// `cannotFail` names the tests that passed before any code existed, with what their run printed.
     @discardableResult
     public func storeGeneratedPlan(planID: UUID, plan validated: ValidatedPlan, tests: [AcceptanceTest],
-                                   estimate: PlanEstimate?, changeNote: String) throws -> Int {
+                                   estimate: PlanEstimate?, changeNote: String, cannotFail: [String: String] = [:]) throws -> Int {
         try connection.transaction { c in
             guard let row = try c.query("SELECT owner_id, status FROM masterplans WHERE id = $1 FOR UPDATE", [planID]).first else {
                 throw Refusal(description: "plan \(planID) does not exist")
@@ -96,8 +97,10 @@ public struct PlanWriter {
             }
             for test in tests {
                 let testID = try c.query("""
-                    INSERT INTO acceptance_tests (plan_id, name, priority, file_path, code) VALUES ($1, $2, $3, $4, $5) RETURNING id
-                    """, [planID, test.name, test.priority.rawValue, test.file, test.code]).first!.decode(UUID.self, 0)
+                    INSERT INTO acceptance_tests (plan_id, name, priority, file_path, code, cannot_fail, cannot_fail_output)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+                    """, [planID, test.name, test.priority.rawValue, test.file, test.code, cannotFail[test.name] != nil,
+                          cannotFail[test.name]]).first!.decode(UUID.self, 0)
                 // A test checks the criteria of the tasks it covers that share its priority (all of
                 // them when none does), so a reviewer sees which promises each test keeps.
                 for number in Set(test.covers) {
@@ -132,6 +135,7 @@ public struct PlanWriter {
             try c.query("SELECT masterplan_emit_event($1, $2, NULL, 'masterplan_generation_complete', $3)",
                         [owner, planID, JSONValue(["version": .int(Int64(version)), "project_name": .string(plan.projectName),
                                                    "tasks": .int(Int64(validated.tasks.count)), "tests": .int(Int64(tests.count)),
+                                                   "tests_that_cannot_fail": JSONValue(cannotFail.keys.sorted()),
                                                    "estimated_cost_usd": estimate.map { .double($0.costUSD) } ?? .null])])
             return version
         }

@@ -77,8 +77,8 @@ struct ExecutorCommand: ParsableCommand {
         let llm = try LLMClient(configuration: llmConfiguration, callLog: PostgresLLMCallLog(conninfo: conninfo))
         let log: @Sendable (String) -> Void = { line in LLMTerminal.standardError("executor: " + line) }
         let handlers: [any JobHandler] = [
-            try GenerationHandler(client: llm),
-            try RegenerationHandler(client: llm),
+            try GenerationHandler(client: llm, sandbox: sandbox),
+            try RegenerationHandler(client: llm, sandbox: sandbox),
             try ChatHandler(client: llm),
             ExecutionHandler(llm: llm, sandbox: sandbox, settings: settings, log: log),
         ]

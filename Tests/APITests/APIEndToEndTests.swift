@@ -261,6 +261,53 @@ import Testing
         #expect(events == ["approved", "execution_requested", "cancelled"])
     }
 
+    /// A test that passed before any code existed proves nothing: the plan cannot be approved until a
+    /// person confirms it with a reason (or regenerates it), and the confirmation is recorded.
+    @Test func aTestThatCannotFailBlocksApprovalUntilConfirmedWithAReason() throws {
+        let user = try stack.user()
+        let planID = try PlanFixture.insert(stack.database(), owner: user.id)
+        let base = "/api/v1/masterplans/\(planID.uuidString.lowercased())"
+        try stack.database().execute(
+            "UPDATE acceptance_tests SET cannot_fail = true, cannot_fail_output = 'PASSED tests/test_health.py::test_health' WHERE plan_id = $1 AND name = 'test_health'",
+            [planID])
+        let testID = try stack.database().query("SELECT id FROM acceptance_tests WHERE plan_id = $1 AND name = 'test_health'", [planID])
+            .first!.decode(UUID.self, 0).uuidString.lowercased()
+
+        let refused = try stack.call("POST", base + "/approve", token: user.token)
+        #expect(refused.status == 409, "\(refused.text)")
+        #expect(refused["type"]?.stringValue?.hasSuffix("tests-cannot-fail") == true)
+        #expect(refused["tests"] == ["test_health"])
+        #expect(refused["detail"]?.stringValue?.contains("confirm") == true)
+        #expect(try stack.call("GET", base + "/status", token: user.token)["status"]?.stringValue == "draft")
+        #expect(try stack.database().query("SELECT count(*) FROM acceptance_tests WHERE plan_id = $1 AND frozen_at IS NOT NULL", [planID])
+            .first!.decode(Int.self, 0) == 0, "a refused approval freezes nothing")
+
+        let listed = try stack.call("GET", base + "/acceptance-tests", token: user.token)["items"]?.arrayValue ?? []
+        #expect(listed.first { $0["name"] == "test_health" }?["cannot_fail"] == true)
+        #expect(listed.first { $0["name"] == "test_login" }?["cannot_fail"] == false)
+
+        // A reason is required; a test that can fail has nothing to confirm.
+        #expect(try stack.call("POST", base + "/acceptance-tests/\(testID)/confirm", token: user.token, json: [:]).status == 422)
+        #expect(try stack.call("POST", base + "/acceptance-tests/\(testID)/confirm", token: user.token, json: ["reason": "  "]).status == 422)
+        let login = try #require(listed.first { $0["name"] == "test_login" }?["id"]?.stringValue)
+        #expect(try stack.call("POST", base + "/acceptance-tests/\(login)/confirm", token: user.token, json: ["reason": "x"]).status == 404)
+        let other = try stack.user()
+        #expect(try stack.call("POST", base + "/acceptance-tests/\(testID)/confirm", token: other.token, json: ["reason": "x"]).status == 404)
+
+        let confirmed = try stack.call("POST", base + "/acceptance-tests/\(testID)/confirm", token: user.token,
+                                       json: ["reason": "a smoke test of the import on purpose"])
+        #expect(confirmed.status == 200, "\(confirmed.text)")
+        let item = confirmed["items"]?.arrayValue?.first { $0["name"] == "test_health" }
+        #expect(item?["cannot_fail_confirmation"]?["reason"] == "a smoke test of the import on purpose")
+        #expect(item?["cannot_fail_confirmation"]?["by"]?.stringValue == user.id.uuidString.lowercased())
+
+        #expect(try stack.call("POST", base + "/approve", token: user.token).status == 200)
+        let late = try stack.call("POST", base + "/acceptance-tests/\(testID)/confirm", token: user.token, json: ["reason": "again"])
+        #expect(late.status == 409, "only drafts: \(late.text)")
+        let events = try stack.call("GET", base + "/history", token: user.token)["items"]?.arrayValue?.compactMap { $0["event"]?.stringValue }
+        #expect(events == ["test_confirmed", "approved"])
+    }
+
     @Test func illegalStateChangeIs409WithReasonAndAllowedActions() throws {
         let user = try stack.user()
         let planID = try PlanFixture.insert(stack.database(), owner: user.id)

@@ -133,7 +133,12 @@ extension OpenAPIDocument {
                                       "file_path": string, "code": string, "sha256": nullable(string), "frozen_at": nullable(time),
                                       "criteria": array(object(["id": uuid, "task_number": integer, "priority": string,
                                                                 "criterion": string])),
-                                      "last_run": nullable(object(["status": string, "duration_ms": integer, "created_at": time]))])
+                                      "cannot_fail": boolean, "cannot_fail_output": nullable(string),
+                                      "cannot_fail_confirmation": nullable(object(["reason": string, "by": nullable(uuid), "at": time])),
+                                      "last_run": nullable(object(["status": string, "duration_ms": integer, "created_at": time,
+                                                                   "reason": nullable(string), "cases": array(anyObject)])),
+                                      "last_mutation_run": nullable(object(["status": string, "duration_ms": integer,
+                                                                            "created_at": time, "reason": nullable(string)]))])
         s["AcceptanceTestList"] = list(of: "AcceptanceTest")
 
         s["Review"] = object(["id": uuid, "plan_id": uuid, "kind": enumeration(["atom", "gate"]), "atom_id": nullable(uuid),

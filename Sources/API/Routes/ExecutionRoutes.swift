@@ -34,6 +34,34 @@ extension APIApplication {
         return .json(.object(["items": try PlanQueries(try database()).acceptanceTests(planID: plan.id)]))
     }
 
+    /// `POST /masterplans/{id}/acceptance-tests/{test_id}/confirm` {reason}: a person keeps a test that
+    /// passed before any code existed (it cannot fail), saying why; only while the plan is a draft, and
+    /// the plan cannot be approved until every such test is confirmed or regenerated.
+    func confirmAcceptanceTest(_ ctx: RequestContext) throws -> HTTPResponse {
+        let user = ctx.currentUser
+        let planID = try ctx.id(of: "plan")
+        let testID = try ctx.id("test_id", of: "acceptance test")
+        var fields = BodyFields(try ctx.body(), allowed: ["reason"])
+        let reason = fields.string("reason", required: true, maxBytes: 4_000)
+        try fields.check()
+        let db = try database()
+        try db.transaction { db in
+            let plans = PlanQueries(db)
+            guard let plan = try plans.lockPlan(id: planID, ownerID: user.id) else { throw Problem.notFound("plan") }
+            guard plan.status == PlanStatus.draft.rawValue else {
+                throw Problem(status: 409, type: "illegal-transition", title: "This action is not possible in the current state.",
+                              detail: "acceptance tests can be confirmed only while the plan is a draft; it is \(plan.status)",
+                              extra: ["subject": "plan", "current_status": .string(plan.status)])
+            }
+            guard let reason, try plans.confirmTestThatCannotFail(planID: plan.id, testID: testID, reason: reason, userID: user.id) else {
+                throw Problem.notFound("acceptance test that cannot fail")
+            }
+            try plans.appendHistory(planID: plan.id, actor: "user", actorID: user.id, event: "test_confirmed",
+                                    data: ["test_id": .string(testID.uuidString.lowercased()), "reason": .string(reason)])
+        }
+        return .json(.object(["items": try PlanQueries(db).acceptanceTests(planID: planID)]))
+    }
+
     /// `GET /masterplans/{id}/gate`.
     func listGateResults(_ ctx: RequestContext) throws -> HTTPResponse {
         let plan = try ownedPlan(ctx)

@@ -43,6 +43,8 @@ extension APIApplication {
             do {
                 switch action {
                 case .approve:
+                    let unconfirmed = try plans.unconfirmedTestsThatCannotFail(planID: plan.id)
+                    if !unconfirmed.isEmpty { throw Problem.testsCannotFail(unconfirmed, planID: plan.id) }
                     data["frozen_tests"] = .int(Int64(try plans.freezeAcceptanceTests(planID: plan.id)))
                     if let snapshot = try plans.snapshot(id: plan.id) {
                         data["version"] = .int(Int64(try plans.addVersion(planID: plan.id, snapshot: snapshot, note: "approved",

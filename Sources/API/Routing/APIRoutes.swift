@@ -96,6 +96,10 @@ public enum APIRoutes {
         Route("GET", "\(prefix)/masterplans/{id}/acceptance-tests", APIRoute(
             "listAcceptanceTests", "The plan's acceptance tests, the criteria they cover and their last run.",
             tag: "execution", response: "AcceptanceTestList", errors: [401, 404]) { app, ctx in try app.listAcceptanceTests(ctx) }),
+        Route("POST", "\(prefix)/masterplans/{id}/acceptance-tests/{test_id}/confirm", APIRoute(
+            "confirmAcceptanceTest", "Keep a test that passed before any code existed (it cannot fail), with your reason; drafts only.",
+            tag: "plans", request: "Reason", requestRequired: true, response: "AcceptanceTestList",
+            errors: [400, 401, 404, 409, 413, 415, 422]) { app, ctx in try app.confirmAcceptanceTest(ctx) }),
         Route("GET", "\(prefix)/masterplans/{id}/gate", APIRoute(
             "listGateResults", "Every Gate S evaluation, by wave and repair round.", tag: "execution",
             response: "GateResultList", errors: [401, 404]) { app, ctx in try app.listGateResults(ctx) }),

@@ -28,20 +28,25 @@ public struct GenerationHandler: JobHandler {
     public let client: LLMClient
     public let configuration: GenerationConfiguration
     let prompts: PlanPrompts
+    /// Tries the acceptance tests against an empty workspace (`CannotFailProbe`).
+    let probe: CannotFailProbe
+    let pool: BlockingPool
 
     /// Loads the prompt templates, so a broken installation fails when the executor starts rather
-    /// than on every job.
-    public init(client: LLMClient, configuration: GenerationConfiguration = .default) throws {
+    /// than on every job. The sandbox runs the generated acceptance tests once before any code exists.
+    public init(client: LLMClient, configuration: GenerationConfiguration = .default, sandbox: Sandbox) throws {
         self.client = client
         self.configuration = configuration
         prompts = try PlanPrompts(configuration: configuration)
+        probe = CannotFailProbe(sandbox: sandbox)
+        pool = BlockingPool(threads: 1)
     }
 
     public func run(_ job: ClaimedJob, context: JobContext) async throws {
         guard let planID = job.planID else { throw JobPayloadError(jobID: job.id, kind: kind, missing: "plan_id") }
         guard let state = try await context.database.run({ c in try GenerationQueries(c).planState(id: planID) }),
               state.status == PlanStatus.generating.rawValue else { return }
-        try await PlanGenerationRun(client: client, configuration: configuration, prompts: prompts, context: context,
-                                    state: state, previous: nil).run()
+        try await PlanGenerationRun(client: client, configuration: configuration, prompts: prompts, probe: probe, pool: pool,
+                                    context: context, state: state, previous: nil).run()
     }
 }

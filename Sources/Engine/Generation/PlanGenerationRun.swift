@@ -17,6 +17,8 @@ struct PlanGenerationRun: Sendable {
     let client: LLMClient
     let configuration: GenerationConfiguration
     let prompts: PlanPrompts
+    let probe: CannotFailProbe
+    let pool: BlockingPool
     let context: JobContext
     let state: GenerationPlanState
     /// Set for a regeneration: the version it starts from and the reviewer's feedback; nil for a new plan.
@@ -46,7 +48,9 @@ struct PlanGenerationRun: Sendable {
             try context.checkpoint()
             let tests = try await acceptanceTests(for: plan.validated)
             try context.checkpoint()
-            try await store(plan.validated, repairs: plan.repairs, tests: tests)
+            let cannotFail = await testsThatCannotFail(tests, testCommand: plan.validated.plan.techStack.testCommand)
+            try context.checkpoint()
+            try await store(plan.validated, repairs: plan.repairs, tests: tests, cannotFail: cannotFail)
         } catch let failure as GenerationFailure {
             if failure.isTransient && context.job.attempts < context.job.maxAttempts { throw failure }
             try await giveUp(failure)
@@ -157,9 +161,21 @@ struct PlanGenerationRun: Sendable {
         throw GenerationFailure.invalid(lastProblems, stage: .acceptanceTests, attempts: answers)
     }
 
+    /// The tests that pass before any code exists, by name, with what their run printed: they cannot
+    /// fail, and the plan cannot be approved until each is regenerated or confirmed with a reason.
+    private func testsThatCannotFail(_ tests: [AcceptanceTest], testCommand: String) async -> [String: String] {
+        let probe = self.probe
+        let results = await pool.run { probe.probe(tests, testCommand: testCommand) }
+        var cannotFail: [String: String] = [:]
+        for result in results where result.outcome == .pass {
+            cannotFail[result.name] = "passes against an empty workspace, before any code exists:\n" + String(result.output.suffix(8_000))
+        }
+        return cannotFail
+    }
+
     /// Stores the plan as the next version, moving it to `draft`, and tells the conversation it came
     /// from — all in one transaction, events last.
-    private func store(_ plan: ValidatedPlan, repairs: Int, tests: [AcceptanceTest]) async throws {
+    private func store(_ plan: ValidatedPlan, repairs: Int, tests: [AcceptanceTest], cannotFail: [String: String]) async throws {
         var policy = configuration.estimatePolicy
         if let price = client.prices.price(for: client.configuration.model) { policy.prices = price.estimateTable }
         let estimate = PlanEstimator.estimate(ExecutionPlan(plan), policy: policy)
@@ -180,7 +196,7 @@ struct PlanGenerationRun: Sendable {
                                                           regeneration: regeneration))
                 }
                 try PlanWriter(connection: c).storeGeneratedPlan(planID: planID, plan: plan, tests: tests, estimate: estimate,
-                                                                 changeNote: note)
+                                                                 changeNote: note, cannotFail: cannotFail)
                 if let message, let conversation = current.conversationID {
                     try GenerationMessages.emitChatMessage(message.json, conversationID: conversation, ownerID: current.ownerID,
                                                            planID: planID, on: c)

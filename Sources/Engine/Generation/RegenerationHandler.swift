@@ -18,12 +18,17 @@ public struct RegenerationHandler: JobHandler {
     public let client: LLMClient
     public let configuration: GenerationConfiguration
     let prompts: PlanPrompts
+    /// Tries the regenerated acceptance tests against an empty workspace (`CannotFailProbe`).
+    let probe: CannotFailProbe
+    let pool: BlockingPool
 
     /// Loads the prompt templates, so a broken installation fails when the executor starts.
-    public init(client: LLMClient, configuration: GenerationConfiguration = .default) throws {
+    public init(client: LLMClient, configuration: GenerationConfiguration = .default, sandbox: Sandbox) throws {
         self.client = client
         self.configuration = configuration
         prompts = try PlanPrompts(configuration: configuration)
+        probe = CannotFailProbe(sandbox: sandbox)
+        pool = BlockingPool(threads: 1)
     }
 
     public func run(_ job: ClaimedJob, context: JobContext) async throws {
@@ -38,7 +43,7 @@ public struct RegenerationHandler: JobHandler {
         let version = job.payload["version"]?.intValue.map { Int($0) } ?? state.version
         let previous = PlanPrompts.PreviousPlan(version: version, snapshot: snapshot,
                                                 feedback: feedback?.isEmpty == false ? feedback : nil)
-        try await PlanGenerationRun(client: client, configuration: configuration, prompts: prompts, context: context,
-                                    state: state, previous: previous).run()
+        try await PlanGenerationRun(client: client, configuration: configuration, prompts: prompts, probe: probe, pool: pool,
+                                    context: context, state: state, previous: previous).run()
     }
 }

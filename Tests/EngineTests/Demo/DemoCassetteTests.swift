@@ -72,7 +72,7 @@ import TestSupport
         // Generation: discovery, plan, acceptance tests — each accepted the first time.
         let plan = try harness.generation.createPlan(request: DemoCassette.request)
         try await harness.generation.withModel(entries) { client in
-            try await harness.generation.runNextJob(try GenerationHandler(client: client))
+            try await harness.generation.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
         }
         let generated = clock.now
         #expect(try status(plan) == "draft")

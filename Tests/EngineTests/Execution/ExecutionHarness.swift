@@ -24,7 +24,7 @@ struct ExecutionHarness {
     func approvedPlan() async throws -> UUID {
         let plan = try generation.createPlan()
         try await generation.withModel(WordCountFixture.happyPath) { client in
-            try await generation.runNextJob(try GenerationHandler(client: client))
+            try await generation.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
         }
         try connection.transaction { c in
             let plans = PlanQueries(c)

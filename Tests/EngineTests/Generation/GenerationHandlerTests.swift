@@ -17,10 +17,40 @@ import TestSupport
         harness = try GenerationHarness()
     }
 
+    /// Every generated test is tried once against a workspace holding only the tests: one that passes
+    /// there (it asserts a non-empty tuple, which is always true) cannot fail and is marked so, with
+    /// what its run printed; the real ones fail there, as they should before any code exists.
+    @Test func aTestThatPassesBeforeAnyCodeExistsIsMarkedCannotFail() async throws {
+        var json = WordCountFixture.acceptanceTestsJSON
+        var tests = json["tests"]?.arrayValue ?? []
+        tests[0] = ["name": "test_count_text_counts_lines_words_and_characters", "priority": "must", "covers": [1],
+                    "file": "tests/test_counter.py",
+                    "code": "def test_count_text_counts_lines_words_and_characters():\n    assert (1 == 2, \"counts are right\")\n"]
+        json = ["tests": .array(tests)]
+        let plan = try harness.createPlan()
+        try await harness.withModel([WordCountFixture.entry(.discovery, "discovery", WordCountFixture.discovery),
+                                     WordCountFixture.entry(.masterplan, "masterplan", WordCountFixture.plan),
+                                     WordCountFixture.entry(.acceptanceTests, "acceptance_tests", json.jsonText)]) { client in
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
+        }
+        #expect(try harness.status(plan: plan).status == "draft")
+        let rows = try harness.connection.query(
+            "SELECT name, cannot_fail, cannot_fail_output FROM acceptance_tests WHERE plan_id = $1 ORDER BY file_path", [plan]).rows
+        let marked = try rows.filter { try $0.decode(Bool.self, 1) }.map { try $0.decode(String.self, 0) }
+        #expect(marked == ["test_count_text_counts_lines_words_and_characters"])
+        let output = try rows.compactMap { try $0.decode(String?.self, 2) }.joined()
+        #expect(output.contains("passes against an empty workspace"), "\(output)")
+        #expect(output.contains("PASSED tests/test_counter.py::test_count_text_counts_lines_words_and_characters"), "\(output)")
+        let complete = try #require(try harness.events(plan: plan).last { $0.type == "masterplan_generation_complete" })
+        #expect(complete.payload["tests_that_cannot_fail"] == ["test_count_text_counts_lines_words_and_characters"])
+        #expect(try PlanQueries(harness.connection).unconfirmedTestsThatCannotFail(planID: plan)
+            == ["test_count_text_counts_lines_words_and_characters"])
+    }
+
     @Test func aRequestBecomesADraftWithItsTestsLinkedToCriteria() async throws {
         let plan = try harness.createPlan()
         try await harness.withModel(WordCountFixture.happyPath) { client in
-            try await harness.runNextJob(try GenerationHandler(client: client))
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
         }
 
         let state = try harness.status(plan: plan)
@@ -112,7 +142,7 @@ import TestSupport
             WordCountFixture.entry(.planRepair, "plan_repair", WordCountFixture.plan),
             WordCountFixture.entry(.acceptanceTests, "acceptance_tests", WordCountFixture.acceptanceTests),
         ]) { client in
-            try await harness.runNextJob(try GenerationHandler(client: client))
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
         }
 
         #expect(try harness.status(plan: plan).status == "draft")
@@ -138,7 +168,7 @@ import TestSupport
             WordCountFixture.entry(.planRepair, "plan_repair", WordCountFixture.invalidPlan),
         ]) { client in
             // The handler returns normally: the daemon must not retry a hopeless generation.
-            try await harness.runNextJob(try GenerationHandler(client: client, configuration: GenerationConfiguration(planRepairAttempts: 2)))
+            try await harness.runNextJob(try GenerationHandler(client: client, configuration: GenerationConfiguration(planRepairAttempts: 2), sandbox: try Sandbox()))
         }
 
         let state = try harness.status(plan: plan)
@@ -177,7 +207,7 @@ import TestSupport
             WordCountFixture.entry(.acceptanceTests, "acceptance_tests", WordCountFixture.invalidAcceptanceTests),
             WordCountFixture.entry(.acceptanceTests, "acceptance_tests", WordCountFixture.acceptanceTests),
         ]) { client in
-            try await harness.runNextJob(try GenerationHandler(client: client))
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
         }
         #expect(try harness.status(plan: plan).status == "draft")
         #expect(try harness.llmPurposes(plan: plan) == ["discovery", "masterplan", "acceptance_tests", "acceptance_tests"])
@@ -189,7 +219,7 @@ import TestSupport
         let outage = CassetteEntry(purpose: "discovery", key: "discovery", response: "",
                                    error: .init(status: 503, message: "scripted outage", type: "server_error"))
         try await harness.withModel([outage]) { client in
-            let handler = try GenerationHandler(client: client)
+            let handler = try GenerationHandler(client: client, sandbox: try Sandbox())
             // Attempt 1 of 3: thrown back to the daemon; the plan waits in `generating`.
             await #expect(throws: GenerationFailure.self) { try await harness.runNextJob(handler) }
             #expect(try harness.status(plan: plan).status == "generating")
@@ -210,7 +240,7 @@ import TestSupport
         // First run: the executor is asked to stop; the job stops at the checkpoint after the discovery.
         try await harness.withModel([WordCountFixture.entry(.discovery, "discovery", WordCountFixture.discovery)]) { client in
             await #expect(throws: JobContext.Interruption.executorStopping) {
-                try await harness.runNextJob(try GenerationHandler(client: client), stopping: { true })
+                try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()), stopping: { true })
             }
         }
         #expect(try harness.status(plan: plan).status == "generating")
@@ -222,7 +252,7 @@ import TestSupport
             WordCountFixture.entry(.masterplan, "masterplan", WordCountFixture.plan),
             WordCountFixture.entry(.acceptanceTests, "acceptance_tests", WordCountFixture.acceptanceTests),
         ]) { client in
-            try await harness.runNextJob(try GenerationHandler(client: client))
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
         }
         #expect(try harness.status(plan: plan).status == "draft")
         #expect(try harness.llmPurposes(plan: plan) == ["discovery", "masterplan", "acceptance_tests"])
@@ -259,7 +289,7 @@ import TestSupport
         try harness.connection.execute("UPDATE masterplans SET status = 'generation_failed', status_reason = 'given up' WHERE id = $1", [plan])
         // No cassette entries: any call would be a miss.
         try await harness.withModel([]) { client in
-            try await harness.runNextJob(try GenerationHandler(client: client))
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
         }
         #expect(try harness.status(plan: plan).status == "generation_failed")
         #expect(try harness.llmPurposes(plan: plan).isEmpty)
@@ -273,7 +303,7 @@ import TestSupport
             let daemon = ExecutorDaemon(
                 configuration: .init(conninfo: harness.conninfo, jobSlots: 2, pollInterval: .milliseconds(100), retryDelay: .zero,
                                      owner: "generation-test"),
-                handlers: [try GenerationHandler(client: client), try RegenerationHandler(client: client), try ChatHandler(client: client)])
+                handlers: [try GenerationHandler(client: client, sandbox: try Sandbox()), try RegenerationHandler(client: client, sandbox: try Sandbox()), try ChatHandler(client: client)])
             let running = Task { try await daemon.run() }
             var done = false
             for _ in 0..<300 where !done {
@@ -309,7 +339,7 @@ import TestSupport
             WordCountFixture.entry(.masterplan, "masterplan", WordCountFixture.regeneratedPlan),
             WordCountFixture.entry(.acceptanceTests, "acceptance_tests", WordCountFixture.acceptanceTests),
         ]) { client in
-            try await harness.runNextJob(try GenerationHandler(client: client))
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
             #expect(try harness.status(plan: plan).status == "draft")
 
             // What `POST /masterplans/{id}/regenerate` does.
@@ -320,7 +350,7 @@ import TestSupport
                                         data: ["feedback": .string(feedback)])
                 _ = try JobQueue(c).enqueue(.regeneration, planID: plan, payload: ["feedback": .string(feedback), "version": 1])
             }
-            try await harness.runNextJob(try RegenerationHandler(client: client))
+            try await harness.runNextJob(try RegenerationHandler(client: client, sandbox: try Sandbox()))
         }
 
         let state = try harness.status(plan: plan)

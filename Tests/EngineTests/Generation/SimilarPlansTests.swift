@@ -88,7 +88,7 @@ import TestSupport
                                      projectName: "wordcounter", summary: "Counts the words and lines of text files.", status: .approved)
         let plan = try harness.createPlan()
         try await harness.withModel(WordCountFixture.happyPath) { client in
-            try await harness.runNextJob(try GenerationHandler(client: client))
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
         }
         let start = try #require(try harness.events(plan: plan).first { $0.type == "masterplan_generation_start" })
         #expect(start.payload["examples"] == 1)

@@ -7,7 +7,7 @@
 
 import { api, ApiError } from '../api.js';
 import {
-  codeBlock, costMeter, diffView, empty, errorBox, facts, liveIndicator, loading, notify, pageHeader, pager, planActionButtons,
+  askDialog, codeBlock, costMeter, diffView, empty, errorBox, facts, liveIndicator, loading, notify, pageHeader, pager, planActionButtons,
 } from '../components.js';
 import { dagSvg, dependents, layersOf } from '../dag.js';
 import { badge, dateTime, debounce, duration, h, keepFocus, money, number, plural, priorityBadge, replace, shortSha, timeEl, uid, words } from '../dom.js';
@@ -413,19 +413,46 @@ async function testsPanel(ctx) {
   if (!tests.length) return empty(state.plan.status === 'generating' ? 'The acceptance tests are generated with the plan.' : 'This plan has no acceptance tests.');
   const must = tests.filter((t) => t.priority === 'must').length;
   const frozen = tests.filter((t) => t.frozen_at);
+  // A test that passed against an empty workspace, before any code existed, proves nothing: the plan
+  // cannot be approved until it is regenerated or confirmed here with a reason.
+  const unconfirmed = tests.filter((t) => t.cannot_fail && !t.cannot_fail_confirmation);
+  const confirm = async (t) => {
+    const done = await askDialog({
+      title: `Keep ${t.name}?`,
+      message: 'This test passed before any code existed, so it cannot fail and proves nothing about the code. Keep it only if that is what you want, and say why; otherwise regenerate the plan with feedback about it.',
+      fields: [{ name: 'reason', label: 'Why keep it', type: 'textarea', required: true }],
+      submitLabel: 'Keep the test',
+      onSubmit: async (values) => {
+        state.tests = (await api.post(`/masterplans/${state.id}/acceptance-tests/${t.id}/confirm`, { reason: values.reason })).items || [];
+      },
+    });
+    if (done) await refresh(ctx);
+  };
   return h('div', { class: 'tests' },
     h('p', null, `${plural(tests.length, 'test')}: ${must} MUST, ${tests.length - must} SHOULD. Gate S passes a wave when every due MUST test passes and at least 95 % of due SHOULD tests pass. `,
       frozen.length === tests.length ? h('span', null, 'All tests are frozen (their SHA-256 was recorded at approval).')
         : frozen.length ? `${frozen.length} frozen.` : h('span', null, 'Not frozen yet: approval freezes them.')),
+    unconfirmed.length ? h('p', { class: 'status-reason', role: 'note' },
+      `${plural(unconfirmed.length, 'test')} passed before any code existed and cannot fail: ${unconfirmed.map((t) => t.name).join(', ')}. `
+      + 'The plan cannot be approved until each is regenerated or kept with a reason.') : null,
     tests.map((t) => h('details', { class: 'test card' },
       h('summary', null, priorityBadge(t.priority), ' ', h('strong', null, t.name), ' ', h('code', { class: 'muted' }, t.file_path), ' ',
-        t.last_run ? badge(t.last_run.status === 'pass' ? 'passed' : t.last_run.status === 'fail' ? 'failed' : t.last_run.status, 'test-run') : h('span', { class: 'muted small' }, 'not run yet')),
+        t.last_run ? badge(t.last_run.status === 'pass' ? 'passed' : t.last_run.status === 'fail' ? 'failed' : t.last_run.status, 'test-run') : h('span', { class: 'muted small' }, 'not run yet'),
+        t.cannot_fail ? [' ', h('span', { class: ['badge', t.cannot_fail_confirmation ? 'status-edited' : 'status-blocked'] },
+          t.cannot_fail_confirmation ? 'kept: cannot fail' : 'cannot fail')] : null),
       h('div', { class: 'test-body' },
         (t.criteria || []).length ? h('div', null, h('h5', null, 'Covers'),
           h('ul', { class: 'criteria' }, t.criteria.map((c) => h('li', null, priorityBadge(c.priority), ' ',
             h('a', { href: taskLink(state.id, c.task_number) }, `#${c.task_number}`), ' ', c.criterion)))) : null,
         facts([['Frozen', t.frozen_at ? dateTime(t.frozen_at) : 'not yet'], t.sha256 ? ['SHA-256', h('code', { title: t.sha256 }, shortSha(t.sha256))] : null,
-          t.last_run ? ['Last run', `${t.last_run.status} in ${t.last_run.duration_ms} ms, ${dateTime(t.last_run.created_at)}`] : null]),
+          t.last_run ? ['Last run', `${t.last_run.status} in ${t.last_run.duration_ms} ms, ${dateTime(t.last_run.created_at)}`] : null,
+          t.last_run && t.last_run.reason ? ['Why', t.last_run.reason] : null,
+          t.last_mutation_run ? ['Without its code', t.last_mutation_run.status === 'pass'
+            ? 'still passed: it proves nothing about the code it covers' : `failed, as it should (${dateTime(t.last_mutation_run.created_at)})`] : null,
+          t.cannot_fail_confirmation ? ['Kept because', `${t.cannot_fail_confirmation.reason} (${dateTime(t.cannot_fail_confirmation.at)})`] : null]),
+        t.cannot_fail && !t.cannot_fail_confirmation && state.plan.status === 'draft'
+          ? h('p', null, h('button', { type: 'button', class: 'btn', onclick: () => confirm(t) }, 'Keep it, with a reason…')) : null,
+        t.cannot_fail && t.cannot_fail_output ? codeBlock(t.cannot_fail_output, { label: `Run of ${t.name} before any code existed` }) : null,
         codeBlock(t.code, { label: `Code of ${t.name}` })))));
 }
 
