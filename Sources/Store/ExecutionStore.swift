@@ -470,17 +470,19 @@ public struct ExecutionStore {
     /// wave as passed and emits `wave_execution_complete` with `waveEvent`.
     public func recordGate(planID: UUID, ownerID: UUID, waveID: UUID, repairRound: Int, mustTotal: Int, mustPassed: Int,
                            shouldTotal: Int, shouldPassed: Int, passed: Bool, failingTests: JSONValue, event: JSONObject,
-                           waveEvent: JSONObject?, waveNumber: Int? = nil) throws {
+                           waveEvent: JSONObject?, waveNumber: Int? = nil, commitSHA: String? = nil, final: Bool = false) throws {
         try connection.transaction { c in
             try c.execute(
                 """
                 INSERT INTO gate_results (plan_id, wave_id, repair_round, must_total, must_passed, should_total, should_passed,
-                                          passed, failing_tests)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                          passed, failing_tests, commit_sha, final)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                 ON CONFLICT (wave_id, repair_round) DO UPDATE SET must_total = EXCLUDED.must_total,
                     must_passed = EXCLUDED.must_passed, should_total = EXCLUDED.should_total,
-                    should_passed = EXCLUDED.should_passed, passed = EXCLUDED.passed, failing_tests = EXCLUDED.failing_tests
-                """, [planID, waveID, repairRound, mustTotal, mustPassed, shouldTotal, shouldPassed, passed, failingTests])
+                    should_passed = EXCLUDED.should_passed, passed = EXCLUDED.passed, failing_tests = EXCLUDED.failing_tests,
+                    commit_sha = EXCLUDED.commit_sha, final = EXCLUDED.final
+                """, [planID, waveID, repairRound, mustTotal, mustPassed, shouldTotal, shouldPassed, passed, failingTests,
+                      commitSHA, final])
             if let waveEvent {
                 try c.execute("UPDATE waves SET status = 'passed', finished_at = now() WHERE id = $1", [waveID])
                 try updateTaskProgress(planID: planID, wave: waveNumber, on: c)
@@ -490,6 +492,52 @@ public struct ExecutionStore {
             } else {
                 try EventFeed(c).emit(type: "gate_validation_result", ownerID: ownerID, planID: planID, data: event)
             }
+        }
+    }
+
+    /// The plan's latest final gate (one that evaluated every test): the commit it ran on, its wave and
+    /// round, and each test's outcome in that round (nil when the test did not run).
+    public func latestFinalGate(planID: UUID) throws
+        -> (commit: String?, waveID: UUID, repairRound: Int, results: [(testID: UUID, name: String, priority: String, status: String?)])? {
+        guard let gate = try connection.query(
+            """
+            SELECT wave_id, repair_round, commit_sha FROM gate_results WHERE plan_id = $1 AND final
+            ORDER BY created_at DESC, repair_round DESC LIMIT 1
+            """, [planID]).first else { return nil }
+        let waveID = try gate.decode(UUID.self, 0)
+        let round = try gate.decode(Int.self, 1)
+        let results = try connection.query(
+            """
+            SELECT t.id, t.name, t.priority,
+                   (SELECT r.status FROM test_runs r WHERE r.test_id = t.id AND r.wave_id = $2 AND r.repair_round = $3
+                      AND r.kind = 'gate' ORDER BY r.created_at DESC LIMIT 1)
+            FROM acceptance_tests t WHERE t.plan_id = $1 ORDER BY t.file_path, t.name
+            """, [planID, waveID, round]).rows.map {
+                (try $0.decode(UUID.self, 0), try $0.decode(String.self, 1), try $0.decode(String.self, 2), try $0.decode(String?.self, 3))
+            }
+        return (try gate.decode(String?.self, 2), waveID, round, results)
+    }
+
+    /// Every test waiver of the plan, oldest first: test, reason, who (a user id) and when (ISO 8601).
+    public func waivers(planID: UUID) throws -> [(testID: UUID, reason: String, waivedBy: UUID?, waivedAt: String)] {
+        try connection.query(
+            """
+            SELECT test_id, reason, waived_by, to_char(waived_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            FROM test_waivers WHERE plan_id = $1 ORDER BY waived_at, id
+            """, [planID]).rows.map {
+                (try $0.decode(UUID.self, 0), try $0.decode(String.self, 1), try $0.decode(UUID?.self, 2), try $0.decode(String.self, 3))
+            }
+    }
+
+    /// Completes the plan (`executing` → `completed`) recording how it was proven, with its history
+    /// entry, `plan_status_changed` and `masterplan_execution_complete`; false when it was not executing.
+    public func complete(planID: UUID, ownerID: UUID, verification: String, summary: JSONObject) throws -> Bool {
+        try connection.transaction { c in
+            guard try transition(planID: planID, ownerID: ownerID, from: "executing", to: "completed", action: "complete", reason: nil,
+                                 data: ["verification": .string(verification)],
+                                 extraEvents: [("masterplan_execution_complete", summary)]) else { return false }
+            try c.execute("UPDATE masterplans SET verification = $2 WHERE id = $1", [planID, verification])
+            return true
         }
     }
 

@@ -15,6 +15,8 @@ extension PlanRun {
         let message = Workspace.waveMessage(wave.number, atomCount: waveAtoms.count)
         let sha = try await commit(message: message, files: files, reuseIfHeadIs: mayHaveCommitted || wave.commitSHA != nil ? message : nil)
         try await store { try $0.setWaveCommit(waveID: wave.id, sha: sha) }
+        // The commit whose tree the tests run on: the wave's, then each repair round's.
+        var gated = sha
 
         try await installDependencies()
         var round = try await gateRounds(of: wave)
@@ -51,11 +53,13 @@ extension PlanRun {
                 "tests_run": .int(Int64(due.count)),
             ] : nil
             let roundNow = round
+            let commitNow = gated
             try await store {
                 try $0.recordGate(planID: self.planID, ownerID: self.ownerID, waveID: wave.id, repairRound: roundNow,
                                   mustTotal: gate.mustTotal, mustPassed: gate.mustPassed, shouldTotal: gate.shouldTotal,
                                   shouldPassed: gate.shouldPassed, passed: gate.passed, failingTests: .array(failing),
-                                  event: gateEvent, waveEvent: waveEvent, waveNumber: isFinal ? nil : wave.number)
+                                  event: gateEvent, waveEvent: waveEvent, waveNumber: isFinal ? nil : wave.number,
+                                  commitSHA: commitNow, final: isFinal)
             }
             if gate.passed { return true }
 
@@ -95,7 +99,7 @@ extension PlanRun {
                 }
                 try await group.waitForAll()
             }
-            _ = try await commit(message: "wave \(wave.number): repair round \(round)", files: files, reuseIfHeadIs: nil)
+            gated = try await commit(message: "wave \(wave.number): repair round \(round)", files: files, reuseIfHeadIs: nil)
         }
     }
 

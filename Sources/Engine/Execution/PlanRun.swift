@@ -194,30 +194,6 @@ final class PlanRun: Sendable {
                                     mayHaveCommitted: stored.status != WaveStatus.pending.rawValue)
     }
 
-    /// Completes the plan when every wave passed and no review is waiting; otherwise blocks it until
-    /// the reviews are resolved.
-    func finishPlan() async throws {
-        let pending = try await store { try $0.pendingReviewCounts(planID: self.planID) }
-        if pending.all > 0 {
-            _ = try await transition(from: .executing, to: .blocked, action: "block",
-                                     reason: "every wave passed; waiting for \(pending.all) review(s) before the plan can complete")
-            return
-        }
-        let atoms = try await store { try $0.atoms(planID: self.planID) }
-        if atoms.contains(where: { $0.status == AtomStatus.rejected.rawValue }) {
-            try await failForRejection(atoms)
-            return
-        }
-        let record = try await store { try $0.plan(id: self.planID) }
-        let summary: JSONObject = [
-            "status": "completed", "total_waves": .int(Int64(execution.waves.count)), "total_atoms": .int(Int64(atoms.count)),
-            "cost_usd": .double(record?.actualCostUSD ?? 0), "workspace": .string(workspace.root),
-            "commit": JSONValue(try? await pool.run { () throws(WorkspaceError) -> String? in try self.workspace.head() }),
-        ]
-        _ = try await transition(from: .executing, to: .completed, action: "complete", reason: nil,
-                                 extraEvents: [("masterplan_execution_complete", summary)])
-    }
-
     func failForRejection(_ atoms: [StoredAtom]) async throws {
         let rejected = atoms.filter { $0.status == AtomStatus.rejected.rawValue }
         let names = rejected.prefix(5).map { "task \($0.taskNumber): \($0.path)" }.joined(separator: ", ")

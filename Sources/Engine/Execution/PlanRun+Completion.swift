@@ -1,0 +1,165 @@
+import Foundation
+import JSON
+import PlanCore
+import Store
+
+extension PlanRun {
+    /// The end of a run whose waves are all finished: PlanCore's `CompletionDecision` decides from the
+    /// facts, and this carries its answer out. A plan completes only when its final gate ran on the
+    /// commit that holds exactly the accepted content (the commit the archive is made from): content
+    /// accepted after that gate (a review's edit or regeneration, a late approval) is committed and
+    /// every test runs again on it first. Otherwise the plan waits for its reviews, blocks on the final
+    /// gate with reviews of the failing tests' files, or fails on a rejection.
+    func finishPlan() async throws {
+        var finalGatesRun = 0
+        while true {
+            let decision = CompletionDecision(try await completionFacts())
+            switch decision {
+            case .complete(let verification):
+                try await complete(verification)
+                return
+            case .failed:
+                try await failForRejection(try await store { try $0.atoms(planID: self.planID) })
+                return
+            case .waitingForReviews(let count):
+                _ = try await transition(from: .executing, to: .blocked, action: "block",
+                                         reason: "every wave passed; waiting for \(count) review(s) before the plan can complete")
+                return
+            case .incomplete:
+                _ = try await transition(from: .executing, to: .blocked, action: "block", reason: decision.description)
+                return
+            case .needsFinalGate:
+                // Once is enough: asked again right after its own final gate, the workspace cannot hold
+                // the accepted content, and running it again would loop.
+                guard finalGatesRun == 0 else {
+                    _ = try await transition(from: .executing, to: .blocked, action: "block", reason: decision.description)
+                    return
+                }
+                finalGatesRun += 1
+                guard try await runFinalGate(because: decision.description) else { return }
+            case .blockedByGate(let failures):
+                try await blockOnFinalGate(failures)
+                return
+            }
+        }
+    }
+
+    /// Everything the completion decision reads, gathered now.
+    func completionFacts() async throws -> CompletionFacts {
+        let stored = try await store { try $0.atoms(planID: self.planID) }
+        // Execution order, so that of several writers of one file the last listed wrote its content.
+        let order = Dictionary(uniqueKeysWithValues: execution.atoms.enumerated().map { (AtomKey(taskNumber: $1.taskNumber, path: $1.path), $0) })
+        let atoms = stored.sorted { (order[AtomKey(taskNumber: $0.taskNumber, path: $0.path)] ?? .max) < (order[AtomKey(taskNumber: $1.taskNumber, path: $1.path)] ?? .max) }
+        let pending = try await store { try $0.pendingReviewCounts(planID: self.planID) }
+        let paths = Array(Set(atoms.map(\.path))).sorted()
+        let (head, headFiles) = try await pool.run { () throws(WorkspaceError) -> (String?, [String: String]) in
+            guard let head = try self.workspace.head() else { return (nil, [:]) }
+            let committed = Set(try self.workspace.committedFiles(at: head))
+            var files: [String: String] = [:]
+            for path in paths where committed.contains(path) {
+                files[path] = AtomPrompts.sha256(try self.workspace.committedContent(of: path, at: head))
+            }
+            return (head, files)
+        }
+        let gate = try await store { try $0.latestFinalGate(planID: self.planID) }
+        let waivers = try await store { try $0.waivers(planID: self.planID) }
+        return CompletionFacts(
+            atoms: atoms.map { atom in
+                CompletionFacts.Atom(taskNumber: atom.taskNumber, path: atom.path,
+                                     status: AtomStatus(rawValue: atom.status) ?? .pending, acceptedSHA256: atom.finalSHA256)
+            },
+            pendingReviews: pending.all, headCommit: head, headFileSHA256: headFiles,
+            finalGate: gate.flatMap { gate in
+                gate.commit.map { commit in
+                    CompletionFacts.FinalGate(commit: commit, evaluatedEveryTest: true, results: gate.results.map { result in
+                        CompletionFacts.TestResult(testID: result.testID.uuidString.lowercased(), name: result.name,
+                                                   priority: CriterionPriority(rawValue: result.priority) ?? .must,
+                                                   outcome: result.status.flatMap(TestOutcome.init(rawValue:)))
+                    })
+                }
+            },
+            waivers: waivers.map { waiver in
+                TestWaiver(testID: waiver.testID.uuidString.lowercased(), reason: waiver.reason,
+                           waivedBy: waiver.waivedBy?.uuidString.lowercased() ?? "", waivedAt: waiver.waivedAt)
+            },
+            policy: settings.gate)
+    }
+
+    /// Marks the plan completed, saying how it was proven and, with waivers, which tests were waived.
+    func complete(_ verification: CompletionDecision.Verification) async throws {
+        let atoms = try await store { try $0.atoms(planID: self.planID) }
+        let record = try await store { try $0.plan(id: self.planID) }
+        let waived: [JSONValue] = {
+            guard case .acceptedWithWaivers(let waivers) = verification else { return [] }
+            return waivers.map { waiver in
+                let name = tests.first { $0.id.uuidString.lowercased() == waiver.testID }?.name
+                return ["test_id": .string(waiver.testID), "name": JSONValue(name), "reason": .string(waiver.reason),
+                        "waived_by": .string(waiver.waivedBy), "waived_at": .string(waiver.waivedAt)]
+            }
+        }()
+        let summary: JSONObject = [
+            "status": "completed", "verification": .string(verification.statusLabel), "waivers": .array(waived),
+            "total_waves": .int(Int64(execution.waves.count)), "total_atoms": .int(Int64(atoms.count)),
+            "cost_usd": .double(record?.actualCostUSD ?? 0), "workspace": .string(workspace.root),
+            "commit": JSONValue(try? await pool.run { () throws(WorkspaceError) -> String? in try self.workspace.head() }),
+        ]
+        let label = verification.statusLabel
+        try await store { _ = try $0.complete(planID: self.planID, ownerID: self.ownerID, verification: label, summary: summary) }
+    }
+
+    /// Content was accepted after the last gate (or no gate ran on the head commit): the accepted content
+    /// of every atom is written, committed, and every acceptance test runs on that commit, as one more
+    /// round of the last wave's gate. True when the run may go on to decide again.
+    func runFinalGate(because reason: String) async throws -> Bool {
+        try context.checkpoint()
+        let waves = try await store { try $0.waves(planID: self.planID) }
+        guard let last = waves.max(by: { $0.number < $1.number }) else { return false }
+        try await recoverWorkspace()
+        let atoms = try await store { try $0.atoms(planID: self.planID) }
+        let files = Array(Set(atoms.map(\.path))).sorted() + tests.map(\.file)
+        let commit = try await self.commit(message: "final gate: accepted content after the last gate", files: files, reuseIfHeadIs: nil)
+        try await store { try $0.appendHistory(planID: self.planID, event: "final_gate", data: ["reason": .string(reason), "commit": .string(commit)]) }
+        let round = try await gateRounds(of: last)
+        let results = try await runTests(tests, wave: last, repairRound: round)
+        let done = doneTasks(atoms)
+        let gateTests = tests.map { test in
+            GateTest(id: test.id.uuidString.lowercased(), priority: CriterionPriority(rawValue: test.priority) ?? .must,
+                     coveredTasks: Set(test.coveredTasks), outcome: results[test.id]?.outcome)
+        }
+        let gate = GateS.evaluate(tests: gateTests, doneTasks: done, isFinalWave: true, policy: settings.gate)
+        let failing = gate.failures.map { failure -> JSONValue in
+            let test = tests.first { $0.id.uuidString.lowercased() == failure.testID }
+            return ["test_id": .string(failure.testID), "name": JSONValue(test?.name), "priority": .string(failure.priority.rawValue),
+                    "status": .string(results[test?.id ?? UUID()]?.outcome.rawValue ?? "not_run")]
+        }
+        let event: JSONObject = [
+            "wave": .int(Int64(last.number)), "repair_round": .int(Int64(round)), "passed": .bool(gate.passed),
+            "must_total": .int(Int64(gate.mustTotal)), "must_passed": .int(Int64(gate.mustPassed)),
+            "should_total": .int(Int64(gate.shouldTotal)), "should_passed": .int(Int64(gate.shouldPassed)),
+            "failing_tests": .array(failing), "final": true, "final_gate": true, "commit": .string(commit),
+        ]
+        try await store {
+            try $0.recordGate(planID: self.planID, ownerID: self.ownerID, waveID: last.id, repairRound: round,
+                              mustTotal: gate.mustTotal, mustPassed: gate.mustPassed, shouldTotal: gate.shouldTotal,
+                              shouldPassed: gate.shouldPassed, passed: gate.passed, failingTests: .array(failing), event: event,
+                              waveEvent: nil, commitSHA: commit, final: true)
+        }
+        // The wave's status stays as it was (passed or waived); a failing verdict fails it (blockOnFinalGate).
+        return true
+    }
+
+    /// The final gate fails on tests nobody waived: the files of their tasks go to blocking reviews on
+    /// the last wave, which fails, and the plan blocks until a person edits, regenerates or waives.
+    func blockOnFinalGate(_ failures: [CompletionFacts.TestResult]) async throws {
+        let waves = try await store { try $0.waves(planID: self.planID) }
+        guard let last = waves.max(by: { $0.number < $1.number }) else { return }
+        let failingTests = failures.compactMap { failure in tests.first { $0.id.uuidString.lowercased() == failure.testID } }
+        let tasks = Set(failingTests.flatMap(\.coveredTasks))
+        let atoms = try await store { try $0.atoms(planID: self.planID) }.filter { tasks.contains($0.taskNumber) && $0.hasAcceptedAttempt }
+        let names = failures.map { "\($0.name) [\($0.priority.rawValue.uppercased())] \($0.outcome?.rawValue ?? "not run")" }
+            .joined(separator: "\n")
+        let round = max(0, try await gateRounds(of: last) - 1)
+        try await block(wave: last, atoms: atoms, failingNames: names,
+                        output: "The final gate, on the commit that holds every accepted file, failed:\n" + names, round: round)
+    }
+}
