@@ -10,6 +10,8 @@ import Postgres
 public struct MetricsSnapshot: Sendable, Equatable {
     /// `masterplans` by status.
     public var plansByStatus: [String: Int] = [:]
+    /// Completed plans by how they were proven: verified, or accepted_with_waivers.
+    public var completedByVerification: [String: Int] = [:]
     /// `waves` by status.
     public var wavesByStatus: [String: Int] = [:]
     /// `atoms` by status.
@@ -104,6 +106,9 @@ public struct MetricsQueries {
             SELECT json_build_object(
                 'plans', (SELECT coalesce(json_object_agg(status, n), '{}') FROM
                     (SELECT status, count(*) AS n FROM masterplans GROUP BY status) x),
+                'completed', (SELECT coalesce(json_object_agg(verification, n), '{}') FROM
+                    (SELECT verification, count(*) AS n FROM masterplans WHERE status = 'completed' AND verification IS NOT NULL
+                     GROUP BY verification) x),
                 'waves', (SELECT coalesce(json_object_agg(status, n), '{}') FROM
                     (SELECT status, count(*) AS n FROM waves GROUP BY status) x),
                 'atoms', (SELECT coalesce(json_object_agg(status, n), '{}') FROM
@@ -154,6 +159,7 @@ public struct MetricsQueries {
     static func snapshot(from json: JSONValue) -> MetricsSnapshot {
         var s = MetricsSnapshot()
         s.plansByStatus = counts(json["plans"])
+        s.completedByVerification = counts(json["completed"])
         s.wavesByStatus = counts(json["waves"])
         s.atomsByStatus = counts(json["atoms"])
         for (attempts, count) in counts(json["attempts"]) {

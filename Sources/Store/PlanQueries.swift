@@ -71,7 +71,16 @@ public struct PlanQueries {
             'completed_atoms', p.completed_atoms, 'total_waves', p.total_waves, 'current_wave', p.current_wave,
             'created_at', p.created_at, 'updated_at', p.updated_at, 'generated_at', p.generated_at,
             'approved_at', p.approved_at, 'rejected_at', p.rejected_at, 'started_at', p.started_at,
-            'completed_at', p.completed_at
+            'completed_at', p.completed_at, 'verification', p.verification, 'waivers', \(waiversJSON)
+        """
+
+    /// Each waived test of plan `p`: which, why, who and when (a plan with any is never verified).
+    static let waiversJSON = """
+        coalesce((SELECT json_agg(json_build_object('test_id', w.test_id, 'name', t.name, 'priority', t.priority,
+                                                    'wave', v.number, 'reason', w.reason, 'waived_by', w.waived_by,
+                                                    'waived_at', w.waived_at) ORDER BY w.waived_at, w.id)
+                  FROM test_waivers w JOIN acceptance_tests t ON t.id = w.test_id JOIN waves v ON v.id = w.wave_id
+                  WHERE w.plan_id = p.id), '[]'::json)
         """
 
     static let summaryJSON = "json_build_object(\(summaryPairs))"
@@ -177,6 +186,7 @@ public struct PlanQueries {
                 'total_waves', p.total_waves, 'current_wave', p.current_wave, 'budget_usd', p.budget_usd,
                 'estimated_cost_usd', p.estimated_cost_usd, 'actual_cost_usd', p.actual_cost_usd,
                 'pending_reviews', (SELECT count(*) FROM reviews r WHERE r.plan_id = p.id AND r.status = 'pending'),
+                'verification', p.verification, 'waivers', \(Self.waiversJSON),
                 'live_jobs', coalesce((SELECT json_agg(json_build_object('id', j.id, 'kind', j.kind, 'state', j.state)
                                                       ORDER BY j.created_at)
                                        FROM jobs j WHERE j.plan_id = p.id AND j.state IN ('queued', 'running')), '[]'::json),

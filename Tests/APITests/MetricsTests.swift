@@ -121,9 +121,13 @@ import TestSupport
         #expect(after.value("masterplan_plan_budget_usd", ["plan_id": plan]) == 5)
         #expect(after.value("masterplan_plans_cost_usd_sum") == 0.375)
         #expect(after.value("masterplan_plans_cost_usd_count") == 1)
+        // Completed plans say how they were proven; none has completed here.
+        #expect(after.value("masterplan_completed_plans", ["verification": "verified"]) == 0)
+        #expect(after.value("masterplan_completed_plans", ["verification": "accepted_with_waivers"]) == 0)
         // No per-atom label anywhere.
         for sample in after.samples {
-            #expect(Set(sample.labels.keys).isSubset(of: ["status", "priority", "kind", "state", "le", "plan_id", "purpose", "type", "result"]),
+            #expect(Set(sample.labels.keys).isSubset(of: ["status", "priority", "kind", "state", "le", "plan_id", "purpose", "type", "result",
+                                                          "verification"]),
                     "\(sample.name) has unexpected labels \(sample.labels.keys)")
         }
     }

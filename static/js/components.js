@@ -70,6 +70,28 @@ export function liveIndicator() {
 // Cost --------------------------------------------------------------------------------------------
 
 /** Cost so far against the budget, as a bar with the numbers in text. */
+/**
+ * How a completed plan was proven: "verified" (every acceptance test passed on the archived commit) or
+ * "accepted with waivers", with each waived test, the reason, who and when. Null before completion.
+ */
+export function verificationBadge(plan) {
+  if (!plan || !plan.verification) return null;
+  return plan.verification === 'verified'
+    ? h('span', { class: ['badge', 'status-completed'], title: 'Every acceptance test passed on the archived commit.' }, 'verified')
+    : h('span', { class: ['badge', 'status-waived'], title: 'Some failing acceptance tests were accepted with a written reason.' }, 'accepted with waivers');
+}
+
+export function verificationNote(plan) {
+  if (!plan || !plan.verification) return null;
+  if (plan.verification === 'verified') {
+    return h('p', { class: 'verification verified', role: 'note' }, verificationBadge(plan), ' Every acceptance test passed on the committed tree that the archive holds.');
+  }
+  const waivers = plan.waivers || [];
+  return h('div', { class: 'status-reason verification', role: 'note' },
+    h('p', null, verificationBadge(plan), ` Completed with ${waivers.length} failing test${waivers.length === 1 ? '' : 's'} accepted by a reviewer. Not verified:`),
+    h('ul', null, waivers.map((w) => h('li', null, h('strong', null, w.name), ` (${String(w.priority || '').toUpperCase()}, wave ${w.wave}): “${w.reason}” — waived ${new Date(w.waived_at).toLocaleString()}`))));
+}
+
 export function costMeter(actual, budget, estimate) {
   const spent = Number(actual || 0);
   const limit = Number(budget || 0);

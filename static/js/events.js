@@ -164,7 +164,9 @@ export function describeEvent(event) {
     case 'review_created': return `Review needed${file ? ` for${file}` : ''}${typeof d.confidence === 'number' ? ` (confidence ${d.confidence.toFixed(2)})` : ''}.`;
     case 'review_resolved': return `Review ${d.status || 'resolved'}.`;
     case 'cost_warning': return `Cost warning: ${spent !== undefined ? `$${Number(spent).toFixed(2)} of $${Number(d.budget_usd).toFixed(2)}` : 'over 80 % of the budget'} spent.`;
-    case 'masterplan_execution_complete': return `Execution ended: ${String(d.status || 'done').replaceAll('_', ' ')}.`;
+    case 'masterplan_execution_complete': return d.verification === 'accepted_with_waivers'
+      ? `Execution ended: completed, accepted with ${(d.waivers || []).length} waived test(s) — not verified.`
+      : `Execution ended: ${String(d.status || 'done').replaceAll('_', ' ')}${d.verification === 'verified' ? ', verified: every acceptance test passed on the archived commit' : ''}.`;
     case 'chat_message': return `Message from ${d.message?.role || 'someone'}.`;
     case 'chat_reply_progress': return `MasterPlan is writing a reply${typeof d.characters === 'number' ? ` (${plural(d.characters, 'character')} so far)` : ''}.`;
     default: return String(event.type || 'event').replaceAll('_', ' ');

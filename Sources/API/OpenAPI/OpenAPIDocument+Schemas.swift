@@ -15,8 +15,14 @@ extension OpenAPIDocument {
         "failed_tasks": integer, "total_atoms": integer, "completed_atoms": integer, "total_waves": integer,
         "current_wave": nullable(integer), "created_at": time, "updated_at": time, "generated_at": nullable(time),
         "approved_at": nullable(time), "rejected_at": nullable(time), "started_at": nullable(time),
-        "completed_at": nullable(time),
+        "completed_at": nullable(time), "verification": verification, "waivers": array(ref("TestWaiver")),
     ]
+
+    /// How a completed plan was proven; null until it completes.
+    static let verification: JSONValue = .object([
+        "type": ["string", "null"], "enum": ["verified", "accepted_with_waivers", .null],
+        "description": "verified: every acceptance test passed on the archived commit; accepted_with_waivers: some failing tests were accepted with a written reason (listed in waivers).",
+    ])
 
     static var schemas: JSONObject {
         var s = JSONObject()
@@ -65,6 +71,9 @@ extension OpenAPIDocument {
                                         "status": enumeration(planStatuses), "allowed_actions": array(enumeration(userActions))],
                                        required: ["plan_id", "previous_status", "status", "allowed_actions"])
         s["PlanSummary"] = object(planSummaryProperties, required: ["id", "status", "request"])
+        s["TestWaiver"] = object(["test_id": uuid, "name": string, "priority": enumeration(["must", "should"]), "wave": integer,
+                                  "reason": string, "waived_by": nullable(uuid), "waived_at": time],
+                                 required: ["test_id", "name", "reason", "waived_at"])
         s["PlanPage"] = page(of: "PlanSummary")
         var tree = planSummaryProperties.map { ($0.key, $0.value) }
         tree.append(("tech_stack", anyObject))
@@ -97,6 +106,7 @@ extension OpenAPIDocument {
                                   "total_atoms": integer, "completed_atoms": integer, "total_waves": integer,
                                   "current_wave": nullable(integer), "budget_usd": number, "estimated_cost_usd": nullable(number),
                                   "actual_cost_usd": number, "pending_reviews": integer,
+                                  "verification": verification, "waivers": array(ref("TestWaiver")),
                                   "live_jobs": array(object(["id": uuid, "kind": string, "state": string])), "updated_at": time],
                                  required: ["plan_id", "status", "allowed_actions"])
         s["Version"] = object(["number": integer, "change_note": string, "author": enumeration(["user", "system", "llm"]),

@@ -30,6 +30,8 @@ extension APIApplication {
 
         byLabel("masterplan_plans", "Plans by status.", label: "status",
                 known: PlanStatus.allCases.map(\.rawValue), s.plansByStatus)
+        byLabel("masterplan_completed_plans", "Completed plans by how they were proven: verified (every acceptance test passed on the archived commit) or accepted_with_waivers.",
+                label: "verification", known: ["verified", "accepted_with_waivers"], s.completedByVerification)
         byLabel("masterplan_waves", "Waves by status (wave progress over all plans).", label: "status",
                 known: WaveStatus.allCases.map(\.rawValue), s.wavesByStatus)
         byLabel("masterplan_atoms", "Atoms by status: succeeded and approved ones are accepted, failed and rejected ones are not.",

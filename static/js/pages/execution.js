@@ -7,7 +7,7 @@
 import { api, getAll } from '../api.js';
 import {
   codeBlock, costMeter, diffView, empty, errorBox, liveIndicator, loading, notify, pageHeader, planActionButtons, progressBar,
-  validationList,
+  validationList, verificationBadge, verificationNote,
 } from '../components.js';
 import { badge, confidenceEl, debounce, duration, h, keepFocus, money, number, plural, replace, shortSha, timeEl, words } from '../dom.js';
 import { describeEvent, LiveStream } from '../events.js';
@@ -91,10 +91,11 @@ function renderHeader(ctx) {
   const retries = ctx.state.atoms.reduce((n, a) => n + Math.max(0, (a.attempts || 0) - 1), 0);
   replace(ctx.state.headerEl,
     pageHeader(`Execution: ${plan.project_name || 'plan'}`, {
-      meta: [badge(status.status), ' ', ctx.state.live.el],
+      meta: [badge(status.status), ' ', verificationBadge(status), ' ', ctx.state.live.el],
       actions: [h('a', { href: `#/plans/${id}`, class: 'btn' }, 'Plan'), h('a', { href: `#/plans/${id}/workspace`, class: 'btn' }, 'Workspace')],
     }),
     status.status_reason ? h('p', { class: 'status-reason', role: 'note' }, h('strong', null, `${words(status.status)}: `), status.status_reason) : null,
+    verificationNote(status),
     h('div', { class: 'action-bar', role: 'group', 'aria-label': 'Execution actions' }, actions,
       status.pending_reviews > 0 ? h('a', { href: link('/reviews', { plan: id }), class: 'btn btn-attention' }, `${plural(status.pending_reviews, 'review')} waiting`) : null,
       !actions.length && !status.pending_reviews ? h('span', { class: 'muted small' }, status.is_terminal ? 'This plan has finished.' : 'No action is possible now.') : null),

@@ -8,6 +8,7 @@
 import { api, ApiError } from '../api.js';
 import {
   askDialog, codeBlock, costMeter, diffView, empty, errorBox, facts, liveIndicator, loading, notify, pageHeader, pager, planActionButtons,
+  verificationBadge, verificationNote,
 } from '../components.js';
 import { dagSvg, dependents, layersOf } from '../dag.js';
 import { badge, dateTime, debounce, duration, h, keepFocus, money, number, plural, priorityBadge, replace, shortSha, timeEl, uid, words } from '../dom.js';
@@ -124,10 +125,11 @@ function renderHeader(ctx) {
     : null;
   replace(ctx.state.headerEl,
     pageHeader(title, {
-      meta: [badge(plan.status), ` version ${plan.version} · created `, timeEl(plan.created_at), ' ', ctx.state.live.el],
+      meta: [badge(plan.status), ' ', verificationBadge(status.verification ? status : plan), ` version ${plan.version} · created `, timeEl(plan.created_at), ' ', ctx.state.live.el],
       subtitle: plan.summary,
     }),
     plan.status_reason ? h('p', { class: 'status-reason', role: 'note' }, h('strong', null, `${words(plan.status)}: `), plan.status_reason) : null,
+    verificationNote(status.verification ? status : plan),
     h('p', { class: 'request-quote' }, h('span', { class: 'muted' }, 'Request: '), h('q', null, plan.request)),
     h('div', { class: 'action-bar', role: 'group', 'aria-label': 'Plan actions' }, buttons, links, actionsHelp),
     h('div', { class: 'summary-grid' },

@@ -1,7 +1,7 @@
 // #/plans — your plans, newest first (GET /masterplans, cursor pagination), filtered by status.
 
 import { api } from '../api.js';
-import { costMeter, empty, pageHeader, pager } from '../components.js';
+import { costMeter, empty, pageHeader, pager, verificationBadge } from '../components.js';
 import { badge, h, number, replace, timeEl, uid } from '../dom.js';
 import { LiveStream } from '../events.js';
 import { link } from '../router.js';
@@ -17,7 +17,7 @@ function planRow(plan) {
     h('td', { class: 'plan-name' },
       h('a', { href: `#/plans/${plan.id}` }, name),
       plan.project_name ? h('div', { class: 'muted small clamp' }, plan.request) : null),
-    h('td', { 'data-label': 'Status' }, badge(plan.status), plan.status_reason ? h('div', { class: 'muted small' }, plan.status_reason) : null),
+    h('td', { 'data-label': 'Status' }, badge(plan.status), plan.verification ? [' ', verificationBadge(plan)] : null, plan.status_reason ? h('div', { class: 'muted small' }, plan.status_reason) : null),
     h('td', { 'data-label': 'Progress' }, progress),
     h('td', { class: 'cost-cell', 'data-label': 'Cost' }, costMeter(plan.actual_cost_usd, plan.budget_usd, plan.estimated_cost_usd)),
     h('td', { 'data-label': 'Created' }, timeEl(plan.created_at)));
