@@ -309,6 +309,58 @@ public struct PlanQueries {
             [id, ownerID]).first?.decode(JSONValue.self, 0)
     }
 
+    /// The proof behind the plan's verdict, per task: its files with the accepted attempt and its
+    /// validator results, the commit of its wave, every test that covers it with all their runs (gate
+    /// rounds and mutation runs, with per-test outcomes, reasons and output tails), whether each test
+    /// could fail before any code existed, and the task's reviews; plus the plan's final gate and its
+    /// waivers. `outputCharacters` cuts each run's output tail (to its end).
+    public func evidence(planID: UUID, outputCharacters: Int = 4_000) throws -> JSONValue? {
+        try connection.query(Self.evidenceSQL, [planID, outputCharacters]).first?.decode(JSONValue?.self, 0)
+    }
+
+    static let evidenceSQL = """
+        SELECT json_build_object(
+            'plan_id', p.id, 'project_name', p.project_name, 'status', p.status, 'status_reason', p.status_reason,
+            'verification', p.verification, 'waivers', \(waiversJSON),
+            'final_gate', (SELECT json_build_object('wave', v.number, 'repair_round', g.repair_round, 'commit', g.commit_sha,
+                                                    'passed', g.passed, 'must_total', g.must_total, 'must_passed', g.must_passed,
+                                                    'should_total', g.should_total, 'should_passed', g.should_passed,
+                                                    'failing_tests', g.failing_tests, 'created_at', g.created_at)
+                           FROM gate_results g JOIN waves v ON v.id = g.wave_id
+                           WHERE g.plan_id = p.id AND g.final ORDER BY g.created_at DESC, g.repair_round DESC LIMIT 1),
+            'tasks', coalesce((SELECT json_agg(json_build_object(
+                'number', t.number, 'name', t.name, 'status', t.status,
+                'files', coalesce((SELECT json_agg(json_build_object(
+                    'path', a.file_path, 'atom_id', a.id, 'status', a.status, 'wave', a.wave, 'attempts', a.attempts,
+                    'confidence', a.confidence, 'content_sha256', a.final_content_sha256,
+                    'wave_commit', (SELECT w.commit_sha FROM waves w WHERE w.plan_id = a.plan_id AND w.number = a.wave),
+                    'accepted_attempt', (SELECT json_build_object('attempt', x.attempt, 'origin', x.origin, 'validation', x.validation,
+                                                                  'created_at', x.created_at)
+                                         FROM atom_attempts x WHERE x.atom_id = a.id AND x.accepted
+                                         ORDER BY x.attempt DESC LIMIT 1)) ORDER BY a.wave, a.file_path)
+                    FROM atoms a WHERE a.task_id = t.id), '[]'::json),
+                'tests', coalesce((SELECT json_agg(json_build_object(
+                    'test_id', x.id, 'name', x.name, 'priority', x.priority, 'file', x.file_path, 'sha256', x.sha256,
+                    'cannot_fail', x.cannot_fail, 'cannot_fail_confirmation', x.cannot_fail_confirmation,
+                    'runs', coalesce((SELECT json_agg(json_build_object(
+                        'kind', r.kind, 'wave', v.number, 'repair_round', r.repair_round, 'status', r.status, 'reason', r.reason,
+                        'cases', r.cases, 'duration_ms', r.duration_ms, 'created_at', r.created_at,
+                        'output_tail', right(r.output_tail, $2)) ORDER BY r.created_at, r.kind)
+                        FROM test_runs r JOIN waves v ON v.id = r.wave_id WHERE r.test_id = x.id), '[]'::json))
+                    ORDER BY x.file_path, x.name)
+                    FROM acceptance_tests x
+                    WHERE x.plan_id = t.plan_id AND EXISTS (
+                        SELECT 1 FROM acceptance_test_criteria tc JOIN acceptance_criteria c ON c.id = tc.criterion_id
+                        WHERE tc.test_id = x.id AND c.task_id = t.id)), '[]'::json),
+                'reviews', coalesce((SELECT json_agg(json_build_object(
+                    'id', rv.id, 'file', a.file_path, 'status', rv.status, 'reason', rv.reason, 'blocking', rv.blocking,
+                    'feedback', rv.feedback, 'waiver_reason', rv.waiver_reason, 'reviewer_id', rv.reviewer_id,
+                    'created_at', rv.created_at, 'resolved_at', rv.resolved_at) ORDER BY rv.created_at)
+                    FROM reviews rv JOIN atoms a ON a.id = rv.atom_id WHERE a.task_id = t.id), '[]'::json))
+                ORDER BY t.number) FROM tasks t WHERE t.plan_id = p.id), '[]'::json))
+        FROM masterplans p WHERE p.id = $1
+        """
+
     /// Names of the plan's acceptance tests that passed before any code existed and that nobody confirmed.
     public func unconfirmedTestsThatCannotFail(planID: UUID) throws -> [String] {
         try connection.query(

@@ -506,6 +506,20 @@ import Testing
         #expect(FileManager.default.createFile(atPath: saved, contents: Data(archive.body)))
         let listing = try ChildProcess.run("/bin/tar", ["-tzf", saved], outputPath: workspace.file(".tar-out"))
         #expect(listing.output.contains("main.py"))
+        // The evidence travels beside the tree: machine-readable and a summary for people.
+        let prefix = URL(fileURLWithPath: workspace.path).lastPathComponent
+        #expect(listing.output.contains(prefix + "/MASTERPLAN-EVIDENCE.json"), "\(listing.output)")
+        #expect(listing.output.contains(prefix + "/MASTERPLAN-EVIDENCE.md"))
+        let json = try ChildProcess.run("/bin/tar", ["-xzOf", saved, prefix + "/MASTERPLAN-EVIDENCE.json"], outputPath: workspace.file(".json-out"))
+        let evidence = try JSONValue.parse(json.output)
+        #expect(evidence["plan_id"]?.stringValue == planID.uuidString.lowercased())
+        #expect(evidence["tasks"]?.arrayValue?.isEmpty == false)
+        let api = try stack.call("GET", "/api/v1/masterplans/\(planID.uuidString.lowercased())/evidence", token: user.token)
+        #expect(api.status == 200)
+        #expect(api["tasks"]?.arrayValue?.count == evidence["tasks"]?.arrayValue?.count)
+        #expect(api["tasks"]?[0]?["tests"]?.arrayValue?.isEmpty == false, "\(api.text)")
+        let other = try stack.user()
+        #expect(try stack.call("GET", "/api/v1/masterplans/\(planID.uuidString.lowercased())/evidence", token: other.token).status == 404)
 
         let noWorkspace = try PlanFixture.insert(db, owner: user.id)
         let missing = try stack.call("GET", "/api/v1/masterplans/\(noWorkspace.uuidString.lowercased())/workspace.tar.gz", token: user.token)

@@ -150,6 +150,25 @@ extension OpenAPIDocument {
                                       "last_mutation_run": nullable(object(["status": string, "duration_ms": integer,
                                                                             "created_at": time, "reason": nullable(string)]))])
         s["AcceptanceTestList"] = list(of: "AcceptanceTest")
+        s["TestRunEvidence"] = object(["kind": enumeration(["gate", "mutation"]), "wave": integer, "repair_round": integer,
+                                       "status": enumeration(["pass", "fail", "error", "timeout"]), "reason": nullable(string),
+                                       "cases": array(object(["id": string, "outcome": string, "duration_ms": integer])),
+                                       "duration_ms": integer, "created_at": time, "output_tail": string])
+        s["TaskEvidence"] = object([
+            "number": integer, "name": string, "status": string,
+            "files": array(object(["path": string, "atom_id": uuid, "status": string, "wave": nullable(integer), "attempts": integer,
+                                   "confidence": nullable(number), "content_sha256": nullable(string), "wave_commit": nullable(string),
+                                   "accepted_attempt": nullable(object(["attempt": integer, "origin": string, "validation": array(anyObject),
+                                                                         "created_at": time]))])),
+            "tests": array(object(["test_id": uuid, "name": string, "priority": string, "file": string, "sha256": nullable(string),
+                                   "cannot_fail": boolean, "cannot_fail_confirmation": nullable(string),
+                                   "runs": array(ref("TestRunEvidence"))])),
+            "reviews": array(anyObject),
+        ])
+        s["Evidence"] = object(["plan_id": uuid, "project_name": nullable(string), "status": enumeration(planStatuses),
+                                "status_reason": nullable(string), "verification": verification, "waivers": array(ref("TestWaiver")),
+                                "final_gate": nullable(anyObject), "tasks": array(ref("TaskEvidence"))],
+                               required: ["plan_id", "status", "tasks"])
 
         s["Review"] = object(["id": uuid, "plan_id": uuid, "kind": enumeration(["atom", "gate"]), "atom_id": nullable(uuid),
                               "task_number": nullable(integer), "file_path": nullable(string), "wave": nullable(integer),

@@ -81,7 +81,21 @@ extension APIApplication {
             throw Problem.workspaceUnavailable("The workspace is not on this server (it lives where the executor runs).")
         }
         let prefix = (plan.workspacePath.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "workspace") + "/"
-        let archive = try Subprocess.output(of: "/usr/bin/git", ["-C", path, "archive", "--format=tar.gz", "--prefix=\(prefix)", "HEAD"])
+        // The evidence goes beside the tree, not into it: written to a private folder and added with
+        // --add-file (its name in the archive is the prefix and the file's base name).
+        let folder = try FileManager.default.url(for: .itemReplacementDirectory, in: .userDomainMask,
+                                                 appropriateFor: URL(fileURLWithPath: NSTemporaryDirectory()), create: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var extra: [String] = []
+        if let evidence = try PlanQueries(try database()).evidence(planID: plan.id) {
+            for file in Self.evidenceFiles(evidence) {
+                let url = folder.appendingPathComponent(file.name)
+                try Data(file.content.utf8).write(to: url)
+                extra.append("--add-file=" + url.path)
+            }
+        }
+        let archive = try Subprocess.output(of: "/usr/bin/git", ["-C", path, "archive", "--format=tar.gz", "--prefix=\(prefix)"]
+                                            + extra + ["HEAD"])
         guard archive.status == 0 else {
             throw Problem.workspaceUnavailable("The workspace has no committed wave yet.")
         }

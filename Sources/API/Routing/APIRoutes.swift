@@ -100,6 +100,9 @@ public enum APIRoutes {
             "confirmAcceptanceTest", "Keep a test that passed before any code existed (it cannot fail), with your reason; drafts only.",
             tag: "plans", request: "Reason", requestRequired: true, response: "AcceptanceTestList",
             errors: [400, 401, 404, 409, 413, 415, 422]) { app, ctx in try app.confirmAcceptanceTest(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}/evidence", APIRoute(
+            "getEvidence", "The proof behind the plan's verdict, per task: accepted files with validator results, commits, every run of every covering test (per test id, with mutation runs), tests that cannot fail, reviews and waivers.",
+            tag: "execution", response: "Evidence", errors: [401, 404]) { app, ctx in try app.getEvidence(ctx) }),
         Route("GET", "\(prefix)/masterplans/{id}/gate", APIRoute(
             "listGateResults", "Every Gate S evaluation, by wave and repair round.", tag: "execution",
             response: "GateResultList", errors: [401, 404]) { app, ctx in try app.listGateResults(ctx) }),

@@ -70,6 +70,19 @@ import TestSupport
         let complete = try #require(try harness.generation.events(plan: plan).last { $0.type == "masterplan_execution_complete" })
         #expect(complete.payload["verification"] == "verified")
         #expect(complete.payload["waivers"] == [])
+
+        // The evidence: per task its files with the accepted attempt's validators, and every run of the
+        // tests that cover it, per test id, with the mutation run of each MUST test.
+        let evidence = try #require(try PlanQueries(connection).evidence(planID: plan))
+        #expect(evidence["verification"] == "verified")
+        #expect(evidence["final_gate"]?["commit"]?.stringValue == (try head(plan)))
+        let task1 = try #require(evidence["tasks"]?[0])
+        #expect(task1["files"]?.arrayValue?.compactMap { $0["path"]?.stringValue } == ["wordcount/__init__.py", "wordcount/counter.py"])
+        #expect(task1["files"]?[1]?["accepted_attempt"]?["validation"]?.arrayValue?.contains { $0["name"] == "pyflakes" && $0["passed"] == true } == true)
+        let runs = try #require(task1["tests"]?[0]?["runs"]?.arrayValue)
+        #expect(runs.contains { $0["kind"] == "gate" && $0["status"] == "pass"
+            && $0["cases"]?[0]?["id"] == "tests/test_counter.py::test_count_text_counts_lines_words_and_characters" })
+        #expect(runs.contains { $0["kind"] == "mutation" && $0["status"] != "pass" })
     }
 
     /// A reviewer's edit after the last gate used to be accepted without a test or a commit, and the plan
