@@ -25,6 +25,18 @@ struct AcceptanceTestTests {
         #expect(AcceptanceTest.jsonValue(of: tests) == .object(["tests": .array(Self.complete)]))
     }
 
+    @Test("a test file named like the runner's configuration is refused; test_*.py files are not")
+    func runnerFileNames() throws {
+        var tests = Self.complete
+        tests[4] = Self.test("test_errors", .should, covers: [6], file: "tests/conftest.py")
+        let error = try #require(throws: PlanProblems.self) {
+            try PlanParser().parseAcceptanceTests(JSONValue.object(["tests": .array(tests)]).jsonText, for: SamplePlan.validated)
+        }
+        #expect(error.problems.map(\.description) == [
+            "tests[4].file: \"tests/conftest.py\" would configure the test runner; acceptance tests run with the engine's own setup — name the file differently",
+        ])
+    }
+
     @Test("tests must cover real tasks, keep to their own files, and cover every MUST")
     func problems() throws {
         var tests = Self.complete

@@ -91,6 +91,22 @@ struct PlanValidatorTests {
         ])
     }
 
+    @Test("task files that would configure or shadow the test runner are refused with what to do")
+    func runnerFiles() {
+        let plan = TestPlans.plan([
+            TestPlans.task(1, files: ["app/main.py", "tests/conftest.py", "sitecustomize.py"]),
+            TestPlans.task(2, files: ["pytest.ini", "app/hooks.pth", "_pytest/runner.py", "pyproject.toml"]),
+        ])
+        #expect(PlanValidator().problems(in: plan).map(\.description) == [
+            "\(TestPlans.taskPath(0)).files[1]: \"tests/conftest.py\" would configure the test runner; acceptance tests run with the engine's own setup — name the file differently",
+            "\(TestPlans.taskPath(0)).files[2]: \"sitecustomize.py\" would run when the Python interpreter starts, in every process and before any test — name the module differently",
+            "\(TestPlans.taskPath(1)).files[0]: \"pytest.ini\" would configure the test runner; acceptance tests run with the engine's own setup — leave runner configuration out of the project",
+            "\(TestPlans.taskPath(1)).files[1]: \"app/hooks.pth\" would run when the Python interpreter starts, in every process and before any test — name the file differently",
+            "\(TestPlans.taskPath(1)).files[2]: \"_pytest/runner.py\" would be imported instead of the test runner's own module _pytest — name the module differently",
+        ])
+        #expect(PlanValidator().problems(in: plan).allSatisfy { $0.kind == .unsafePath })
+    }
+
     @Test("blank framework and database are refused, absent ones are fine")
     func optionalStackMembers() {
         var plan = SamplePlan.validated.plan

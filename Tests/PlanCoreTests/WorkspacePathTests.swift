@@ -84,6 +84,56 @@ struct WorkspacePathTests {
         #expect(!WorkspacePath.isPlainlySafe("src/\(name)", limits: .default))
     }
 
+    static let runnerFiles: [(path: String, kind: WorkspacePath.RunnerFile)] = [
+        ("conftest.py", .conftest),
+        ("tests/conftest.py", .conftest),
+        ("tests/unit/ConfTest.PY", .conftest),
+        ("pytest.ini", .runnerConfiguration),
+        ("sub/.pytest.ini", .runnerConfiguration),
+        ("pytest.toml", .runnerConfiguration),
+        ("TOX.ini", .runnerConfiguration),
+        ("sitecustomize.py", .startupModule(name: "sitecustomize")),
+        ("src/usercustomize.py", .startupModule(name: "usercustomize")),
+        ("sitecustomize/__init__.py", .startupModule(name: "sitecustomize")),
+        ("easy-install.pth", .startupHook),
+        ("lib/Evil.PTH", .startupHook),
+        ("python311._pth", .startupHook),
+        ("pytest.py", .runnerModule(name: "pytest")),
+        ("py.py", .runnerModule(name: "py")),
+        ("tests/PyTest.py", .runnerModule(name: "pytest")),
+        ("_pytest/runner.py", .runnerModule(name: "_pytest")),
+        ("pluggy/__init__.py", .runnerModule(name: "pluggy")),
+        ("src/pytest/__init__.py", .runnerModule(name: "pytest")),
+        ("pytest.cpython-311-x86_64-linux-gnu.so", .runnerModule(name: "pytest")),
+        (".pytest_cache/v/cache/lastfailed", .runnerCache),
+        ("evil-1.0.dist-info/entry_points.txt", .packageMetadata),
+        ("site/evil.egg-info", .packageMetadata),
+    ]
+
+    @Test("files the test runner or the interpreter act on by name are refused for a project", arguments: runnerFiles)
+    func runnerFilesAreRefused(_ sample: (path: String, kind: WorkspacePath.RunnerFile)) {
+        #expect(WorkspacePath.runnerFile(sample.path) == sample.kind)
+        #expect(WorkspacePath.projectFileViolation(of: sample.path) == .runnerFile(path: sample.path, kind: sample.kind))
+        // The workspace's own rule still lets the engine read and check such a file if one reaches the disk.
+        #expect(WorkspacePath.violation(of: sample.path) == nil)
+    }
+
+    @Test("ordinary project files, frozen test files included, are not runner files", arguments: [
+        "tests/test_x.py", "tests/test_pytest_usage.py", "tests/__init__.py", "app/pytest_helpers.py", "app/configtest.py",
+        "app/py.typed", "py.typed", "docs/pytest/usage.md", "py/README.md", "pyproject.toml", "setup.cfg",
+        "requirements.txt", "app/conftest_notes.md", "app/pathlib_utils.py", "app/site.py", "scripts/tox.sh",
+    ])
+    func ordinaryFilesAreNotRunnerFiles(_ path: String) {
+        #expect(WorkspacePath.runnerFile(path) == nil)
+        #expect(WorkspacePath.projectFileViolation(of: path) == nil)
+    }
+
+    @Test("the path rules come before the runner names")
+    func pathRulesFirst() {
+        #expect(WorkspacePath.projectFileViolation(of: "../conftest.py") == .parentReference(path: "../conftest.py"))
+        #expect(WorkspacePath.projectFileViolation(of: ".git/conftest.py") == .versionControl(path: ".git/conftest.py", folder: ".git"))
+    }
+
     @Test("messages quote the path and say what to do")
     func messages() {
         #expect(WorkspacePath.Violation.parentReference(path: "../../etc/passwd").description
@@ -91,5 +141,11 @@ struct WorkspacePathTests {
         #expect(WorkspacePath.Violation.notNormalised(path: "./a", normalised: "a").description == "\"./a\" is not normalised; write \"a\"")
         #expect(WorkspacePath.Violation.hiddenCharacter(path: "a\u{7}", scalar: 7).description
                 == "\"a\\u{7}\" contains the control or invisible character U+7; use printable characters only")
+        #expect(WorkspacePath.Violation.runnerFile(path: "tests/conftest.py", kind: .conftest).description
+                == "\"tests/conftest.py\" would configure the test runner; acceptance tests run with the engine's own setup — name the file differently")
+        #expect(WorkspacePath.Violation.runnerFile(path: "sitecustomize.py", kind: .startupModule(name: "sitecustomize")).description
+                == "\"sitecustomize.py\" would run when the Python interpreter starts, in every process and before any test — name the module differently")
+        #expect(WorkspacePath.Violation.runnerFile(path: "pluggy/x.py", kind: .runnerModule(name: "pluggy")).description
+                == "\"pluggy/x.py\" would be imported instead of the test runner's own module pluggy — name the module differently")
     }
 }

@@ -1,9 +1,10 @@
 /// Checks a set of acceptance tests against the validated plan they were written for.
 ///
 /// Rules: names present and unique; each test covers at least one existing task, once each; each file
-/// path is safe, used by one test only, and written by no task (tests are frozen at approval, and an atom
-/// overwriting one would let generated code grade itself); and every task with a MUST criterion is covered
-/// by at least one MUST test, so Gate S can hold the plan to it.
+/// path is safe (`WorkspacePath.projectFileViolation`: a test named conftest.py would configure the
+/// others), used by one test only, and written by no task (tests are frozen at approval, and an atom
+/// overwriting one would let generated code grade itself); and every task with a MUST criterion is
+/// covered by at least one MUST test, so Gate S can hold the plan to it.
 public struct AcceptanceTestValidator: Sendable {
     public var limits: PlanLimits
 
@@ -42,7 +43,7 @@ public struct AcceptanceTestValidator: Sendable {
                     mustCovered.insert(number)
                 }
             }
-            if let violation = WorkspacePath.violation(of: test.file, limits: limits) {
+            if let violation = WorkspacePath.projectFileViolation(of: test.file, limits: limits) {
                 report.add(.unsafePath, path.appending("file"), violation.description)
             } else if let first = files[test.file] {
                 report.add(.duplicate, path.appending("file"), "\(test.file.quotedForMessage()) is already the file of tests[\(first)]")

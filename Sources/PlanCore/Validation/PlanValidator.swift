@@ -3,8 +3,9 @@
 /// Rules: names present; numbers positive and unique (tasks in the plan, phases in the plan,
 /// milestones in their phase, subtasks in their task); every dependency exists, is not the task itself
 /// and is listed once; no dependency cycle (named in order, `12 → 15 → 12`); every task writes at
-/// least one file; file paths pass `WorkspacePath`, once per task; at least one MUST criterion; counts
-/// and text sizes within `PlanLimits`.
+/// least one file; file paths pass `WorkspacePath.projectFileViolation` (safe, and not a file the test
+/// runner or the interpreter acts on by its name, such as conftest.py), once per task; at least one MUST
+/// criterion; counts and text sizes within `PlanLimits`.
 ///
 /// A task with no files is refused rather than executed as a no-op: the only evidence that a task was
 /// done is the code it wrote and the tests over it, and a task that writes nothing would be marked done
@@ -142,7 +143,7 @@ public struct PlanValidator: Sendable {
         }
         var seenFiles: [String: Int] = [:]
         for (i, file) in task.files.enumerated() {
-            if let violation = WorkspacePath.violation(of: file, limits: limits) {
+            if let violation = WorkspacePath.projectFileViolation(of: file, limits: limits) {
                 report.add(.unsafePath, filesPath.appending(i), violation.description)
             } else if let first = seenFiles[file] {
                 report.add(.duplicate, filesPath.appending(i), "\(file.quotedForMessage()) is already listed as files[\(first)]")

@@ -3,6 +3,8 @@
 /// Paths come from an LLM and end up as arguments to file-system calls inside the workspace, so
 /// anything that could reach outside it (`..`, `/etc/x`), touch version control (`.git/config`),
 /// name a device, or hide characters from a reviewer is refused here, before the plan is stored.
+/// A project's files are also kept from the names the test runner and the interpreter act on
+/// (`projectFileViolation`, in WorkspacePath+TestRunner.swift).
 public enum WorkspacePath {
     /// Why a path is refused; `description` is the sentence shown to the LLM and the user.
     public enum Violation: Sendable, Hashable, CustomStringConvertible {
@@ -19,6 +21,8 @@ public enum WorkspacePath {
         case deviceName(path: String, component: String)
         case componentTooLong(path: String)
         case tooDeep(path: String, depth: Int, limit: Int)
+        /// A file the test runner or the interpreter acts on because of its name (`projectFileViolation` only).
+        case runnerFile(path: String, kind: RunnerFile)
 
         public var description: String {
             switch self {
@@ -46,6 +50,8 @@ public enum WorkspacePath {
                 return "\(path.quotedForMessage()) has a file or folder name longer than 255 bytes"
             case .tooDeep(let path, let depth, let limit):
                 return "\(path.quotedForMessage()) is \(depth) levels deep, more than the limit of \(limit)"
+            case .runnerFile(let path, let kind):
+                return "\(path.quotedForMessage()) \(kind.consequence) — \(kind.remedy)"
             }
         }
     }
