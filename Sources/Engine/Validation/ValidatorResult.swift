@@ -4,7 +4,7 @@ import JSON
 /// back to the LLM when it failed.
 public struct ValidatorResult: Sendable, Hashable {
     /// Which check: "python-syntax", "pyflakes", "node-check", "json-parse", "yaml-parse", "toml-parse",
-    /// "bash-syntax", "size", "complexity".
+    /// "bash-syntax", "size", "complexity", "tamper-check".
     public var name: String
     public var passed: Bool
     /// The first lines of the tool's output, with file, line and column; "ok" when there was nothing to say.

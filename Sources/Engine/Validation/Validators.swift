@@ -1,5 +1,7 @@
 /// Checks one generated file: syntax by file type inside the sandbox (Python `compile` and pyflakes,
-/// `node --check`, JSON/YAML/TOML parsers, `bash -n`), plus size and complexity limits for every file.
+/// `node --check`, JSON/YAML/TOML parsers, `bash -n`), plus size and complexity limits for every file,
+/// and last the tamper check (`TamperCheck`: nothing that reaches into the test runner, the interpreter's
+/// start-up or the process).
 ///
 /// The tools only read the file: the workspace is mounted read-only, Python runs isolated (`-I`: no
 /// workspace module can shadow `json` or `yaml`) and compiles in memory without writing `.pyc` files.
@@ -50,6 +52,7 @@ public struct Validators: Sendable {
         case .text, .other:
             break
         }
+        results.append(tamperCheck(path, argument: argument, content: content, kind: kind, box))
         return results
     }
 
@@ -112,6 +115,29 @@ public struct Validators: Sendable {
 
     func dataParse(_ path: String, kind: FileKind, _ box: SandboxWorkspace) -> ValidatorResult {
         runPython("\(kind.rawValue)-parse", ["-I", "-c", Self.dataParseScript, kind.rawValue, path], box)
+    }
+
+    /// The name rules for every file, and for Python and pyproject.toml the content script in the sandbox;
+    /// all findings in one result.
+    func tamperCheck(_ path: String, argument: String, content: String, kind: FileKind,
+                     _ box: SandboxWorkspace) -> ValidatorResult {
+        let name = TamperCheck.name
+        var findings = TamperCheck.nameFindings(path: path, content: content)
+        if let mode = TamperCheck.scriptMode(path: path, kind: kind) {
+            guard let python = interpreters.python3 else { return missing(name, "python3", package: "python3") }
+            let result = sandbox.run(python, ["-I", "-c", TamperCheck.script, mode, argument, path], in: box, limits: limits)
+            switch result.status {
+            case .passed:
+                break
+            case .failed:
+                // Exit 1 with the findings; anything else (a crash of the script) fails closed with its output.
+                let text = ValidatorResult.excerpt(result.output)
+                findings.append(text.isEmpty ? "the tamper check failed with exit status \(result.exitCode ?? -1)" : text)
+            case .timedOut, .error:
+                return infrastructureFailure(name, result)
+            }
+        }
+        return ValidatorResult(name: name, passed: findings.isEmpty, message: findings.isEmpty ? "ok" : findings.joined(separator: "\n"))
     }
 
     func bashSyntax(_ path: String, _ box: SandboxWorkspace) -> ValidatorResult {

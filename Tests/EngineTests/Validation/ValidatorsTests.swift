@@ -44,7 +44,7 @@ import Testing
                     result += item
             return json.dumps({"total": result})
         """ + "\n")
-        #expect(results.map(\.name) == ["size", "complexity", "python-syntax", "pyflakes"])
+        #expect(results.map(\.name) == ["size", "complexity", "python-syntax", "pyflakes", "tamper-check"])
         #expect(results.allSatisfy { $0.passed }, "\(results)")
     }
 
@@ -91,7 +91,7 @@ import Testing
         #expect(!bad.passed)
         #expect(bad.message.contains("config/settings.json:4:1: Expecting value"), "\(bad.message)")
         let good = try validate("config/settings.json", "{\"a\": [1, 2, {\"b\": null}]}\n")
-        #expect(good.map(\.name) == ["size", "json-parse"])
+        #expect(good.map(\.name) == ["size", "json-parse", "tamper-check"])
         #expect(good.allSatisfy { $0.passed }, "\(good)")
     }
 
@@ -158,9 +158,9 @@ import Testing
         #expect(try result("python-syntax", in: results).message.contains("-m.py:1:"))
     }
 
-    @Test func markdownGetsTheSizeCheckOnly() throws {
+    @Test func markdownGetsTheSizeAndTamperChecksOnly() throws {
         let results = try validate("docs/README.md", "# Title\n\n" + String(repeating: "long words ", count: 100) + "\n")
-        #expect(results.map(\.name) == ["size"])
+        #expect(results.map(\.name) == ["size", "tamper-check"])
         #expect(results.allSatisfy { $0.passed })
     }
 
