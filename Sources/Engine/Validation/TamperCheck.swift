@@ -59,7 +59,7 @@ public enum TamperCheck {
 
     /// The mode `script` reads the file in: "python" for Python source, "pyproject" for pyproject.toml,
     /// nil when only the name rules apply.
-    public static func scriptMode(path: String, kind: FileKind) -> String? {
+    static func scriptMode(path: String, kind: FileKind) -> String? {
         if kind == .python { return "python" }
         return fileName(of: path) == "pyproject.toml" ? "pyproject" : nil
     }
