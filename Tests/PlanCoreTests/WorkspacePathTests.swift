@@ -106,6 +106,7 @@ struct WorkspacePathTests {
         ("src/pytest/__init__.py", .runnerModule(name: "pytest")),
         ("pytest.cpython-311-x86_64-linux-gnu.so", .runnerModule(name: "pytest")),
         (".pytest_cache/v/cache/lastfailed", .runnerCache),
+        (".masterplan/site-packages/pytest_plugin.py", .engineFolder), (".masterplan/requirements.sha256", .engineFolder),
         ("evil-1.0.dist-info/entry_points.txt", .packageMetadata),
         ("site/evil.egg-info", .packageMetadata),
     ]

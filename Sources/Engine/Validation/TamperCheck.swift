@@ -54,6 +54,8 @@ public enum TamperCheck {
             return "generated files must not be written there"
         case .packageMetadata:
             return "list dependencies in the dependency manifest (requirements.txt) instead"
+        case .engineFolder:
+            return "generated files must not be written there; list dependencies in requirements.txt"
         }
     }
 

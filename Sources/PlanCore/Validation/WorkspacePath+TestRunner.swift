@@ -21,6 +21,8 @@ extension WorkspacePath {
         case runnerCache
         /// A file inside (or named) `*.dist-info` or `*.egg-info`.
         case packageMetadata
+        /// A file inside `.masterplan/`, where the engine keeps the installed dependencies and its markers.
+        case engineFolder
 
         /// What the file would do, said after its quoted path: "would configure the test runner; …".
         public var consequence: String {
@@ -35,6 +37,8 @@ extension WorkspacePath {
                 return "is inside the test runner's cache, which decides what its next run does"
             case .packageMetadata:
                 return "is installed-package metadata, from which the test runner loads plugins"
+            case .engineFolder:
+                return "is inside .masterplan/, where the engine keeps the installed dependencies the tests import"
             }
         }
 
@@ -46,6 +50,7 @@ extension WorkspacePath {
             case .runnerConfiguration: return "leave runner configuration out of the project"
             case .runnerCache: return "tasks must not write there"
             case .packageMetadata: return "list dependencies in the dependency manifest instead"
+            case .engineFolder: return "tasks must not write there"
             }
         }
     }
@@ -68,6 +73,7 @@ extension WorkspacePath {
         guard let name = components.last else { return nil }
         for component in components {
             if component == ".pytest_cache" { return .runnerCache }
+            if component == ".masterplan" { return .engineFolder }
             if component.hasSuffix(".dist-info") || component.hasSuffix(".egg-info") { return .packageMetadata }
         }
         // The module's own name and the packages it is in; a folder makes a package only when it holds

@@ -70,6 +70,20 @@ import TestSupport
             """)),
         Trick(name: "uses ctypes", counter: "import ctypes\n_libc = ctypes.CDLL(None)\n" + wrong),
         Trick(name: "exhausts memory when imported", counter: "_hog = bytearray(8 << 30)\n" + wrong),
+        // Harness-proof (the test compares with ==, and this compares equal to anything): only the tamper
+        // check among the validators stops it, before any test runs.
+        Trick(name: "returns an object equal to everything", counter: wrong + """
+
+            class _Anything(tuple):
+                def __eq__(self, other):
+                    return True
+
+
+            def count_text(text):
+                return _Anything((0, 0, 0))
+
+            """),
+
         Trick(name: "swaps the test function from a thread", counter: HarnessAttackTests.functionSwap.replacing("test_add", with: "test_counter")
             .replacing("module.test_counter = ", with: "module.test_count_text_counts_lines_words_and_characters = ")
             .replacing("hasattr(module, \"test_counter\")", with: "hasattr(module, \"test_count_text_counts_lines_words_and_characters\")") + wrong),
