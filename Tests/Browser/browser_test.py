@@ -361,6 +361,13 @@ def flow_demo(ui: UI, args) -> None:
     ui.go(f"/plans/{plan_id}/execution", "document.querySelector('.wave')")
     b.wait_for("document.querySelector('.page-meta .badge')?.textContent === 'completed'", timeout=left(), what="status completed")
     ui.snap("demo-completed")
+    # Completed means verified here, and the page says so; the evidence tab shows what proves each task.
+    b.wait_for("Array.from(document.querySelectorAll('.page-meta .badge')).some((e) => e.textContent === 'verified')",
+               timeout=60, what="the verified badge")
+    ui.go(f"/plans/{plan_id}?tab=evidence", "document.querySelector('.evidence-task')")
+    b.wait_for("document.querySelector('.evidence .verification')", what="the verification note on the evidence tab")
+    b.eval("document.querySelector('details.evidence-test')?.setAttribute('open', '')")
+    ui.snap("demo-evidence")
     ui.go(f"/plans/{plan_id}/workspace", "document.querySelector('.file-tree a')", timeout=60)
     b.click(".file-tree a[href]")
     b.wait_for("document.querySelector('.file-view .code-wrap')")

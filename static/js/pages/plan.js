@@ -1,4 +1,4 @@
-// #/plans/{id}?tab=tasks|graph|tests|discovery|history — the plan under review.
+// #/plans/{id}?tab=tasks|graph|tests|evidence|discovery|history — the plan under review.
 //
 // GET /masterplans/{id} (whole tree) and GET …/status (allowed actions, costs) drive the header
 // and the buttons; tabs load …/acceptance-tests, …/discovery, …/versions and …/history on demand.
@@ -19,6 +19,7 @@ const TABS = [
   { key: 'tasks', label: 'Tasks' },
   { key: 'graph', label: 'Dependencies' },
   { key: 'tests', label: 'Acceptance tests' },
+  { key: 'evidence', label: 'Evidence' },
   { key: 'discovery', label: 'Discovery' },
   { key: 'history', label: 'Versions & history' },
 ];
@@ -190,6 +191,7 @@ async function renderPanel(ctx, { keepScroll = false } = {}) {
     else {
       if (!keepScroll) replace(panel, loading());
       if (tab === 'tests') replace(panel, await testsPanel(ctx));
+      else if (tab === 'evidence') replace(panel, await evidencePanel(ctx));
       else if (tab === 'discovery') replace(panel, await discoveryPanel(ctx));
       else if (tab === 'history') replace(panel, await historyPanel(ctx));
     }
@@ -238,6 +240,8 @@ function taskCard(ctx, task, neededBy, canEdit) {
       h('h4', { id: `task-${task.number}-title` }, task.name),
       h('span', { class: ['badge', `cx-${task.complexity}`] }, task.complexity),
       task.status ? badge(task.status) : null,
+      EXECUTION_STATUSES.includes(ctx.state.plan.status)
+        ? h('a', { class: 'btn btn-small', href: link(`/plans/${id}`, { tab: 'evidence', task: task.number }) }, 'Evidence', h('span', { class: 'sr-only' }, ` of task ${task.number}`)) : null,
       canEdit ? h('button', { type: 'button', class: 'btn btn-small task-edit', onclick: () => edit() }, 'Edit', h('span', { class: 'sr-only' }, ` task ${task.number}`)) : null),
     task.description ? h('p', null, task.description) : null,
     h('div', { class: 'task-meta' },
@@ -456,6 +460,49 @@ async function testsPanel(ctx) {
           ? h('p', null, h('button', { type: 'button', class: 'btn', onclick: () => confirm(t) }, 'Keep it, with a reason…')) : null,
         t.cannot_fail && t.cannot_fail_output ? codeBlock(t.cannot_fail_output, { label: `Run of ${t.name} before any code existed` }) : null,
         codeBlock(t.code, { label: `Code of ${t.name}` })))));
+}
+
+// Evidence ------------------------------------------------------------------------------------------
+
+// What proves each task done: its accepted files with their validators, and every run of the tests that
+// cover it (gate rounds and runs without its code), with the output of those that did not pass.
+async function evidencePanel(ctx) {
+  const { state } = ctx;
+  const evidence = await api.get(`/masterplans/${state.id}/evidence`);
+  const gate = evidence.final_gate;
+  const runLine = (r) => h('li', { class: 'evidence-run' },
+    badge(r.status === 'pass' ? 'passed' : r.status === 'fail' ? 'failed' : r.status), ' ',
+    r.kind === 'mutation' ? (r.status === 'pass' ? 'without its code: still passed — proves nothing' : 'without its code: failed, as it should')
+      : `wave ${r.wave}, round ${r.repair_round}`,
+    ` · ${r.duration_ms} ms · `, timeEl(r.created_at),
+    r.reason ? h('div', { class: 'muted small' }, r.reason) : null,
+    (r.cases || []).length ? h('ul', { class: 'inline-list small' }, r.cases.map((c) => h('li', null, h('code', null, c.id.split('::').slice(1).join('::') || c.id), ' ', c.outcome))) : null,
+    r.status !== 'pass' && r.kind === 'gate' && r.output_tail ? codeBlock(r.output_tail, { label: 'Output of this run' }) : null);
+  const taskEl = (t) => h('article', { class: 'card evidence-task', id: `evidence-${t.number}`, tabindex: '-1' },
+    h('h3', null, `#${t.number} ${t.name} `, badge(t.status)),
+    h('h4', null, 'Files'),
+    (t.files || []).length ? h('ul', null, t.files.map((f) => h('li', null,
+      h('code', null, f.path), ' ', badge(f.status), ` · ${plural(f.attempts, 'attempt')} · wave ${f.wave ?? '—'}`,
+      f.wave_commit ? [' · commit ', h('code', { title: f.wave_commit }, shortSha(f.wave_commit))] : null,
+      f.accepted_attempt ? h('div', { class: 'small' }, `accepted attempt ${f.accepted_attempt.attempt} (${words(f.accepted_attempt.origin)}): `,
+        (f.accepted_attempt.validation || []).map((v) => h('span', { class: ['badge', v.passed ? 'status-passed' : 'status-failed'], title: v.message || '' }, v.name))) : null)))
+      : h('p', { class: 'muted' }, 'no files yet'),
+    h('h4', null, 'Tests that cover it'),
+    (t.tests || []).length ? t.tests.map((x) => h('details', { class: 'evidence-test' },
+      h('summary', null, priorityBadge(x.priority), ' ', h('strong', null, x.name), ' ', h('code', { class: 'muted' }, x.file), ' ',
+        x.cannot_fail ? h('span', { class: ['badge', x.cannot_fail_confirmation ? 'status-edited' : 'status-blocked'] }, 'cannot fail') : null,
+        ` ${plural((x.runs || []).length, 'run')}`),
+      (x.runs || []).length ? h('ul', null, x.runs.map(runLine)) : h('p', { class: 'muted' }, 'not run yet')))
+      : h('p', { class: 'muted' }, 'no acceptance test covers this task'),
+    (t.reviews || []).length ? [h('h4', null, 'Reviews'), h('ul', null, t.reviews.map((r) => h('li', null, h('code', null, r.file), ' ', badge(r.status), ' ', r.reason,
+      r.waiver_reason ? h('div', { class: 'small' }, `waived: “${r.waiver_reason}”`) : null)))] : null);
+  const panel = h('div', { class: 'evidence' },
+    verificationNote(evidence) || h('p', { class: 'muted' }, evidence.status === 'completed' ? '' : `The plan is ${words(evidence.status)}; the evidence so far:`),
+    gate ? h('p', null, `Final gate: ${gate.passed ? 'passed' : 'failed'} on commit `, h('code', { title: gate.commit || '' }, gate.commit ? shortSha(gate.commit) : '—'),
+      `, MUST ${gate.must_passed}/${gate.must_total}, SHOULD ${gate.should_passed}/${gate.should_total} (wave ${gate.wave}, round ${gate.repair_round}).`) : null,
+    (evidence.tasks || []).map(taskEl));
+  if (ctx.query.task) setTimeout(() => panel.querySelector(`#evidence-${CSS.escape(ctx.query.task)}`)?.focus(), 0);
+  return panel;
 }
 
 // Discovery -----------------------------------------------------------------------------------------
