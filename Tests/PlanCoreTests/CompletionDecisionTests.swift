@@ -71,7 +71,8 @@ struct CompletionDecisionTests {
         #expect(decision == .failed(rejected: [AtomKey(taskNumber: 1, path: "models.py")]))
         #expect(decision.statusLabel == "failed")
         #expect(!decision.isComplete)
-        #expect(decision.description == "failed: a reviewer rejected 1 atom(s) (task 1: models.py); they must be produced again before the plan can complete")
+        #expect(decision.description == "failed: a reviewer rejected 1 atom(s) (task 1: models.py); "
+            + "they must be produced again before the plan can complete")
     }
 
     @Test("a rejected atom is reported before anything else that stands in the way")
@@ -305,7 +306,8 @@ struct CompletionDecisionTests {
     @Test("a test that did not run at the final gate can be waived like a failing one")
     func waivedNotRun() {
         let waiver = Self.waiver("m1")
-        #expect(CompletionDecision(Self.verified(results: [Self.must("m1", nil)], waivers: [waiver])) == .complete(.acceptedWithWaivers([waiver])))
+        #expect(CompletionDecision(Self.verified(results: [Self.must("m1", nil)], waivers: [waiver]))
+            == .complete(.acceptedWithWaivers([waiver])))
     }
 
     @Test("a waiver whose reason is empty or only whitespace waives nothing", arguments: ["", " ", "\n\t  ", "\u{00A0}\u{2003}"])
@@ -585,9 +587,12 @@ struct CompletionDecisionPropertyTests {
         }
     }
 
-    @Test("verified only when every MUST outcome passed, every file's accepted content is in the head, and the head is the gated commit; the other verdicts keep their promises")
+    /// `.complete(.verified)` only when every evaluated MUST test passed, every file's accepted content is in
+    /// the head and the head is the gated commit; every other verdict keeps its promise too.
+    @Test("verified only when every MUST test passed on the gated head holding the accepted content; every verdict holds")
     func invariants() async {
-        await propertyCheck(count: 500, input: Self.atomCodes, Self.testCodes, Self.waiverCodes, Self.disturbances) { atoms, tests, waivers, disturbance in
+        await propertyCheck(count: 500, input: Self.atomCodes, Self.testCodes, Self.waiverCodes, Self.disturbances) {
+            atoms, tests, waivers, disturbance in
             Self.checkInvariants(RandomCompletionFacts.facts(atoms: atoms, tests: tests, waivers: waivers, disturbance: disturbance))
         }
     }
@@ -598,7 +603,8 @@ struct CompletionDecisionPropertyTests {
         for seed in UInt64(0)..<3_000 {
             seen[CompletionDecision(RandomCompletionFacts.facts(seed: seed)).statusLabel, default: 0] += 1
         }
-        for label in ["verified", "accepted_with_waivers", "failed", "incomplete", "waiting_for_reviews", "needs_final_gate", "blocked_by_gate"] {
+        let labels = ["verified", "accepted_with_waivers", "failed", "incomplete", "waiting_for_reviews", "needs_final_gate", "blocked_by_gate"]
+        for label in labels {
             #expect(seen[label, default: 0] >= 20, "\(label) occurred \(seen[label, default: 0]) times in 3000: \(seen)")
         }
     }

@@ -24,7 +24,9 @@ public enum TestDatabase {
         let folder = "\(tmpRoot)/masterplan-test-pg-\(getpid())"
         do {
             try? FileManager.default.removeItem(atPath: folder)
-            let cluster = try PrivateCluster.start(in: folder, options: .init(throwaway: true))
+            // Every suite gets its own database and the executor suites several pools each, many at once:
+            // the executor's adversarial and completion suites alone hold over a hundred connections.
+            let cluster = try PrivateCluster.start(in: folder, options: .init(throwaway: true, maxConnections: 600))
             atexit { TestDatabase.shutdown() }
             return .success(cluster)
         } catch {

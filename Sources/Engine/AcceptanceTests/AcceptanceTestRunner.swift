@@ -1,3 +1,4 @@
+import Foundation
 import PlanCore
 
 /// Runs the approved acceptance tests of a plan in the sandbox and reports each as pass, fail, error
@@ -71,9 +72,27 @@ public struct AcceptanceTestRunner: Sendable {
         }
         let owner: (user: UInt32, group: UInt32)? = sandbox.switchesUser
             ? (sandbox.configuration.userID, sandbox.configuration.groupID) : nil
+        // Installed dependencies inside the workspace are not copied: the run sees the real folder,
+        // read-only, so nothing a test runs can change what the next one imports.
+        var binds: [SandboxWorkspace.ReadOnlyBind] = []
+        var engineFolders: Set<String> = []
+        if let dependencies, HostPath.isInside(dependencies, workspace.root) {
+            let relative = String(dependencies.dropFirst(workspace.root.count + 1))
+            if let top = relative.split(separator: "/").first, FileManager.default.fileExists(atPath: dependencies) {
+                engineFolders.insert(String(top))
+                binds.append(SandboxWorkspace.ReadOnlyBind(source: dependencies, path: dependencies))
+            }
+        }
         let scratch: ScratchFolder
         do {
-            scratch = try ScratchFolder.copy(of: workspace, under: scratchParent, owner: owner, leavingOut: removed)
+            scratch = try ScratchFolder.copy(of: workspace, under: scratchParent, owner: owner, leavingOut: removed,
+                                             leavingOutFolders: engineFolders)
+            for bind in binds {
+                // The mount point, in the copy.
+                let point = scratch.path + bind.path.dropFirst(workspace.root.count)
+                try FileManager.default.createDirectory(atPath: point, withIntermediateDirectories: true,
+                                                        attributes: owner.map { [.ownerAccountID: $0.user, .groupOwnerAccountID: $0.group] })
+            }
         } catch {
             return Self.notRun(test, reason: "the workspace could not be copied for the run: \(error)")
         }
@@ -82,7 +101,7 @@ public struct AcceptanceTestRunner: Sendable {
         testLimits.network = false
         let nonce = PytestHarness.makeNonce()
         let result = sandbox.run(python, PytestHarness.arguments(testFile: test.file, root: workspace.root, dependencies: dependencies),
-                                 in: .scratchCopy(scratch.path, shownAt: workspace.root), limits: testLimits,
+                                 in: .scratchCopy(scratch.path, shownAt: workspace.root, readOnly: binds), limits: testLimits,
                                  environment: environment.merging(PytestHarness.environment(nonce: nonce)) { $1 },
                                  capturesReport: true)
         return Self.result(of: test, run: result, report: TestRunReport(parsing: result.report, nonce: nonce), limits: testLimits)

@@ -196,6 +196,7 @@ public struct Sandbox: Sendable {
             line += gitInfo.st_mode & S_IFMT == S_IFDIR ? emptyFolder(at: workspace.path + "/.git")
                                                         : ["--ro-bind", "/dev/null", workspace.path + "/.git"]
         }
+        for bind in workspace.readOnlyBinds { line += ["--ro-bind", bind.source, bind.path] }
         line += ["--chdir", workspace.path, "--json-status-fd", "3", "--",
                  configuration.prlimit,
                  "--as=\(limits.memoryBytes)", "--nproc=\(limits.processes)", "--fsize=\(limits.fileBytes)",
@@ -222,6 +223,16 @@ public struct Sandbox: Sendable {
         var info = stat()
         guard stat(workspace.source, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             return "the workspace folder \(workspace.source) does not exist"
+        }
+        for bind in workspace.readOnlyBinds {
+            guard bind.source.hasPrefix("/"), HostPath.isInside(bind.path, workspace.path),
+                  !bind.path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+                return "a read-only folder must come from an absolute path and be shown inside the workspace, not \(bind.path)"
+            }
+            var folder = stat()
+            guard lstat(bind.source, &folder) == 0, folder.st_mode & S_IFMT == S_IFDIR else {
+                return "the folder \(bind.source) to show read-only does not exist (or is a link)"
+            }
         }
         // A program inside the workspace (a virtual environment's python) is looked up in the mounted folder.
         let hostExecutable = HostPath.isInside(executable, workspace.path)

@@ -7,6 +7,21 @@ public struct SandboxWorkspace: Sendable, Hashable {
     public var source: String
     /// Whether the program may change the folder (only the dependency-install step needs to).
     public var writable: Bool
+    /// Host folders shown read-only at paths inside `path` (over the copy's own content there), such as
+    /// the installed dependencies, which nothing a test runs may change.
+    public var readOnlyBinds: [ReadOnlyBind] = []
+
+    public struct ReadOnlyBind: Sendable, Hashable {
+        /// The host folder.
+        public var source: String
+        /// Where the program sees it: an absolute path inside the workspace's `path`.
+        public var path: String
+
+        public init(source: String, path: String) {
+            self.source = source
+            self.path = path
+        }
+    }
 
     public init(path: String, source: String? = nil, writable: Bool) {
         self.path = path
@@ -28,7 +43,9 @@ public struct SandboxWorkspace: Sendable, Hashable {
 
     /// A writable throwaway copy (`copy`) shown at the workspace's own path, so that what the program
     /// writes never reaches the workspace.
-    public static func scratchCopy(_ copy: String, shownAt path: String) -> SandboxWorkspace {
-        SandboxWorkspace(path: path, source: copy, writable: true)
+    public static func scratchCopy(_ copy: String, shownAt path: String, readOnly binds: [ReadOnlyBind] = []) -> SandboxWorkspace {
+        var workspace = SandboxWorkspace(path: path, source: copy, writable: true)
+        workspace.readOnlyBinds = binds
+        return workspace
     }
 }

@@ -14,8 +14,9 @@ enum FolderWalker {
     static let maxDepth = 128
 
     /// Calls `visit(relativePath, kind, parentFD, name)` for every entry under the open folder `fd`
-    /// (which the walk closes), folders before their content, names in directory order.
-    static func walk(_ fd: Int32, prefix: String, depth: Int = 0,
+    /// (which the walk closes), folders before their content, names in directory order. Folders whose
+    /// relative path is in `skipping` are neither visited nor entered.
+    static func walk(_ fd: Int32, prefix: String, depth: Int = 0, skipping: Set<String> = [],
                      _ visit: (String, Kind, Int32, String) throws(WorkspaceError) -> Void) throws(WorkspaceError) {
         guard depth < maxDepth else {
             close(fd)
@@ -52,13 +53,14 @@ enum FolderWalker {
             case S_IFLNK: kind = .symlink
             default: kind = .other
             }
+            if kind == .folder && skipping.contains(relative) { continue }
             try visit(relative, kind, own, name)
             if kind == .folder {
                 let child = openat(own, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 guard child >= 0 else {
                     throw WorkspaceError(.system(operation: "open folder", code: errno), path: relative)
                 }
-                try walk(child, prefix: relative, depth: depth + 1, visit)
+                try walk(child, prefix: relative, depth: depth + 1, skipping: skipping, visit)
             }
         }
     }

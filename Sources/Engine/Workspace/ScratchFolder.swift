@@ -16,16 +16,17 @@ public struct ScratchFolder: Sendable {
     /// box, where only the copy is visible), other special files are skipped. With `owner`, every
     /// entry is handed to that user and group (pass the sandbox's when the executor runs as root).
     /// Files whose relative path is in `excluded` are left out (a mutation run: the tests without the
-    /// code they are meant to check).
+    /// code they are meant to check), and so are folders in `excludedFolders` with all they hold.
     public static func copy(of workspace: Workspace, under parent: String,
-                            owner: (user: UInt32, group: UInt32)?, leavingOut excluded: Set<String> = []) throws(WorkspaceError) -> ScratchFolder {
+                            owner: (user: UInt32, group: UInt32)?, leavingOut excluded: Set<String> = [],
+                            leavingOutFolders excludedFolders: Set<String> = []) throws(WorkspaceError) -> ScratchFolder {
         var template = Array((parent + "/masterplan-run-XXXXXX").utf8CString)
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard created != nil else { throw WorkspaceError(.system(operation: "mkdtemp under \(parent)", code: errno)) }
         let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let scratch = ScratchFolder(path: path)
         do {
-            try scratch.fill(from: workspace, owner: owner, leavingOut: excluded)
+            try scratch.fill(from: workspace, owner: owner, leavingOut: excluded, leavingOutFolders: excludedFolders)
         } catch {
             scratch.remove()
             throw error
@@ -33,7 +34,8 @@ public struct ScratchFolder: Sendable {
         return scratch
     }
 
-    private func fill(from workspace: Workspace, owner: (user: UInt32, group: UInt32)?, leavingOut excluded: Set<String>) throws(WorkspaceError) {
+    private func fill(from workspace: Workspace, owner: (user: UInt32, group: UInt32)?, leavingOut excluded: Set<String>,
+                      leavingOutFolders excludedFolders: Set<String>) throws(WorkspaceError) {
         let destination = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard destination >= 0 else { throw WorkspaceError(.system(operation: "open \(path)", code: errno)) }
         defer { close(destination) }
@@ -41,7 +43,7 @@ public struct ScratchFolder: Sendable {
         let source = Glibc.open(workspace.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard source >= 0 else { throw WorkspaceError(.badRoot(reason: "cannot open \(workspace.root): \(String(cString: strerror(errno)))")) }
         var buffer = [UInt8](repeating: 0, count: 256 << 10)
-        try FolderWalker.walk(source, prefix: "") { relative, kind, parentFD, name throws(WorkspaceError) in
+        try FolderWalker.walk(source, prefix: "", skipping: excludedFolders) { relative, kind, parentFD, name throws(WorkspaceError) in
             switch kind {
             case .folder:
                 guard mkdirat(destination, relative, 0o755) == 0 else {

@@ -186,6 +186,39 @@ import Testing
         #expect(attack.reasons.contains { result.reason?.contains($0) == true }, "reason: \(result.reason ?? "none")\n\(result.output)")
     }
 
+    /// The installed dependencies are shown read-only: a test (or the code it runs) cannot change what
+    /// the next test imports, and the workspace's own copy stays as installed.
+    @Test func theInstalledDependenciesAreReadOnlyToTheTests() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let workspace = try Workspace.open(at: folder.sub("workspaces/plan-1"))
+        let dependencies = workspace.root + "/.masterplan/site-packages"
+        try FileManager.default.createDirectory(atPath: dependencies, withIntermediateDirectories: true)
+        try "VALUE = 'as installed'\n".write(toFile: dependencies + "/helper.py", atomically: true, encoding: .utf8)
+        _ = try hostRun("/usr/bin/chmod", ["-R", "a+rX", workspace.root], environment: ["PATH": "/usr/bin:/bin"])
+        var runner = AcceptanceTestRunner(sandbox: try Sandbox())
+        runner.dependencies = dependencies
+        runner.environment = ["PYTHONPATH": dependencies]
+        let writer = AcceptanceTest(name: "test_writes_dependencies", priority: .must, covers: [1], file: "tests/test_writes_dependencies.py", code: """
+            import pytest
+
+
+            def test_cannot_change_the_dependencies():
+                with pytest.raises(OSError):
+                    with open(".masterplan/site-packages/helper.py", "w") as handle:
+                        handle.write("VALUE = 'tampered'\\n")
+                with pytest.raises(OSError):
+                    open(".masterplan/site-packages/sitecustomize.py", "w").close()
+
+            """)
+        let reader = AcceptanceTest(name: "test_reads_dependencies", priority: .must, covers: [1], file: "tests/test_reads_dependencies.py",
+                                    code: "import helper\n\n\ndef test_sees_them_as_installed():\n    assert helper.VALUE == 'as installed'\n")
+        let results = runner.run([writer, reader], testCommand: "pytest", in: workspace)
+        #expect(results.map(\.outcome) == [.pass, .pass], "\(results.map(\.output))")
+        #expect(try String(contentsOfFile: dependencies + "/helper.py", encoding: .utf8) == "VALUE = 'as installed'\n")
+        #expect(!FileManager.default.fileExists(atPath: dependencies + "/sitecustomize.py"))
+    }
+
     @Test func theSameWorkspaceWithACorrectAddPasses() throws {
         let result = try run([("calc.py", "def add(a, b):\n    return a + b\n"), ("conftest.py", "import os\nos._exit(3)\n")])
         #expect(result.outcome == .pass, "\(result.output)")
