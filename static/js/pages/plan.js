@@ -476,7 +476,7 @@ async function evidencePanel(ctx) {
       : `wave ${r.wave}, round ${r.repair_round}`,
     ` · ${r.duration_ms} ms · `, timeEl(r.created_at),
     r.reason ? h('div', { class: 'muted small' }, r.reason) : null,
-    (r.cases || []).length ? h('ul', { class: 'inline-list small' }, r.cases.map((c) => h('li', null, h('code', null, c.id.split('::').slice(1).join('::') || c.id), ' ', c.outcome))) : null,
+    (r.cases || []).length ? h('div', { class: 'small' }, 'Tests: ', r.cases.map((c, i) => [i ? ', ' : '', h('code', null, c.id.split('::').slice(1).join('::') || c.id), ` ${c.outcome}`])) : null,
     r.status !== 'pass' && r.kind === 'gate' && r.output_tail ? codeBlock(r.output_tail, { label: 'Output of this run' }) : null);
   const taskEl = (t) => h('article', { class: 'card evidence-task', id: `evidence-${t.number}`, tabindex: '-1' },
     h('h3', null, `#${t.number} ${t.name} `, badge(t.status)),
