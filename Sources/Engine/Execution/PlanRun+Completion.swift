@@ -121,27 +121,15 @@ extension PlanRun {
         try await store { try $0.appendHistory(planID: self.planID, event: "final_gate", data: ["reason": .string(reason), "commit": .string(commit)]) }
         let round = try await gateRounds(of: last)
         let results = try await runTests(tests, wave: last, repairRound: round)
-        let done = doneTasks(atoms)
-        let gateTests = tests.map { test in
-            GateTest(id: test.id.uuidString.lowercased(), priority: CriterionPriority(rawValue: test.priority) ?? .must,
-                     coveredTasks: Set(test.coveredTasks), outcome: results[test.id]?.outcome)
-        }
-        let gate = GateS.evaluate(tests: gateTests, doneTasks: done, isFinalWave: true, policy: settings.gate)
-        let failing = gate.failures.map { failure -> JSONValue in
-            let test = tests.first { $0.id.uuidString.lowercased() == failure.testID }
-            return ["test_id": .string(failure.testID), "name": JSONValue(test?.name), "priority": .string(failure.priority.rawValue),
-                    "status": .string(results[test?.id ?? UUID()]?.outcome.rawValue ?? "not_run")]
-        }
-        let event: JSONObject = [
-            "wave": .int(Int64(last.number)), "repair_round": .int(Int64(round)), "passed": .bool(gate.passed),
-            "must_total": .int(Int64(gate.mustTotal)), "must_passed": .int(Int64(gate.mustPassed)),
-            "should_total": .int(Int64(gate.shouldTotal)), "should_passed": .int(Int64(gate.shouldPassed)),
-            "failing_tests": .array(failing), "final": true, "final_gate": true, "commit": .string(commit),
-        ]
+        let (gate, failing, gateEvent) = evaluateGate(results, done: doneTasks(atoms), isFinal: true, wave: last.number, round: round)
+        var event = gateEvent
+        event["final_gate"] = true
+        event["commit"] = .string(commit)
+        let finalEvent = event
         try await store {
             try $0.recordGate(planID: self.planID, ownerID: self.ownerID, waveID: last.id, repairRound: round,
                               mustTotal: gate.mustTotal, mustPassed: gate.mustPassed, shouldTotal: gate.shouldTotal,
-                              shouldPassed: gate.shouldPassed, passed: gate.passed, failingTests: .array(failing), event: event,
+                              shouldPassed: gate.shouldPassed, passed: gate.passed, failingTests: .array(failing), event: finalEvent,
                               waveEvent: nil, commitSHA: commit, final: true)
         }
         // The wave's status stays as it was (passed or waived); a failing verdict fails it (blockOnFinalGate).

@@ -31,22 +31,7 @@ extension PlanRun {
             let done = doneTasks(current)
             let due = tests.filter { isFinal || Set($0.coveredTasks).isSubset(of: done) }
             let results = try await runTests(due, wave: wave, repairRound: round)
-            let gateTests = tests.map { test in
-                GateTest(id: test.id.uuidString.lowercased(), priority: CriterionPriority(rawValue: test.priority) ?? .must,
-                         coveredTasks: Set(test.coveredTasks), outcome: results[test.id]?.outcome)
-            }
-            let gate = GateS.evaluate(tests: gateTests, doneTasks: done, isFinalWave: isFinal, policy: settings.gate)
-            let failing = gate.failures.map { failure -> JSONValue in
-                let test = tests.first { $0.id.uuidString.lowercased() == failure.testID }
-                return ["test_id": .string(failure.testID), "name": JSONValue(test?.name), "priority": .string(failure.priority.rawValue),
-                        "status": .string(results[test?.id ?? UUID()]?.outcome.rawValue ?? "not_run")]
-            }
-            let gateEvent: JSONObject = [
-                "wave": .int(Int64(wave.number)), "repair_round": .int(Int64(round)), "passed": .bool(gate.passed),
-                "must_total": .int(Int64(gate.mustTotal)), "must_passed": .int(Int64(gate.mustPassed)),
-                "should_total": .int(Int64(gate.shouldTotal)), "should_passed": .int(Int64(gate.shouldPassed)),
-                "failing_tests": .array(failing), "final": .bool(isFinal),
-            ]
+            let (gate, failing, gateEvent) = evaluateGate(results, done: done, isFinal: isFinal, wave: wave.number, round: round)
             let waveEvent: JSONObject? = gate.passed ? [
                 "wave": .int(Int64(wave.number)), "status": "passed", "commit": .string(sha),
                 "atoms": .int(Int64(waveAtoms.count)), "repair_rounds": .int(Int64(round)),
@@ -101,6 +86,29 @@ extension PlanRun {
             }
             gated = try await commit(message: "wave \(wave.number): repair round \(round)", files: files, reuseIfHeadIs: nil)
         }
+    }
+
+    /// Gate S over the tests' `results`, the JSON of its failures as stored with the result, and the
+    /// `gate_validation_result` event.
+    func evaluateGate(_ results: [UUID: AcceptanceTestResult], done: Set<Int>, isFinal: Bool, wave: Int, round: Int)
+        -> (gate: GateResult, failing: [JSONValue], event: JSONObject) {
+        let gateTests = tests.map { test in
+            GateTest(id: test.id.uuidString.lowercased(), priority: CriterionPriority(rawValue: test.priority) ?? .must,
+                     coveredTasks: Set(test.coveredTasks), outcome: results[test.id]?.outcome)
+        }
+        let gate = GateS.evaluate(tests: gateTests, doneTasks: done, isFinalWave: isFinal, policy: settings.gate)
+        let failing = gate.failures.map { failure -> JSONValue in
+            let test = tests.first { $0.id.uuidString.lowercased() == failure.testID }
+            return ["test_id": .string(failure.testID), "name": JSONValue(test?.name), "priority": .string(failure.priority.rawValue),
+                    "status": .string(results[test?.id ?? UUID()]?.outcome.rawValue ?? "not_run")]
+        }
+        let event: JSONObject = [
+            "wave": .int(Int64(wave)), "repair_round": .int(Int64(round)), "passed": .bool(gate.passed),
+            "must_total": .int(Int64(gate.mustTotal)), "must_passed": .int(Int64(gate.mustPassed)),
+            "should_total": .int(Int64(gate.shouldTotal)), "should_passed": .int(Int64(gate.shouldPassed)),
+            "failing_tests": .array(failing), "final": .bool(isFinal),
+        ]
+        return (gate, failing, event)
     }
 
     /// Tasks whose every atom has accepted content.
