@@ -146,7 +146,9 @@ function renderWaves(ctx) {
         h('p', { class: 'gate-line' }, gateSummary(w.gate)),
         rounds.length > 1 ? h('ol', { class: 'gate-rounds small' }, rounds.map((g) => h('li', null, gateSummary(g)))) : null,
         failing.length ? h('div', { class: 'failing' }, h('h4', null, 'Failing tests'),
-          h('ul', null, failing.map((t) => h('li', null, h('code', null, t.name || t.test_id), ` ${t.status || 'fail'}`, t.priority ? ` (${String(t.priority).toUpperCase()})` : '')))) : null,
+          h('ul', null, failing.map((t) => h('li', null, h('code', null, t.name || t.test_id), ` ${t.status || 'fail'}`, t.priority ? ` (${String(t.priority).toUpperCase()})` : ''))),
+          // Their output, per run and per test id, is with the evidence of the tasks they cover.
+          h('p', { class: 'small' }, h('a', { href: link(`/plans/${ctx.state.id}`, { tab: 'evidence' }) }, 'Output of each run, with the evidence'))) : null,
         atomTable(ctx, waveAtoms));
     }),
     unassigned.length ? h('section', { class: 'wave card' }, h('h3', null, 'Not in a wave yet'), atomTable(ctx, unassigned)) : null);
@@ -182,7 +184,8 @@ function atomTable(ctx, atoms) {
       if (ctx.state.open.has(a.id)) show();
       return [h('tr', { 'data-atom-id': a.id },
         h('td', null, h('code', null, a.file_path)),
-        h('td', { 'data-label': 'Task' }, h('a', { href: link(`/plans/${ctx.state.id}`, { tab: 'tasks', task: a.task_number }) }, `#${a.task_number}`)),
+        h('td', { 'data-label': 'Task' }, h('a', { href: link(`/plans/${ctx.state.id}`, { tab: 'tasks', task: a.task_number }) }, `#${a.task_number}`),
+          ' ', h('a', { class: 'small', href: link(`/plans/${ctx.state.id}`, { tab: 'evidence', task: a.task_number }) }, 'evidence')),
         h('td', null, badge(a.status)),
         h('td', { 'data-label': 'Attempts', class: 'attempts' }, String(a.attempts)),
         h('td', { 'data-label': 'Confidence' }, confidenceEl(a.confidence)),
