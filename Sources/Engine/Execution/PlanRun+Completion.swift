@@ -55,9 +55,12 @@ extension PlanRun {
         let (head, headFiles) = try await pool.run { () throws(WorkspaceError) -> (String?, [String: String]) in
             guard let head = try self.workspace.head() else { return (nil, [:]) }
             let committed = Set(try self.workspace.committedFiles(at: head))
+            // A clean working tree holds exactly the head's tracked files: read them from disk rather
+            // than one `git show` per file (a plan may have hundreds).
+            let clean = try self.workspace.isClean()
             var files: [String: String] = [:]
             for path in paths where committed.contains(path) {
-                files[path] = AtomPrompts.sha256(try self.workspace.committedContent(of: path, at: head))
+                files[path] = AtomPrompts.sha256(clean ? try self.workspace.read(path) : try self.workspace.committedContent(of: path, at: head))
             }
             return (head, files)
         }
