@@ -24,6 +24,16 @@ extension PlanRun {
             return
         }
         guard let python = validators.interpreters.python3 else { return }
+        // Only plain requirements from the index reach pip: an option, a path, a URL or a VCS reference
+        // would make it fetch or build code the model chose (the validators refuse them too).
+        let (lines, refused) = RequirementsCheck.check(requirements)
+        if !refused.isEmpty {
+            let reason = "requirements.txt has lines pip may not install: " + refused.prefix(5).map(\.description).joined(separator: "; ")
+            try await store { try $0.appendHistory(planID: self.planID, event: "dependency_install_failed",
+                                                   data: ["requirements_sha256": .string(digest), "passed": false, "refused": .string(reason)]) }
+            handler.log("dependency install refused for plan \(planID): \(AtomPrompts.cut(reason, to: 300))")
+            return
+        }
         let sandbox = handler.sandbox
         let target = workspace.root + "/" + Self.sitePackages
         let result = await pool.run { () -> SandboxResult in
@@ -33,7 +43,7 @@ extension PlanRun {
             }
             var limits = SandboxLimits(timeout: .seconds(600), memoryBytes: 2 << 30, outputBytes: 64 << 10, network: true)
             limits.fileBytes = max(limits.fileBytes, 256 << 20)
-            return sandbox.run(python, ["-c", Self.installScript, Self.sitePackages], in: .readWrite(self.workspace.root),
+            return sandbox.run(python, ["-c", Self.installScript, Self.sitePackages] + lines, in: .readWrite(self.workspace.root),
                                limits: limits, environment: ["HOME": "/tmp", "PIP_NO_INPUT": "1"])
         }
         let passed = result.status == .passed
@@ -55,14 +65,15 @@ extension PlanRun {
         return ["PYTHONPATH": path]
     }
 
-    /// Installs the lines of requirements.txt whose distribution the system Python lacks.
+    /// Installs the requirements given after the target folder (already checked by `RequirementsCheck`)
+    /// whose distribution the system Python lacks.
     static let installScript = """
-        import importlib.metadata as metadata, re, subprocess, sys
+        import importlib.metadata as metadata, os, re, subprocess, sys
+        target = os.path.abspath(sys.argv[1])
+        # Outside the workspace, so that no requirement can name one of its folders.
+        os.chdir("/tmp")
         missing = []
-        for raw in open("requirements.txt", encoding="utf-8"):
-            line = raw.split("#", 1)[0].strip()
-            if not line or line.startswith("-"):
-                continue
+        for line in sys.argv[2:]:
             name = re.split(r"[<>=!~\\[;@ ]", line, maxsplit=1)[0]
             try:
                 metadata.distribution(name)
@@ -72,7 +83,8 @@ extension PlanRun {
             print("every requirement is installed on the system")
             sys.exit(0)
         print("installing: " + ", ".join(missing), flush=True)
+        # Built wheels only: a source distribution would run its own build code here.
         sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                                  "--no-input", "--target", sys.argv[1]] + missing))
+                                  "--no-input", "--only-binary=:all:", "--target", target] + missing))
         """
 }

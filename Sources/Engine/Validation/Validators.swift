@@ -52,6 +52,11 @@ public struct Validators: Sendable {
         case .text, .other:
             break
         }
+        if RequirementsCheck.applies(to: path) {
+            let refused = RequirementsCheck.check(content).refused
+            results.append(ValidatorResult(name: "requirements", passed: refused.isEmpty,
+                                           message: refused.isEmpty ? "ok" : "\(path): " + refused.prefix(10).map(\.description).joined(separator: "\n")))
+        }
         results.append(tamperCheck(path, argument: argument, content: content, kind: kind, box))
         return results
     }

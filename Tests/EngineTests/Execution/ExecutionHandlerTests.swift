@@ -352,6 +352,35 @@ extension ExecutionHandlerTests {
         #expect(!FileManager.default.fileExists(atPath: harness.workspace(plan) + "/.masterplan/site-packages/jwt"),
                 "PyJWT comes from the system and is not installed again")
     }
+
+    /// A requirement naming a local folder would run that folder's build code with the network on: the
+    /// install step refuses the whole manifest, says why, and runs nothing.
+    @Test func requirementsThatAreNotIndexPackagesAreRefusedAndNothingRuns() async throws {
+        let plan = try await harness.approvedPlan()
+        try await harness.execute(ExecutionHarness.atoms())
+        let folder = harness.workspace(plan) + "/evil_pkg"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try "import pathlib; pathlib.Path('/tmp/masterplan-evil-setup-ran').write_text('x')\nfrom setuptools import setup; setup(name='evil')\n"
+            .write(toFile: folder + "/setup.py", atomically: true, encoding: .utf8)
+        try "tomli-w==1.0.0\n./evil_pkg\n-e git+https://example.invalid/x.git#egg=x\n".write(
+            toFile: harness.workspace(plan) + "/requirements.txt", atomically: true, encoding: .utf8)
+        _ = try JobQueue(connection).enqueue(.execution, planID: plan)
+        let job = try harness.generation.claim(.execution)
+        let context = JobContext(database: harness.generation.database, job: job, daemonStopping: { false })
+        try await harness.generation.withModel([]) { client in
+            let handler = ExecutionHandler(llm: client, sandbox: try Sandbox(), settings: harness.settings())
+            let run = try #require(try await PlanRun.load(planID: plan, handler: handler, context: context))
+            try await run.installDependencies()
+        }
+        let history = try #require(try connection.query(
+            "SELECT event, data FROM plan_history WHERE plan_id = $1 AND event LIKE 'dependenc%'", [plan]).first)
+        #expect(try history.decode(String.self, 0) == "dependency_install_failed")
+        let refused = try history.decode(JSONValue.self, 1)["refused"]?.stringValue ?? ""
+        #expect(refused.contains("line 2") && refused.contains("local paths"), "\(refused)")
+        #expect(refused.contains("line 3") && refused.contains("pip options"), "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/masterplan-evil-setup-ran"))
+        #expect(!FileManager.default.fileExists(atPath: harness.workspace(plan) + "/.masterplan/site-packages/tomli_w"))
+    }
 }
 
 extension ExecutionHandlerTests {

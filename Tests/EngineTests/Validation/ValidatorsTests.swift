@@ -48,6 +48,14 @@ import Testing
         #expect(results.allSatisfy { $0.passed }, "\(results)")
     }
 
+    @Test func aRequirementNamingALocalFolderFailsValidationWithItsLine() throws {
+        let results = try validate("requirements.txt", "fastapi==0.92.0\n./vendor/evil\n")
+        let check = try #require(results.first { $0.name == "requirements" })
+        #expect(!check.passed)
+        #expect(check.message.contains("line 2") && check.message.contains("local paths"), "\(check.message)")
+        #expect(try validate("requirements.txt", "fastapi==0.92.0\nPyJWT>=2\n").first { $0.name == "requirements" }?.passed == true)
+    }
+
     @Test func aPythonSyntaxErrorIsCaughtWithItsLine() throws {
         let results = try validate("app/broken.py", "x = 1\ny = 2\ndef broken(:\n    pass\n")
         let syntax = try result("python-syntax", in: results)
