@@ -45,10 +45,12 @@ public final class PrivateCluster: Sendable {
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let cluster = PrivateCluster(directory: directory, port: options.port, binDirectory: binDirectory, runAsUser: runAsUser)
         if let user = runAsUser {
-            // The server runs as `user`; it must own the folder, and the socket folder must be reachable.
+            // The server runs as `user`, which must own the folder.
             try cluster.run("/bin/chown", ["-R", user, directory], asUser: nil)
-            chmod(directory, 0o755)
         }
+        // The socket and the data are the stack's alone: the folder and the socket are closed to every
+        // other local user (the sandbox's included), who could otherwise log in as the superuser.
+        chmod(directory, 0o700)
         if !fm.fileExists(atPath: cluster.dataDirectory + "/PG_VERSION") {
             var args = ["-D", cluster.dataDirectory, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"]
             if options.throwaway { args.append("--no-sync") }
@@ -57,7 +59,7 @@ public final class PrivateCluster: Sendable {
         if fm.fileExists(atPath: cluster.dataDirectory + "/postmaster.pid") {
             _ = try? cluster.run(binDirectory + "/pg_ctl", ["-D", cluster.dataDirectory, "-m", "immediate", "-w", "stop"])
         }
-        var serverOptions = "-k \(directory) -c listen_addresses= -p \(options.port) -c max_connections=\(options.maxConnections) -c unix_socket_permissions=0777"
+        var serverOptions = "-k \(directory) -c listen_addresses= -p \(options.port) -c max_connections=\(options.maxConnections) -c unix_socket_permissions=0700"
         if options.throwaway {
             serverOptions += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         }

@@ -1,5 +1,7 @@
 import Engine
 import Foundation
+import Postgres
+import Store
 import Testing
 
 /// The sandbox against the real bwrap, with real programs trying to get out.
@@ -20,6 +22,44 @@ import Testing
                                                 attributes: [.posixPermissions: 0o755])
         chmod(folder.sub("workspaces"), 0o755)
         return workspace
+    }
+
+    /// A private cluster in a folder the box can see (as `masterplan up` keeps one under /var/lib): its
+    /// socket and data are closed to the box's user, so generated code cannot log in as the superuser.
+    @Test func thePrivateClustersSocketAndDataAreUnreachableFromTheBox() throws {
+        var template = Array("/var/tmp/masterplan-private-XXXXXX".utf8CString)
+        try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) } != nil)
+        let parent = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        chmod(parent, 0o755)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let cluster = try PrivateCluster.start(in: parent + "/postgres", options: .init(throwaway: true, port: 5461, maxConnections: 20))
+        defer { try? cluster.stop(immediate: true) }
+        // The stack itself still connects.
+        _ = try Connection(cluster.conninfo())
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let workspace = try makeWorkspace(folder)
+        let probe = """
+            import os, socket, sys
+            path = sys.argv[1] + "/.s.PGSQL.5461"
+            reached = []
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(path)
+                reached.append("connected to the socket")
+            except OSError as error:
+                print("socket:", type(error).__name__)
+            try:
+                os.listdir(sys.argv[1] + "/data")
+                reached.append("listed the data folder")
+            except OSError as error:
+                print("data:", type(error).__name__)
+            print("LEAK: " + ", ".join(reached) if reached else "contained")
+            sys.exit(1 if reached else 0)
+            """
+        let result = sandbox.run(python, ["-c", probe, cluster.socketDirectory], in: .readOnly(workspace), limits: .validator)
+        #expect(result.status == .passed, "\(result.output)")
+        #expect(result.output.contains("contained"), "\(result.output)")
     }
 
     @Test func exitStatusBecomesPassOrFail() throws {
