@@ -334,15 +334,8 @@ extension ExecutionHandlerTests {
         #expect(try status(plan) == "completed")
         try "PyJWT\ntomli-w==1.0.0  # not on this machine\n".write(toFile: harness.workspace(plan) + "/requirements.txt",
                                                                  atomically: true, encoding: .utf8)
-        _ = try JobQueue(connection).enqueue(.execution, planID: plan)
-        let job = try harness.generation.claim(.execution)
-        let context = JobContext(database: harness.generation.database, job: job, daemonStopping: { false })
-        try await harness.generation.withModel([]) { client in
-            let handler = ExecutionHandler(llm: client, sandbox: try Sandbox(), settings: harness.settings())
-            let run = try #require(try await PlanRun.load(planID: plan, handler: handler, context: context))
-            try await run.installDependencies()
-            #expect(run.testEnvironment["PYTHONPATH"] == harness.workspace(plan) + "/.masterplan/site-packages")
-        }
+        let run = try await installDependencies(of: plan)
+        #expect(run.testEnvironment["PYTHONPATH"] == harness.workspace(plan) + "/.masterplan/site-packages")
         let history = try connection.query(
             "SELECT event, data FROM plan_history WHERE plan_id = $1 AND event LIKE 'dependenc%'", [plan]).rows
         #expect(history.count == 1)
@@ -351,6 +344,19 @@ extension ExecutionHandlerTests {
         #expect(FileManager.default.fileExists(atPath: harness.workspace(plan) + "/.masterplan/site-packages/tomli_w/__init__.py"))
         #expect(!FileManager.default.fileExists(atPath: harness.workspace(plan) + "/.masterplan/site-packages/jwt"),
                 "PyJWT comes from the system and is not installed again")
+    }
+
+    /// Runs the dependency-install step of the (completed) plan on its own, as an execution job would.
+    func installDependencies(of plan: UUID) async throws -> PlanRun {
+        _ = try JobQueue(connection).enqueue(.execution, planID: plan)
+        let job = try harness.generation.claim(.execution)
+        let context = JobContext(database: harness.generation.database, job: job, daemonStopping: { false })
+        return try await harness.generation.withModel([]) { client in
+            let handler = ExecutionHandler(llm: client, sandbox: try Sandbox(), settings: harness.settings())
+            let run = try #require(try await PlanRun.load(planID: plan, handler: handler, context: context))
+            try await run.installDependencies()
+            return run
+        }
     }
 
     /// A requirement naming a local folder would run that folder's build code with the network on: the
@@ -364,14 +370,7 @@ extension ExecutionHandlerTests {
             .write(toFile: folder + "/setup.py", atomically: true, encoding: .utf8)
         try "tomli-w==1.0.0\n./evil_pkg\n-e git+https://example.invalid/x.git#egg=x\n".write(
             toFile: harness.workspace(plan) + "/requirements.txt", atomically: true, encoding: .utf8)
-        _ = try JobQueue(connection).enqueue(.execution, planID: plan)
-        let job = try harness.generation.claim(.execution)
-        let context = JobContext(database: harness.generation.database, job: job, daemonStopping: { false })
-        try await harness.generation.withModel([]) { client in
-            let handler = ExecutionHandler(llm: client, sandbox: try Sandbox(), settings: harness.settings())
-            let run = try #require(try await PlanRun.load(planID: plan, handler: handler, context: context))
-            try await run.installDependencies()
-        }
+        _ = try await installDependencies(of: plan)
         let history = try #require(try connection.query(
             "SELECT event, data FROM plan_history WHERE plan_id = $1 AND event LIKE 'dependenc%'", [plan]).first)
         #expect(try history.decode(String.self, 0) == "dependency_install_failed")
