@@ -48,11 +48,9 @@ extension APIApplication {
         try db.transaction { db in
             let plans = PlanQueries(db)
             guard let plan = try plans.lockPlan(id: planID, ownerID: user.id) else { throw Problem.notFound("plan") }
-            guard plan.status == PlanStatus.draft.rawValue else {
-                throw Problem(status: 409, type: "illegal-transition", title: "This action is not possible in the current state.",
-                              detail: "acceptance tests can be confirmed only while the plan is a draft; it is \(plan.status)",
-                              extra: ["subject": "plan", "current_status": .string(plan.status)])
-            }
+            // Confirming a test edits the draft: only a draft allows it (409 with the actions allowed now).
+            guard let status = PlanStatus(rawValue: plan.status) else { throw Problem.internalError() }
+            guard status.allowedEvents.contains(.edit) else { throw Problem.illegalPlanAction(.edit, status: status) }
             guard let reason, try plans.confirmTestThatCannotFail(planID: plan.id, testID: testID, reason: reason, userID: user.id) else {
                 throw Problem.notFound("acceptance test that cannot fail")
             }

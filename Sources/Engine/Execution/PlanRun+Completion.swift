@@ -48,8 +48,8 @@ extension PlanRun {
     func completionFacts() async throws -> CompletionFacts {
         let stored = try await store { try $0.atoms(planID: self.planID) }
         // Execution order, so that of several writers of one file the last listed wrote its content.
-        let order = Dictionary(uniqueKeysWithValues: execution.atoms.enumerated().map { (AtomKey(taskNumber: $1.taskNumber, path: $1.path), $0) })
-        let atoms = stored.sorted { (order[AtomKey(taskNumber: $0.taskNumber, path: $0.path)] ?? .max) < (order[AtomKey(taskNumber: $1.taskNumber, path: $1.path)] ?? .max) }
+        func position(_ atom: StoredAtom) -> Int { execution.index(of: AtomKey(taskNumber: atom.taskNumber, path: atom.path)) ?? .max }
+        let atoms = stored.sorted { position($0) < position($1) }
         let pending = try await store { try $0.pendingReviewCounts(planID: self.planID) }
         let paths = Array(Set(atoms.map(\.path))).sorted()
         let (head, headFiles) = try await pool.run { () throws(WorkspaceError) -> (String?, [String: String]) in

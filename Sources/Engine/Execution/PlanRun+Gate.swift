@@ -155,8 +155,7 @@ extension PlanRun {
         try await withThrowingTaskGroup(of: (UUID, AcceptanceTestResult).self) { group in
             for test in due {
                 group.addTask {
-                    let subject = AcceptanceTest(name: test.name, priority: CriterionPriority(rawValue: test.priority) ?? .must,
-                                                 covers: test.coveredTasks, file: test.file, code: test.code)
+                    let subject = self.acceptanceTest(test)
                     guard let frozen = test.frozenSHA256 else {
                         return (test.id, Self.notRun(test, "the test was never frozen (approved); only approved tests run"))
                     }
@@ -186,7 +185,7 @@ extension PlanRun {
         let verdicts = try await withThrowingTaskGroup(of: (UUID, String?).self, returning: [UUID: String].self) { group in
             for test in candidates {
                 group.addTask {
-                    let files = Set(test.coveredTasks.flatMap { self.task($0)?.files ?? [] })
+                    let files = self.coveredFiles(of: test)
                     guard !files.isEmpty else { return (test.id, nil) }
                     let digest = await self.pool.run { () -> String in
                         AtomPrompts.sha256(files.sorted().map { path in
@@ -196,7 +195,7 @@ extension PlanRun {
                     if let cached = try await self.store({ try $0.mutationStatus(testID: test.id, filesSHA256: digest) }) {
                         return (test.id, cached)
                     }
-                    let subject = AcceptanceTest(name: test.name, priority: .must, covers: test.coveredTasks, file: test.file, code: test.code)
+                    let subject = self.acceptanceTest(test)
                     let mutated = await self.pool.run { runner.run(subject, in: self.workspace, removing: files) }
                     if let sha = test.frozenSHA256 {
                         let tail = AtomPrompts.cut(mutated.output, to: 16_000)
@@ -217,7 +216,7 @@ extension PlanRun {
         }
         for test in candidates {
             guard var result = results[test.id] else { continue }
-            let removed = Set(test.coveredTasks.flatMap { self.task($0)?.files ?? [] }).sorted()
+            let removed = coveredFiles(of: test).sorted()
             if verdicts[test.id] == TestOutcome.pass.rawValue {
                 let tasks = test.coveredTasks.sorted().map(String.init).joined(separator: ", ")
                 result.outcome = .fail
@@ -228,6 +227,17 @@ extension PlanRun {
             result.mutation = verdicts[test.id].map { $0 == TestOutcome.pass.rawValue ? "passes_without_the_code" : "fails_without_the_code" }
             results[test.id] = result
         }
+    }
+
+    /// The files of the tasks `test` covers: what its mutation run leaves out.
+    func coveredFiles(of test: StoredTest) -> Set<String> {
+        Set(test.coveredTasks.flatMap { task($0)?.files ?? [] })
+    }
+
+    /// The stored test as the runner takes it.
+    func acceptanceTest(_ test: StoredTest) -> AcceptanceTest {
+        AcceptanceTest(name: test.name, priority: CriterionPriority(rawValue: test.priority) ?? .must, covers: test.coveredTasks,
+                       file: test.file, code: test.code)
     }
 
     static func notRun(_ test: StoredTest, _ reason: String) -> AcceptanceTestResult {
