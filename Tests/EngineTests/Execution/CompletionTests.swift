@@ -59,6 +59,36 @@ import TestSupport
         return (plan, reviews)
     }
 
+    /// A MUST test that imports nothing from the code it covers passes with the code gone: at the gate it
+    /// counts as failing, with the reason, no repair round is spent on it, and the plan blocks — even
+    /// when a person kept it at approval and the code itself is right.
+    @Test func aMustTestThatPassesWithoutItsCodeDoesNotCount() async throws {
+        var tests = WordCountFixture.acceptanceTestsJSON["tests"]?.arrayValue ?? []
+        tests[0] = ["name": "test_count_text_counts_lines_words_and_characters", "priority": "must", "covers": [1],
+                    "file": "tests/test_counter.py",
+                    "code": "def test_count_text_counts_lines_words_and_characters():\n    assert len(\"one two\".split()) == 2\n"]
+        let plan = try await harness.approvedPlan(generationAnswers: [
+            WordCountFixture.entry(.discovery, "discovery", WordCountFixture.discovery),
+            WordCountFixture.entry(.masterplan, "masterplan", WordCountFixture.plan),
+            WordCountFixture.entry(.acceptanceTests, "acceptance_tests", JSONValue(["tests": .array(tests)]).jsonText),
+        ])
+        #expect(try count("SELECT count(*) FROM acceptance_tests WHERE plan_id = $1 AND cannot_fail", [plan]) == 1)
+        try await harness.execute(ExecutionHarness.atoms() + [ExecutionHarness.suggestions("*")])
+
+        #expect(try status(plan) == "blocked")
+        #expect(try verification(plan) == nil)
+        let gate = try #require(try connection.query(
+            """
+            SELECT r.status, r.reason FROM test_runs r JOIN acceptance_tests t ON t.id = r.test_id
+            WHERE r.plan_id = $1 AND r.kind = 'gate' AND t.name = 'test_count_text_counts_lines_words_and_characters'
+            ORDER BY r.created_at LIMIT 1
+            """, [plan]).first)
+        #expect(try gate.decode(String.self, 0) == "fail")
+        #expect(try gate.decode(String?.self, 1)?.contains("proves nothing") == true)
+        #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND kind = 'mutation' AND status = 'pass'", [plan]) == 1)
+        #expect(try count("SELECT count(*) FROM atom_attempts WHERE plan_id = $1 AND origin = 'gate_repair'", [plan]) == 0)
+    }
+
     @Test func aPlanThatPassedEveryGateCompletesVerifiedOnTheArchivedCommit() async throws {
         let plan = try await harness.approvedPlan()
         try await harness.execute(ExecutionHarness.atoms())

@@ -20,10 +20,11 @@ struct ExecutionHarness {
         data = try TemporaryFolder("execution")
     }
 
-    /// A word-count plan generated, approved (tests frozen) and queued for execution.
-    func approvedPlan() async throws -> UUID {
+    /// A word-count plan generated (with `generationAnswers`, the fixture's by default), approved (tests
+    /// frozen, as after a person confirmed any that cannot fail) and queued for execution.
+    func approvedPlan(generationAnswers: [CassetteEntry] = WordCountFixture.happyPath) async throws -> UUID {
         let plan = try generation.createPlan()
-        try await generation.withModel(WordCountFixture.happyPath) { client in
+        try await generation.withModel(generationAnswers) { client in
             try await generation.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
         }
         try connection.transaction { c in
