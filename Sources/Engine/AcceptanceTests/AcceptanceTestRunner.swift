@@ -85,14 +85,9 @@ public struct AcceptanceTestRunner: Sendable {
         }
         let scratch: ScratchFolder
         do {
+            // The box copies this into a size-limited folder of its own; bwrap makes the mount points there.
             scratch = try ScratchFolder.copy(of: workspace, under: scratchParent, owner: owner, leavingOut: removed,
                                              leavingOutFolders: engineFolders)
-            for bind in binds {
-                // The mount point, in the copy.
-                let point = scratch.path + bind.path.dropFirst(workspace.root.count)
-                try FileManager.default.createDirectory(atPath: point, withIntermediateDirectories: true,
-                                                        attributes: owner.map { [.ownerAccountID: $0.user, .groupOwnerAccountID: $0.group] })
-            }
         } catch {
             return Self.notRun(test, reason: "the workspace could not be copied for the run: \(error)")
         }

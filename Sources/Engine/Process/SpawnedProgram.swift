@@ -26,6 +26,8 @@ struct SpawnedProgram {
     /// from the output, whose tail is all that is kept.
     var capturesDescriptor4 = false
     var reportLimit = 4 << 20
+    /// Files the child opens read-only at the given descriptors before exec (bwrap's `--seccomp 5`).
+    var openedFiles: [(descriptor: Int32, path: String)] = []
 
     /// How the program ended.
     enum Termination: Sendable, Equatable {
@@ -172,6 +174,7 @@ struct SpawnedProgram {
         posix_spawn_file_actions_adddup2(&actions, outputWrite, 2)
         if let statusWrite { posix_spawn_file_actions_adddup2(&actions, statusWrite, 3) }
         if let reportWrite { posix_spawn_file_actions_adddup2(&actions, reportWrite, 4) }
+        for file in openedFiles { posix_spawn_file_actions_addopen(&actions, file.descriptor, file.path, O_RDONLY, 0) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

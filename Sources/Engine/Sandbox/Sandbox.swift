@@ -27,33 +27,69 @@ public struct Sandbox: Sendable {
         /// The host user and group the box runs as when the executor runs as root.
         public var userID: UInt32
         public var groupID: UInt32
-        /// Host folders (replaced by an empty read-only folder) and files (replaced by an empty file)
-        /// the program must not see. Add the data folder (other plans' workspaces, logs, env files)
-        /// and anything else holding secrets; paths that do not exist are skipped.
-        public var hiddenPaths: [String]
+        /// The host folders the toolchains live in, shown read-only at the same paths. A folder that is
+        /// a link on the host (`/bin` → `usr/bin` on a merged-/usr system) is shown as the same link;
+        /// paths that do not exist are skipped. Nothing else of the host is visible: no data folder, no
+        /// home folders, no sockets, no logs, no checkout.
+        public var systemFolders: [String]
+        /// Files and folders of `/etc` that programs read on start (the dynamic linker's cache, the
+        /// time zone, the name service's local files), shown read-only. None holds a secret.
+        public var configurationFiles: [String]
+        /// What a run with network also needs: name resolution, certificates and pip's own settings.
+        public var networkConfigurationFiles: [String]
         /// `PATH` inside the box; interpreters are called by absolute path anyway.
         public var searchPath: String
 
         public init(bubblewrap: String = "/usr/bin/bwrap", prlimit: String = "/usr/bin/prlimit",
                     setpriv: String = "/usr/bin/setpriv", userID: UInt32 = 65534, groupID: UInt32 = 65534,
-                    hiddenPaths: [String] = Configuration.defaultHiddenPaths, searchPath: String = "/usr/bin:/bin") {
+                    systemFolders: [String] = Configuration.defaultSystemFolders,
+                    configurationFiles: [String] = Configuration.defaultConfigurationFiles,
+                    networkConfigurationFiles: [String] = Configuration.defaultNetworkConfigurationFiles,
+                    searchPath: String = "/usr/bin:/bin") {
             self.bubblewrap = bubblewrap
             self.prlimit = prlimit
             self.setpriv = setpriv
             self.userID = userID
             self.groupID = groupID
-            self.hiddenPaths = hiddenPaths
+            self.systemFolders = systemFolders
+            self.configurationFiles = configurationFiles
+            self.networkConfigurationFiles = networkConfigurationFiles
             self.searchPath = searchPath
         }
 
-        /// Home folders, runtime sockets and state, logs and mail.
-        public static let defaultHiddenPaths = ["/root", "/home", "/run", "/var/run", "/var/lib/postgresql", "/var/log",
-                                                "/var/mail", "/var/spool", "/var/backups", "/etc/masterplan"]
+        public static let defaultSystemFolders = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
+        public static let defaultConfigurationFiles = [
+            "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime",
+            "/etc/timezone", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/hosts",
+            "/etc/mime.types", "/etc/os-release", "/etc/debian_version", "/etc/python3", "/etc/python3.11",
+            "/etc/python3.12", "/etc/python3.13",
+        ]
+        public static let defaultNetworkConfigurationFiles = [
+            "/etc/resolv.conf", "/etc/gai.conf", "/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/pip.conf",
+            "/etc/xdg/pip",
+        ]
     }
 
     public let configuration: Configuration
     /// True when the executor runs as root and the box therefore switches to `configuration.userID`.
     public let switchesUser: Bool
+    /// The seccomp program every box runs under; nil only where `Configuration.seccomp` is off.
+    let seccomp: SeccompProgramFile?
+
+    /// Where a copied workspace's source is shown (read-only) while the box fills its own workspace from it.
+    static let copySource = "/run/masterplan-source"
+    /// The descriptor bwrap reads the seccomp program from.
+    static let seccompDescriptor: Int32 = 5
+    /// Fills the box's workspace (the working directory) from `copySource` with the system's `cp`, then
+    /// runs the rest of the command line. `$1` is the workspace's size limit in MiB, for the message.
+    static let copyScript = """
+        limit="$1"; shift
+        if ! cp -R -P --preserve=mode,timestamps -- \(copySource)/. . ; then
+            echo "masterplan: the workspace could not be copied into the box (its limit is ${limit} MiB); cp said why above" >&2
+            exit 125
+        fi
+        exec "$@"
+        """
 
     /// Folders a workspace may never be (or be inside): mounting one writable would hand the box the system.
     static let systemFolders = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/sbin", "/sys", "/usr"]
@@ -62,6 +98,7 @@ public struct Sandbox: Sendable {
     public init(configuration: Configuration = Configuration()) throws(SandboxError) {
         self.configuration = configuration
         switchesUser = geteuid() == 0
+        seccomp = nil
         var needed = [("bwrap", configuration.bubblewrap, "bubblewrap"), ("prlimit", configuration.prlimit, "util-linux")]
         if switchesUser { needed.append(("setpriv", configuration.setpriv, "util-linux")) }
         for (name, path, package) in needed {
@@ -110,7 +147,8 @@ public struct Sandbox: Sendable {
             arguments: Array(commandLine(executable, arguments, in: workspace, limits: limits).dropFirst()),
             environment: baseEnvironment.merging(environment) { $1 },
             timeout: limits.timeout, outputLimit: limits.outputBytes, capturesDescriptor3: true,
-            capturesDescriptor4: capturesReport)
+            capturesDescriptor4: capturesReport,
+            openedFiles: seccomp.map { [(Self.seccompDescriptor, $0.pathInChild)] } ?? [])
         let run: SpawnedProgram.Run
         do {
             run = try program.run()
@@ -153,52 +191,45 @@ public struct Sandbox: Sendable {
         line += [configuration.bubblewrap,
                  "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns"]
         if limits.network { line.append("--share-net") }
-        line += ["--cap-drop", "ALL", "--die-with-parent", "--new-session", "--hostname", "sandbox",
-                 "--ro-bind", "/", "/",
-                 // A fresh /dev with only the harmless devices, read-only so it cannot fill memory; /dev/shm
-                 // (Python's multiprocessing needs it) and /tmp are sized tmpfs.
-                 "--dev", "/dev", "--remount-ro", "/dev",
+        line += ["--cap-drop", "ALL", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+        // No `--ro-bind / /`: the root is an empty tmpfs of bwrap's (read-only once everything is
+        // mounted), holding only the toolchains' folders, a few files of /etc and the workspace.
+        for folder in configuration.systemFolders { line += showing(folder) }
+        for file in configuration.configurationFiles { line += showing(file) }
+        if limits.network {
+            for file in configuration.networkConfigurationFiles { line += showing(file) }
+        }
+        // A fresh /dev with only the harmless devices, read-only so it cannot fill memory; /dev/shm
+        // (Python's multiprocessing needs it) and /tmp are sized tmpfs.
+        line += ["--dev", "/dev", "--remount-ro", "/dev",
                  "--perms", "01777", "--size", String(limits.tmpBytes), "--tmpfs", "/dev/shm",
                  "--proc", "/proc",
                  "--perms", "01777", "--size", String(limits.tmpBytes), "--tmpfs", "/tmp"]
-        var hidden: [String] = []
-        // A hidden folder may contain the workspace (bwrap then creates the mount point inside the empty
-        // folder); one inside the workspace or the workspace itself is ignored.
-        for path in configuration.hiddenPaths where path != "/" && path != workspace.path && !HostPath.isInside(path, workspace.path) {
-            var info = stat()
-            guard lstat(path, &info) == 0 else { continue }
-            switch info.st_mode & S_IFMT {
-            case S_IFDIR:
-                line += emptyFolder(at: path)
-                hidden.append(path)
-            case S_IFLNK:
-                // A symlinked folder (/var/run → /run) is hidden through its target, if listed.
-                continue
-            default:
-                line += ["--ro-bind", "/dev/null", path]
-                hidden.append(path)
-            }
+        if workspace.copiesIntoBox {
+            // The run writes into a size-limited tmpfs of its own, filled from the read-only source
+            // before the program starts: nothing it writes reaches a host disk, and it cannot write
+            // more than `limits.workspaceBytes`.
+            line += ["--perms", "0755", "--size", String(limits.workspaceBytes), "--tmpfs", workspace.path,
+                     "--ro-bind", workspace.source, Self.copySource]
+        } else {
+            line += [workspace.writable ? "--bind" : "--ro-bind", workspace.source, workspace.path]
         }
-        if limits.network {
-            // Name resolution may live under a hidden folder (systemd-resolved's /run/systemd/resolve).
-            if let resolver = HostPath.resolved("/etc/resolv.conf"), hidden.contains(where: { HostPath.isInside(resolver, $0) }) {
-                line += ["--ro-bind", resolver, resolver]
-            }
-        }
-        // Sibling workspaces (other plans, other users) stay invisible.
-        let parent = HostPath.parent(of: workspace.path)
-        if parent != "/" { line += emptyFolder(at: parent) }
-        line += [workspace.writable ? "--bind" : "--ro-bind", workspace.source, workspace.path]
         // Git's metadata is the executor's: a program that could write hooks or config there would run
         // code as the executor at the next commit. Hidden even from read-only runs.
         var gitInfo = stat()
-        if lstat(workspace.source + "/.git", &gitInfo) == 0 {
+        if !workspace.copiesIntoBox, lstat(workspace.source + "/.git", &gitInfo) == 0 {
             line += gitInfo.st_mode & S_IFMT == S_IFDIR ? emptyFolder(at: workspace.path + "/.git")
                                                         : ["--ro-bind", "/dev/null", workspace.path + "/.git"]
         }
         for bind in workspace.readOnlyBinds { line += ["--ro-bind", bind.source, bind.path] }
-        line += ["--chdir", workspace.path, "--json-status-fd", "3", "--",
-                 configuration.prlimit,
+        if seccomp != nil { line += ["--seccomp", String(Self.seccompDescriptor)] }
+        line += ["--remount-ro", "/"]
+        line += ["--chdir", workspace.path, "--json-status-fd", "3", "--"]
+        if workspace.copiesIntoBox {
+            // `cp` and `sh` are the system's; the copy's failure (it does not fit) is the run's error.
+            line += ["/bin/sh", "-c", Self.copyScript, "sh", String(limits.workspaceBytes >> 20)]
+        }
+        line += [configuration.prlimit,
                  "--as=\(limits.memoryBytes)", "--nproc=\(limits.processes)", "--fsize=\(limits.fileBytes)",
                  "--nofile=1024", "--core=0", "--",
                  executable]
@@ -225,14 +256,20 @@ public struct Sandbox: Sendable {
             return "the workspace folder \(workspace.source) does not exist"
         }
         for bind in workspace.readOnlyBinds {
-            guard bind.source.hasPrefix("/"), HostPath.isInside(bind.path, workspace.path),
-                  !bind.path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
-                return "a read-only folder must come from an absolute path and be shown inside the workspace, not \(bind.path)"
+            guard bind.source.hasPrefix("/"), bind.path.hasPrefix("/"), bind.path != "/",
+                  !bind.path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }),
+                  !Self.systemFolders.contains(where: { bind.path == $0 || HostPath.isInside(bind.path, $0) }) else {
+                return "a read-only folder must come from an absolute path and be shown at a normalised path outside the system folders, not \(bind.path)"
             }
             var folder = stat()
             guard lstat(bind.source, &folder) == 0, folder.st_mode & S_IFMT == S_IFDIR else {
                 return "the folder \(bind.source) to show read-only does not exist (or is a link)"
             }
+        }
+        // Only the system folders, the workspace and the read-only folders exist in the box.
+        let visible = configuration.systemFolders + [workspace.path] + workspace.readOnlyBinds.map(\.path)
+        guard visible.contains(where: { HostPath.isInside(executable, $0) }) else {
+            return "\(executable) is outside the folders the box shows (\(configuration.systemFolders.joined(separator: ", ")) and the workspace)"
         }
         // A program inside the workspace (a virtual environment's python) is looked up in the mounted folder.
         let hostExecutable = HostPath.isInside(executable, workspace.path)
@@ -266,6 +303,26 @@ public struct Sandbox: Sendable {
             if !searchable { return current }
         }
         return nil
+    }
+
+    /// The bwrap arguments that show the host's `path` read-only at the same place: a link as the same
+    /// link (its target must be shown by another entry), anything else bound; nothing when it is missing.
+    private func showing(_ path: String) -> [String] {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return [] }
+        if info.st_mode & S_IFMT == S_IFLNK {
+            var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let length = readlink(path, &target, target.count - 1)
+            guard length > 0 else { return [] }
+            target[length] = 0
+            let destination = String(cString: target)
+            // A file link (/etc/localtime → the zone file) is bound through to its target; a folder
+            // link (/bin → usr/bin) stays a link, so that paths inside it keep resolving the same way.
+            var resolved = stat()
+            if stat(path, &resolved) == 0, resolved.st_mode & S_IFMT != S_IFDIR { return ["--ro-bind", path, path] }
+            return ["--symlink", destination, path]
+        }
+        return ["--ro-bind", path, path]
     }
 
     /// An empty, read-only, tiny folder over `path`.

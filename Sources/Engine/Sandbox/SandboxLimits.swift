@@ -15,9 +15,12 @@ public struct SandboxLimits: Sendable, Equatable {
     public var fileBytes: Int
     /// Size of the private `/tmp` (and, separately, of `/dev/shm`); both live in memory.
     public var tmpBytes: Int
+    /// Size of the box's own copy of the workspace (a run on `SandboxWorkspace.scratchCopy`), which lives
+    /// in memory too: with `tmpBytes`, what such a run can write at all.
+    public var workspaceBytes: Int
 
     public init(timeout: Duration = .seconds(60), memoryBytes: Int = 1 << 30, outputBytes: Int = 64 << 10, network: Bool = false,
-                processes: Int = 256, fileBytes: Int = 64 << 20, tmpBytes: Int = 128 << 20) {
+                processes: Int = 256, fileBytes: Int = 64 << 20, tmpBytes: Int = 128 << 20, workspaceBytes: Int = 256 << 20) {
         self.timeout = timeout
         self.memoryBytes = memoryBytes
         self.outputBytes = outputBytes
@@ -25,6 +28,7 @@ public struct SandboxLimits: Sendable, Equatable {
         self.processes = processes
         self.fileBytes = fileBytes
         self.tmpBytes = tmpBytes
+        self.workspaceBytes = workspaceBytes
     }
 
     /// Validators: short and small.

@@ -1,5 +1,5 @@
-/// The one host folder a sandboxed program may see besides the read-only system: it is the program's
-/// working directory, mounted at `path`.
+/// The one host folder a sandboxed program may see besides the read-only system (and read-only folders
+/// such as installed dependencies): it is the program's working directory, shown at `path`.
 public struct SandboxWorkspace: Sendable, Hashable {
     /// Where the program sees the folder (an absolute path); also its working directory.
     public var path: String
@@ -7,14 +7,18 @@ public struct SandboxWorkspace: Sendable, Hashable {
     public var source: String
     /// Whether the program may change the folder (only the dependency-install step needs to).
     public var writable: Bool
-    /// Host folders shown read-only at paths inside `path` (over the copy's own content there), such as
-    /// the installed dependencies, which nothing a test runs may change.
+    /// Whether the box works on a copy of `source` of its own: a size-limited tmpfs at `path`, filled
+    /// from `source` (shown read-only) before the program starts, and gone when the run ends. What the
+    /// program writes reaches no host disk and is bounded by `SandboxLimits.workspaceBytes`.
+    public var copiesIntoBox = false
+    /// Host folders shown read-only, such as the installed dependencies, which nothing a test runs may
+    /// change; at paths inside `path` they lie over the copy's own content there.
     public var readOnlyBinds: [ReadOnlyBind] = []
 
     public struct ReadOnlyBind: Sendable, Hashable {
         /// The host folder.
         public var source: String
-        /// Where the program sees it: an absolute path inside the workspace's `path`.
+        /// Where the program sees it: an absolute, normalised path outside the system folders.
         public var path: String
 
         public init(source: String, path: String) {
@@ -41,10 +45,11 @@ public struct SandboxWorkspace: Sendable, Hashable {
         SandboxWorkspace(path: path, writable: true)
     }
 
-    /// A writable throwaway copy (`copy`) shown at the workspace's own path, so that what the program
-    /// writes never reaches the workspace.
+    /// A writable throwaway copy of `copy` made inside the box (see `copiesIntoBox`), shown at the
+    /// workspace's own path, so that what the program writes never reaches the workspace or the host.
     public static func scratchCopy(_ copy: String, shownAt path: String, readOnly binds: [ReadOnlyBind] = []) -> SandboxWorkspace {
         var workspace = SandboxWorkspace(path: path, source: copy, writable: true)
+        workspace.copiesIntoBox = true
         workspace.readOnlyBinds = binds
         return workspace
     }

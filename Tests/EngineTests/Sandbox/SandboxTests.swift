@@ -92,8 +92,9 @@ import Testing
         }
         let result = sandbox.run(bash, ["-c", script], in: .readWrite(workspace), limits: .validator)
         #expect(result.status == .passed, "writing inside the workspace works: \(result.output)")
-        // The system and the workspace's own folder are read-only inside; only the private /tmp takes writes.
-        for target in targets where !target.hasPrefix(folder.path + "/masterplan") {
+        // The system and the root are read-only inside; only the private /tmp takes writes (the test
+        // folder is under the host's /tmp, so its paths exist in the box's own /tmp, never on the host).
+        for target in targets where !target.hasPrefix("/tmp/") {
             #expect(!result.output.contains("WROTE \(target)"), "\(result.output)")
         }
         for target in targets {
@@ -278,19 +279,36 @@ import Testing
         #expect(try String(contentsOfFile: workspace + "/.git/config", encoding: .utf8) == "[core]\n")
     }
 
-    @Test func configuredHiddenFoldersAboveTheWorkspaceStayHidden() throws {
+    /// The box's root holds only the toolchains' folders, a few files of /etc, the fresh /dev, /proc and
+    /// /tmp, and the workspace: not the folder above it, the checkout, home folders, logs or sockets.
+    @Test func theBoxSeesOnlyTheSystemFoldersAndItsWorkspace() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let workspace = try makeWorkspace(folder)
         try "token\n".write(toFile: folder.sub("env"), atomically: false, encoding: .utf8)
         chmod(folder.sub("env"), 0o644)
-        var configuration = sandbox.configuration
-        configuration.hiddenPaths += [folder.path]
-        let hiding = try Sandbox(configuration: configuration)
-        let result = hiding.run(bash, ["-c", "pwd; ls -A \(folder.path); cat \(folder.sub("env")) 2>/dev/null; true"],
-                                in: .readOnly(workspace), limits: .validator)
+        let checkout = FileManager.default.currentDirectoryPath + "/Package.swift"
+        let probe = """
+            import os, sys
+            print(" ".join(sorted(os.listdir("/"))))
+            print(" ".join(sorted(os.listdir("/etc"))))
+            for path in sys.argv[1:]:
+                print(path, "visible" if os.path.lexists(path) else "absent")
+            """
+        let targets = [folder.sub("env"), checkout, "/root", "/home", "/var/log", "/var/lib", "/run", "/var/run/postgresql",
+                       "/etc/shadow", "/etc/masterplan", "/sys", "/opt", "/srv", "/mnt"]
+        let result = sandbox.run(python, ["-I", "-c", probe] + targets, in: .readOnly(workspace), limits: .validator)
         #expect(result.status == .passed, "\(result.output)")
-        #expect(result.output == "\(workspace)\nworkspaces\n", "\(result.output)")
+        let lines = result.output.split(separator: "\n").map(String.init)
+        let top = Set(lines.first?.split(separator: " ").map(String.init) ?? [])
+        let allowed: Set<String> = ["bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc", "tmp",
+                                    String(workspace.split(separator: "/")[0])]
+        #expect(top.isSubset(of: allowed), "\(top.subtracting(allowed))")
+        let etc = Set(lines.dropFirst().first?.split(separator: " ").map(String.init) ?? [])
+        #expect(!etc.contains("shadow") && !etc.contains("ssl") && !etc.contains("resolv.conf"), "\(etc)")
+        for target in targets {
+            #expect(lines.contains("\(target) absent"), "\(target): \(result.output)")
+        }
     }
 
     @Test func anUnreachableWorkspaceIsAnErrorThatSaysWhy() throws {
