@@ -26,6 +26,9 @@ public struct ExecutionSettings: Sendable {
     public var reviewSuggestions: Bool
     /// Upper bound on generated tokens per atom call.
     public var atomMaxTokens: Int
+    /// What the dependency fetch box inherits from the executor (proxies, pip's index settings; see
+    /// `PythonDependencyInstall.passedVariables`): by default the executor's own environment.
+    public var packageIndexEnvironment: [String: String] = ProcessInfo.processInfo.environment
 
     public var maxAttempts: Int { temperatures.count }
 

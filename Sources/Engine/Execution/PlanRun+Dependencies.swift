@@ -35,7 +35,7 @@ extension PlanRun {
             return
         }
         let install = PythonDependencyInstall(sandbox: handler.sandbox, python: python,
-                                              environment: ProcessInfo.processInfo.environment)
+                                              environment: handler.settings.packageIndexEnvironment)
         let workspace = self.workspace
         let outcome = await pool.run { install.run(lines, in: workspace) }
         // A marker that cannot be written only means the next wave installs again.

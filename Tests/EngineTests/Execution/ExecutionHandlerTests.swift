@@ -347,12 +347,15 @@ extension ExecutionHandlerTests {
     }
 
     /// Runs the dependency-install step of the (completed) plan on its own, as an execution job would.
-    func installDependencies(of plan: UUID) async throws -> PlanRun {
+    /// With `index`, the fetch box uses that package index (`PIP_INDEX_URL`).
+    func installDependencies(of plan: UUID, index: String? = nil) async throws -> PlanRun {
         _ = try JobQueue(connection).enqueue(.execution, planID: plan)
         let job = try harness.generation.claim(.execution)
         let context = JobContext(database: harness.generation.database, job: job, daemonStopping: { false })
         return try await harness.generation.withModel([]) { client in
-            let handler = ExecutionHandler(llm: client, sandbox: try Sandbox(), settings: harness.settings())
+            var settings = harness.settings()
+            if let index { settings.packageIndexEnvironment = ["PIP_INDEX_URL": index] }
+            let handler = ExecutionHandler(llm: client, sandbox: try Sandbox(), settings: settings)
             let run = try #require(try await PlanRun.load(planID: plan, handler: handler, context: context))
             try await run.installDependencies()
             return run
