@@ -52,10 +52,11 @@ public final class PrivateCluster: Sendable {
         // other local user (the sandbox's included), who could otherwise log in as the superuser.
         chmod(directory, 0o700)
         if !fm.fileExists(atPath: cluster.dataDirectory + "/PG_VERSION") {
-            var args = ["-D", cluster.dataDirectory, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"]
+            var args = ["-D", cluster.dataDirectory, "--auth-local=peer", "--auth-host=reject", "-U", "postgres", "-E", "UTF8", "--locale=C"]
             if options.throwaway { args.append("--no-sync") }
             try cluster.run(binDirectory + "/initdb", args)
         }
+        try cluster.writeAuthentication()
         if fm.fileExists(atPath: cluster.dataDirectory + "/postmaster.pid") {
             _ = try? cluster.run(binDirectory + "/pg_ctl", ["-D", cluster.dataDirectory, "-m", "immediate", "-w", "stop"])
         }
@@ -65,6 +66,42 @@ public final class PrivateCluster: Sendable {
         }
         try cluster.run(binDirectory + "/pg_ctl", ["-D", cluster.dataDirectory, "-l", cluster.logFile, "-o", serverOptions, "-w", "-t", "60", "start"])
         return cluster
+    }
+
+    /// The name of the user this process runs as, which alone may log in (as `postgres`).
+    static var currentUserName: String {
+        guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return String(geteuid()) }
+        return String(cString: name)
+    }
+
+    /// Writes `pg_hba.conf` and `pg_ident.conf` (on every start, so that a cluster made by an older
+    /// version, which trusted every local user, is closed too): local socket connections only, with
+    /// peer authentication (the kernel says which user connects), and the one user that runs the stack
+    /// mapped to the superuser. Any other local user, the sandbox's included, is refused even if it
+    /// reached the socket.
+    func writeAuthentication() throws {
+        let hba = """
+            # Written by masterplan (PrivateCluster) at every start; edits are lost.
+            # Local socket connections only, by peer authentication, as mapped in pg_ident.conf.
+            local all all peer map=masterplan
+
+            """
+        let ident = """
+            # Written by masterplan (PrivateCluster) at every start; edits are lost.
+            # MAPNAME    SYSTEM-USER    DATABASE-USER
+            masterplan   \(Self.currentUserName)   postgres
+
+            """
+        for (name, text) in [("pg_hba.conf", hba), ("pg_ident.conf", ident)] {
+            let path = dataDirectory + "/" + name
+            do {
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                throw PrivateClusterError(message: "cannot write \(path): \(error.localizedDescription)")
+            }
+            chmod(path, 0o600)
+            if let user = runAsUser, let entry = getpwnam(user) { chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid) }
+        }
     }
 
     init(directory: String, port: Int, binDirectory: String, runAsUser: String?) {

@@ -33,10 +33,14 @@ start() {
     chmod 755 "$STACK" "$STACK/run"
     if [ ! -f "$STACK/pg/data/PG_VERSION" ]; then
         [ -n "$AS_PG" ] && chown -R postgres "$STACK/pg"
-        $AS_PG "$PGBIN/initdb" -D "$STACK/pg/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >"$STACK/log/initdb.log"
+        $AS_PG "$PGBIN/initdb" -D "$STACK/pg/data" --auth-local=peer --auth-host=reject -U postgres -E UTF8 --locale=C --no-sync >"$STACK/log/initdb.log"
     fi
+    # As the product's private cluster: peer authentication, and only this user, as the superuser.
+    printf 'local all all peer map=masterplan\n' >"$STACK/pg/data/pg_hba.conf"
+    printf 'masterplan %s postgres\n' "$(id -un)" >"$STACK/pg/data/pg_ident.conf"
+    [ -n "$AS_PG" ] && chown postgres "$STACK/pg/data/pg_hba.conf" "$STACK/pg/data/pg_ident.conf"
     $AS_PG "$PGBIN/pg_ctl" -D "$STACK/pg/data" -l "$STACK/pg/postgres.log" -w -t 60 \
-        -o "-k $STACK/pg -c listen_addresses= -c unix_socket_permissions=0777 -c fsync=off" start >/dev/null
+        -o "-k $STACK/pg -c listen_addresses= -c unix_socket_permissions=0700 -c fsync=off" start >/dev/null
     "$PGBIN/psql" -h "$STACK/pg" -U postgres -qAtc "SELECT 1 FROM pg_database WHERE datname='masterplan'" postgres | grep -q 1 \
         || "$PGBIN/createdb" -h "$STACK/pg" -U postgres masterplan
     export MASTERPLAN_DATABASE_URL="$DB_URL"

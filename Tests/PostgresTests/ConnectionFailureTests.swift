@@ -23,7 +23,7 @@ import TestSupport
         let admin = try Connection(cluster.conninfo())
         try admin.simpleQuery("DROP ROLE IF EXISTS mp_password_user")
         try admin.simpleQuery("CREATE ROLE mp_password_user LOGIN PASSWORD 'right-password'")
-        try TestDatabase.requirePasswordFor(user: "mp_password_user")
+        try TestDatabase.requirePasswordFor(user: "mp_password_user", password: "right-password")
         // The right password works …
         _ = try Connection("host=\(cluster.socketDirectory) port=\(cluster.port) user=mp_password_user password=right-password dbname=postgres")
         // … a wrong one is one line naming the problem, without the password.
@@ -46,6 +46,38 @@ import TestSupport
         } catch {
             #expect(error.description.contains("\"no_such_database\" does not exist"))
         }
+    }
+
+    /// Local connections authenticate (peer): only the user that runs the stack may log in, and only as
+    /// the superuser. Another local user is refused even when a misconfiguration opens the socket to it
+    /// (the sandbox's user, say), and the stack's user cannot log in under another role.
+    @Test func onlyTheStacksOwnUserMayLogInEvenWhenTheSocketIsOpen() throws {
+        let folder = "/tmp/masterplan-peer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let cluster = try PrivateCluster.start(in: folder, options: .init(throwaway: true, port: 5463))
+        defer {
+            try? cluster.stop(immediate: true)
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        let admin = try Connection(cluster.conninfo())
+        try admin.simpleQuery("CREATE ROLE mp_other LOGIN")
+        let hba = try String(contentsOfFile: cluster.dataDirectory + "/pg_hba.conf", encoding: .utf8)
+        #expect(!hba.contains("trust"), "\(hba)")
+        do {
+            _ = try Connection("host=\(folder) port=5463 user=mp_other dbname=postgres")
+            Issue.record("the stack's user logged in as another role")
+        } catch {
+            #expect(error.description.contains("Peer authentication failed"), "\(error.description)")
+        }
+        guard geteuid() == 0 else { return }
+        chmod(folder, 0o755)
+        chmod(folder + "/.s.PGSQL.5463", 0o777)
+        let output = folder + "-psql.out"
+        defer { unlink(output) }
+        let outcome = try ChildProcess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                                                               "/usr/bin/psql", "-X", "-w", "host=\(folder) port=5463 user=postgres dbname=postgres",
+                                                               "-c", "SELECT 1"], outputPath: output)
+        #expect(outcome.status != 0)
+        #expect(outcome.output.contains("Peer authentication failed for user \"postgres\""), "\(outcome.output)")
     }
 
     /// Runs on a cluster of its own: restarting the shared one would disturb the other suites.

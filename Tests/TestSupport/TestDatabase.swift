@@ -67,9 +67,9 @@ public enum TestDatabase {
         return cluster.conninfo(database: name)
     }
 
-    /// Makes the cluster demand a password (SCRAM) from `user` over the socket; everyone else stays
-    /// trusted. Used to test authentication failures.
-    public static func requirePasswordFor(user: String) throws {
+    /// Makes the cluster accept `user` over the socket with its password (SCRAM); everyone else keeps
+    /// the cluster's peer authentication. Used to test authentication failures.
+    public static func requirePasswordFor(user: String, password: String) throws {
         let cluster = try cluster()
         let hba = cluster.dataDirectory + "/pg_hba.conf"
         let current = try String(contentsOfFile: hba, encoding: .utf8)
@@ -78,12 +78,9 @@ public enum TestDatabase {
             try (line + current).write(toFile: hba, atomically: false, encoding: .utf8)
         }
         try Connection(cluster.conninfo()).query("SELECT pg_reload_conf()")
-        // The postmaster rereads pg_hba.conf asynchronously after the signal: wait until a
-        // connection without a password is refused.
+        // The postmaster rereads pg_hba.conf asynchronously after the signal: wait until the password works.
         for _ in 0..<100 {
-            do {
-                _ = try Connection("host=\(cluster.socketDirectory) port=\(cluster.port) user=\(user) dbname=postgres")
-            } catch {
+            if (try? Connection("host=\(cluster.socketDirectory) port=\(cluster.port) user=\(user) password=\(password) dbname=postgres")) != nil {
                 return
             }
             usleep(50_000)
