@@ -28,8 +28,8 @@ struct UpLayout {
         return URL(fileURLWithPath: absolute).standardizedFileURL.path
     }
 
-    /// Creates the data folder and its sub-folders, readable and searchable by others (nginx's
-    /// workers reach the sockets and logs through them; the secret file is 0600).
+    /// Creates the data folder and its sub-folders, readable and searchable by others (nginx's workers
+    /// reach the logs through them; the secret file is 0600), except the sockets' folder (0700).
     func create() throws {
         let fm = FileManager.default
         for folder in [dataDirectory, logs, run, nginxPrefix, nginxPrefix + "/tmp"] {
@@ -38,7 +38,9 @@ struct UpLayout {
             } catch {
                 throw UpFailure("cannot create the folder \(folder): \(error.localizedDescription)")
             }
-            chmod(folder, 0o755)
+            // The sockets' folder starts closed to everyone else; nginx's workers' group is let in
+            // when nginx starts (UpStack.nginxWorkerUser).
+            chmod(folder, folder == run ? 0o700 : 0o755)
         }
     }
 

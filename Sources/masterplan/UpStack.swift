@@ -304,15 +304,28 @@ final class UpStack {
         UpConsole.say("             (for a real model, set MASTERPLAN_LLM, e.g. anthropic:claude-sonnet-4-5 with ANTHROPIC_API_KEY)")
     }
 
-    /// nginx's workers run as `nobody` when `up` runs as root — unless they could not reach the UI
-    /// or the sockets, in which case they stay root (like every other process of this stack).
+    /// nginx's workers run as `www-data` (Debian's nginx user) when `up` runs as root, and the sockets'
+    /// folder opens to that group alone (0750): no other local user — the sandbox's `nobody` above all —
+    /// may connect to the API or the relay. Where there is no `www-data`, or the workers could not
+    /// reach the UI, they stay root (like every other process of this stack) and the folder is 0700.
     private func nginxWorkerUser(staticFolder: String) -> String? {
-        guard geteuid() == 0 else { return nil }
-        if let closed = UpLayout.folderClosedToOthers(on: staticFolder) ?? UpLayout.folderClosedToOthers(on: layout.run) {
-            UpConsole.say("  nginx      workers run as root: \(closed) is closed to the nobody user")
+        guard geteuid() == 0 else {
+            chmod(layout.run, 0o700)
+            return nil
+        }
+        if let closed = UpLayout.folderClosedToOthers(on: staticFolder) ?? UpLayout.folderClosedToOthers(on: layout.dataDirectory) {
+            UpConsole.say("  nginx      workers run as root: \(closed) is closed to other users")
+            chmod(layout.run, 0o700)
             return "root root"
         }
-        return "nobody nogroup"
+        guard getpwnam("www-data") != nil, let group = getgrnam("www-data") else {
+            UpConsole.say("  nginx      workers run as root: this machine has no www-data user for them")
+            chmod(layout.run, 0o700)
+            return "root root"
+        }
+        chown(layout.run, 0, group.pointee.gr_gid)
+        chmod(layout.run, 0o750)
+        return "www-data www-data"
     }
 
     private func spawn(_ name: String, _ arguments: [String], _ environment: [String: String],

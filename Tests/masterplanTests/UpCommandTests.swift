@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import Store
 import Testing
 import TestSupport
 
@@ -149,6 +150,19 @@ import TestSupport
         #expect(module.headers["content-type"] == "application/javascript", "\(module.headers)")
         #expect(module.headers["cache-control"] == "no-cache")
         #expect(try run.request("GET", "/metrics").status == 200)
+
+        // The sockets' folder is the stack's and nginx's workers' alone: the sandbox's user (nobody)
+        // cannot connect to the API even knowing the path.
+        var info = stat()
+        #expect(stat(dataDirectory + "/run", &info) == 0 && info.st_mode & 0o007 == 0, "mode \(String(info.st_mode & 0o777, radix: 8))")
+        if geteuid() == 0 {
+            let probe = "import socket, sys\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect(sys.argv[1]); print('LEAK')\n"
+                + "except OSError as e:\n    print('refused', e.errno)\n"
+            let outcome = try ChildProcess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                                                                   "/usr/bin/python3", "-c", probe, dataDirectory + "/run/api.sock"],
+                                               outputPath: folder.file("probe.out"))
+            #expect(outcome.output.hasPrefix("refused 13"), "\(outcome.output)")
+        }
 
         // Ctrl-C: exit 0, nothing left behind.
         #expect(run.interrupt() == 0, "\(run.output)")
