@@ -54,10 +54,15 @@ public struct ExecutionSettings: Sendable {
         self.atomMaxTokens = atomMaxTokens
     }
 
-    /// The workspace folder of a plan.
-    public func workspacePath(planID: UUID) -> String {
+    /// The folder holding every plan's workspace: `<dataDirectory>/workspaces`.
+    public var workspacesRoot: String {
         var base = dataDirectory
         while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
-        return base + "/workspaces/" + planID.uuidString.lowercased()
+        return base + "/workspaces"
+    }
+
+    /// The workspace folder of a plan.
+    public func workspacePath(planID: UUID) -> String {
+        workspacesRoot + "/" + planID.uuidString.lowercased()
     }
 }
