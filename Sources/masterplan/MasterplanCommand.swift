@@ -8,7 +8,7 @@ struct MasterplanCommand: ParsableCommand {
         abstract: "Turns a plain-language request into a reviewed plan, then executes it with an LLM.",
         subcommands: [
             MigrateCommand.self, PlanCommand.self, BenchCommand.self, ReplayLLMCommand.self, LLMCommand.self,
-            ServeCommand.self, ExecutorCommand.self, UserCommand.self, UpCommand.self,
+            ServeCommand.self, ExecutorCommand.self, UserCommand.self, UpCommand.self, SandboxCommand.self,
         ]
     )
 }

@@ -20,6 +20,17 @@ struct UpLayout {
     var childrenFile: String { run + "/children" }
     func log(_ name: String) -> String { logs + "/\(name).log" }
 
+    /// The private PostgreSQL cluster's folder, which is also its socket folder: `DIR/postgres`, or —
+    /// when `up` runs as root and a folder on the way to the data folder is closed to others (named in
+    /// `closedFolder`) — a folder under /var/lib/masterplan, which the `postgres` user can reach.
+    var privateCluster: (folder: String, closedFolder: String?) {
+        if geteuid() == 0, let closed = Self.folderClosedToOthers(on: dataDirectory) {
+            let name = "up-" + String(UInt32(truncatingIfNeeded: UpStack.stableHash(dataDirectory)), radix: 16)
+            return ("/var/lib/masterplan/" + name + "/postgres", closed)
+        }
+        return (dataDirectory + "/postgres", nil)
+    }
+
     /// The data folder to use: `explicit`, else `$MASTERPLAN_DATA_DIR`, else `./.masterplan-data`, made absolute.
     static func dataDirectory(explicit: String?) -> String {
         let environment = ProcessInfo.processInfo.environment["MASTERPLAN_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 }

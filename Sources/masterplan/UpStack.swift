@@ -164,13 +164,9 @@ final class UpStack {
             UpConsole.say("  database   MASTERPLAN_DATABASE_URL (no private cluster is started)")
             return url
         }
-        var folder = layout.dataDirectory + "/postgres"
-        var note = ""
-        if geteuid() == 0, let closed = UpLayout.folderClosedToOthers(on: layout.dataDirectory) {
-            // As root the server runs as `postgres`, which must reach its folder.
-            folder = "/var/lib/masterplan/up-" + String(UInt32(truncatingIfNeeded: Self.stableHash(layout.dataDirectory)), radix: 16) + "/postgres"
-            note = " (the postgres user cannot enter \(closed))"
-        }
+        // As root the server runs as `postgres`, which must reach its folder.
+        let (folder, closed) = layout.privateCluster
+        let note = closed.map { " (the postgres user cannot enter \($0))" } ?? ""
         let firstRun = !FileManager.default.fileExists(atPath: folder + "/data/PG_VERSION")
         UpConsole.say("  database   \(firstRun ? "creating" : "starting") a private PostgreSQL cluster in \(folder)\(note)")
         let cluster: PrivateCluster
