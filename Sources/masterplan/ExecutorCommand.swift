@@ -19,6 +19,8 @@ struct ExecutorCommand: ParsableCommand {
         unfinished jobs go back to the queue and resume from the database.
         Needs MASTERPLAN_DATABASE_URL and MASTERPLAN_LLM (with ANTHROPIC_API_KEY or OPENAI_API_KEY); \
         MASTERPLAN_DATA_DIR holds the workspaces; MASTERPLAN_CONCURRENCY bounds the atoms in flight per plan.
+        At start the daemon runs the sandbox containment check (masterplan sandbox check) and refuses to start when \
+        any probe gets out of the box.
         """
     )
 
@@ -67,15 +69,24 @@ struct ExecutorCommand: ParsableCommand {
         }
         let sandbox: Sandbox
         do {
-            sandbox = try Sandbox()
+            sandbox = try SandboxContainment.sandbox()
         } catch {
             throw Settings.Missing(description: "the sandbox is unusable: \(error.description)")
         }
         if let problem = sandbox.selfCheck() {
             throw Settings.Missing(description: "the sandbox failed its self-check: \(problem)")
         }
-        let llm = try LLMClient(configuration: llmConfiguration, callLog: PostgresLLMCallLog(conninfo: conninfo))
         let log: @Sendable (String) -> Void = { line in LLMTerminal.standardError("executor: " + line) }
+        // Generated code runs only in a box that was just seen to hold (README, "Containment check").
+        switch try SandboxContainment.decide(sandbox: sandbox, dataDirectory: settings.dataDirectory, environment: environment) {
+        case .contained(let report):
+            log("sandbox contained: \(report.summary)")
+        case .switchedOff:
+            log("WARNING: " + SandboxContainment.switchedOffWarning)
+        case .refused(let sentence):
+            throw Settings.Missing(description: sentence)
+        }
+        let llm = try LLMClient(configuration: llmConfiguration, callLog: PostgresLLMCallLog(conninfo: conninfo))
         let handlers: [any JobHandler] = [
             try GenerationHandler(client: llm, sandbox: sandbox),
             try RegenerationHandler(client: llm, sandbox: sandbox),

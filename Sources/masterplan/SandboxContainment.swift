@@ -1,14 +1,50 @@
 import Engine
 import Foundation
 
-/// The containment check (`ContainmentCheck`) as `masterplan sandbox check` runs it: the executor's box,
-/// and the targets of one installation found from the data folder's layout (`UpLayout`), the executor's
-/// workspaces folder (`ExecutionSettings`) and the machine's listeners.
+/// The containment check (`ContainmentCheck`) as the executor, `masterplan up` and `masterplan sandbox
+/// check` run it: the executor's box, and the targets of one installation found from the data folder's
+/// layout (`UpLayout`), the executor's workspaces folder (`ExecutionSettings`) and the machine's listeners.
 enum SandboxContainment {
+    /// `MASTERPLAN_SANDBOX_CHECK=off` lets the executor and `up` start without the check — for
+    /// development on a machine whose box is known not to be contained yet, never for real use.
+    static let switchVariable = "MASTERPLAN_SANDBOX_CHECK"
+
+    /// What the executor (or `up`) does about the box.
+    enum Decision {
+        /// The check ran and every probe was contained.
+        case contained(ContainmentReport)
+        /// The check is switched off by `MASTERPLAN_SANDBOX_CHECK=off`.
+        case switchedOff
+        /// The check found leaks or could not start the box: the one sentence to stop with.
+        case refused(String)
+    }
+
     /// The sandbox generated code runs in: the executor's, with its default configuration.
     static func sandbox() throws(SandboxError) -> Sandbox {
         try Sandbox()
     }
+
+    /// Runs the check unless it is switched off, and says whether the executor may start.
+    static func decide(sandbox: Sandbox, dataDirectory: String, environment: [String: String]) throws(Settings.Missing) -> Decision {
+        switch environment[switchVariable] ?? "" {
+        case "", "on":
+            break
+        case "off":
+            return .switchedOff
+        case let other:
+            throw Settings.Missing(description: "\(switchVariable) must be on or off (off only for development), not \"\(other)\"")
+        }
+        let check = ContainmentCheck(sandbox: sandbox, targets: targets(sandbox: sandbox, dataDirectory: dataDirectory, environment: environment))
+        let report = check.run()
+        if let refusal = report.refusal(checkCommand: "masterplan sandbox check --data-dir \(dataDirectory)") {
+            return .refused(refusal)
+        }
+        return .contained(report)
+    }
+
+    /// The warning the executor and `up` print when the check is switched off.
+    static let switchedOffWarning = "THE SANDBOX CONTAINMENT CHECK IS SWITCHED OFF (\(switchVariable)=off): "
+        + "generated code is not known to be contained on this machine; use this only for development"
 
     /// The places of the installation whose data folder is `dataDirectory`.
     static func targets(sandbox: Sandbox, dataDirectory: String, environment: [String: String],

@@ -1,4 +1,5 @@
 import API
+import Engine
 import Foundation
 import Glibc
 import LLM
@@ -110,13 +111,16 @@ final class UpStack {
         try startModel(&environment, configured: configuredModel)
         try checkpoint()
 
-        // The API pool, the relay and the executor.
+        // The API pool and the relay; then the box is checked with their sockets in place, and the executor
+        // (which checks it again) starts only when it holds.
         api = try spawn("api", ["serve", "api", "--socket", layout.apiSocket, "--workers", String(options.workers)], environment)
         relay = try spawn("events", ["serve", "events", "--socket", layout.eventsSocket], environment)
-        executor = try spawn("executor", ["executor", "--data-dir", layout.dataDirectory], environment)
         try waitForSocket(layout.apiSocket, of: api!, title: "API pool")
         try waitForSocket(layout.eventsSocket, of: relay!, title: "events relay")
-        try waitForLine("executor: started", of: executor!, title: "executor", seconds: 30)
+        try checkSandbox(environment)
+        try checkpoint()
+        executor = try spawn("executor", ["executor", "--data-dir", layout.dataDirectory], environment)
+        try waitForLine("executor: started", of: executor!, title: "executor", seconds: 120)
         try checkpoint()
 
         // nginx, then readiness through it.
@@ -187,6 +191,31 @@ final class UpStack {
             throw UpFailure("cannot create the database masterplan in the private cluster: \(error)")
         }
         return cluster.conninfo(database: "masterplan")
+    }
+
+    /// Runs the sandbox containment check the executor runs at its start, so that a box that does not
+    /// hold stops `up` with the reason rather than with an executor that exits while starting.
+    private func checkSandbox(_ environment: [String: String]) throws {
+        let sandbox: Sandbox
+        do {
+            sandbox = try SandboxContainment.sandbox()
+        } catch {
+            throw UpFailure("the sandbox is unusable: \(error.description)")
+        }
+        let decision: SandboxContainment.Decision
+        do {
+            decision = try SandboxContainment.decide(sandbox: sandbox, dataDirectory: layout.dataDirectory, environment: environment)
+        } catch {
+            throw UpFailure(error.description)
+        }
+        switch decision {
+        case .contained(let report):
+            UpConsole.say("  sandbox    contained: \(report.summary)")
+        case .switchedOff:
+            UpConsole.say("  sandbox    " + SandboxContainment.switchedOffWarning)
+        case .refused(let sentence):
+            throw UpFailure(sentence)
+        }
     }
 
     /// FNV-1a of a path, for a stable folder name.
