@@ -5,6 +5,8 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
         case missingProgram
         /// A configuration value is unusable.
         case invalidConfiguration
+        /// This machine's architecture has no seccomp system call table (`SeccompFilter`).
+        case unsupportedArchitecture
     }
 
     public var kind: Kind
