@@ -73,8 +73,9 @@ public struct Sandbox: Sendable {
     public let configuration: Configuration
     /// True when the executor runs as root and the box therefore switches to `configuration.userID`.
     public let switchesUser: Bool
-    /// The seccomp program every box runs under; nil only where `Configuration.seccomp` is off.
-    let seccomp: SeccompProgramFile?
+    /// The seccomp program every box runs under (`SeccompFilter`): system calls generated code never
+    /// needs fail with EPERM.
+    let seccomp: SeccompProgramFile
 
     /// Where a copied workspace's source is shown (read-only) while the box fills its own workspace from it.
     static let copySource = "/run/masterplan-source"
@@ -98,7 +99,8 @@ public struct Sandbox: Sendable {
     public init(configuration: Configuration = Configuration()) throws(SandboxError) {
         self.configuration = configuration
         switchesUser = geteuid() == 0
-        seccomp = nil
+        // On a machine without a filter table for its architecture, no box runs at all.
+        seccomp = try SeccompProgramFile(program: SeccompFilter().bytes())
         var needed = [("bwrap", configuration.bubblewrap, "bubblewrap"), ("prlimit", configuration.prlimit, "util-linux")]
         if switchesUser { needed.append(("setpriv", configuration.setpriv, "util-linux")) }
         for (name, path, package) in needed {
@@ -148,7 +150,7 @@ public struct Sandbox: Sendable {
             environment: baseEnvironment.merging(environment) { $1 },
             timeout: limits.timeout, outputLimit: limits.outputBytes, capturesDescriptor3: true,
             capturesDescriptor4: capturesReport,
-            openedFiles: seccomp.map { [(Self.seccompDescriptor, $0.pathInChild)] } ?? [])
+            openedFiles: [(Self.seccompDescriptor, seccomp.pathInChild)])
         let run: SpawnedProgram.Run
         do {
             run = try program.run()
@@ -222,7 +224,7 @@ public struct Sandbox: Sendable {
                                                         : ["--ro-bind", "/dev/null", workspace.path + "/.git"]
         }
         for bind in workspace.readOnlyBinds { line += ["--ro-bind", bind.source, bind.path] }
-        if seccomp != nil { line += ["--seccomp", String(Self.seccompDescriptor)] }
+        line += ["--seccomp", String(Self.seccompDescriptor)]
         line += ["--remount-ro", "/"]
         line += ["--chdir", workspace.path, "--json-status-fd", "3", "--"]
         if workspace.copiesIntoBox {
