@@ -1,30 +1,36 @@
 import Glibc
 
 /// Installs a Python project's requirements in two boxes, so that nothing a model chose runs with a
-/// network and nothing a box wrote is later trusted by the executor.
+/// network, no box ever has a writable host folder, and nothing a box wrote is followed by the executor.
 ///
-/// 1. **Fetch**: a box with network that sees no workspace, only an empty download folder, runs the
-///    system's pip to download *built wheels* of the requirements the system's Python lacks
-///    (`--only-binary=:all:`: a source distribution would run its own build code). Only pip runs there.
-/// 2. **Install**: a box without network installs those wheels (`--no-index`, nothing compiled) into
-///    a new, empty folder that is its only writable place.
+/// 1. **Fetch**: a box with network, whose working folder is empty and read-only, runs the system's pip
+///    to download *built wheels* of the requirements the system's Python lacks (`--only-binary=:all:`:
+///    a source distribution would run its own build code) into its own size-limited `/tmp`, and hands
+///    them over as a `FolderStream` of at most `maxDownloadBytes`.
+/// 2. The executor writes the wheels into a new folder itself (no links, no path outside it).
+/// 3. **Install**: a box without network installs those wheels (`--no-index`, nothing compiled) into its
+///    own `/tmp` and hands the result over the same way (at most `maxInstalledBytes`).
+/// 4. The executor writes it into a new folder, which replaces `.masterplan/site-packages` (see
+///    `Workspace.replaceEngineFolder`); it belongs to the executor, so every later run sees it read-only.
 ///
-/// The result replaces `.masterplan/site-packages` (see `Workspace.replaceEngineFolder`), which every
-/// later run sees read-only. Requirement lines must already have passed `RequirementsCheck`.
+/// Requirement lines must already have passed `RequirementsCheck`.
 public struct PythonDependencyInstall: Sendable {
     public var sandbox: Sandbox
     public var python: String
     /// Variables passed to the fetch box, when the executor has them: proxies and pip's index settings.
     public var fetchEnvironment: [String: String]
 
-    /// The fetch box: network, ten minutes, large files allowed.
-    public static let fetchLimits = SandboxLimits(timeout: .seconds(600), memoryBytes: 2 << 30, outputBytes: 64 << 10,
-                                                  network: true, fileBytes: 512 << 20, tmpBytes: 512 << 20)
-    /// The install box: no network; pip unpacks through `/tmp`.
-    public static let installLimits = SandboxLimits(timeout: .seconds(600), memoryBytes: 2 << 30, outputBytes: 64 << 10,
-                                                    network: false, fileBytes: 512 << 20, tmpBytes: 1 << 30)
     /// The most the downloaded wheels may weigh together.
     public static let maxDownloadBytes = 1 << 30
+    /// The most the installed packages may weigh together.
+    public static let maxInstalledBytes = 2 << 30
+    /// The fetch box: network, ten minutes, a `/tmp` that holds the downloads (pip keeps a partial file
+    /// beside each finished one).
+    public static let fetchLimits = SandboxLimits(timeout: .seconds(600), memoryBytes: 2 << 30, outputBytes: 64 << 10,
+                                                  network: true, fileBytes: 512 << 20, tmpBytes: maxDownloadBytes + (512 << 20))
+    /// The install box: no network; pip unpacks and installs in `/tmp`.
+    public static let installLimits = SandboxLimits(timeout: .seconds(600), memoryBytes: 2 << 30, outputBytes: 64 << 10,
+                                                    network: false, fileBytes: 512 << 20, tmpBytes: maxInstalledBytes + (1 << 30))
     /// Where installed packages end up, relative to the workspace's engine folder.
     public static let installedFolder = "site-packages"
     /// The environment variables the fetch box inherits from the executor.
@@ -47,44 +53,54 @@ public struct PythonDependencyInstall: Sendable {
         public var duration: Duration
     }
 
+    /// The fetch box's view: its empty, read-only working folder.
+    public static func fetchView(empty: String) -> SandboxWorkspace {
+        .readOnly(empty)
+    }
+
+    /// The install box's view: its empty, read-only working folder and the wheels, read-only.
+    public static func installView(empty: String, wheels: String) -> SandboxWorkspace {
+        var view = SandboxWorkspace.readOnly(empty)
+        view.readOnlyBinds = [.init(source: wheels, path: wheels)]
+        return view
+    }
+
     /// Fetches and installs `requirements` (checked lines) into `workspace`'s `.masterplan/site-packages`.
     /// Blocking: call it from the executor's CPU-bound pool.
     public func run(_ requirements: [String], in workspace: Workspace) -> Outcome {
         let owner: (user: UInt32, group: UInt32)? = sandbox.switchesUser
             ? (sandbox.configuration.userID, sandbox.configuration.groupID) : nil
+        let empty: String
         let wheels: String
         let target: String
         do {
-            wheels = try workspace.makeEngineFolder(prefix: "wheels", owner: owner)
-            target = try workspace.makeEngineFolder(prefix: "install", owner: owner)
+            // The boxes' working folder: the sandbox user's, so that bwrap can mount it, but read-only inside.
+            empty = try workspace.makeEngineFolder(prefix: "box", owner: owner)
+            wheels = try workspace.makeEngineFolder(prefix: "wheels", owner: nil, mode: 0o755)
+            target = try workspace.makeEngineFolder(prefix: "install", owner: nil, mode: 0o755)
         } catch {
             return Outcome(passed: false, reason: "the install folders could not be made: \(error)", output: "", duration: .zero)
         }
         defer {
-            ScratchFolder(path: wheels).remove()
-            ScratchFolder(path: target).remove()
+            for folder in [empty, wheels, target] { ScratchFolder(path: folder).remove() }
         }
-        let fetch = sandbox.run(python, ["-I", "-c", Self.fetchScript, "--"] + requirements, in: .readWrite(wheels),
-                                limits: Self.fetchLimits, environment: fetchEnvironment.merging(["HOME": "/tmp"]) { $1 })
-        var output = "--- fetch ---\n" + fetch.outputWithNotice
-        guard fetch.status == .passed else {
-            return Outcome(passed: false, reason: Self.fetchFailure(fetch), output: output, duration: fetch.duration)
+        let fetch = handOver(into: wheels, limit: Self.maxDownloadBytes, what: "the downloaded wheels") { export in
+            sandbox.run(python, ["-I", "-c", Self.fetchScript, "--"] + requirements, in: Self.fetchView(empty: empty),
+                        limits: Self.fetchLimits, environment: fetchEnvironment.merging(["HOME": "/tmp"]) { $1 }, export: export)
         }
-        let downloaded = Self.bytes(in: wheels)
-        guard downloaded <= Self.maxDownloadBytes else {
-            return Outcome(passed: false, reason: "the wheels weigh \(downloaded >> 20) MiB, over the \(Self.maxDownloadBytes >> 20) MiB limit",
-                           output: output, duration: fetch.duration)
+        var output = "--- fetch ---\n" + fetch.result.outputWithNotice
+        if let problem = fetch.problem {
+            return Outcome(passed: false, reason: problem, output: output, duration: fetch.result.duration)
         }
-        var workspaceView = SandboxWorkspace.readWrite(target)
-        workspaceView.readOnlyBinds = [.init(source: wheels, path: wheels)]
-        let install = sandbox.run(python, ["-I", "-c", Self.installScript, wheels, "--"] + requirements, in: workspaceView,
-                                  limits: Self.installLimits, environment: ["HOME": "/tmp"])
-        output += "\n--- install ---\n" + install.outputWithNotice
-        let duration = fetch.duration + install.duration
-        guard install.status == .passed else {
-            let reason = install.status == .timedOut ? "installing the wheels took longer than \(Self.installLimits.timeout)"
-                : "pip could not install the downloaded wheels: " + ValidatorResult.excerpt(install.output, lines: 3)
-            return Outcome(passed: false, reason: reason, output: output, duration: duration)
+        let install = handOver(into: target, limit: Self.maxInstalledBytes, what: "the installed packages") { export in
+            sandbox.run(python, ["-I", "-c", Self.installScript, wheels, "--"] + requirements,
+                        in: Self.installView(empty: empty, wheels: wheels), limits: Self.installLimits,
+                        environment: ["HOME": "/tmp"], export: export)
+        }
+        output += "\n--- install ---\n" + install.result.outputWithNotice
+        let duration = fetch.result.duration + install.result.duration
+        if let problem = install.problem {
+            return Outcome(passed: false, reason: problem, output: output, duration: duration)
         }
         do {
             try workspace.replaceEngineFolder(Self.installedFolder, with: String(target.split(separator: "/").last!))
@@ -95,10 +111,44 @@ public struct PythonDependencyInstall: Sendable {
         return Outcome(passed: true, reason: nil, output: output, duration: duration)
     }
 
-    /// One sentence on why the fetch failed: a package without a built wheel is named.
-    static func fetchFailure(_ result: SandboxResult) -> String {
-        if result.status == .timedOut { return "downloading the wheels took longer than \(fetchLimits.timeout)" }
-        if result.status == .error { return "the fetch box could not start: " + ValidatorResult.excerpt(result.output, lines: 3) }
+    /// Runs a box that exports a folder on descriptor 4 into an unnamed file (at most `limit` bytes plus
+    /// the stream's own overhead), then writes that folder into `folder`. Returns the box's result and,
+    /// when anything failed, one sentence saying what.
+    private func handOver(into folder: String, limit: Int, what: String,
+                          _ box: ((descriptor: Int32, limit: Int)) -> SandboxResult) -> (result: SandboxResult, problem: String?) {
+        // O_TMPFILE (see SeccompProgramFile): nameless, gone when closed.
+        let file = open(folder, 0o20000000 | O_DIRECTORY | O_RDWR | O_CLOEXEC, 0o600)
+        guard file >= 0 else {
+            return (.notStarted("no file for \(what)"), "cannot make a file for \(what): \(String(cString: strerror(errno)))")
+        }
+        defer { close(file) }
+        let streamLimit = limit + limit / 16 + (1 << 20)
+        let result = box((file, streamLimit))
+        if result.status != .passed {
+            return (result, Self.failure(result, what: what))
+        }
+        if result.reportOverflow > 0 {
+            return (result, "\(what) weigh more than \(limit >> 20) MiB, the limit")
+        }
+        if let code = result.exportError {
+            return (result, "\(what) could not be written: \(String(cString: strerror(code)))")
+        }
+        lseek(file, 0, SEEK_SET)
+        do {
+            _ = try FolderStream.extract(from: file, into: folder)
+        } catch {
+            return (result, "\(what) were refused: \(error.description)")
+        }
+        return (result, nil)
+    }
+
+    /// One sentence on why a box failed: a package without a built wheel is named.
+    static func failure(_ result: SandboxResult, what: String) -> String {
+        if result.status == .timedOut { return "making \(what) took longer than \(fetchLimits.timeout)" }
+        if result.status == .error { return "the box could not start: " + ValidatorResult.excerpt(result.output, lines: 3) }
+        if result.output.contains("No space left on device") {
+            return "\(what) do not fit in the box's \(fetchLimits.tmpBytes >> 20) MiB of working space"
+        }
         if result.output.contains("No module named pip") {
             return "pip is not installed for \(result.output.contains("python3") ? "python3" : "the system's Python"); install the Debian package python3-pip (make deps)"
         }
@@ -108,25 +158,7 @@ public struct PythonDependencyInstall: Sendable {
             return "no built wheel of \(name) for this Python and machine is on the index (source distributions are "
                 + "refused: their build code would run); pin a version that publishes wheels, or choose another package"
         }
-        return "pip could not download the requirements: " + ValidatorResult.excerpt(result.output, lines: 3)
-    }
-
-    /// The bytes of the regular files directly in `folder` (pip downloads into one flat folder); links and
-    /// special files are not followed.
-    static func bytes(in folder: String) -> Int {
-        guard let directory = opendir(folder) else { return Int.max }
-        defer { closedir(directory) }
-        var total = 0
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name == "." || name == ".." { continue }
-            var info = stat()
-            guard fstatat(dirfd(directory), name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            // A folder in the download folder is not pip's; count it as too much rather than walk it.
-            if info.st_mode & S_IFMT == S_IFDIR { return Int.max }
-            if info.st_mode & S_IFMT == S_IFREG { total += Int(info.st_size) }
-        }
-        return total
+        return "pip failed making \(what): " + ValidatorResult.excerpt(result.output, lines: 3)
     }
 
     /// The requirements the system's Python lacks (shared by both scripts): a distribution already
@@ -141,25 +173,34 @@ public struct PythonDependencyInstall: Sendable {
                 metadata.distribution(name)
             except metadata.PackageNotFoundError:
                 missing.append(line)
+        """ + FolderStream.pythonWriter + """
         if not missing:
             print("every requirement is installed on the system")
+            os.makedirs("/tmp/out", exist_ok=True)
+            export_folder("/tmp/out")
             sys.exit(0)
         """
 
-    /// Runs in the fetch box, in the empty download folder.
+    /// Runs in the fetch box: downloads into `/tmp/out` and exports it.
     static let fetchScript = missingRequirements + """
 
         print("fetching built wheels of: " + ", ".join(missing), flush=True)
-        sys.exit(subprocess.call([sys.executable, "-I", "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-                                  "--no-input", "--no-cache-dir", "--only-binary=:all:", "--dest", ".", "--"] + missing))
+        code = subprocess.call([sys.executable, "-I", "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                                "--no-input", "--no-cache-dir", "--only-binary=:all:", "--dest", "/tmp/out", "--"] + missing)
+        if code == 0:
+            export_folder("/tmp/out")
+        sys.exit(code)
         """
 
-    /// Runs in the install box, in the empty target folder; `argv[1]` is the (read-only) download folder.
+    /// Runs in the install box: installs into `/tmp/out` from the (read-only) wheels in `argv[1]` and exports it.
     static let installScript = missingRequirements + """
 
         print("installing from the downloaded wheels: " + ", ".join(missing), flush=True)
-        sys.exit(subprocess.call([sys.executable, "-I", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                                  "--no-input", "--no-cache-dir", "--no-index", "--find-links", sys.argv[1],
-                                  "--only-binary=:all:", "--no-compile", "--target", ".", "--"] + missing))
+        code = subprocess.call([sys.executable, "-I", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                                "--no-input", "--no-cache-dir", "--no-index", "--find-links", sys.argv[1],
+                                "--only-binary=:all:", "--no-compile", "--target", "/tmp/out", "--"] + missing)
+        if code == 0:
+            export_folder("/tmp/out")
+        sys.exit(code)
         """
 }

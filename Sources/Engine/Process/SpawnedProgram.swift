@@ -26,6 +26,9 @@ struct SpawnedProgram {
     /// from the output, whose tail is all that is kept.
     var capturesDescriptor4 = false
     var reportLimit = 4 << 20
+    /// When set, descriptor 4's bytes (up to `reportLimit`) are written to this open file instead of
+    /// being kept in memory: a bounded way for a box to hand over a large result (see `Sandbox.run`).
+    var reportSink: Int32?
     /// Files the child opens read-only at the given descriptors before exec (bwrap's `--seccomp 5`).
     var openedFiles: [(descriptor: Int32, path: String)] = []
 
@@ -43,6 +46,10 @@ struct SpawnedProgram {
         var output: OutputTail
         var statusBytes: [UInt8]
         var reportBytes: [UInt8]
+        /// Bytes descriptor 4 carried past `reportLimit` (read and dropped).
+        var reportOverflow = 0
+        /// A write to `reportSink` failed with this errno.
+        var reportSinkError: Int32?
     }
 
     /// The program could not be started at all.
@@ -87,7 +94,7 @@ struct SpawnedProgram {
 
         var reader = PipeReader(outputFD: output.read, statusFD: status?.read, reportFD: report?.read,
                                 output: OutputTail(capacity: outputLimit), statusLimit: Self.statusLimit,
-                                reportLimit: reportLimit)
+                                reportLimit: reportLimit, reportSink: reportSink)
         defer { reader.closeAll() }
         let deadline = timeout.map { start + $0 }
         var exitedAt: ContinuousClock.Instant?
@@ -135,7 +142,8 @@ struct SpawnedProgram {
             termination = word & 0x7f == 0 ? .exited((word >> 8) & 0xff) : .signalled(word & 0x7f)
         }
         return Run(termination: termination, duration: clock.now - start, output: reader.output,
-                   statusBytes: reader.status, reportBytes: reader.report)
+                   statusBytes: reader.status, reportBytes: reader.report, reportOverflow: reader.reportOverflow,
+                   reportSinkError: reader.sinkError)
     }
 
     /// A connected pair of descriptors used as a pipe (read end, write end), close-on-exec from the
@@ -225,9 +233,16 @@ private struct PipeReader {
     var report: [UInt8] = []
     let statusLimit: Int
     let reportLimit: Int
+    let reportSink: Int32?
+    /// Bytes written to the sink so far, bytes dropped past the limit, and a failed write's errno.
+    var sunk = 0
+    var reportOverflow = 0
+    var sinkError: Int32?
     private var chunk = [UInt8](repeating: 0, count: 64 << 10)
 
-    init(outputFD: Int32, statusFD: Int32?, reportFD: Int32?, output: OutputTail, statusLimit: Int, reportLimit: Int) {
+    init(outputFD: Int32, statusFD: Int32?, reportFD: Int32?, output: OutputTail, statusLimit: Int, reportLimit: Int,
+         reportSink: Int32?) {
+        self.reportSink = reportSink
         self.outputFD = outputFD
         self.statusFD = statusFD
         self.reportFD = reportFD
@@ -278,9 +293,28 @@ private struct PipeReader {
             chunk.withUnsafeBytes { output.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         } else if fd == statusFD {
             if status.count < statusLimit { status.append(contentsOf: chunk[0..<min(count, statusLimit - status.count)]) }
+        } else if let reportSink {
+            let kept = min(count, reportLimit - sunk)
+            reportOverflow += count - kept
+            if kept > 0 && sinkError == nil {
+                var written = 0
+                while written < kept {
+                    let n = chunk.withUnsafeBytes { write(reportSink, $0.baseAddress! + written, kept - written) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 {
+                        sinkError = errno
+                        break
+                    }
+                    written += n
+                }
+            }
+            sunk += kept
         } else if report.count < reportLimit {
             // Past the limit the rest is read and dropped: a report cut short lacks its end and fails.
+            reportOverflow += count - min(count, reportLimit - report.count)
             report.append(contentsOf: chunk[0..<min(count, reportLimit - report.count)])
+        } else {
+            reportOverflow += count
         }
     }
 

@@ -100,23 +100,23 @@ extension ContainmentCheck {
                 return BoxView(workspace: .scratchCopy(scratch.path, shownAt: root, readOnly: [bind]), hostFolder: scratch.path,
                                linkFolder: root, rootOnly: rootOnly, throwaway: [scratch.path])
             case .dependencyFetch, .dependencyInstall:
-                // As `PythonDependencyInstall` runs its boxes: new engine folders handed to the sandbox user.
-                // The download folder holds what the fetch box left for the install box: here the check's
-                // links and a root-only file.
-                let wheels = try workspace.makeEngineFolder(prefix: "wheels", owner: owner?.pair)
-                var throwaway = [wheels]
+                // As `PythonDependencyInstall` runs its boxes: an empty working folder of the sandbox user's,
+                // shown read-only, and (install) the executor's wheels folder, read-only; here the wheels
+                // folder holds the check's links and a root-only file.
+                let empty = try workspace.makeEngineFolder(prefix: "box", owner: owner?.pair)
+                var throwaway = [empty]
                 do throws(WorkspaceError) {
+                    if kind == .dependencyFetch {
+                        try Self.makeLinks(in: empty, otherWorkspace: otherWorkspace)
+                        return BoxView(workspace: PythonDependencyInstall.fetchView(empty: empty), hostFolder: empty,
+                                       linkFolder: empty, rootOnly: nil, throwaway: throwaway)
+                    }
+                    let wheels = try workspace.makeEngineFolder(prefix: "wheels", owner: nil, mode: 0o755)
+                    throwaway.append(wheels)
                     try Self.makeLinks(in: wheels, otherWorkspace: otherWorkspace)
                     let rootOnly = try owner == nil ? nil : Self.makeRootOnlyFile(in: wheels)
-                    if kind == .dependencyFetch {
-                        return BoxView(workspace: .readWrite(wheels), hostFolder: wheels, linkFolder: wheels, rootOnly: rootOnly,
-                                       throwaway: throwaway)
-                    }
-                    let target = try workspace.makeEngineFolder(prefix: "install", owner: owner?.pair)
-                    throwaway.append(target)
-                    var view = SandboxWorkspace.readWrite(target)
-                    view.readOnlyBinds = [.init(source: wheels, path: wheels)]
-                    return BoxView(workspace: view, hostFolder: target, linkFolder: wheels, rootOnly: rootOnly, throwaway: throwaway)
+                    return BoxView(workspace: PythonDependencyInstall.installView(empty: empty, wheels: wheels), hostFolder: empty,
+                                   linkFolder: wheels, rootOnly: rootOnly, throwaway: throwaway)
                 } catch {
                     for folder in throwaway { ScratchFolder(path: folder).remove() }
                     throw error

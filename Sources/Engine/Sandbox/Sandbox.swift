@@ -139,8 +139,13 @@ public struct Sandbox: Sendable {
     /// directory. Never throws: a box that cannot start is a result with status `.error` saying why.
     /// With `capturesReport`, descriptor 4 of the program is a pipe of its own whose bytes come back in
     /// `SandboxResult.report` (the acceptance-test harness writes its per-test report there).
+    ///
+    /// With `export`, descriptor 4 is instead written to that open host file, at most `limit` bytes: the
+    /// one way a box hands over a large result (installed packages) without a writable host folder, so
+    /// that what it can put on the host's disk is bounded by `limit` whatever runs inside.
     public func run(_ executable: String, _ arguments: [String], in workspace: SandboxWorkspace, limits: SandboxLimits,
-                    environment: [String: String] = [:], capturesReport: Bool = false) -> SandboxResult {
+                    environment: [String: String] = [:], capturesReport: Bool = false,
+                    export: (descriptor: Int32, limit: Int)? = nil) -> SandboxResult {
         if let problem = problem(with: executable, workspace: workspace) {
             return .notStarted(problem)
         }
@@ -149,8 +154,8 @@ public struct Sandbox: Sendable {
             arguments: Array(commandLine(executable, arguments, in: workspace, limits: limits).dropFirst()),
             environment: baseEnvironment.merging(environment) { $1 },
             timeout: limits.timeout, outputLimit: limits.outputBytes, capturesDescriptor3: true,
-            capturesDescriptor4: capturesReport,
-            openedFiles: [(Self.seccompDescriptor, seccomp.pathInChild)])
+            capturesDescriptor4: capturesReport || export != nil, reportLimit: export?.limit ?? 4 << 20,
+            reportSink: export?.descriptor, openedFiles: [(Self.seccompDescriptor, seccomp.pathInChild)])
         let run: SpawnedProgram.Run
         do {
             run = try program.run()
@@ -161,6 +166,8 @@ public struct Sandbox: Sendable {
         var result = SandboxResult(status: .error, exitCode: nil, signal: nil, duration: run.duration, output: run.output.text,
                                    outputBytes: run.output.totalBytes, droppedOutputBytes: run.output.droppedBytes)
         result.report = run.reportBytes
+        result.reportOverflow = run.reportOverflow
+        result.exportError = run.reportSinkError
         switch run.termination {
         case .timedOut:
             result.status = .timedOut

@@ -28,6 +28,10 @@ public struct SandboxResult: Sendable {
     public var droppedOutputBytes: Int
     /// What the program wrote to descriptor 4 when the run captured it (see `Sandbox.run`).
     public var report: [UInt8] = []
+    /// Bytes descriptor 4 carried past its limit (dropped): a report or export that was too large.
+    public var reportOverflow = 0
+    /// The errno of a failed write to the export file (`Sandbox.run`'s `export`), when one failed.
+    public var exportError: Int32?
 
     public init(status: Status, exitCode: Int32?, signal: Int32?, duration: Duration, output: String,
                 outputBytes: Int, droppedOutputBytes: Int) {

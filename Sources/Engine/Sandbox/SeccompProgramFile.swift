@@ -27,7 +27,15 @@ final class SeccompProgramFile: Sendable {
             }
             written += count
         }
-        descriptor = fd
+        // Numbered 10 or above: a spawned child's file actions write descriptors 0–5 before they open
+        // this one through /proc/self/fd, and must not clobber it first.
+        let high = fcntl(fd, F_DUPFD_CLOEXEC, 10)
+        let code = errno
+        close(fd)
+        guard high >= 0 else {
+            throw SandboxError(kind: .invalidConfiguration, message: "cannot keep the seccomp program open: \(String(cString: strerror(code)))")
+        }
+        descriptor = high
     }
 
     /// The path a spawned child opens (in the child, before exec) to read the program from the start.

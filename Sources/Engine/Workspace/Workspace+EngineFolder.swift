@@ -79,20 +79,21 @@ extension Workspace {
         }
     }
 
-    /// Makes a new, empty folder `.masterplan/<prefix>-<random>` (mode 0700), handed to `owner` when
+    /// Makes a new, empty folder `.masterplan/<prefix>-<random>` (mode 0700 by default), handed to `owner` when
     /// given (the sandbox's user, so that a box may write there), and returns its absolute path. The
     /// folder is brand new: no box has seen it, so changing its owner follows nothing.
-    public func makeEngineFolder(prefix: String, owner: (user: UInt32, group: UInt32)?) throws(WorkspaceError) -> String {
+    public func makeEngineFolder(prefix: String, owner: (user: UInt32, group: UInt32)?,
+                                 mode: mode_t = 0o700) throws(WorkspaceError) -> String {
         let folder = try openEngineFolder()
         defer { close(folder) }
         let name = prefix + "-" + String(UInt64.random(in: .min ... .max), radix: 16)
-        guard mkdirat(folder, name, 0o700) == 0 else {
+        guard mkdirat(folder, name, mode) == 0 else {
             throw WorkspaceError(.system(operation: "mkdir", code: errno), path: Self.engineFolder + "/" + name)
         }
         let fd = openat(folder, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw WorkspaceError(.system(operation: "open", code: errno), path: Self.engineFolder + "/" + name) }
         defer { close(fd) }
-        fchmod(fd, 0o700)
+        fchmod(fd, mode)
         if let owner, fchown(fd, owner.user, owner.group) != 0 {
             throw WorkspaceError(.system(operation: "chown", code: errno), path: Self.engineFolder + "/" + name)
         }
