@@ -53,7 +53,7 @@ import TestSupport
     /// (the sandbox's user, say), and the stack's user cannot log in under another role.
     @Test func onlyTheStacksOwnUserMayLogInEvenWhenTheSocketIsOpen() throws {
         let folder = "/tmp/masterplan-peer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let cluster = try PrivateCluster.start(in: folder, options: .init(throwaway: true, port: 5463))
+        let cluster = try PrivateCluster.start(in: folder, options: .init(throwaway: true, port: 5466))
         defer {
             try? cluster.stop(immediate: true)
             try? FileManager.default.removeItem(atPath: folder)
@@ -63,18 +63,18 @@ import TestSupport
         let hba = try String(contentsOfFile: cluster.dataDirectory + "/pg_hba.conf", encoding: .utf8)
         #expect(!hba.contains("trust"), "\(hba)")
         do {
-            _ = try Connection("host=\(folder) port=5463 user=mp_other dbname=postgres")
+            _ = try Connection("host=\(folder) port=5466 user=mp_other dbname=postgres")
             Issue.record("the stack's user logged in as another role")
         } catch {
             #expect(error.description.contains("Peer authentication failed"), "\(error.description)")
         }
         guard geteuid() == 0 else { return }
         chmod(folder, 0o755)
-        chmod(folder + "/.s.PGSQL.5463", 0o777)
+        chmod(folder + "/.s.PGSQL.5466", 0o777)
         let output = folder + "-psql.out"
         defer { unlink(output) }
         let outcome = try ChildProcess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--",
-                                                               "/usr/bin/psql", "-X", "-w", "host=\(folder) port=5463 user=postgres dbname=postgres",
+                                                               "/usr/bin/psql", "-X", "-w", "host=\(folder) port=5466 user=postgres dbname=postgres",
                                                                "-c", "SELECT 1"], outputPath: output)
         #expect(outcome.status != 0)
         #expect(outcome.output.contains("Peer authentication failed for user \"postgres\""), "\(outcome.output)")

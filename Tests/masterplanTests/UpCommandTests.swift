@@ -26,10 +26,8 @@ import TestSupport
                 arguments += ["--demo-cassette", cassette]
             }
             // Exactly this environment (plus PATH): no database URL, no model, no secret from the caller.
-            // The box does not pass the containment check yet (ContainmentCheckTests.theBoxIsContained says
-            // what still gets out): drop MASTERPLAN_SANDBOX_CHECK once it does.
             process = try BackgroundProcess(MasterplanBinary.path, arguments,
-                                            environment: ["HOME": folder.path, "LANG": "C.UTF-8", "MASTERPLAN_SANDBOX_CHECK": "off"],
+                                            environment: ["HOME": folder.path, "LANG": "C.UTF-8"],
                                             outputPath: folder.file("\(name).out"))
         }
 

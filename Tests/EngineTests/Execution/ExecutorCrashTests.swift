@@ -32,9 +32,6 @@ import TestSupport
             "MASTERPLAN_DATA_DIR": harness.data.path,
             "MASTERPLAN_CONCURRENCY": "1",
             "HOME": "/tmp",
-            // The box does not pass the containment check yet (ContainmentCheckTests.theBoxIsContained);
-            // drop this once it does.
-            "MASTERPLAN_SANDBOX_CHECK": "off",
         ]
         let arguments = ["executor", "--lease", "3", "--poll", "1", "--jobs", "1"]
 
