@@ -104,7 +104,12 @@ import TestSupport
         for (name, pid) in pids {
             #expect(!isAlive(pid), "\(name) (pid \(pid)) is still running after up exited")
         }
-        let left = processes(mentioning: dataDirectory)
+        // A box's bwrap ends when the process that started it dies (PR_SET_PDEATHSIG), a moment later.
+        var left = processes(mentioning: dataDirectory)
+        for _ in 0..<50 where !left.isEmpty {
+            usleep(100_000)
+            left = processes(mentioning: dataDirectory)
+        }
         #expect(left.isEmpty, "processes of the data folder are left: \(left)")
         #expect(!FileManager.default.fileExists(atPath: dataDirectory + "/postgres/data/postmaster.pid"),
                 "PostgreSQL of the data folder is still running")

@@ -1,15 +1,16 @@
 import Glibc
 
 /// Runs a program under bubblewrap as an unprivileged box: no capabilities, no network (unless asked),
-/// no host processes, a read-only system, a private `/tmp`, one workspace folder, and time, memory,
-/// process, file-size and output limits.
+/// no host processes, a seccomp filter, a minimal read-only view of the machine (the toolchains'
+/// folders, a few files of /etc), a private size-limited `/tmp`, one workspace folder, and time,
+/// memory, process, file-size and output limits.
 ///
 /// The box is unprivileged for real, not only inside its namespaces: when the executor runs as root,
 /// `setpriv` first switches to an ordinary host user (65534, `nobody`, by default), so the program is
-/// that user for every permission check on the host file system — it cannot read `/etc/shadow`, a
-/// root-only socket or another user's files, even where the read-only system view shows them.
-/// As root, bwrap would otherwise keep the host uid 0 (MEASURED.md: without `--cap-drop ALL` it could
-/// even remount `/` read-write). `--cap-drop ALL` stays as a second lock.
+/// that user for every permission check on the host file system.
+/// As root, bwrap would otherwise keep the host uid 0 (without `--cap-drop ALL` it could even remount
+/// `/` read-write). `--cap-drop ALL` stays as a second lock, and `SeccompFilter` refuses the system
+/// calls generated code never needs (loaded by bwrap from an unnamed file, `SeccompProgramFile`).
 ///
 /// Limits come from `prlimit`, which runs first inside the box, sets `RLIMIT_AS`, `RLIMIT_NPROC`,
 /// `RLIMIT_FSIZE`, `RLIMIT_NOFILE` and `RLIMIT_CORE` on itself and execs the program: glibc's

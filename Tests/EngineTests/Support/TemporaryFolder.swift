@@ -71,5 +71,19 @@ final class LoopbackListener {
         return false
     }
 
+    /// Whether any connection waiting on the listener carried `marker` (read without blocking): other
+    /// checks may connect to every loopback port at the same time, but only the code under test knows it.
+    func received(_ marker: String) -> Bool {
+        var seen = false
+        while true {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return seen }
+            var buffer = [UInt8](repeating: 0, count: 512)
+            let count = recv(client, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if count > 0, String(decoding: buffer[0..<count], as: UTF8.self).contains(marker) { seen = true }
+            close(client)
+        }
+    }
+
     deinit { close(fd) }
 }
