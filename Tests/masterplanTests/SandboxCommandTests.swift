@@ -30,7 +30,7 @@ import TestSupport
         let findings = Array(lines.dropFirst().dropLast())
         // Four kinds of run (validator, test, the install step's fetch and install boxes), nineteen probes each.
         #expect(findings.count == 76, "\(outcome.output)")
-        let verdicts = ["contained", "LEAK", "ERROR", "skipped", "exposed"]
+        let verdicts = ["contained", "LEAK", "ERROR", "skipped"]
         let column = try #require(findings.first.flatMap { line in verdicts.compactMap { line.range(of: "  \($0)  ") }.first?.lowerBound })
         var counts: [String: Int] = [:]
         for line in findings {
@@ -46,13 +46,12 @@ import TestSupport
         }
         let summary = try #require(lines.last)
         #expect(summary.hasPrefix("76 probes in "), "\(summary)")
-        let tally = verdicts.dropLast().map { "\(counts[$0] ?? 0) \($0)" }.joined(separator: ", ")
-            + (counts["exposed"].map { ", \($0) exposed by design" } ?? "")
+        let tally = verdicts.map { "\(counts[$0] ?? 0) \($0)" }.joined(separator: ", ")
         #expect(summary.contains(": \(tally); "), "\(summary) does not say \(tally)")
         let notContained = (counts["LEAK"] ?? 0) + (counts["ERROR"] ?? 0)
         // Exit status 1 exactly when something is not contained.
         #expect(outcome.status == (notContained > 0 ? 1 : 0), "\(outcome.output)")
-        // On this machine nothing gets out (the fetch box's network reach is shown, as exposed).
+        // On this machine nothing gets out.
         #expect(notContained == 0, "\(outcome.output)")
         #expect(summary.hasSuffix(notContained > 0 ? "the box is NOT contained" : "the box is contained"), "\(summary)")
         // The check leaves nothing behind in the data folder but the workspaces folder it made.

@@ -21,21 +21,27 @@ public struct PythonDependencyInstall: Sendable {
     public var fetchEnvironment: [String: String]
 
     /// The most the downloaded wheels may weigh together.
-    public static let maxDownloadBytes = 1 << 30
+    public static let maxDownloadBytes = 768 << 20
     /// The most the installed packages may weigh together.
-    public static let maxInstalledBytes = 2 << 30
-    /// The fetch box: network, ten minutes, a `/tmp` that holds the downloads (pip keeps a partial file
-    /// beside each finished one).
-    public static let fetchLimits = SandboxLimits(timeout: .seconds(600), memoryBytes: 2 << 30, outputBytes: 64 << 10,
-                                                  network: true, fileBytes: 512 << 20, tmpBytes: maxDownloadBytes + (512 << 20))
+    public static let maxInstalledBytes = 1536 << 20
+    /// The fetch box: no network of its own (only `IndexGuard`'s socket), the network's settings (pip's
+    /// configuration, certificates), ten minutes, a `/tmp` that holds the downloads (pip keeps a partial
+    /// file beside each finished one).
+    public static let fetchLimits: SandboxLimits = {
+        var limits = SandboxLimits(timeout: .seconds(600), memoryBytes: 2 << 30, outputBytes: 64 << 10, network: false,
+                                   fileBytes: 512 << 20, tmpBytes: maxDownloadBytes + (256 << 20))
+        limits.networkSettings = true
+        return limits
+    }()
     /// The install box: no network; pip unpacks and installs in `/tmp`.
     public static let installLimits = SandboxLimits(timeout: .seconds(600), memoryBytes: 2 << 30, outputBytes: 64 << 10,
-                                                    network: false, fileBytes: 512 << 20, tmpBytes: maxInstalledBytes + (1 << 30))
+                                                    network: false, fileBytes: 512 << 20, tmpBytes: maxInstalledBytes + (512 << 20))
     /// Where installed packages end up, relative to the workspace's engine folder.
     public static let installedFolder = "site-packages"
-    /// The environment variables the fetch box inherits from the executor.
-    public static let passedVariables = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
-                                         "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_DEFAULT_TIMEOUT"]
+    /// The environment variables the fetch box and its guard inherit from the executor: pip's index settings.
+    public static let passedVariables = ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_DEFAULT_TIMEOUT"]
+    /// Where the fetch box finds the guard's socket (`IndexGuard`).
+    static let guardVariable = "MASTERPLAN_INDEX_GUARD"
 
     public init(sandbox: Sandbox, python: String, environment: [String: String]) {
         self.sandbox = sandbox
@@ -53,9 +59,11 @@ public struct PythonDependencyInstall: Sendable {
         public var duration: Duration
     }
 
-    /// The fetch box's view: its empty, read-only working folder.
-    public static func fetchView(empty: String) -> SandboxWorkspace {
-        .readOnly(empty)
+    /// The fetch box's view: its empty, read-only working folder and the guard's socket folder, read-only.
+    public static func fetchView(empty: String, guardFolder: String?) -> SandboxWorkspace {
+        var view = SandboxWorkspace.readOnly(empty)
+        if let guardFolder { view.readOnlyBinds = [.init(source: guardFolder, path: IndexGuard.shownAt)] }
+        return view
     }
 
     /// The install box's view: its empty, read-only working folder and the wheels, read-only.
@@ -84,11 +92,24 @@ public struct PythonDependencyInstall: Sendable {
         defer {
             for folder in [empty, wheels, target] { ScratchFolder(path: folder).remove() }
         }
-        let fetch = handOver(into: wheels, limit: Self.maxDownloadBytes, what: "the downloaded wheels") { export in
-            sandbox.run(python, ["-I", "-c", Self.fetchScript, "--"] + requirements, in: Self.fetchView(empty: empty),
-                        limits: Self.fetchLimits, environment: fetchEnvironment.merging(["HOME": "/tmp"]) { $1 }, export: export)
+        let guardFolder: String
+        let indexGuard: IndexGuard
+        do {
+            guardFolder = try workspace.makeEngineFolder(prefix: "guard", owner: nil, mode: 0o755)
+            indexGuard = try IndexGuard(sandbox: sandbox, python: python, folder: guardFolder, empty: empty, environment: fetchEnvironment)
+        } catch {
+            return Outcome(passed: false, reason: "the index guard could not start: \(error)", output: "", duration: .zero)
         }
+        defer { ScratchFolder(path: guardFolder).remove() }
+        let fetch = handOver(into: wheels, limit: Self.maxDownloadBytes, what: "the downloaded wheels") { export in
+            sandbox.run(python, ["-I", "-c", Self.fetchScript, "--"] + requirements,
+                        in: Self.fetchView(empty: empty, guardFolder: guardFolder), limits: Self.fetchLimits,
+                        environment: fetchEnvironment.merging(["HOME": "/tmp", Self.guardVariable: indexGuard.socketPath]) { $1 },
+                        export: export)
+        }
+        let guardOutput = indexGuard.stop()
         var output = "--- fetch ---\n" + fetch.result.outputWithNotice
+            + (guardOutput.isEmpty ? "" : "\n--- index guard ---\n" + guardOutput)
         if let problem = fetch.problem {
             return Outcome(passed: false, reason: problem, output: output, duration: fetch.result.duration)
         }
@@ -184,9 +205,38 @@ public struct PythonDependencyInstall: Sendable {
     /// Runs in the fetch box: downloads into `/tmp/out` and exports it.
     static let fetchScript = missingRequirements + """
 
+        # No network here: pip's proxy is a port of this box's own loopback, forwarded to the guard's socket.
+        import socket, threading
+        def pump(source, target):
+            try:
+                while True:
+                    data = source.recv(65536)
+                    if not data:
+                        break
+                    target.sendall(data)
+            except OSError:
+                pass
+            finally:
+                try:
+                    target.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+        def forward(listener, path):
+            while True:
+                client, _ = listener.accept()
+                upstream = socket.socket(socket.AF_UNIX)
+                upstream.connect(path)
+                threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
+                threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+        forwarder = socket.socket()
+        forwarder.bind(("127.0.0.1", 0))
+        forwarder.listen(64)
+        threading.Thread(target=forward, args=(forwarder, os.environ["MASTERPLAN_INDEX_GUARD"]), daemon=True).start()
+        proxy = "http://127.0.0.1:%d" % forwarder.getsockname()[1]
         print("fetching built wheels of: " + ", ".join(missing), flush=True)
         code = subprocess.call([sys.executable, "-I", "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-                                "--no-input", "--no-cache-dir", "--only-binary=:all:", "--dest", "/tmp/out", "--"] + missing)
+                                "--no-input", "--no-cache-dir", "--only-binary=:all:", "--proxy", proxy,
+                                "--dest", "/tmp/out", "--"] + missing)
         if code == 0:
             export_folder("/tmp/out")
         sys.exit(code)

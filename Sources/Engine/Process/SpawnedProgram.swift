@@ -29,6 +29,8 @@ struct SpawnedProgram {
     /// When set, descriptor 4's bytes (up to `reportLimit`) are written to this open file instead of
     /// being kept in memory: a bounded way for a box to hand over a large result (see `Sandbox.run`).
     var reportSink: Int32?
+    /// Open descriptors of this process the child gets at the given numbers.
+    var passedDescriptors: [(source: Int32, target: Int32)] = []
     /// Files the child opens read-only at the given descriptors before exec (bwrap's `--seccomp 5`).
     var openedFiles: [(descriptor: Int32, path: String)] = []
 
@@ -182,6 +184,7 @@ struct SpawnedProgram {
         posix_spawn_file_actions_adddup2(&actions, outputWrite, 2)
         if let statusWrite { posix_spawn_file_actions_adddup2(&actions, statusWrite, 3) }
         if let reportWrite { posix_spawn_file_actions_adddup2(&actions, reportWrite, 4) }
+        for passed in passedDescriptors { posix_spawn_file_actions_adddup2(&actions, passed.source, passed.target) }
         for file in openedFiles { posix_spawn_file_actions_addopen(&actions, file.descriptor, file.path, O_RDONLY, 0) }
 
         var attributes = posix_spawnattr_t()

@@ -149,7 +149,7 @@ extension ContainmentCheck {
                     ? ["kind": "abstract", "label": .string(socket.label), "path": .string(socket.name), "type": .int(Int64(socket.type))]
                     : Self.unixEndpoint(socket.name, type: socket.type)
             }
-            return Self.byDesign(connect(endpoints, standIn: nil, run: run, finding: finding))
+            return connect(endpoints, standIn: nil, run: run, finding: finding)
 
         case .connectLoopbackTCP:
             var endpoints: [JSONValue] = []
@@ -165,7 +165,7 @@ extension ContainmentCheck {
             }
             let skipped = targets.skippedTCPPorts.sorted().map(String.init)
             guard !endpoints.isEmpty else { return finding(.skipped, "no TCP port listens on a loopback address") }
-            var found = Self.byDesign(connect(endpoints, standIn: standIn, run: run, finding: finding))
+            var found = connect(endpoints, standIn: standIn, run: run, finding: finding)
             if !skipped.isEmpty { found.detail += "; left out on request: \(skipped.joined(separator: ", "))" }
             return found
 
@@ -446,16 +446,6 @@ extension ContainmentCheck {
             guard let pid = pid_t(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
             return data.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == argument } ? pid : nil
         }
-    }
-    /// The fetch box shares the host's network namespace (pip needs the index): what it reaches over the
-    /// network is reported as `exposed`, not hidden as contained and not counted as a leak. Only the
-    /// system's pip runs there, over requirement names `RequirementsCheck` passed.
-    static func byDesign(_ finding: ContainmentFinding) -> ContainmentFinding {
-        guard finding.kind == .dependencyFetch, finding.verdict == .leak else { return finding }
-        var exposed = finding
-        exposed.verdict = .exposed
-        exposed.detail += " (the fetch box has the host's network by design; only the system's pip runs there)"
-        return exposed
     }
 }
 

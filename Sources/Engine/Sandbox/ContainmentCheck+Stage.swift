@@ -108,7 +108,7 @@ extension ContainmentCheck {
                 do throws(WorkspaceError) {
                     if kind == .dependencyFetch {
                         try Self.makeLinks(in: empty, otherWorkspace: otherWorkspace)
-                        return BoxView(workspace: PythonDependencyInstall.fetchView(empty: empty), hostFolder: empty,
+                        return BoxView(workspace: PythonDependencyInstall.fetchView(empty: empty, guardFolder: nil), hostFolder: empty,
                                        linkFolder: empty, rootOnly: nil, throwaway: throwaway)
                     }
                     let wheels = try workspace.makeEngineFolder(prefix: "wheels", owner: nil, mode: 0o755)

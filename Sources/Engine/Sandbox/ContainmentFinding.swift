@@ -10,10 +10,6 @@ public struct ContainmentFinding: Sendable, Hashable {
         case error = "ERROR"
         /// Nothing to try on this machine (no such socket, no such file), or not applicable to the kind.
         case skipped
-        /// Reached, in a box that has the host's network by design and runs only the system's pip over
-        /// checked requirement names, never generated code (the install step's fetch box): not counted
-        /// as a leak, never called contained, and shown so that the sysadmin sees it.
-        case exposed
     }
 
     public var kind: ContainmentRunKind

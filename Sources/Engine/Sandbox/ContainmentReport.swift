@@ -43,7 +43,6 @@ public struct ContainmentReport: Sendable {
         func count(_ verdict: ContainmentFinding.Verdict) -> Int { findings.filter { $0.verdict == verdict }.count }
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         let parts = ["\(count(.contained)) contained", "\(count(.leak)) LEAK", "\(count(.error)) ERROR", "\(count(.skipped)) skipped"]
-            + (count(.exposed) > 0 ? ["\(count(.exposed)) exposed by design"] : [])
         return "\(findings.count) probes in \(String(format: "%.1f", seconds)) s: " + parts.joined(separator: ", ")
             + (isContained ? "; the box is contained" : "; the box is NOT contained")
     }

@@ -82,6 +82,8 @@ public struct Sandbox: Sendable {
     static let copySource = "/run/masterplan-source"
     /// The descriptor bwrap reads the seccomp program from.
     static let seccompDescriptor: Int32 = 5
+    /// The descriptor a passed listening socket gets (`run`'s `listener`).
+    public static let listenerDescriptor: Int32 = 6
     /// Fills the box's workspace (the working directory) from `copySource` with the system's `cp`, then
     /// runs the rest of the command line. `$1` is the workspace's size limit in MiB, for the message.
     static let copyScript = """
@@ -143,10 +145,11 @@ public struct Sandbox: Sendable {
     ///
     /// With `export`, descriptor 4 is instead written to that open host file, at most `limit` bytes: the
     /// one way a box hands over a large result (installed packages) without a writable host folder, so
-    /// that what it can put on the host's disk is bounded by `limit` whatever runs inside.
+    /// that what it can put on the host's disk is bounded by `limit` whatever runs inside. With `listener`,
+    /// that open socket is the program's descriptor 6 (the fetch guard accepts on it).
     public func run(_ executable: String, _ arguments: [String], in workspace: SandboxWorkspace, limits: SandboxLimits,
                     environment: [String: String] = [:], capturesReport: Bool = false,
-                    export: (descriptor: Int32, limit: Int)? = nil) -> SandboxResult {
+                    export: (descriptor: Int32, limit: Int)? = nil, listener: Int32? = nil) -> SandboxResult {
         if let problem = problem(with: executable, workspace: workspace) {
             return .notStarted(problem)
         }
@@ -156,7 +159,8 @@ public struct Sandbox: Sendable {
             environment: baseEnvironment.merging(environment) { $1 },
             timeout: limits.timeout, outputLimit: limits.outputBytes, capturesDescriptor3: true,
             capturesDescriptor4: capturesReport || export != nil, reportLimit: export?.limit ?? 4 << 20,
-            reportSink: export?.descriptor, openedFiles: [(Self.seccompDescriptor, seccomp.pathInChild)])
+            reportSink: export?.descriptor, passedDescriptors: listener.map { [($0, Self.listenerDescriptor)] } ?? [],
+            openedFiles: [(Self.seccompDescriptor, seccomp.pathInChild)])
         let run: SpawnedProgram.Run
         do {
             run = try program.run()
@@ -206,7 +210,7 @@ public struct Sandbox: Sendable {
         // mounted), holding only the toolchains' folders, a few files of /etc and the workspace.
         for folder in configuration.systemFolders { line += showing(folder) }
         for file in configuration.configurationFiles { line += showing(file) }
-        if limits.network {
+        if limits.network || limits.networkSettings {
             for file in configuration.networkConfigurationFiles { line += showing(file) }
         }
         // A fresh /dev with only the harmless devices, read-only so it cannot fill memory; /dev/shm

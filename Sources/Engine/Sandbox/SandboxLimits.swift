@@ -6,8 +6,11 @@ public struct SandboxLimits: Sendable, Equatable {
     public var memoryBytes: Int
     /// Output kept (the tail) from standard output and standard error together.
     public var outputBytes: Int
-    /// Whether the program may use the network (only the dependency-install step may).
+    /// Whether the program may use the host's network (only the dependency fetch's guard may).
     public var network: Bool
+    /// Whether the box shows the network's settings (resolver, certificates, pip's configuration)
+    /// without the network itself: the fetch box talks to the index only through its guard.
+    public var networkSettings = false
     /// Processes and threads of the sandbox user (`RLIMIT_NPROC`); stops fork bombs. The count is per
     /// user, so boxes running at the same time share it.
     public var processes: Int

@@ -110,3 +110,54 @@ extension ExecutionHandlerTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: victim) == ["keep.txt"])
     }
 }
+
+/// The fetch box has no network: it reaches the package index only through `IndexGuard`, which opens no
+/// connection to the host's loopback or its own addresses, whatever the box asks for.
+@Suite struct IndexGuardTests {
+    @Test func theGuardRefusesTheHostsLoopbackAndTheBoxHasNoNetworkOfItsOwn() throws {
+        let sandbox = try Sandbox()
+        let python = try #require(Interpreters.locate().python3)
+        let root = NSTemporaryDirectory() + "masterplan-guard-\(UInt32.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        chmod(root, 0o755)
+        defer { ScratchFolder(path: root).remove() }
+        let workspace = try Workspace.open(at: root)
+        let owner: (user: UInt32, group: UInt32)? = sandbox.switchesUser ? (sandbox.configuration.userID, sandbox.configuration.groupID) : nil
+        let empty = try workspace.makeEngineFolder(prefix: "box", owner: owner)
+        let guardFolder = try workspace.makeEngineFolder(prefix: "guard", owner: nil, mode: 0o755)
+        let listener = try LoopbackListener()
+        let marker = "masterplan-guard-marker-\(UInt64.random(in: 0 ... .max))"
+        let indexGuard = try IndexGuard(sandbox: sandbox, python: python, folder: guardFolder, empty: empty, environment: [:])
+        let probe = """
+            import socket, sys
+            port, marker = int(sys.argv[1]), sys.argv[2]
+            def ask(request):
+                s = socket.socket(socket.AF_UNIX)
+                s.connect("\(IndexGuard.shownAt)/index.sock")
+                s.sendall(request.encode())
+                answer = s.recv(200).decode("latin-1").split("\\r\\n")[0]
+                if answer.endswith("200 Connection established"):
+                    s.sendall(marker.encode())
+                return answer
+            print("connect-loopback:", ask(f"CONNECT 127.0.0.1:{port} HTTP/1.1\\r\\n\\r\\n"))
+            print("connect-localhost:", ask(f"CONNECT localhost:{port} HTTP/1.1\\r\\n\\r\\n"))
+            print("get-loopback:", ask(f"GET http://127.0.0.1:{port}/{marker} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"))
+            print("connect-ipv6-loopback:", ask(f"CONNECT [::1]:443 HTTP/1.1\\r\\n\\r\\n"))
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=3).sendall(marker.encode())
+                print("direct: LEAK")
+            except OSError as error:
+                print("direct:", type(error).__name__)
+            """
+        let result = sandbox.run(python, ["-I", "-c", probe, String(listener.port), marker],
+                                 in: PythonDependencyInstall.fetchView(empty: empty, guardFolder: guardFolder),
+                                 limits: PythonDependencyInstall.fetchLimits)
+        let guardOutput = indexGuard.stop()
+        #expect(result.status == .passed, "\(result.output)")
+        for line in ["connect-loopback: HTTP/1.1 403", "connect-localhost: HTTP/1.1 403", "get-loopback: HTTP/1.1 403",
+                     "connect-ipv6-loopback: HTTP/1.1 403", "direct: ConnectionRefusedError"] {
+            #expect(result.output.contains(line), "\(line) in \(result.output)\n--- guard ---\n\(guardOutput)")
+        }
+        #expect(!listener.received(marker), "the guard let the box reach the host's loopback")
+    }
+}
