@@ -79,9 +79,31 @@ final class IndexGuard: Sendable {
         return result.withLock { $0?.outputWithNotice ?? "" }
     }
 
+    /// Python copying one socket's bytes to another until the end, then ending the other's sending side
+    /// (`pump(source, target)`); the guard and the fetch box's forwarder both use it.
+    static let pythonPump = """
+
+        def pump(source, target):
+            try:
+                while True:
+                    data = source.recv(65536)
+                    if not data:
+                        break
+                    target.sendall(data)
+            except OSError:
+                pass
+            finally:
+                try:
+                    target.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+
+        """
+
     /// The guard, run as `python3 -I -S -c`; it accepts on descriptor 6 until that socket is shut down.
     static let script = """
         import configparser, ipaddress, json, os, socket, struct, sys, threading, urllib.parse
+        """ + pythonPump + """
 
         def index_hosts():
             urls = []
@@ -151,21 +173,6 @@ final class IndexGuard: Sendable {
             remote.settimeout(30)
             remote.connect(where)
             return remote
-
-        def pump(source, target):
-            try:
-                while True:
-                    data = source.recv(65536)
-                    if not data:
-                        break
-                    target.sendall(data)
-            except OSError:
-                pass
-            finally:
-                try:
-                    target.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
 
         def handle(client):
             remote = None

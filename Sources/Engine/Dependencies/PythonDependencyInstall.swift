@@ -207,20 +207,7 @@ public struct PythonDependencyInstall: Sendable {
 
         # No network here: pip's proxy is a port of this box's own loopback, forwarded to the guard's socket.
         import socket, threading
-        def pump(source, target):
-            try:
-                while True:
-                    data = source.recv(65536)
-                    if not data:
-                        break
-                    target.sendall(data)
-            except OSError:
-                pass
-            finally:
-                try:
-                    target.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
+        """ + IndexGuard.pythonPump + """
         def forward(listener, path):
             while True:
                 client, _ = listener.accept()

@@ -11,7 +11,7 @@ extension PlanRun {
     /// The digest of the requirements last installed, in the engine folder.
     static let installMarker = "requirements.sha256"
 
-    /// The dependency-install step of a wave's end (DESIGN.md §6): for a Python project with a
+    /// The dependency-install step of a wave's end (README, "The box"): for a Python project with a
     /// `requirements.txt` that changed since the last install, the requirements the system's Python
     /// does not already have are fetched as built wheels and installed into `.masterplan/site-packages`
     /// (see `PythonDependencyInstall`: no generated code runs with a network, and nothing a box wrote is

@@ -49,6 +49,10 @@ import TestSupport
             socket.create_connection(('127.0.0.1', TARGETS['port']), timeout=3).sendall(TARGETS['marker'].encode())
             """),
         Escape(name: "reaches the internet", attempt: "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=3)\n"),
+        Escape(name: "makes a namespace through a system tool", attempt: """
+            import subprocess
+            subprocess.run(['/usr/bin/unshare', '--user', '--map-root-user', '/usr/bin/true'], check=True)
+            """),
         Escape(name: "kills the executor", attempt: "import os, signal\nos.kill(TARGETS['executor'], signal.SIGKILL)\n"),
         Escape(name: "fills the disk", attempt: """
             with open('/tmp/fill', 'wb') as _fill:
