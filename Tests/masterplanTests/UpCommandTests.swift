@@ -104,9 +104,11 @@ import TestSupport
         for (name, pid) in pids {
             #expect(!isAlive(pid), "\(name) (pid \(pid)) is still running after up exited")
         }
-        // A box's bwrap ends when the process that started it dies (PR_SET_PDEATHSIG), a moment later.
+        // A box's bwrap ends when the process that started it dies (PR_SET_PDEATHSIG), a moment later;
+        // one started just as its parent was killed misses that signal (bwrap sets it after it starts),
+        // and ends by its own limits instead: a containment probe's alarm is 20 s.
         var left = processes(mentioning: dataDirectory)
-        for _ in 0..<50 where !left.isEmpty {
+        for _ in 0..<250 where !left.isEmpty {
             usleep(100_000)
             left = processes(mentioning: dataDirectory)
         }
