@@ -64,6 +64,15 @@ struct SpawnedProgram {
         }
     }
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which closes every descriptor
+    /// from a number on in the child; Swift's Glibc module does not declare it, so it is looked up once.
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    static let closeFrom: CloseFrom? = {
+        // RTLD_DEFAULT is the null handle in glibc.
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: CloseFrom.self)
+    }()
+
     /// What bwrap writes to its status descriptor is a few hundred bytes; anything beyond is ignored.
     private static let statusLimit = 64 << 10
     /// After the program exits, how long descendants that still hold the output pipe may keep it open.
@@ -186,6 +195,12 @@ struct SpawnedProgram {
         if let reportWrite { posix_spawn_file_actions_adddup2(&actions, reportWrite, 4) }
         for passed in passedDescriptors { posix_spawn_file_actions_adddup2(&actions, passed.source, passed.target) }
         for file in openedFiles { posix_spawn_file_actions_addopen(&actions, file.descriptor, file.path, O_RDONLY, 0) }
+        // Nothing else of this process reaches the child: a descriptor some library opened without
+        // close-on-exec (a socket, a pipe, a database connection) would otherwise be the box's too.
+        if let closeFrom = Self.closeFrom {
+            let highest = ([4] + passedDescriptors.map(\.target) + openedFiles.map(\.descriptor)).max()!
+            _ = closeFrom(&actions, highest + 1)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -115,6 +115,10 @@ public struct Sandbox: Sendable {
                                    message: "\(name) is not available at \(path); install the Debian package \(package) (make deps)")
             }
         }
+        if SpawnedProgram.closeFrom == nil {
+            throw SandboxError(kind: .missingProgram,
+                               message: "this C library cannot close inherited descriptors in a new process (posix_spawn_file_actions_addclosefrom_np, glibc 2.34 or later): the box would inherit the executor's sockets")
+        }
         if switchesUser && configuration.userID == 0 {
             throw SandboxError(kind: .invalidConfiguration, message: "the sandbox user must not be root (uid 0)")
         }

@@ -311,6 +311,25 @@ import Testing
         }
     }
 
+    /// A descriptor the executor holds without close-on-exec (a socket, a file some library opened) never
+    /// reaches the box: the program sees only its standard descriptors and its own report channel.
+    @Test func theExecutorsOpenDescriptorsDoNotReachTheBox() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let workspace = try makeWorkspace(folder)
+        let file = open("/etc/hostname", O_RDONLY)
+        let socketFD = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(file >= 0 && socketFD >= 0)
+        defer { close(file); close(socketFD) }
+        let probe = "import os\nprint(' '.join(sorted(os.listdir('/proc/self/fd'), key=int)))\n"
+        let result = sandbox.run(python, ["-I", "-c", probe], in: .readOnly(workspace), limits: .validator, capturesReport: true)
+        #expect(result.status == .passed, "\(result.output)")
+        let descriptors = Set(result.output.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) })
+        // 0–2, the report channel (4), and the descriptor listdir itself opens.
+        #expect(descriptors.subtracting([0, 1, 2, 4]).count <= 1, "\(descriptors.sorted())")
+        #expect(!descriptors.contains(file) && !descriptors.contains(socketFD), "\(descriptors.sorted()) holds \(file) or \(socketFD)")
+    }
+
     @Test func anUnreachableWorkspaceIsAnErrorThatSaysWhy() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
