@@ -137,8 +137,7 @@ public struct PythonDependencyInstall: Sendable {
     /// when anything failed, one sentence saying what.
     private func handOver(into folder: String, limit: Int, what: String,
                           _ box: ((descriptor: Int32, limit: Int)) -> SandboxResult) -> (result: SandboxResult, problem: String?) {
-        // O_TMPFILE (see SeccompProgramFile): nameless, gone when closed.
-        let file = open(folder, 0o20000000 | O_DIRECTORY | O_RDWR | O_CLOEXEC, 0o600)
+        let file = HostPath.unnamedFile(in: folder, mode: 0o600)
         guard file >= 0 else {
             return (.notStarted("no file for \(what)"), "cannot make a file for \(what): \(String(cString: strerror(errno)))")
         }

@@ -25,7 +25,8 @@ struct SpawnedProgram {
     /// comes back in `Run.reportBytes`: a channel of its own for a machine-readable report, kept apart
     /// from the output, whose tail is all that is kept.
     var capturesDescriptor4 = false
-    var reportLimit = 4 << 20
+    var reportLimit = SpawnedProgram.defaultReportLimit
+    static let defaultReportLimit = 4 << 20
     /// When set, descriptor 4's bytes (up to `reportLimit`) are written to this open file instead of
     /// being kept in memory: a bounded way for a box to hand over a large result (see `Sandbox.run`).
     var reportSink: Int32?

@@ -19,4 +19,11 @@ enum HostPath {
         defer { free(resolved) }
         return String(cString: resolved)
     }
+
+    /// A new unnamed file in `folder` (`O_TMPFILE`: no name, gone when its last descriptor closes), open
+    /// for reading and writing and close-on-exec; -1 with `errno` set when it cannot be made.
+    static func unnamedFile(in folder: String, mode: mode_t) -> Int32 {
+        // O_TMPFILE is `__O_TMPFILE | O_DIRECTORY` (Linux's fcntl.h); Glibc's module does not export it.
+        open(folder, 0o20000000 | O_DIRECTORY | O_RDWR | O_CLOEXEC, mode)
+    }
 }

@@ -162,7 +162,7 @@ public struct Sandbox: Sendable {
             arguments: Array(commandLine(executable, arguments, in: workspace, limits: limits).dropFirst()),
             environment: baseEnvironment.merging(environment) { $1 },
             timeout: limits.timeout, outputLimit: limits.outputBytes, capturesDescriptor3: true,
-            capturesDescriptor4: capturesReport || export != nil, reportLimit: export?.limit ?? 4 << 20,
+            capturesDescriptor4: capturesReport || export != nil, reportLimit: export?.limit ?? SpawnedProgram.defaultReportLimit,
             reportSink: export?.descriptor, passedDescriptors: listener.map { [($0, Self.listenerDescriptor)] } ?? [],
             openedFiles: [(Self.seccompDescriptor, seccomp.pathInChild)])
         let run: SpawnedProgram.Run

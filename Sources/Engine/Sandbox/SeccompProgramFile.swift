@@ -9,8 +9,7 @@ final class SeccompProgramFile: Sendable {
 
     /// Writes `program` into an unnamed file in `folder` (`O_TMPFILE`), read-only from then on.
     init(program: [UInt8], folder: String = "/tmp") throws(SandboxError) {
-        // O_TMPFILE is `__O_TMPFILE | O_DIRECTORY` (Linux's fcntl.h); Glibc's module does not export it.
-        let fd = open(folder, 0o20000000 | O_DIRECTORY | O_RDWR | O_CLOEXEC, 0o400)
+        let fd = HostPath.unnamedFile(in: folder, mode: 0o400)
         guard fd >= 0 else {
             throw SandboxError(kind: .invalidConfiguration,
                                message: "cannot create the seccomp program's file in \(folder): \(String(cString: strerror(errno)))")
