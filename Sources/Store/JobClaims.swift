@@ -15,6 +15,32 @@ public struct ClaimedJob: Sendable, Equatable {
     public var leaseExpiresAt: Date
 }
 
+/// A job that failed for good: what its handler needs to say so where the user looks.
+public struct FailedJob: Sendable, Equatable {
+    public var id: UUID
+    public var kind: String
+    public var planID: UUID?
+    public var conversationID: UUID?
+    /// Claims made, all of them.
+    public var attempts: Int
+    public var lastError: String
+
+    public init(id: UUID, kind: String, planID: UUID?, conversationID: UUID?, attempts: Int, lastError: String) {
+        self.id = id
+        self.kind = kind
+        self.planID = planID
+        self.conversationID = conversationID
+        self.attempts = attempts
+        self.lastError = lastError
+    }
+}
+
+/// A job whose expired lease was taken back: `state` is `queued` (it runs again) or `failed`.
+public struct ReclaimedJob: Sendable, Equatable {
+    public var job: FailedJob
+    public var state: String
+}
+
 /// The executor's side of the `jobs` table: claim, renew, finish, fail, and take over jobs whose
 /// executor stopped renewing. PostgreSQL is the only coordinator, so any number of executors on any
 /// number of machines can share one database.
@@ -105,17 +131,29 @@ public struct JobClaims: Sendable {
     }
 
     /// Takes back jobs whose lease expired (their executor died or hung): queued again while attempts
-    /// remain, failed otherwise. Any executor may call this; returns how many jobs it touched.
+    /// remain, failed otherwise. Any executor may call this; `sparing` names jobs the caller itself is
+    /// running (their renewer will renew them once the database answers again: a lease that lapsed
+    /// during a database outage is not a dead executor). Returns the jobs it touched, with their new
+    /// state.
     @discardableResult
-    public static func reclaimExpired(on connection: Connection) throws -> Int {
-        try connection.execute("""
+    public static func reclaimExpired(on connection: Connection, sparing: [UUID] = []) throws -> [ReclaimedJob] {
+        try connection.query("""
             UPDATE jobs SET
                 state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
                 finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
-                last_error = 'lease of ' || coalesce(lease_owner, '?') || ' expired',
+                last_error = 'lease of ' || coalesce(lease_owner, '?') || ' expired'
+                    || CASE WHEN attempts < max_attempts THEN '' ELSE ' after its last attempt' END,
                 lease_owner = NULL, lease_expires_at = NULL
-            WHERE state = 'running' AND lease_expires_at < now()
-            """)
+            WHERE state = 'running' AND lease_expires_at < now() AND NOT (id::text = ANY($1::text[]))
+            RETURNING id, kind, plan_id, conversation_id, state, attempts, last_error
+            """, [sparing.map { $0.uuidString.lowercased() }]).rows.map { row in
+            ReclaimedJob(job: FailedJob(id: try row.decode(UUID.self, "id"), kind: try row.decode(String.self, "kind"),
+                                        planID: try row.decode(UUID?.self, "plan_id"),
+                                        conversationID: try row.decode(UUID?.self, "conversation_id"),
+                                        attempts: try row.decode(Int.self, "attempts"),
+                                        lastError: try row.decode(String?.self, "last_error") ?? ""),
+                         state: try row.decode(String.self, "state"))
+        }
     }
 
     static func job(from row: Row) throws -> ClaimedJob {

@@ -380,7 +380,7 @@ struct ExecutorBenchRun {
         let started = clock.now
         let cpuBefore = CPUTimes.now(postmaster: environment.postmasterPID)
         let daemonRun = AsyncOutcome<Void>()
-        daemonRun.start { try await daemon.run() }
+        daemonRun.start { await daemon.run() }
 
         let watcher = try Connection(conninfo)
         var state = ("", "", String?.none)

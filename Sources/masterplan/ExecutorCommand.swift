@@ -112,20 +112,12 @@ struct ExecutorCommand: ParsableCommand {
         }
         log("started: model=\(llmConfiguration.settingValue) data_dir=\(settings.dataDirectory) concurrency=\(settings.concurrency) "
             + "cpu_slots=\(settings.cpuSlots) jobs=\(jobs) kinds=\(handlers.map(\.kind).joined(separator: ","))")
-        let failure = LLMTerminal.blockingAsync { () async -> String? in
+        // The daemon returns only when asked to stop: a database that goes away is waited for.
+        LLMTerminal.blockingAsync { () async in
             defer { Task { try? await llm.shutdown() } }
-            do {
-                try await daemon.run()
-                return nil
-            } catch {
-                return "\(error)"
-            }
+            await daemon.run()
         }
         for source in sources { source.cancel() }
-        if let failure {
-            LLMTerminal.standardError("masterplan executor: \(failure)")
-            throw ExitCode(1)
-        }
         log("stopped")
     }
 

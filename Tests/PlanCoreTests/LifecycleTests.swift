@@ -3,13 +3,13 @@ import Testing
 
 @Suite("State machines")
 struct LifecycleTests {
-    /// The plan transitions of DESIGN.md §4, written out independently of the implementation's table.
+    /// The plan transitions, written out independently of the implementation's table.
     static let planTransitions: [PlanStatus: [PlanEvent: PlanStatus]] = [
         .generating: [.generationSucceeded: .draft, .generationFailed: .generationFailed],
         .draft: [.approve: .approved, .reject: .rejected, .regenerate: .generating, .edit: .draft],
         .generationFailed: [.regenerate: .generating],
         .approved: [.execute: .queued, .cancel: .cancelled],
-        .queued: [.start: .executing, .cancel: .cancelled],
+        .queued: [.start: .executing, .cancel: .cancelled, .fail: .failed],
         .executing: [.complete: .completed, .fail: .failed, .block: .blocked, .pause: .paused, .cancel: .cancelled],
         .blocked: [.resume: .executing, .cancel: .cancelled],
         .paused: [.resume: .executing, .cancel: .cancelled],

@@ -95,10 +95,10 @@ import TestSupport
         _ = try #require(try crashed.claimNext(on: connection))
         // While the lease holds, nothing is reclaimed.
         try connection.execute("UPDATE jobs SET lease_expires_at = now() + interval '1 hour' WHERE id = $1", [id])
-        #expect(try JobClaims.reclaimExpired(on: connection) == 0)
+        #expect(try JobClaims.reclaimExpired(on: connection).isEmpty)
         // Once it lapses (the executor stopped renewing), another executor gets the job.
         try connection.execute("UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [id])
-        #expect(try JobClaims.reclaimExpired(on: connection) == 1)
+        #expect(try JobClaims.reclaimExpired(on: connection).map(\.state) == ["queued"])
         let survivor = JobClaims(owner: "survivor")
         let taken = try #require(try survivor.claimNext(on: connection))
         #expect(taken.id == id)
@@ -112,6 +112,24 @@ import TestSupport
         try enqueue()
         #expect(try JobClaims(owner: "a").claimNext(on: connection, kinds: ["execution"]) == nil)
         #expect(try JobClaims(owner: "a").claimNext(on: connection, kinds: ["chat"]) != nil)
+    }
+
+    /// A lease that lapsed while the database was away is not a dead executor: the executor still
+    /// running the job spares it; a job with no attempt left comes back as failed, for its handler.
+    @Test func reclaimingSparesTheCallersOwnJobsAndReportsTheOnesThatFailedForGood() throws {
+        let mine = try enqueue(maxAttempts: 1)
+        let orphan = try enqueue(maxAttempts: 1)
+        let executor = JobClaims(owner: "me")
+        _ = try #require(try executor.claimNext(on: connection))
+        _ = try #require(try JobClaims(owner: "dead").claimNext(on: connection))
+        try connection.execute("UPDATE jobs SET lease_expires_at = now() - interval '1 second'")
+        let reclaimed = try JobClaims.reclaimExpired(on: connection, sparing: [mine])
+        #expect(reclaimed.map(\.job.id) == [orphan])
+        #expect(reclaimed.first?.state == "failed")
+        #expect(reclaimed.first?.job.lastError == "lease of dead expired after its last attempt")
+        #expect(reclaimed.first?.job.attempts == 1)
+        // The spared job is still this executor's: its renewal holds it again.
+        #expect(try executor.renew(mine, on: connection))
     }
 
     @Test func enqueueingNotifiesExecutors() throws {

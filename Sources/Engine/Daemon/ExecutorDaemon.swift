@@ -41,6 +41,10 @@ public final class ExecutorDaemon: Sendable {
     private let wakeUps: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     private let interrupter = WaitInterrupter()
+    /// Jobs running in this process (their leases are renewed here, so no reclaim takes them).
+    private let inFlight = Mutex<Set<UUID>>([])
+    /// Jobs that ended on a lost database connection, to hand back once it answers.
+    private let interrupted = Mutex<Set<UUID>>([])
     private let log: @Sendable (String) -> Void
 
     public init(configuration: Configuration, handlers: [any JobHandler], log: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -62,23 +66,46 @@ public final class ExecutorDaemon: Sendable {
     public var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     /// Claims and runs jobs until `stop()`; returns when every running job has finished or been handed back.
-    public func run() async throws {
+    ///
+    /// The database may go away at any time (a restart, an outage of any length): the loop then logs
+    /// once, retries with backoff and carries on when it answers again. A job that lost its connection
+    /// mid-way is handed back without counting an attempt and resumes from the database, like a job
+    /// of a stopped executor; jobs still running keep their lease (their renewer renews it again).
+    public func run() async {
         let listener = startListener()
         defer { listener.cancel() }
-        try await withThrowingDiscardingTaskGroup { group in
+        await withDiscardingTaskGroup { group in
             var wakes = wakeUps.makeAsyncIterator()
+            var outage = DatabaseOutage(log: log)
             while !isStopping {
-                _ = try? await database.run { c in try JobClaims.reclaimExpired(on: c) }
-                while running.load(ordering: .acquiring) < configuration.jobSlots, !isStopping {
-                    let kinds = Array(handlers.keys)
-                    let claims = self.claims
-                    guard let job = try await database.run({ c in try claims.claimNext(on: c, kinds: kinds) }) else { break }
-                    running.add(1, ordering: .acquiringAndReleasing)
-                    group.addTask {
-                        await self.execute(job)
-                        self.running.subtract(1, ordering: .acquiringAndReleasing)
-                        self.wake.yield()
+                do {
+                    try await handBackInterruptedJobs()
+                    let spared = inFlight.withLock { Array($0) }
+                    let reclaimed = try await database.run { c in try JobClaims.reclaimExpired(on: c, sparing: spared) }
+                    for reclaim in reclaimed {
+                        log("job \(reclaim.job.id) taken back: \(reclaim.job.lastError)")
+                        if reclaim.state == "failed" { await gaveUp(reclaim.job) }
                     }
+                    while running.load(ordering: .acquiring) < configuration.jobSlots, !isStopping {
+                        let kinds = Array(handlers.keys)
+                        let claims = self.claims
+                        guard let job = try await database.run({ c in try claims.claimNext(on: c, kinds: kinds) }) else { break }
+                        running.add(1, ordering: .acquiringAndReleasing)
+                        inFlight.withLock { _ = $0.insert(job.id) }
+                        group.addTask {
+                            await self.execute(job)
+                            self.inFlight.withLock { _ = $0.remove(job.id) }
+                            self.running.subtract(1, ordering: .acquiringAndReleasing)
+                            self.wake.yield()
+                        }
+                    }
+                    outage.answered()
+                } catch {
+                    // Unreachable, restarting, or any other failure of these few statements: never a
+                    // reason to exit. Wait (stop() cuts it short) and try again.
+                    let delay = outage.failed(error)
+                    await waitWhileRunning(seconds: delay)
+                    continue
                 }
                 // Wait for a wake-up: a NOTIFY, the poll interval, a job ending, or stop().
                 _ = await wakes.next()
@@ -88,6 +115,36 @@ public final class ExecutorDaemon: Sendable {
 
     /// Jobs this executor is running now.
     public var runningJobs: Int { running.load(ordering: .acquiring) }
+
+    /// Sleeps up to `seconds` in short steps, returning early when the daemon stops.
+    private func waitWhileRunning(seconds: Double) async {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while !isStopping && Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+    }
+
+    /// Hands back the jobs that ended because the database connection was lost: queued again at
+    /// once, the claim not counted. Throws (keeping them) while the database is still away.
+    private func handBackInterruptedJobs() async throws {
+        let jobs = interrupted.withLock { Array($0) }
+        guard !jobs.isEmpty else { return }
+        let claims = self.claims
+        for id in jobs {
+            let handedBack = try await database.run { c in try claims.release(id, on: c) }
+            interrupted.withLock { _ = $0.remove(id) }
+            log(handedBack ? "job \(id) handed back after losing the database; it resumes from where the database says it was"
+                           : "job \(id) was taken over while the database was away")
+        }
+    }
+
+    /// Tells the job's handler that it failed for good (the plan then says so), once.
+    private func gaveUp(_ job: FailedJob) async {
+        guard let handler = handlers[job.kind] else { return }
+        do {
+            try await handler.jobGaveUp(job, database: database)
+        } catch {
+            log("job \(job.id) failed for good, and recording that failed too: \(error)")
+        }
+    }
 
     private func execute(_ job: ClaimedJob) async {
         guard let handler = handlers[job.kind] else { return }
@@ -107,12 +164,26 @@ public final class ExecutorDaemon: Sendable {
                 _ = try? await database.run { c in try claims.release(job.id, on: c) }
             }
             log("job \(job.id) stopped: \(interruption)")
+        } catch let error as PostgresError where error.isConnectionLost {
+            // Not the job's fault: it goes back to the queue once the database answers (run()).
+            renewer.cancel()
+            interrupted.withLock { _ = $0.insert(job.id) }
+            log("job \(job.id) paused: the database connection was lost (\(error)); it is handed back when the database answers")
         } catch {
             renewer.cancel()
             let message = String(describing: error)
             let delay = configuration.retryDelay
-            _ = try? await database.run { c in try claims.fail(job.id, error: message, retryAfter: delay, on: c) }
-            log("job \(job.id) failed: \(message)")
+            do {
+                let state = try await database.run { c in try claims.fail(job.id, error: message, retryAfter: delay, on: c) }
+                log("job \(job.id) failed (attempt \(job.attempts) of \(job.maxAttempts)): \(message)")
+                if state == "failed" {
+                    await gaveUp(FailedJob(id: job.id, kind: job.kind, planID: job.planID, conversationID: job.conversationID,
+                                           attempts: job.attempts, lastError: message))
+                }
+            } catch {
+                // The failure could not be recorded: the lease lapses and the job is taken back then.
+                log("job \(job.id) failed (\(message)), and recording it failed too: \(error)")
+            }
         }
     }
 
@@ -201,5 +272,37 @@ public final class ExecutorDaemon: Sendable {
         private let cancelled = Atomic<Bool>(false)
         var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
         func cancel() { cancelled.store(true, ordering: .releasing) }
+    }
+}
+
+/// Whether the executor can reach its database, for the log (one line per change, not one per retry)
+/// and the retry delay (doubling from 1 s to 15 s while it stays away).
+struct DatabaseOutage {
+    let log: @Sendable (String) -> Void
+    private(set) var since: Date?
+    private(set) var failures = 0
+
+    init(log: @escaping @Sendable (String) -> Void) { self.log = log }
+
+    /// The database answered: logs the end of an outage.
+    mutating func answered() {
+        guard let since else { return }
+        log(String(format: "database reachable again after %.1f s; claiming jobs", Date().timeIntervalSince(since)))
+        self.since = nil
+        failures = 0
+    }
+
+    /// A failed round; returns the seconds to wait before the next. Logs the first failure of an
+    /// outage, and errors that are not about reaching the database every time.
+    mutating func failed(_ error: any Error) -> Double {
+        failures += 1
+        let lost = (error as? PostgresError)?.isConnectionLost == true
+        if since == nil && lost {
+            since = Date()
+            log("database unreachable (\(error)); retrying with backoff, running jobs carry on")
+        } else if !lost {
+            log("claiming jobs failed (\(error)); retrying")
+        }
+        return min(15, pow(2, Double(min(failures - 1, 4))))
     }
 }

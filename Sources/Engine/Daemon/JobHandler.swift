@@ -9,4 +9,11 @@ public protocol JobHandler: Sendable {
     /// The `jobs.kind` this handler runs.
     var kind: String { get }
     func run(_ job: ClaimedJob, context: JobContext) async throws
+    /// Called once when the job failed for good (its last attempt failed, or its lease expired with
+    /// no attempt left), so that what the job was for says so instead of looking as if it still ran.
+    func jobGaveUp(_ job: FailedJob, database: AsyncDatabase) async throws
+}
+
+extension JobHandler {
+    public func jobGaveUp(_ job: FailedJob, database: AsyncDatabase) async throws {}
 }

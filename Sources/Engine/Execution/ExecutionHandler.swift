@@ -34,6 +34,25 @@ public struct ExecutionHandler: JobHandler {
         public var description: String
     }
 
+    /// The execution job ran out of attempts: the plan, which would otherwise sit in `executing` (or
+    /// `queued`) with no job behind it, fails with the reason; resuming it queues a new job.
+    public func jobGaveUp(_ job: FailedJob, database: AsyncDatabase) async throws {
+        guard let planID = job.planID else { return }
+        let tries = job.attempts == 1 ? "1 attempt" : "\(job.attempts) attempts"
+        let reason = "The execution job stopped after \(tries); the last error: \(AtomPrompts.cut(job.lastError, to: 1_000)) "
+            + "Resume the plan to try again."
+        try await database.run { c in
+            let store = ExecutionStore(c)
+            guard let plan = try store.plan(id: planID) else { return }
+            for from in [PlanStatus.executing, .queued] where plan.status == from.rawValue {
+                let to = try from.applying(.fail)
+                try store.transition(planID: planID, ownerID: plan.ownerID, from: from.rawValue, to: to.rawValue, action: "fail",
+                                     reason: reason, data: ["job_id": .string(job.id.uuidString.lowercased()),
+                                                            "attempts": .int(Int64(job.attempts))])
+            }
+        }
+    }
+
     public func run(_ job: ClaimedJob, context: JobContext) async throws {
         guard let planID = job.planID else { throw Refusal(description: "execution job \(job.id) names no plan") }
         guard let run = try await PlanRun.load(planID: planID, handler: self, context: context) else { return }

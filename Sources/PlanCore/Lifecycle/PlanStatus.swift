@@ -13,9 +13,10 @@ public enum PlanStatus: String, LifecycleStatus {
     case paused
     case cancelled
 
-    /// The legal transitions, as DESIGN.md §4 draws them, plus three it leaves implicit: a failed
-    /// generation may be regenerated, and an approved, queued, blocked or paused plan may be cancelled
-    /// as well as an executing one (nothing else could stop a plan that waits).
+    /// The legal transitions of a plan's life, including: a failed generation may be regenerated; an
+    /// approved, queued, blocked or paused plan may be cancelled as well as an executing one (nothing
+    /// else could stop a plan that waits); and a queued plan fails when its execution job ran out of
+    /// attempts before it started.
     public static let lifecycle = StateMachine<PlanStatus, PlanEvent>(subject: "plan", transitions: [
         .init(.generating, .generationSucceeded, .draft),
         .init(.generating, .generationFailed, .generationFailed),
@@ -28,6 +29,7 @@ public enum PlanStatus: String, LifecycleStatus {
         .init(.approved, .cancel, .cancelled),
         .init(.queued, .start, .executing),
         .init(.queued, .cancel, .cancelled),
+        .init(.queued, .fail, .failed),
         .init(.executing, .complete, .completed),
         .init(.executing, .fail, .failed),
         .init(.executing, .block, .blocked),

@@ -69,23 +69,23 @@ struct RecordingHandler: JobHandler {
     @Test func runsQueuedJobsAndMarksThemDone() async throws {
         let ids = try (0..<5).map { _ in try enqueue() }
         let executor = daemon(.succeed)
-        let running = Task { try await executor.run() }
+        let running = Task { await executor.run() }
         #expect(try await eventually("SELECT count(*) FROM jobs WHERE state = 'done'", equals: 5))
         // A job enqueued while the daemon idles is picked up too (NOTIFY or poll).
         let late = try enqueue()
         #expect(try await eventually("SELECT count(*) FROM handled WHERE job_id = $1", [late], equals: 1))
         executor.stop()
-        try await running.value
+        await running.value
         #expect(try connection.query("SELECT count(*) FROM handled").first!.decode(Int.self, 0) == ids.count + 1)
     }
 
     @Test func aFailingJobIsRetriedThenFailsWithItsError() async throws {
         let id = try enqueue(maxAttempts: 2)
         let executor = daemon(.fail)
-        let running = Task { try await executor.run() }
+        let running = Task { await executor.run() }
         #expect(try await eventually("SELECT count(*) FROM jobs WHERE id = $1 AND state = 'failed'", [id], equals: 1))
         executor.stop()
-        try await running.value
+        await running.value
         let row = try connection.query("SELECT attempts, last_error FROM jobs WHERE id = $1", [id]).first!
         #expect(try row.decode(Int.self, 0) == 2)
         #expect(try row.decode(String.self, 1) == "the model answered nonsense")
@@ -94,10 +94,10 @@ struct RecordingHandler: JobHandler {
     @Test func stoppingHandsAnUnfinishedJobBackWithoutSpendingAnAttempt() async throws {
         let id = try enqueue()
         let executor = daemon(.slow)
-        let running = Task { try await executor.run() }
+        let running = Task { await executor.run() }
         #expect(try await eventually("SELECT count(*) FROM jobs WHERE id = $1 AND state = 'running'", [id], equals: 1))
         executor.stop()
-        try await running.value
+        await running.value
         let row = try connection.query("SELECT state, attempts, lease_owner FROM jobs WHERE id = $1", [id]).first!
         #expect(try row.decode(String.self, 0) == "queued")
         #expect(try row.decode(Int.self, 1) == 0)
@@ -107,13 +107,13 @@ struct RecordingHandler: JobHandler {
     @Test func twoExecutorsShareTheQueueAndRunEveryJobOnce() async throws {
         for _ in 0..<30 { try enqueue() }
         let a = daemon(.succeed, name: "a"), b = daemon(.succeed, name: "b")
-        let runA = Task { try await a.run() }
-        let runB = Task { try await b.run() }
+        let runA = Task { await a.run() }
+        let runB = Task { await b.run() }
         #expect(try await eventually("SELECT count(*) FROM jobs WHERE state = 'done'", equals: 30))
         a.stop()
         b.stop()
-        try await runA.value
-        try await runB.value
+        await runA.value
+        await runB.value
         #expect(try connection.query("SELECT count(*), count(DISTINCT job_id) FROM handled").first!.decode(Int.self, 1) == 30)
         #expect(try connection.query("SELECT count(*) FROM handled").first!.decode(Int.self, 0) == 30)
     }
@@ -126,10 +126,10 @@ struct RecordingHandler: JobHandler {
             WHERE id = $1
             """, [id])
         let executor = daemon(.succeed, name: "survivor")
-        let running = Task { try await executor.run() }
+        let running = Task { await executor.run() }
         #expect(try await eventually("SELECT count(*) FROM handled WHERE job_id = $1 AND executor = 'survivor'", [id], equals: 1))
         executor.stop()
-        try await running.value
+        await running.value
         let row = try connection.query("SELECT state, attempts FROM jobs WHERE id = $1", [id]).first!
         #expect(try row.decode(String.self, 0) == "done")
         #expect(try row.decode(Int.self, 1) == 2)
@@ -138,7 +138,7 @@ struct RecordingHandler: JobHandler {
     @Test func theLeaseIsRenewedWhileAJobRuns() async throws {
         let id = try enqueue()
         let executor = daemon(.slow, lease: .seconds(6))
-        let running = Task { try await executor.run() }
+        let running = Task { await executor.run() }
         #expect(try await eventually("SELECT count(*) FROM jobs WHERE id = $1 AND state = 'running'", [id], equals: 1))
         let first = try connection.query("SELECT lease_expires_at FROM jobs WHERE id = $1", [id]).first!.decode(Date.self, 0)
         // Renewals come every third of the lease (2 s); after 3 s at least one has happened, with a
@@ -148,6 +148,6 @@ struct RecordingHandler: JobHandler {
         #expect(try later.decode(String.self, 0) == "running")
         #expect(try later.decode(Date.self, 1) > first)
         executor.stop()
-        try await running.value
+        await running.value
     }
 }

@@ -304,14 +304,14 @@ import TestSupport
                 configuration: .init(conninfo: harness.conninfo, jobSlots: 2, pollInterval: .milliseconds(100), retryDelay: .zero,
                                      owner: "generation-test"),
                 handlers: [try GenerationHandler(client: client, sandbox: try Sandbox()), try RegenerationHandler(client: client, sandbox: try Sandbox()), try ChatHandler(client: client)])
-            let running = Task { try await daemon.run() }
+            let running = Task { await daemon.run() }
             var done = false
             for _ in 0..<300 where !done {
                 try await Task.sleep(for: .milliseconds(50))
                 done = try harness.count("SELECT count(*) FROM jobs WHERE plan_id = $1 AND state = 'done'", [plan]) == 1
             }
             daemon.stop()
-            try await running.value
+            await running.value
             #expect(done)
         }
         #expect(try harness.status(plan: plan).status == "draft")
