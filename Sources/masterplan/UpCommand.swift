@@ -16,7 +16,9 @@ struct UpCommand: ParsableCommand {
         the console and the UI say so. With MASTERPLAN_LLM (and ANTHROPIC_API_KEY or OPENAI_API_KEY) the real model \
         is used.
         Signals: INT, TERM, QUIT and HUP stop every process (the executor at its next checkpoint, the database last); \
-        a second one kills what is left. If a process dies on its own, up names it, stops the rest and exits 1.
+        a second one kills what is left. A process that dies on its own is started again after a backoff (1 s, doubling \
+        to 30 s) and up says so; so is the private PostgreSQL. The executor's lease is 10 s, so the one started in \
+        place of a killed one carries on its jobs within seconds.
         """
     )
 

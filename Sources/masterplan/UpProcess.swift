@@ -12,6 +12,11 @@ final class UpProcess {
     let name: String
     let pid: pid_t
     let logPath: String
+    /// Where this child's part of the log starts: the file is appended to by every run of `up` and
+    /// every restart, and only what this child wrote counts (an old line must never be read as new).
+    let logStart: UInt64
+    /// When it was started, for the restart backoff (a child that ran long enough starts afresh).
+    let startedAt = Date()
     private(set) var exitStatus: Int32?
 
     /// Starts `executable ARGUMENTS` with `environment`, stdin from /dev/null, stdout and stderr
@@ -19,6 +24,8 @@ final class UpProcess {
     init(name: String, executable: String, arguments: [String], environment: [String: String], logPath: String) throws {
         self.name = name
         self.logPath = logPath
+        var existing = stat()
+        logStart = stat(logPath, &existing) == 0 ? UInt64(existing.st_size) : 0
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -85,9 +92,17 @@ final class UpProcess {
         poll()
     }
 
-    /// The last `lines` lines of the child's log, for the console when it fails.
+    /// What this child wrote to its log so far (not what earlier runs wrote before it).
+    var ownLog: String {
+        guard let handle = FileHandle(forReadingAtPath: logPath) else { return "" }
+        defer { try? handle.close() }
+        guard (try? handle.seek(toOffset: logStart)) != nil, let data = try? handle.readToEnd() else { return "" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The last `lines` lines this child wrote to its log, for the console when it fails.
     func logTail(_ lines: Int = 8) -> String {
-        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return "" }
+        let text = ownLog
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1)
             .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
     }

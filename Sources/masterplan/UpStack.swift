@@ -39,6 +39,23 @@ final class UpStack {
     private var stopped = false
     /// Every child started, for `run/children`.
     private var spawned: [UpProcess] = []
+    /// How each child was started (by its name), to start it again the same way when it dies.
+    private var launches: [String: Launch] = [:]
+    /// Restarts in a row of each child (by its name), for the backoff.
+    private var restartsInARow: [String: Int] = [:]
+    /// Children that died and wait for their restart: when, and the name the console uses.
+    private var pendingRestarts: [String: (title: String, due: Date)] = [:]
+    /// The options the private cluster was started with, to start it again after it went away.
+    private var clusterOptions: PrivateCluster.Options?
+    /// Set while the private cluster is away: since when, failed starts, and when to try next.
+    private var databaseOutage: (since: Date, failures: Int, next: Date)?
+
+    /// What `spawn` was given for a child.
+    private struct Launch {
+        var arguments: [String]
+        var environment: [String: String]
+        var executable: String?
+    }
 
     /// Long-running children in start order, with the names the console uses.
     private var children: [(title: String, process: UpProcess)] {
@@ -51,6 +68,9 @@ final class UpStack {
         self.options = options
         executable = Self.ownExecutable()
     }
+
+    /// The executor's lease, in seconds (renewed every third of it).
+    static let executorLeaseSeconds = 10
 
     static func ownExecutable() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -119,7 +139,10 @@ final class UpStack {
         try waitForSocket(layout.eventsSocket, of: relay!, title: "events relay")
         try checkSandbox(environment)
         try checkpoint()
-        executor = try spawn("executor", ["executor", "--data-dir", layout.dataDirectory], environment)
+        // A short lease: when the executor dies, the one started in its place takes its jobs over after
+        // at most this long.
+        executor = try spawn("executor", ["executor", "--data-dir", layout.dataDirectory, "--lease", String(Self.executorLeaseSeconds)],
+                             environment)
         try waitForLine("executor: started", of: executor!, title: "executor", seconds: 120)
         try checkpoint()
 
@@ -174,14 +197,15 @@ final class UpStack {
         let firstRun = !FileManager.default.fileExists(atPath: folder + "/data/PG_VERSION")
         UpConsole.say("  database   \(firstRun ? "creating" : "starting") a private PostgreSQL cluster in \(folder)\(note)")
         let cluster: PrivateCluster
+        let options = PrivateCluster.Options(throwaway: false, port: 5432, maxConnections: 100)
         do {
-            cluster = try PrivateCluster.start(in: folder, options: .init(throwaway: false, port: 5432, maxConnections: 100))
+            cluster = try PrivateCluster.start(in: folder, options: options)
         } catch {
             throw UpFailure("the private PostgreSQL cluster did not start: \(error) (see \(folder)/postgres.log)")
         }
         self.cluster = cluster
-        postmasterPID = (try? String(contentsOfFile: cluster.dataDirectory + "/postmaster.pid", encoding: .utf8))
-            .flatMap { $0.split(separator: "\n").first }.flatMap { pid_t($0) }
+        clusterOptions = options
+        postmasterPID = Self.runningPostmaster(of: cluster)
         do {
             let admin = try Connection(cluster.conninfo())
             if try admin.query("SELECT 1 FROM pg_database WHERE datname = 'masterplan'").isEmpty {
@@ -191,6 +215,13 @@ final class UpStack {
             throw UpFailure("cannot create the database masterplan in the private cluster: \(error)")
         }
         return cluster.conninfo(database: "masterplan")
+    }
+
+    /// The PID in the cluster's `postmaster.pid` if that process runs; nil otherwise.
+    static func runningPostmaster(of cluster: PrivateCluster) -> pid_t? {
+        guard let pid = (try? String(contentsOfFile: cluster.dataDirectory + "/postmaster.pid", encoding: .utf8))
+            .flatMap({ $0.split(separator: "\n").first }).flatMap({ pid_t($0) }), pid > 0 else { return nil }
+        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
     }
 
     /// Runs the sandbox containment check the executor runs at its start, so that a box that does not
@@ -321,6 +352,10 @@ final class UpStack {
               let baseURL = line[start.upperBound...].split(separator: " ").first.map(String.init), baseURL.hasPrefix("http://") else {
             throw UpFailure("replay-llm printed no address: \(line)")
         }
+        // Restarted, the demo model listens where the executor already looks for it.
+        if let address = baseURL.dropFirst("http://".count).split(separator: "/").first {
+            launches["replay-llm"]?.arguments = ["replay-llm", "--cassette", cassette, "--listen", String(address)]
+        }
         environment[LLMConfiguration.variable] = "openai-compatible:\(model)@\(baseURL)"
         environment["MASTERPLAN_DEMO_MODEL"] = "1"
         // The replay server needs no key; never send a real one to it.
@@ -358,8 +393,9 @@ final class UpStack {
         let process = try UpProcess(name: name, executable: executable ?? self.executable, arguments: arguments,
                                     environment: environment, logPath: layout.log(name))
         spawned.append(process)
+        if launches[name] == nil { launches[name] = Launch(arguments: arguments, environment: environment, executable: executable) }
         // Recorded so that the next `up` can stop what this one left if it is killed (SIGKILL).
-        let record = spawned.map { "\($0.name) \($0.pid)" }.joined(separator: "\n") + "\n"
+        let record = spawned.filter { $0.exitStatus == nil }.map { "\($0.name) \($0.pid)" }.joined(separator: "\n") + "\n"
         try? record.write(toFile: layout.childrenFile, atomically: true, encoding: .utf8)
         return process
     }
@@ -411,8 +447,7 @@ final class UpStack {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             try checkpoint()
-            let log = (try? String(contentsOfFile: process.logPath, encoding: .utf8)) ?? ""
-            if let line = log.split(separator: "\n").last(where: { $0.contains(marker) }) { return String(line) }
+            if let line = process.ownLog.split(separator: "\n").last(where: { $0.contains(marker) }) { return String(line) }
             if process.poll() != nil { throw failure(process, title) }
             usleep(50_000)
         }
@@ -451,8 +486,10 @@ final class UpStack {
 
     // MARK: - Supervision
 
-    /// Watches the children until a stop signal (then stops everything and returns 0) or until one
-    /// of them, or the database, goes away (then says which, stops the rest and returns 1).
+    /// Watches the children until a stop signal (then stops everything and returns 0). A child that
+    /// dies is started again after a backoff (1 s, doubling to 30 s; back to 1 s once it ran a
+    /// minute), with what it left in its process group killed first; a private PostgreSQL that goes
+    /// away is started again the same way. Each restart is printed.
     func supervise() -> Int32 {
         while true {
             if let signal = UpSignals.stopSignal {
@@ -461,20 +498,83 @@ final class UpStack {
                 stop()
                 return 0
             }
-            for (title, process) in children where process.poll() != nil {
-                UpConsole.fail("masterplan up: the \(title) (pid \(process.pid)) \(process.endDescription) unexpectedly; the end of \(process.logPath):")
+            for (title, process) in children where pendingRestarts[process.name] == nil && process.poll() != nil {
+                // An API pool's workers must not keep serving without their supervisor.
+                process.killGroup()
+                let delay = restartDelay(for: process)
+                UpConsole.fail("masterplan up: the \(title) (pid \(process.pid)) \(process.endDescription) unexpectedly; "
+                    + "restarting it in \(delay) s. The end of \(process.logPath):")
                 UpConsole.fail(process.logTail())
-                UpConsole.fail("masterplan up: stopping the rest")
-                stop()
-                return 1
+                pendingRestarts[process.name] = (title, Date().addingTimeInterval(Double(delay)))
             }
-            if let postmasterPID, kill(postmasterPID, 0) != 0 && errno == ESRCH {
-                UpConsole.fail("masterplan up: PostgreSQL (pid \(postmasterPID)) went away; see \(cluster?.logFile ?? "its log"). Stopping the rest")
-                self.postmasterPID = nil
-                stop()
-                return 1
+            for (name, pending) in pendingRestarts where pending.due <= Date() {
+                do {
+                    let process = try restart(name)
+                    pendingRestarts[name] = nil
+                    UpConsole.say("masterplan up: restarted the \(pending.title) (pid \(process.pid))")
+                } catch {
+                    UpConsole.fail("masterplan up: cannot restart the \(pending.title): \(error); trying again in 5 s")
+                    pendingRestarts[name] = (pending.title, Date().addingTimeInterval(5))
+                }
             }
+            superviseDatabase()
             usleep(200_000)
+        }
+    }
+
+    /// Seconds before the child is started again: 1, 2, 4, … 30 for restarts in a row; a child that
+    /// ran for a minute or more counts as healthy and starts the count again.
+    private func restartDelay(for process: UpProcess) -> Int {
+        var count = restartsInARow[process.name, default: 0]
+        if Date().timeIntervalSince(process.startedAt) >= 60 { count = 0 }
+        restartsInARow[process.name] = count + 1
+        return min(30, 1 << min(count, 5))
+    }
+
+    /// Starts the child named `name` again, as it was first started.
+    private func restart(_ name: String) throws -> UpProcess {
+        guard let launch = launches[name] else { throw UpFailure("no record of how \(name) was started") }
+        let process = try spawn(name, launch.arguments, launch.environment, executable: launch.executable)
+        switch name {
+        case "replay-llm": replay = process
+        case "api": api = process
+        case "events": relay = process
+        case "executor": executor = process
+        case "nginx": nginx = process
+        default: break
+        }
+        return process
+    }
+
+    /// Notices a private PostgreSQL that went away and starts it again with backoff; adopts one that
+    /// someone else started in the meantime (`pg_ctl restart`).
+    private func superviseDatabase() {
+        guard let cluster, let options = clusterOptions else { return }
+        if let postmasterPID, kill(postmasterPID, 0) == 0 || errno == EPERM { return }
+        if let running = Self.runningPostmaster(of: cluster) {
+            if let outage = databaseOutage {
+                UpConsole.say(String(format: "masterplan up: PostgreSQL is back (pid \(running)) after %.1f s", Date().timeIntervalSince(outage.since)))
+            }
+            postmasterPID = running
+            databaseOutage = nil
+            return
+        }
+        if databaseOutage == nil {
+            UpConsole.fail("masterplan up: PostgreSQL (pid \(postmasterPID.map(String.init) ?? "?")) went away; starting it again in 1 s "
+                + "(see \(cluster.logFile)). The other processes wait for it.")
+            databaseOutage = (Date(), 0, Date().addingTimeInterval(1))
+        }
+        guard let outage = databaseOutage, outage.next <= Date() else { return }
+        do {
+            _ = try PrivateCluster.start(in: cluster.directory, options: options)
+            postmasterPID = Self.runningPostmaster(of: cluster)
+            UpConsole.say(String(format: "masterplan up: restarted PostgreSQL (pid \(postmasterPID.map(String.init) ?? "?")) after %.1f s",
+                                 Date().timeIntervalSince(outage.since)))
+            databaseOutage = nil
+        } catch {
+            let delay = min(30, 1 << min(outage.failures + 1, 5))
+            UpConsole.fail("masterplan up: PostgreSQL did not start (\(error)); trying again in \(delay) s")
+            databaseOutage = (outage.since, outage.failures + 1, Date().addingTimeInterval(Double(delay)))
         }
     }
 

@@ -62,6 +62,24 @@ import Testing
         #expect(stack.api.isRunning)
     }
 
+    /// Regression: workers of a supervisor killed with SIGKILL kept accepting on the inherited socket,
+    /// with nobody left to replace, reload or stop them.
+    @Test func workersDieWithTheirSupervisor() throws {
+        let stack = try APIStack()
+        defer { stack.stop() }
+        let workers = stack.api.childPIDs
+        #expect(workers.count == 2)
+        stack.api.send(SIGKILL)
+        _ = stack.api.waitForExit(seconds: 10)
+        try eventually(10, "the workers' exit") {
+            workers.allSatisfy { pid in
+                // Gone, or a zombie waiting for init to reap it: either way it serves nothing.
+                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+                return stat.isEmpty || stat[stat.index(after: stat.lastIndex(of: ")")!)...].hasPrefix(" Z")
+            }
+        }
+    }
+
     @Test func sigquitFinishesTheRequestInFlightThenStops() throws {
         let stack = try APIStack()
         defer { stack.stop() }

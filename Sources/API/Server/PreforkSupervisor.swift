@@ -99,9 +99,12 @@ public final class PreforkSupervisor {
     /// Forks one worker; false when `fork` failed (logged).
     @discardableResult
     private func spawn() -> Bool {
+        let supervisor = getpid()
         let pid = fork()
         if pid == 0 {
-            // The child: becomes a worker and never returns into the supervisor's loop.
+            // The child: becomes a worker and never returns into the supervisor's loop; it dies with
+            // the supervisor, so no orphan keeps serving.
+            ParentDeath.follow(parent: supervisor)
             let status = APIWorker(socket: socket, configuration: configuration, maxRequests: options.maxRequests).run()
             exit(status)
         }
