@@ -16,10 +16,12 @@ import TestSupport
         let process: BackgroundProcess
         let port: UInt16
 
-        init(folder: TemporaryFolder, dataDirectory: String, name: String) throws {
+        init(folder: TemporaryFolder, dataDirectory: String, name: String, cassette: String? = nil) throws {
             port = try LoopbackPort.free()
             var arguments = ["up", "--port", String(port), "--data-dir", dataDirectory, "--workers", "2"]
-            if !FileManager.default.fileExists(atPath: UpCommandTests.bundledDemoCassette) {
+            if let cassette {
+                arguments += ["--demo-cassette", cassette]
+            } else if !FileManager.default.fileExists(atPath: UpCommandTests.bundledDemoCassette) {
                 let cassette = folder.file("tiny-cassette.jsonl")
                 try #"{"purpose": "chat", "key": "*", "response": "Hello from the tiny cassette.", "model": "tiny-demo"}"#
                     .appending("\n").write(toFile: cassette, atomically: true, encoding: .utf8)
@@ -185,11 +187,32 @@ import TestSupport
         #expect(again.output.contains("masterplan user passwd admin@localhost"))
         let relogin = try again.request("POST", "/api/v1/auth/login", json: ["email": "admin@localhost", "password": .string(password)])
         #expect(relogin.status == 200, "the password of the first run must still work: \(relogin.text)")
+        // Regression: the second run read the demo model's port from the first run's line of the
+        // appended log, and every model call failed. The model answers a chat message.
+        let token2 = try #require(try JSONValue.parse(relogin.body)["access_token"]?.stringValue)
+        try Self.expectAChatReply(again, token: token2)
         #expect(again.interrupt() == 0, "\(again.output)")
         Self.expectNothingLeft(again, dataDirectory: dataDirectory)
     }
 
-    @Test func aChildThatDiesStopsTheRestAndUpExitsNonZeroNamingIt() throws {
+    /// Posts a chat message and waits for the demo model's reply (through the executor).
+    static func expectAChatReply(_ run: Run, token: String) throws {
+        let created = try run.request("POST", "/api/v1/conversations", token: token, json: ["title": "hello"])
+        #expect(created.status == 201, "\(created.text)")
+        let conversation = try #require(try JSONValue.parse(created.body)["id"]?.stringValue)
+        let posted = try run.request("POST", "/api/v1/conversations/\(conversation)/messages", token: token, json: ["content": "hello"])
+        #expect(posted.status == 202, "\(posted.text)")
+        var reply: String?
+        let deadline = Date().addingTimeInterval(60)
+        while reply == nil && Date() < deadline {
+            usleep(200_000)
+            let body = try JSONValue.parse(try run.request("GET", "/api/v1/conversations/\(conversation)", token: token).body)
+            reply = body["messages"]?.arrayValue?.first { $0["role"]?.stringValue == "assistant" }?["content"]?.stringValue
+        }
+        #expect(reply?.isEmpty == false, "no reply from the demo model within 60 s:\n\(run.output)")
+    }
+
+    @Test func aChildThatDiesIsStartedAgainAndUpSaysSo() throws {
         let folder = try TemporaryFolder(prefix: "mpup")
         defer { folder.remove() }
         let dataDirectory = folder.file("data")
@@ -197,10 +220,23 @@ import TestSupport
         defer { if run.process.isRunning { _ = run.interrupt() } }
         try run.waitUntilReady()
         let executor = try #require(run.printedPIDs["executor"], "\(run.output)")
+        let model = try #require(run.printedPIDs["demo model (replay-llm)"], "\(run.output)")
         kill(executor, SIGKILL)
-        let status = run.process.waitForExit(seconds: 120)
-        #expect(status == 1, "\(run.output)")
-        #expect(run.output.contains("the executor (pid \(executor)) was killed by signal 9 unexpectedly"), "\(run.output)")
+        kill(model, SIGKILL)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && !(run.output.contains("restarted the executor") && run.output.contains("restarted the demo model")) {
+            usleep(200_000)
+        }
+        #expect(run.output.contains("the executor (pid \(executor)) was killed by signal 9 unexpectedly; restarting it in 1 s"), "\(run.output)")
+        #expect(run.output.contains("restarted the executor (pid "), "\(run.output)")
+        #expect(run.output.contains("restarted the demo model (replay-llm) (pid "), "\(run.output)")
+        #expect(run.process.isRunning)
+        // The restarted executor and model work together: a chat message gets its reply.
+        let password = String(try #require(run.output.split(separator: "\n").first { $0.contains("password: ") }).split(separator: " ").last!)
+        let login = try run.request("POST", "/api/v1/auth/login", json: ["email": "admin@localhost", "password": .string(password)])
+        let token = try #require(try JSONValue.parse(login.body)["access_token"]?.stringValue, "\(login.text)")
+        try Self.expectAChatReply(run, token: token)
+        #expect(run.interrupt() == 0, "\(run.output)")
         Self.expectNothingLeft(run, dataDirectory: dataDirectory)
     }
 
