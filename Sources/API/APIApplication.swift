@@ -16,6 +16,9 @@ public final class APIApplication {
     /// Whole-plan JSON by plan id, at most 4 MiB per worker.
     let treeCache = PlanTreeCache(capacityBytes: 4 << 20)
     private var connection: Connection?
+    /// Since when this worker cannot reach the database (nil while it can): an outage is logged
+    /// when it starts and when it ends, not at every request it fails.
+    private var databaseLostAt: Date?
 
     public init(configuration: APIConfiguration) {
         self.configuration = configuration
@@ -36,11 +39,23 @@ public final class APIApplication {
         do {
             let opened = try Connection(configuration.databaseURL)
             connection = opened
+            if let since = databaseLostAt {
+                Log.info("database reachable again", ["duration_ms": String(Int(Date().timeIntervalSince(since) * 1000))])
+                databaseLostAt = nil
+            }
             return opened
         } catch {
-            Log.error("database connection failed", ["error": error.description])
+            databaseLost(error.description)
             throw .databaseUnavailable()
         }
+    }
+
+    /// Drops the connection; logs the start of an outage once.
+    private func databaseLost(_ error: String, route: String = "-") {
+        connection = nil
+        guard databaseLostAt == nil else { return }
+        databaseLostAt = Date()
+        Log.error("database unreachable", ["error": error, "route": route, "action": "requests get 503 until it answers"])
     }
 
     /// Answers one request. Never throws: every failure is a problem response.
@@ -74,8 +89,7 @@ public final class APIApplication {
         } catch let problem as Problem {
             return .problem(problem)
         } catch let error as PostgresError where error.isConnectionLost {
-            Log.error("database connection lost", ["route": route.handler.operationID, "error": error.description])
-            connection = nil
+            databaseLost(error.description, route: route.handler.operationID)
             return .problem(.databaseUnavailable())
         } catch let error as PostgresError {
             Log.error("database statement failed", ["route": route.handler.operationID, "error": error.description,

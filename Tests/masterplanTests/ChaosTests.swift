@@ -249,6 +249,15 @@ import TestSupport
             + "(lost \(Set(stored).subtracting(seen).count), doubled \(seen.count - Set(seen).count)); stream reconnections \(browser.reconnections)")
         print("chaos figures:\n  " + figures.joined(separator: "\n  "))
 
+        // Each process says once that the database went away, not once per retry or request.
+        func lines(_ log: String, _ text: String) -> Int {
+            ((try? String(contentsOfFile: folder.file("data/logs/\(log).log"), encoding: .utf8)) ?? "")
+                .split(separator: "\n").filter { $0.contains(text) }.count
+        }
+        #expect(lines("executor", "database unreachable") == 1)
+        #expect(lines("api", "database unreachable") <= 2, "at most one line per worker")
+        #expect(lines("events", "relay LISTEN connection failed") == 1)
+
         #expect(run.interrupt() == 0, "\(run.output)")
     }
 

@@ -143,6 +143,8 @@ public final class EventRelay: Sendable {
         var connection: Connection?
         var started = false
         var last: Int64 = 0
+        // Since when the database is away: logged when an outage starts and when it ends, not per retry.
+        var lostAt: Date?
         while !stopping.load(ordering: .acquiring) {
             do {
                 if connection == nil {
@@ -156,7 +158,9 @@ public final class EventRelay: Sendable {
                     }
                     connection = opened
                     listening.store(true, ordering: .releasing)
-                    Log.info("relay listening", ["channel": EventFeed.channel, "after_id": String(last)])
+                    let outage = lostAt.map { String(Int(Date().timeIntervalSince($0) * 1000)) } ?? "-"
+                    lostAt = nil
+                    Log.info("relay listening", ["channel": EventFeed.channel, "after_id": String(last), "outage_ms": outage])
                 }
                 guard let connection else { continue }
                 try fanOut(from: connection, after: &last)
@@ -165,7 +169,10 @@ public final class EventRelay: Sendable {
                 continue
             } catch {
                 listening.store(false, ordering: .releasing)
-                Log.error("relay LISTEN connection failed", ["error": "\(error)", "action": "reconnect in 1 s"])
+                if lostAt == nil {
+                    lostAt = Date()
+                    Log.error("relay LISTEN connection failed", ["error": "\(error)", "action": "reconnecting every second; streams stay open"])
+                }
                 connection = nil
                 for _ in 0..<10 where !stopping.load(ordering: .acquiring) { usleep(100_000) }
             }
