@@ -86,6 +86,9 @@ struct ExecutorCommand: ParsableCommand {
         case .refused(let sentence):
             throw Settings.Missing(description: sentence)
         }
+        // Boxes a killed predecessor left behind on this data folder (README, "The executor").
+        let orphans = OrphanedBoxes.reap(under: settings.dataDirectory)
+        if !orphans.isEmpty { log("ended \(orphans.count) box(es) a previous executor left behind: pids \(orphans.map(String.init).joined(separator: ", "))") }
         let llm = try LLMClient(configuration: llmConfiguration, callLog: PostgresLLMCallLog(conninfo: conninfo))
         let handlers: [any JobHandler] = [
             try GenerationHandler(client: llm, sandbox: sandbox),

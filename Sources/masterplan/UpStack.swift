@@ -601,6 +601,9 @@ final class UpStack {
             replay.send(SIGTERM)
             waitFor([replay], escalateAfter: 5, killAfter: 10, signalsAtStart: signalsAtStart)
         }
+        // Boxes of an executor killed while one was being set up (see OrphanedBoxes).
+        let orphans = OrphanedBoxes.reap(under: layout.dataDirectory)
+        if !orphans.isEmpty { UpConsole.say("  killed \(orphans.count) box(es) left behind by a killed executor") }
         // Anything a child left in its group (an API worker whose supervisor was killed, …).
         for (title, process) in children where process.groupIsAlive {
             UpConsole.say("  killing what the \(title) left behind (process group \(process.pid))")

@@ -259,6 +259,8 @@ import TestSupport
         #expect(lines("events", "relay LISTEN connection failed") == 1)
 
         #expect(run.interrupt() == 0, "\(run.output)")
+        // Nothing is left, not even a box of the killed executor.
+        UpCommandTests.expectNothingLeft(run, dataDirectory: folder.file("data"))
     }
 
     /// The PIDs whose parent is `parent`.
