@@ -17,9 +17,24 @@ public final class HTTPConnection: @unchecked Sendable {
     public private(set) var received: [UInt8] = []
     private var closed = false
 
-    public init(port: UInt16, timeoutSeconds: Int = 30) throws {
+    /// Connects to 127.0.0.1:`port`; from `sourceAddress` when given (any 127.x.y.z works on Linux's
+    /// loopback, so a test can be several clients as nginx's `$remote_addr` sees them).
+    public init(port: UInt16, timeoutSeconds: Int = 30, sourceAddress: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
+        if let sourceAddress {
+            var source = sockaddr_in()
+            source.sin_family = sa_family_t(AF_INET)
+            source.sin_addr.s_addr = inet_addr(sourceAddress)
+            let bound = withUnsafePointer(to: &source) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                let message = String(cString: strerror(errno))
+                Glibc.close(fd)
+                throw TestFailure("bind \(sourceAddress): \(message)")
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")

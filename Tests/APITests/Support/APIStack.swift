@@ -17,6 +17,8 @@ final class APIStack: @unchecked Sendable {
         var gracefulTimeoutSeconds = 30
         /// Login attempts a minute per address; the shipped site says 10, the tests log in a lot.
         var loginRatePerMinute = 6000
+        /// More `server` directives for nginx, before the shipped locations (test-only locations).
+        var nginxServerExtra = ""
     }
 
     let folder: TemporaryFolder
@@ -64,6 +66,7 @@ final class APIStack: @unchecked Sendable {
                 server {
                     listen 127.0.0.1:{{PORT}};
                     root \(staticRoot);
+                    \(options.nginxServerExtra)
                     include \(TestDatabase.repositoryRoot)/nginx/masterplan-locations.conf;
                 }
                 """)
