@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// A setting that is missing or wrong; `description` is the one line the process prints before it
 /// exits, naming the variable and the form it should take.
@@ -14,7 +15,7 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
     public var description: String { "\(variable) \(message)" }
 }
 
-/// What the API workers and the SSE relay need to know, read once at start (DESIGN.md §9).
+/// What the API workers and the SSE relay need to know, read once at start (README "Configuration").
 public struct APIConfiguration: Sendable {
     /// libpq conninfo or URL.
     public var databaseURL: String
@@ -33,10 +34,13 @@ public struct APIConfiguration: Sendable {
     public var demoModel: Bool
     /// The model's name from `MASTERPLAN_LLM` (`anthropic:MODEL`, `openai-compatible:MODEL@URL`), when set.
     public var modelName: String?
+    /// How failed logins slow down the next ones, per account and per client address
+    /// (`MASTERPLAN_LOGIN_*`).
+    public var loginThrottle: LoginThrottlePolicy
 
     public init(databaseURL: String, jwtSecret: [UInt8], tokenLifetimeSeconds: Int64 = 3600,
                 bodyLimit: Int = 1 << 20, defaultBudgetUSD: Double = 10, migrationsDirectory: String? = nil,
-                demoModel: Bool = false, modelName: String? = nil) {
+                demoModel: Bool = false, modelName: String? = nil, loginThrottle: LoginThrottlePolicy = LoginThrottlePolicy()) {
         self.databaseURL = databaseURL
         self.jwtSecret = jwtSecret
         self.tokenLifetimeSeconds = tokenLifetimeSeconds
@@ -45,10 +49,11 @@ public struct APIConfiguration: Sendable {
         self.migrationsDirectory = migrationsDirectory
         self.demoModel = demoModel
         self.modelName = modelName
+        self.loginThrottle = loginThrottle
     }
 
-    /// Reads `MASTERPLAN_JWT_SECRET`, `MASTERPLAN_BUDGET_USD`, `MASTERPLAN_DEMO_MODEL` and the model
-    /// name of `MASTERPLAN_LLM` from `environment`; the database URL
+    /// Reads `MASTERPLAN_JWT_SECRET`, `MASTERPLAN_BUDGET_USD`, `MASTERPLAN_DEMO_MODEL`, the
+    /// `MASTERPLAN_LOGIN_*` throttle and the model name of `MASTERPLAN_LLM` from `environment`; the database URL
     /// and migrations folder are resolved by the caller (they have command-line overrides).
     public static func fromEnvironment(_ environment: [String: String], databaseURL: String,
                                        migrationsDirectory: String?) throws(ConfigurationError) -> APIConfiguration {
@@ -73,7 +78,38 @@ public struct APIConfiguration: Sendable {
         }
         return APIConfiguration(databaseURL: databaseURL, jwtSecret: secret, defaultBudgetUSD: budget,
                                 migrationsDirectory: migrationsDirectory, demoModel: demoModel,
-                                modelName: modelName(fromLLMSetting: environment["MASTERPLAN_LLM"]))
+                                modelName: modelName(fromLLMSetting: environment["MASTERPLAN_LLM"]),
+                                loginThrottle: try loginThrottle(from: environment))
+    }
+
+    /// The login throttle from `MASTERPLAN_LOGIN_ACCOUNT_FAILURES`, `MASTERPLAN_LOGIN_ADDRESS_FAILURES`,
+    /// `MASTERPLAN_LOGIN_WINDOW_SECONDS`, `MASTERPLAN_LOGIN_BACKOFF_SECONDS` and
+    /// `MASTERPLAN_LOGIN_BACKOFF_MAX_SECONDS`; each unset one keeps `LoginThrottlePolicy`'s default.
+    public static func loginThrottle(from environment: [String: String]) throws(ConfigurationError) -> LoginThrottlePolicy {
+        var policy = LoginThrottlePolicy()
+        func whole(_ variable: String, _ range: ClosedRange<Int>, _ meaning: String) throws(ConfigurationError) -> Int? {
+            guard let text = environment[variable]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                throw ConfigurationError(variable: variable,
+                                         message: "must be a whole number of \(meaning) from \(range.lowerBound) to \(range.upperBound), not \"\(text.prefix(40))\"")
+            }
+            return value
+        }
+        let week = 7 * 24 * 3600
+        if let value = try whole("MASTERPLAN_LOGIN_ACCOUNT_FAILURES", 1...1_000_000, "failed logins") { policy.accountFailures = value }
+        if let value = try whole("MASTERPLAN_LOGIN_ADDRESS_FAILURES", 1...1_000_000, "failed logins") { policy.addressFailures = value }
+        if let value = try whole("MASTERPLAN_LOGIN_WINDOW_SECONDS", 1...week, "seconds") { policy.windowSeconds = value }
+        if let value = try whole("MASTERPLAN_LOGIN_BACKOFF_SECONDS", 1...week, "seconds") { policy.backoffSeconds = value }
+        if let value = try whole("MASTERPLAN_LOGIN_BACKOFF_MAX_SECONDS", 1...week, "seconds") { policy.maxBackoffSeconds = value }
+        guard policy.backoffSeconds <= policy.maxBackoffSeconds else {
+            throw ConfigurationError(variable: "MASTERPLAN_LOGIN_BACKOFF_SECONDS",
+                                     message: "(\(policy.backoffSeconds)) must not be longer than MASTERPLAN_LOGIN_BACKOFF_MAX_SECONDS (\(policy.maxBackoffSeconds))")
+        }
+        guard policy.maxBackoffSeconds <= policy.windowSeconds else {
+            throw ConfigurationError(variable: "MASTERPLAN_LOGIN_BACKOFF_MAX_SECONDS",
+                                     message: "(\(policy.maxBackoffSeconds)) must not be longer than MASTERPLAN_LOGIN_WINDOW_SECONDS (\(policy.windowSeconds)): failures older than the window no longer count")
+        }
+        return policy
     }
 
     /// The model of a `MASTERPLAN_LLM` value: `MODEL` in `provider:MODEL` or `openai-compatible:MODEL@URL`.

@@ -25,6 +25,16 @@ extension Problem {
                 headers: ["WWW-Authenticate": "Bearer realm=\"masterplan\""])
     }
 
+    /// Too many failed logins for this account or from this address: refused before the password is
+    /// checked (the same answer whether or not the account exists).
+    public static func tooManyLoginAttempts(retryAfterSeconds: Int) -> Problem {
+        Problem(status: 429, type: "too-many-login-attempts", title: "Too many failed logins.",
+                detail: "Logins for this account or from this address failed too often; try again in \(retryAfterSeconds) s "
+                    + "(each further failure doubles the wait).",
+                extra: ["retry_after_seconds": .int(Int64(retryAfterSeconds))],
+                headers: ["Retry-After": String(retryAfterSeconds)])
+    }
+
     /// The resource does not exist or belongs to someone else (the two are not told apart).
     public static func notFound(_ what: String) -> Problem {
         Problem(status: 404, type: "not-found", title: "No such \(what).",

@@ -125,7 +125,7 @@ public enum OpenAPIDocument {
         case 413: "Request body larger than 1 MiB."
         case 415: "Request body is not application/json."
         case 422: "Invalid fields (every one listed)."
-        case 429: "Too many login attempts (nginx rate limit)."
+        case 429: "Too many login attempts (nginx's or the API's limit): wait the seconds in Retry-After."
         case 503: "Database unreachable, or not ready."
         default: "Internal error."
         }

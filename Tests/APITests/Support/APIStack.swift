@@ -17,6 +17,10 @@ final class APIStack: @unchecked Sendable {
         var gracefulTimeoutSeconds = 30
         /// Login attempts a minute per address; the shipped site says 10, the tests log in a lot.
         var loginRatePerMinute = 6000
+        /// The API's own login throttle (`MASTERPLAN_LOGIN_*`). Every test client is 127.0.0.1, and
+        /// some tests fail logins on purpose: by default it lets a million failures through.
+        var loginThrottle: [String: String] = ["MASTERPLAN_LOGIN_ACCOUNT_FAILURES": "1000000",
+                                               "MASTERPLAN_LOGIN_ADDRESS_FAILURES": "1000000"]
         /// More `server` directives for nginx, before the shipped locations (test-only locations).
         var nginxServerExtra = ""
     }
@@ -42,7 +46,7 @@ final class APIStack: @unchecked Sendable {
             "MASTERPLAN_DATABASE_URL": conninfo,
             "MASTERPLAN_JWT_SECRET": secret,
             "MASTERPLAN_MIGRATIONS_DIR": TestDatabase.migrationsDirectory,
-        ]
+        ].merging(options.loginThrottle) { _, throttle in throttle }
         let binary = MasterplanBinary.path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw TestFailure("the masterplan binary is not at \(binary): build it with swift build --build-tests")

@@ -528,6 +528,17 @@ CALL pg_temp.expect_error('gate commit format', $q$INSERT INTO gate_results (pla
 CALL pg_temp.expect_error('verification of a plan that is not completed', $q$UPDATE masterplans SET verification = 'verified' WHERE id = '40000000-0000-4000-8000-000000000002'$q$, '23514', 'masterplans_verification_check');
 CALL pg_temp.expect_error('waived wave without finished_at', $q$UPDATE waves SET status = 'waived', finished_at = NULL WHERE id = '50000000-0000-4000-8000-000000000001'$q$, '23514', 'waves_finished_check');
 
+-- 7b. login attempts (0016) ------------------------------------------------------------------
+
+INSERT INTO login_attempts (account, address) VALUES ('ann@example.org', '192.0.2.1'), (NULL, '2001:db8::/64');
+CALL pg_temp.expect_error('login account not lower-case', $q$INSERT INTO login_attempts (account, address) VALUES ('Ann@example.org', '192.0.2.1')$q$, '23514', 'login_attempts_account_check');
+CALL pg_temp.expect_error('login account too long', $q$INSERT INTO login_attempts (account, address) VALUES (repeat('a', 321), '192.0.2.1')$q$, '23514', 'login_attempts_account_check');
+CALL pg_temp.expect_error('login address too long', $q$INSERT INTO login_attempts (account, address) VALUES ('ann@example.org', repeat('1', 65))$q$, '23514', 'login_attempts_address_check');
+CALL pg_temp.expect('login address keys', $q$SELECT masterplan_login_address_key('192.0.2.1') = '192.0.2.1'
+       AND masterplan_login_address_key('2001:db8:1:2:3:4:5:6') = '2001:db8:1:2::/64'
+       AND masterplan_login_address_key('::ffff:192.0.2.1') = '::ffff:192.0.2.1'
+       AND masterplan_login_address_key('unix:') = 'unix:'$q$);
+
 -- 8. events ---------------------------------------------------------------------------------
 
 CALL pg_temp.expect('21 event types (0010 adds chat_reply_progress)', $q$SELECT count(*) = 21 FROM event_types$q$);
