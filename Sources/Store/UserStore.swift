@@ -11,8 +11,14 @@ public struct UserRecord: Sendable, Equatable {
     public var displayName: String?
     public var isDisabled: Bool
     public var createdAt: Date
+    /// The version every access token of the account must carry (`users.token_version`); raised by
+    /// the database whenever the password or role changes or the account is disabled.
+    public var tokenVersion: Int64
 
-    /// The `GET /me` representation.
+    /// True for the `admin` role (see the README's role table for what it allows).
+    public var isAdmin: Bool { role == "admin" }
+
+    /// The `GET /me` and `GET /users` representation (without the token version, which only tokens carry).
     public var jsonValue: JSONValue {
         .object([
             "id": .string(id.uuidString.lowercased()),
@@ -51,18 +57,41 @@ public struct UserStoreError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 }
 
+/// One token version of one account: what an open event stream was authenticated with.
+public struct AccountVersion: Sendable, Hashable {
+    public var userID: UUID
+    public var tokenVersion: Int64
+
+    public init(userID: UUID, tokenVersion: Int64) {
+        self.userID = userID
+        self.tokenVersion = tokenVersion
+    }
+}
+
 /// SQL for `users`: accounts, their password hashes, and look-ups by email or id.
+///
+/// Every change of a password or role and every disable raises the account's `token_version` in
+/// the database itself (trigger `users_end_tokens`, Migrations/0015) and notifies
+/// `accessChannel`, so no caller can change an account and forget to end its tokens.
 public struct UserStore {
     public let connection: Connection
 
     public init(_ connection: Connection) { self.connection = connection }
 
-    static let columns = "id, email, role, display_name, disabled_at IS NOT NULL, created_at"
+    /// The NOTIFY channel on which the id of a user whose token version or disabled state changed
+    /// arrives (trigger `users_notify_access`).
+    public static let accessChannel = "masterplan_users"
+
+    /// The shortest password accepted, from the command line or the API.
+    public static let minimumPasswordLength = 8
+
+    static let columns = "id, email, role, display_name, disabled_at IS NOT NULL, created_at, token_version"
 
     static func record(_ row: Row) throws -> UserRecord {
         UserRecord(id: try row.decode(UUID.self, 0), email: try row.decode(String.self, 1),
                    role: try row.decode(String.self, 2), displayName: try row.decode(String?.self, 3),
-                   isDisabled: try row.decode(Bool.self, 4), createdAt: try row.decode(Date.self, 5))
+                   isDisabled: try row.decode(Bool.self, 4), createdAt: try row.decode(Date.self, 5),
+                   tokenVersion: try row.decode(Int64.self, 6))
     }
 
     /// Adds an account. `passwordHash` is a self-describing hash (never a password).
@@ -87,7 +116,7 @@ public struct UserStore {
         let result = try connection.query(
             "SELECT \(Self.columns), password_hash FROM users WHERE lower(email) = lower($1)", [email])
         guard let row = result.first else { return nil }
-        return (try Self.record(row), try row.decode(String.self, 6))
+        return (try Self.record(row), try row.decode(String.self, 7))
     }
 
     /// The account with this id, if any (every API request asks; the connection prepares it).
@@ -100,11 +129,76 @@ public struct UserStore {
         try connection.query("SELECT \(Self.columns) FROM users ORDER BY created_at, email").rows.map(Self.record)
     }
 
-    /// Replaces the password hash of the account with this email.
+    /// One page of every account, oldest first, as `UserRecord.jsonValue` shapes them (`GET /users`).
+    public func list(page: PageRequest) throws -> Page {
+        let after = page.after
+        let rows = try connection.query(
+            """
+            SELECT json_build_object('id', id, 'email', email, 'role', role, 'display_name', display_name,
+                                     'disabled', disabled_at IS NOT NULL, 'created_at', created_at),
+                   created_at::text, id::text
+            FROM users
+            WHERE $1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::uuid)
+            ORDER BY created_at, id LIMIT $3
+            """,
+            [after?[0], after?[1], page.limit + 1]).rows
+        return try Page.from(rows, limit: page.limit, keyColumns: 2)
+    }
+
+    /// Replaces the password hash of the account with this email; every token of the account ends.
     public func setPasswordHash(email: String, passwordHash: String) throws {
         let changed = try connection.execute("UPDATE users SET password_hash = $2 WHERE lower(email) = lower($1)",
                                              [email, passwordHash])
         if changed == 0 { throw UserStoreError(kind: .notFound, email: email) }
+    }
+
+    /// Replaces the password hash of the account with this id; every token of the account ends.
+    /// Nil when no account has the id.
+    public func setPasswordHash(id: UUID, passwordHash: String) throws -> UserRecord? {
+        try connection.query("UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING \(Self.columns)",
+                             [id, passwordHash]).first.map(Self.record)
+    }
+
+    /// Disables or enables the account with this email. Disabling ends every token and open event
+    /// stream of the account; enabling lets it log in again (its old tokens stay dead). `changed` is
+    /// false when the account already was in that state (a disabled account keeps its date).
+    public func setDisabled(email: String, _ disabled: Bool) throws -> (user: UserRecord, changed: Bool) {
+        guard let row = try connection.query(Self.setDisabledSQL(where: "lower(email) = lower($1)"), [email, disabled]).first else {
+            throw UserStoreError(kind: .notFound, email: email)
+        }
+        return (try Self.record(row), try row.decode(Bool.self, 7))
+    }
+
+    /// `setDisabled(email:_:)` for the account with this id; nil when there is none.
+    public func setDisabled(id: UUID, _ disabled: Bool) throws -> (user: UserRecord, changed: Bool)? {
+        guard let row = try connection.query(Self.setDisabledSQL(where: "id = $1"), [id, disabled]).first else { return nil }
+        return (try Self.record(row), try row.decode(Bool.self, 7))
+    }
+
+    /// One statement: the row as it is afterwards, and whether the state changed (column 7).
+    private static func setDisabledSQL(where condition: String) -> String {
+        """
+        WITH old AS (SELECT id AS old_id, disabled_at IS NOT NULL AS was_disabled FROM users WHERE \(condition) FOR UPDATE)
+        UPDATE users SET disabled_at = CASE WHEN $2::boolean THEN coalesce(disabled_at, now()) END
+        FROM old WHERE id = old.old_id
+        RETURNING \(columns), old.was_disabled <> $2::boolean
+        """
+    }
+
+    /// Of the given account versions, those no longer accepted: the account is gone, disabled, or
+    /// at another token version (the SSE relay's check of its open streams).
+    public func revoked(_ versions: Set<AccountVersion>) throws -> Set<AccountVersion> {
+        guard !versions.isEmpty else { return [] }
+        let list = Array(versions)
+        let rows = try connection.query(
+            """
+            SELECT s.user_id, s.version
+            FROM unnest($1::text[]::uuid[], $2::text[]::bigint[]) AS s (user_id, version)
+            LEFT JOIN users u ON u.id = s.user_id
+            WHERE u.id IS NULL OR u.disabled_at IS NOT NULL OR u.token_version <> s.version
+            """,
+            [list.map { $0.userID.uuidString.lowercased() }, list.map { String($0.tokenVersion) }]).rows
+        return Set(try rows.map { AccountVersion(userID: try $0.decode(UUID.self, 0), tokenVersion: try $0.decode(Int64.self, 1)) })
     }
 }
 

@@ -563,6 +563,26 @@ CALL pg_temp.expect_error('event type in use cannot be deleted', $q$DELETE FROM 
 INSERT INTO event_types (name, description) VALUES ('workspace_exported', 'added by a later migration');
 CALL pg_temp.expect('a type added by INSERT is accepted', $q$SELECT masterplan_emit_event(NULL, '40000000-0000-4000-8000-000000000001', NULL, 'workspace_exported', '{}') IS NOT NULL$q$);
 
+-- 8a. token versions and stream tickets (0015) ----------------------------------------------
+
+CALL pg_temp.expect_error('token version below 1', $q$UPDATE users SET token_version = 0 WHERE id = '10000000-0000-4000-8000-000000000002'$q$, '23514', 'users_token_version_check');
+UPDATE users SET password_hash = '$argon2id$y2' WHERE id = '10000000-0000-4000-8000-000000000002';
+UPDATE users SET display_name = 'Bob' WHERE id = '10000000-0000-4000-8000-000000000002';
+CALL pg_temp.expect('a new password raises the token version, other changes do not', $q$SELECT token_version = 2 FROM users WHERE id = '10000000-0000-4000-8000-000000000002'$q$);
+UPDATE users SET disabled_at = now() WHERE id = '10000000-0000-4000-8000-000000000002';
+UPDATE users SET disabled_at = NULL WHERE id = '10000000-0000-4000-8000-000000000002';
+CALL pg_temp.expect('a disable raises the token version, an enable does not', $q$SELECT token_version = 3 FROM users WHERE id = '10000000-0000-4000-8000-000000000002'$q$);
+
+INSERT INTO stream_tickets (ticket_hash, user_id, token_version, plan_id, token_expires_at, expires_at) VALUES
+    (repeat('a', 64), '10000000-0000-4000-8000-000000000002', 3, NULL, now() + interval '1 hour', now() + interval '1 minute'),
+    (repeat('b', 64), '10000000-0000-4000-8000-000000000001', 1, '40000000-0000-4000-8000-000000000001', now() + interval '1 hour', now() + interval '1 minute');
+CALL pg_temp.expect_error('ticket stored in the clear', $q$INSERT INTO stream_tickets (ticket_hash, user_id, token_version, token_expires_at, expires_at) VALUES ('the-ticket-itself', '10000000-0000-4000-8000-000000000002', 3, now() + interval '1 hour', now() + interval '1 minute')$q$, '23514', 'stream_tickets_hash_check');
+CALL pg_temp.expect_error('ticket hash used twice', $q$INSERT INTO stream_tickets (ticket_hash, user_id, token_version, token_expires_at, expires_at) VALUES (repeat('a', 64), '10000000-0000-4000-8000-000000000002', 3, now() + interval '1 hour', now() + interval '1 minute')$q$, '23505', 'stream_tickets_pkey');
+CALL pg_temp.expect_error('ticket outliving its token', $q$INSERT INTO stream_tickets (ticket_hash, user_id, token_version, token_expires_at, expires_at) VALUES (repeat('c', 64), '10000000-0000-4000-8000-000000000002', 3, now() + interval '10 seconds', now() + interval '1 minute')$q$, '23514', 'stream_tickets_expiry_check');
+CALL pg_temp.expect_error('ticket expired at birth', $q$INSERT INTO stream_tickets (ticket_hash, user_id, token_version, token_expires_at, expires_at) VALUES (repeat('c', 64), '10000000-0000-4000-8000-000000000002', 3, now() + interval '1 hour', now() - interval '1 second')$q$, '23514', 'stream_tickets_expiry_check');
+CALL pg_temp.expect_error('ticket of an unknown user', $q$INSERT INTO stream_tickets (ticket_hash, user_id, token_version, token_expires_at, expires_at) VALUES (repeat('c', 64), gen_random_uuid(), 1, now() + interval '1 hour', now() + interval '1 minute')$q$, '23503', 'stream_tickets_user_id_fkey');
+CALL pg_temp.expect_error('ticket of an unknown plan', $q$INSERT INTO stream_tickets (ticket_hash, user_id, token_version, plan_id, token_expires_at, expires_at) VALUES (repeat('c', 64), '10000000-0000-4000-8000-000000000002', 3, gen_random_uuid(), now() + interval '1 hour', now() + interval '1 minute')$q$, '23503', 'stream_tickets_plan_id_fkey');
+
 -- 9. deletion -------------------------------------------------------------------------------
 
 -- A user with no plans, reviews or spending can be deleted; their tokens and chats go with them.
@@ -586,7 +606,8 @@ CALL pg_temp.expect('plan tree gone', $q$SELECT (SELECT count(*) FROM phases WHE
          + (SELECT count(*) FROM reviews WHERE plan_id = '40000000-0000-4000-8000-000000000001')
          + (SELECT count(*) FROM plan_history WHERE plan_id = '40000000-0000-4000-8000-000000000001')
          + (SELECT count(*) FROM jobs WHERE plan_id = '40000000-0000-4000-8000-000000000001')
-         + (SELECT count(*) FROM events WHERE plan_id = '40000000-0000-4000-8000-000000000001') = 0$q$);
+         + (SELECT count(*) FROM events WHERE plan_id = '40000000-0000-4000-8000-000000000001')
+         + (SELECT count(*) FROM stream_tickets WHERE plan_id = '40000000-0000-4000-8000-000000000001') = 0$q$);
 CALL pg_temp.expect('llm_calls kept, detached from the deleted plan', $q$SELECT count(*) = 4 AND bool_and(plan_id IS NULL) AND bool_and(job_id IS NULL OR purpose = 'chat')
     FROM llm_calls$q$);
 CALL pg_temp.expect('the other plan is untouched', $q$SELECT count(*) = 1 FROM tasks WHERE plan_id = '40000000-0000-4000-8000-000000000002'$q$);
@@ -607,7 +628,7 @@ BEGIN
               WHERE pk.conrelid = c.conrelid AND pk.contype = 'p' AND pk.conkey <@ c.conkey))
       -- generated uuid / identity primary keys are not supplied by callers; natural ones are checked
       AND NOT (c.contype = 'p' AND c.conrelid::regclass::text NOT IN ('task_dependencies', 'acceptance_test_criteria',
-                                                                          'atom_dependencies', 'event_types'))
+                                                                          'atom_dependencies', 'event_types', 'stream_tickets'))
       AND c.conname NOT IN (SELECT name FROM pg_temp.covered);
     IF missing IS NOT NULL THEN
         RAISE EXCEPTION 'FAIL constraints never exercised: %', missing;
