@@ -160,13 +160,16 @@ public struct PlanQueries {
     /// Writers that change phases, milestones, subtasks, criteria or dependencies must also update
     /// the plan row (as `addVersion`, `PlanTreeWriter` and every status change do), so that caches of
     /// the tree keyed on this stamp see the change.
-    public func treeStamp(id: UUID, userID: UUID) throws -> (accountActive: Bool, stamp: String?) {
-        guard let row = try connection.query(Self.treeStampSQL, [id, userID]).first else { return (false, nil) }
+    ///
+    /// `accountActive` is the account check of `Authenticator.user(for:in:)` in the same statement:
+    /// the user exists, is enabled and is at the token's `tokenVersion`.
+    public func treeStamp(id: UUID, userID: UUID, tokenVersion: Int64) throws -> (accountActive: Bool, stamp: String?) {
+        guard let row = try connection.query(Self.treeStampSQL, [id, userID, tokenVersion]).first else { return (false, nil) }
         return (try row.decode(Bool?.self, 0) ?? false, try row.decode(String?.self, 1))
     }
 
     static let treeStampSQL = """
-        SELECT (SELECT u.disabled_at IS NULL FROM users u WHERE u.id = $2),
+        SELECT (SELECT u.disabled_at IS NULL AND u.token_version = $3 FROM users u WHERE u.id = $2),
                (SELECT p.updated_at::text FROM masterplans p WHERE p.id = $1 AND p.owner_id = $2)
         """
 

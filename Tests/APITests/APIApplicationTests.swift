@@ -37,7 +37,7 @@ import Testing
 
     @Test(arguments: ["Bearer nonsense", "Basic YWxhZGRpbjpvcGVuc2VzYW1l", "Bearer a.b.c",
                       "Bearer " + TokenSigner(secret: Array("a different secret that is long enough".utf8))
-                        .sign(TokenClaims(subject: UUID(), email: "x@y.z", role: "member", issuedAt: 0, expiresAt: Int64.max / 2))])
+                        .sign(TokenClaims(subject: UUID(), email: "x@y.z", role: "member", tokenVersion: 1, issuedAt: 0, expiresAt: Int64.max / 2))])
     func invalidTokensAre401(_ authorization: String) throws {
         let response = app.handle(HTTPRequest(method: "GET", path: "/api/v1/masterplans", headers: ["Authorization": authorization]))
         #expect(response.status == 401)

@@ -50,9 +50,10 @@ import Testing
         let user = try stack.user("eve")
         let signer = TokenSigner(secret: Array(stack.secret.utf8))
         let now = Int64(Date().timeIntervalSince1970)
-        let expired = signer.sign(TokenClaims(subject: user.id, email: "e@x.org", role: "member", issuedAt: now - 7200, expiresAt: now - 3600))
+        let expired = signer.sign(TokenClaims(subject: user.id, email: "e@x.org", role: "member", tokenVersion: 1,
+                                              issuedAt: now - 7200, expiresAt: now - 3600))
         let forged = TokenSigner(secret: Array("not the server's secret, but long enough".utf8))
-            .sign(TokenClaims(subject: user.id, email: "e@x.org", role: "admin", issuedAt: now, expiresAt: now + 3600))
+            .sign(TokenClaims(subject: user.id, email: "e@x.org", role: "admin", tokenVersion: 1, issuedAt: now, expiresAt: now + 3600))
         let payload = Base64URL.encode(#"{"iss":"masterplan","sub":"\#(user.id.uuidString.lowercased())","exp":\#(now + 3600)}"#)
         let algNone = Base64URL.encode(#"{"alg":"none","typ":"JWT"}"#) + "." + payload + "."
         let tampered = user.token.split(separator: ".")[0] + "." + payload + "." + user.token.split(separator: ".")[2]

@@ -8,7 +8,7 @@ import Testing
     static let secret = Array("0123456789abcdef0123456789abcdef-test".utf8)
     let signer = TokenSigner(secret: Self.secret)
     let claims = TokenClaims(subject: UUID(uuidString: "10000000-0000-4000-8000-000000000001")!, email: "ann@example.org",
-                             role: "admin", issuedAt: 1_000, expiresAt: 2_000)
+                             role: "admin", tokenVersion: 3, issuedAt: 1_000, expiresAt: 2_000)
 
     /// A token with any header and payload, signed (HS256) with `secret`.
     static func token(header: String, payload: String, secret: [UInt8] = TokenSignerTests.secret) -> String {
@@ -58,7 +58,7 @@ import Testing
 
     @Test func notBeforeInTheFutureIsRefused() {
         let token = Self.token(header: #"{"alg":"HS256"}"#,
-                               payload: #"{"iss":"masterplan","sub":"10000000-0000-4000-8000-000000000001","exp":3000,"nbf":1600}"#)
+                               payload: #"{"iss":"masterplan","sub":"10000000-0000-4000-8000-000000000001","ver":1,"exp":3000,"nbf":1600}"#)
         #expect(throws: TokenError.notYetValid) { try signer.verify(token, now: 1_500) }
     }
 
@@ -67,6 +67,17 @@ import Testing
         #expect(throws: TokenError.invalidClaims("iss is not masterplan")) { try signer.verify(issuer, now: 1_500) }
         let subject = Self.token(header: #"{"alg":"HS256"}"#, payload: #"{"iss":"masterplan","sub":"ann","exp":3000}"#)
         #expect(throws: TokenError.invalidClaims("sub is not a user id")) { try signer.verify(subject, now: 1_500) }
+    }
+
+    /// Tokens issued before accounts had versions, and versions that no account can have, are refused.
+    @Test(arguments: [#""#, #","ver":0"#, #","ver":-1"#, #","ver":"1""#, #","ver":1.5"#, #","ver":null"#])
+    func aMissingOrImpossibleVersionIsRefused(_ version: String) throws {
+        let token = Self.token(header: #"{"alg":"HS256","typ":"JWT"}"#,
+                               payload: #"{"iss":"masterplan","sub":"10000000-0000-4000-8000-000000000001","exp":3000\#(version)}"#)
+        #expect(throws: TokenError.invalidClaims("ver is not a token version")) { try signer.verify(token, now: 1_500) }
+        let versioned = Self.token(header: #"{"alg":"HS256","typ":"JWT"}"#,
+                                   payload: #"{"iss":"masterplan","sub":"10000000-0000-4000-8000-000000000001","exp":3000,"ver":4}"#)
+        #expect(try signer.verify(versioned, now: 1_500).tokenVersion == 4)
     }
 
     @Test(arguments: ["", "abc", "a.b", "a.b.c.d", "!!!.e30.sig", "e30.e30", "eyJhbGciOiJIUzI1NiJ9.e30=.x"])

@@ -2,20 +2,25 @@ import Crypto
 import Foundation
 import JSON
 
-/// What a MasterPlan access token says: who, in which role, from when until when.
+/// What a MasterPlan access token says: who, in which role, with which token version of the
+/// account, from when until when.
 public struct TokenClaims: Sendable, Equatable {
     /// The user's id (`sub`).
     public var subject: UUID
     public var email: String
     public var role: String
+    /// The account's `token_version` when the token was issued (`ver`): the token is refused once
+    /// the account's version moved on (`Authenticator.user(for:in:)`).
+    public var tokenVersion: Int64
     /// Seconds since 1970 (`iat`, `exp`).
     public var issuedAt: Int64
     public var expiresAt: Int64
 
-    public init(subject: UUID, email: String, role: String, issuedAt: Int64, expiresAt: Int64) {
+    public init(subject: UUID, email: String, role: String, tokenVersion: Int64, issuedAt: Int64, expiresAt: Int64) {
         self.subject = subject
         self.email = email
         self.role = role
+        self.tokenVersion = tokenVersion
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
     }
@@ -50,7 +55,7 @@ public enum TokenError: Error, Sendable, Equatable, CustomStringConvertible {
 ///
 /// Checking is strict: the header must say `"alg":"HS256"` exactly (so `none` and algorithm
 /// confusion are refused before any signature work), the signature is compared in constant time
-/// (`HMAC.isValidAuthenticationCode`), and `exp` is required.
+/// (`HMAC.isValidAuthenticationCode`), and `exp`, `iss`, `sub` and `ver` are required.
 public struct TokenSigner: Sendable {
     /// The secret's bytes; a `SymmetricKey` (not `Sendable`) is made from them per call, which costs a copy.
     private let secret: [UInt8]
@@ -75,6 +80,7 @@ public struct TokenSigner: Sendable {
             "sub": .string(claims.subject.uuidString.lowercased()),
             "email": .string(claims.email),
             "role": .string(claims.role),
+            "ver": .int(claims.tokenVersion),
             "iat": .int(claims.issuedAt),
             "exp": .int(claims.expiresAt),
         ])
@@ -117,8 +123,12 @@ public struct TokenSigner: Sendable {
         guard let subject = claims["sub"]?.stringValue.flatMap(UUID.init(uuidString:)) else {
             throw .invalidClaims("sub is not a user id")
         }
+        // Tokens issued before accounts had versions carry none: refused, so their holders log in again.
+        guard let version = claims["ver"]?.intValue, version >= 1 else {
+            throw .invalidClaims("ver is not a token version")
+        }
         return TokenClaims(subject: subject, email: claims["email"]?.stringValue ?? "",
-                           role: claims["role"]?.stringValue ?? "member", issuedAt: claims["iat"]?.intValue ?? 0,
-                           expiresAt: expiresAt)
+                           role: claims["role"]?.stringValue ?? "member", tokenVersion: version,
+                           issuedAt: claims["iat"]?.intValue ?? 0, expiresAt: expiresAt)
     }
 }

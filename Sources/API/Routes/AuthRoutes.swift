@@ -42,7 +42,7 @@ extension APIApplication {
         let now = Int64(time(nil))
         let expiresAt = now + configuration.tokenLifetimeSeconds
         let token = signer.sign(TokenClaims(subject: user.id, email: user.email, role: user.role,
-                                            issuedAt: now, expiresAt: expiresAt))
+                                            tokenVersion: user.tokenVersion, issuedAt: now, expiresAt: expiresAt))
         return .json([
             "access_token": .string(token),
             "token_type": "Bearer",

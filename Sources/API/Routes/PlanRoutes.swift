@@ -63,8 +63,9 @@ extension APIApplication {
         let plans = PlanQueries(try database())
         // The route checks the account itself: one query for the account and the plan's stamp.
         let planID = try ctx.id(of: "plan")
-        let (accountActive, stamp) = try plans.treeStamp(id: planID, userID: ctx.userID)
-        guard accountActive else { throw Problem.invalidToken("the token's user no longer exists or is disabled") }
+        guard let claims = ctx.claims else { preconditionFailure("an authenticated route ran without claims") }
+        let (accountActive, stamp) = try plans.treeStamp(id: planID, userID: claims.subject, tokenVersion: claims.tokenVersion)
+        guard accountActive else { throw Problem.invalidToken(Authenticator.accountEnded) }
         guard let stamp else { throw Problem.notFound("plan") }
         if let body = treeCache.body(for: planID, stamp: stamp) {
             return HTTPResponse(status: 200, headers: [("Content-Type", HTTPResponse.jsonContentType), ("Cache-Control", "no-store")],
