@@ -5,14 +5,14 @@ import Glibc
 import Postgres
 import Store
 
-/// `masterplan user add|list|passwd`: accounts, for sysadmins. Passwords come from standard input
+/// `masterplan user add|list|passwd|disable|enable`: accounts, for sysadmins. Passwords come from standard input
 /// (`--password-stdin`, or whenever stdin is not a terminal) or a prompt with echo off — never from
 /// the command line, where `ps` and shell history would show them.
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Add users, list them, or set a password.",
-        subcommands: [Add.self, List.self, Passwd.self]
+        abstract: "Add users, list them, set a password, disable or enable them.",
+        subcommands: [Add.self, List.self, Passwd.self, Disable.self, Enable.self]
     )
 
     struct DatabaseOption: ParsableArguments {
@@ -85,7 +85,38 @@ struct UserCommand: ParsableCommand {
         func run() throws {
             let password = try PasswordInput.read(fromStdin: passwordStdin)
             try UserStore(try database.connect()).setPasswordHash(email: email, passwordHash: PasswordHasher().hash(password))
-            print("password of \(email) changed")
+            print("password of \(email) changed; every token of the account has ended (its open event streams close within seconds)")
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable an account: it cannot log in, and its tokens and open event streams end now.")
+
+        @Argument(help: "The user's email address.")
+        var email: String
+
+        @OptionGroup var database: DatabaseOption
+
+        func run() throws {
+            let (user, changed) = try UserStore(try database.connect()).setDisabled(email: email, true)
+            print(changed ? "disabled \(user.email): its tokens have ended and its open event streams close within seconds"
+                          : "\(user.email) was disabled already; nothing changed")
+        }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enable a disabled account: it may log in again (tokens from before stay ended).")
+
+        @Argument(help: "The user's email address.")
+        var email: String
+
+        @OptionGroup var database: DatabaseOption
+
+        func run() throws {
+            let (user, changed) = try UserStore(try database.connect()).setDisabled(email: email, false)
+            print(changed ? "enabled \(user.email): it may log in again" : "\(user.email) was enabled already; nothing changed")
         }
     }
 }
@@ -97,7 +128,7 @@ enum PasswordInput {
         var description: String
     }
 
-    static let minimumLength = 8
+    static let minimumLength = UserStore.minimumPasswordLength
 
     static func read(fromStdin: Bool) throws -> String {
         let password: String
