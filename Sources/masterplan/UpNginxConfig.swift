@@ -13,6 +13,10 @@ struct UpNginxConfig {
 
     var path: String { layout.nginxPrefix + "/nginx.conf" }
 
+    /// The shipped access log format without query strings (`nginx/masterplan-log.conf`), beside
+    /// the locations file wherever that was found.
+    var logFormatFile: String { (locationsFile as NSString).deletingLastPathComponent + "/masterplan-log.conf" }
+
     var text: String {
         let prefix = layout.nginxPrefix
         return """
@@ -29,7 +33,9 @@ struct UpNginxConfig {
                 # JavaScript modules must be served as JavaScript, or browsers refuse to run them.
                 include /etc/nginx/mime.types;
                 default_type application/octet-stream;
-                access_log \(layout.log("nginx-access"));
+                # Paths without query strings: stream tickets travel as ?ticket=.
+                include \(logFormatFile);
+                access_log \(layout.log("nginx-access")) masterplan;
                 client_body_temp_path \(prefix)/tmp/body;
                 fastcgi_temp_path \(prefix)/tmp/fastcgi;
                 proxy_temp_path \(prefix)/tmp/proxy;

@@ -64,7 +64,8 @@ pid $STACK/nginx/nginx.pid;
 error_log $STACK/nginx/error.log warn;
 events { worker_connections 512; }
 http {
-    access_log $STACK/nginx/access.log;
+    include $ROOT/nginx/masterplan-log.conf;
+    access_log $STACK/nginx/access.log masterplan;
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
     client_body_temp_path $STACK/nginx/tmp/body;

@@ -6,7 +6,9 @@ import Store
 import TestSupport
 
 /// The built `masterplan` binary — `serve api` and `serve events` — behind a real nginx that
-/// includes the shipped `nginx/masterplan-locations.conf`, on a private database: what a user meets.
+/// includes the shipped `nginx/masterplan-locations.conf` and logs in the shipped format of
+/// `nginx/masterplan-log.conf` (to `nginx/access.log` in the stack's folder), on a private
+/// database: what a user meets.
 final class APIStack: @unchecked Sendable {
     // Every stored property is set once in init; the processes are only signalled and polled.
 
@@ -63,12 +65,15 @@ final class APIStack: @unchecked Sendable {
         do {
             try Self.waitForSocket(folder.file("api.sock"), of: api)
             try Self.waitForSocket(folder.file("events.sock"), of: relay)
-            nginx = try NginxProcess(prefix: try folder.folder("nginx"), http: """
+            let nginxPrefix = try folder.folder("nginx")
+            nginx = try NginxProcess(prefix: nginxPrefix, http: """
+                include \(TestDatabase.repositoryRoot)/nginx/masterplan-log.conf;
                 upstream masterplan_api { server unix:\(folder.file("api.sock")); }
                 upstream masterplan_events { server unix:\(folder.file("events.sock")); }
                 limit_req_zone $binary_remote_addr zone=masterplan_login:1m rate=\(options.loginRatePerMinute)r/m;
                 server {
                     listen 127.0.0.1:{{PORT}};
+                    access_log \(nginxPrefix)/access.log masterplan;
                     root \(staticRoot);
                     \(options.nginxServerExtra)
                     include \(TestDatabase.repositoryRoot)/nginx/masterplan-locations.conf;
