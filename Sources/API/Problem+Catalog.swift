@@ -35,6 +35,23 @@ extension Problem {
                 headers: ["Retry-After": String(retryAfterSeconds)])
     }
 
+    /// A stream ticket that cannot open this stream: unknown, already used, expired, for another
+    /// stream, or its account changed since it was issued.
+    public static func invalidTicket(_ reason: String) -> Problem {
+        Problem(status: 401, type: "invalid-ticket", title: "The stream ticket is not valid.",
+                detail: "\(reason); a ticket opens one stream within \(StreamTicket.lifetimeSeconds) s of being issued: "
+                    + "get a new one with POST /api/v1/events/tickets.",
+                headers: ["WWW-Authenticate": "Bearer realm=\"masterplan\", error=\"invalid_token\""])
+    }
+
+    /// An access token in a stream's URL, where web servers and proxies log it.
+    public static func tokenInURL() -> Problem {
+        Problem(status: 401, type: "token-in-url", title: "Access tokens are not accepted in URLs.",
+                detail: "Send the token as 'Authorization: Bearer TOKEN', or open the stream with a single-use ticket "
+                    + "from POST /api/v1/events/tickets as ?ticket=TICKET; ?access_token= is refused.",
+                headers: ["WWW-Authenticate": "Bearer realm=\"masterplan\""])
+    }
+
     /// The resource does not exist or belongs to someone else (the two are not told apart).
     public static func notFound(_ what: String) -> Problem {
         Problem(status: 404, type: "not-found", title: "No such \(what).",

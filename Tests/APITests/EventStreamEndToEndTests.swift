@@ -122,7 +122,7 @@ import Testing
         #expect(events.map { $0.data["data"]?["n"]?.intValue } == [2, 3, 4])
     }
 
-    @Test func tokenAndLastEventIDMayComeInTheQueryAndTheUserStreamCarriesAllOwnPlans() throws {
+    @Test func ticketAndLastEventIDMayComeInTheQueryAndTheUserStreamCarriesAllOwnPlans() throws {
         let user = try stack.user()
         let stranger = try stack.user("stranger")
         let db = try stack.database()
@@ -131,7 +131,8 @@ import Testing
         let foreign = try PlanFixture.insert(db, owner: stranger.id)
         let before = try PlanFixture.emit(db, planID: planA, type: "plan_status_changed")
 
-        let stream = try Stream(port: stack.port, path: "/api/v1/events?access_token=\(user.token)&last_event_id=\(before - 1)")
+        let ticket = try #require(try stack.call("POST", "/api/v1/events/tickets", token: user.token, json: [:])["ticket"]?.stringValue)
+        let stream = try Stream(port: stack.port, path: "/api/v1/events?ticket=\(ticket)&last_event_id=\(before - 1)")
         defer { stream.close() }
         try stream.waitFor(id: before)
         let foreignEvent = try PlanFixture.emit(db, planID: foreign)
@@ -153,9 +154,12 @@ import Testing
         let anonymous = try stack.call("GET", path)
         #expect(anonymous.status == 401)
         #expect(anonymous.problemType == "unauthorized")
-        let forged = try stack.call("GET", path + "?access_token=" + owner.token.dropLast(3) + "AAA")
+        let forged = try stack.call("GET", path, headers: [("Authorization", "Bearer " + owner.token.dropLast(3) + "AAA")])
         #expect(forged.status == 401)
         #expect(forged.problemType == "invalid-token")
+        let inURL = try stack.call("GET", path + "?access_token=" + owner.token)
+        #expect(inURL.status == 401)
+        #expect(inURL.problemType == "token-in-url")
         let badID = try stack.call("GET", path, token: owner.token, headers: [("Last-Event-ID", "yesterday")])
         #expect(badID.status == 400)
     }

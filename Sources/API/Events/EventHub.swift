@@ -20,6 +20,8 @@ final class EventHub: Sendable {
     private let queue = Mutex<Queue>(Queue())
     private let wake = WakePipe()
     private let registered = Atomic<Int>(0)
+    /// The streams added and not yet removed, for the LISTEN thread's account checks.
+    private let open = Mutex<[ObjectIdentifier: EventStream]>([:])
     private let maxQueuedBytes: Int
 
     init(maxQueuedBytes: Int) {
@@ -33,7 +35,17 @@ final class EventHub: Sendable {
     /// before querying the replay, so that an event committed meanwhile is held, not missed.
     func add(_ stream: EventStream) {
         registered.add(1, ordering: .relaxed)
+        open.withLock { $0[ObjectIdentifier(stream)] = stream }
         if !post(.add(stream)) { stream.end(.relayStopping) }
+    }
+
+    /// The streams open now (added and not yet removed).
+    var openStreams: [EventStream] { open.withLock { Array($0.values) } }
+
+    /// Ends a stream for `reason` through the fan-out thread, which writes nothing more to it and
+    /// then wakes the stream's thread to finish the request.
+    func close(_ stream: EventStream, _ reason: EventStream.EndReason) {
+        if !post(.close(stream, reason)) { stream.end(.relayStopping) }
     }
 
     /// Hands the stream to the fan-out thread once its thread has written (and flushed) the replay
@@ -51,6 +63,7 @@ final class EventHub: Sendable {
     /// Unregisters a stream whose thread is done with it.
     func remove(_ stream: EventStream) {
         registered.subtract(1, ordering: .relaxed)
+        open.withLock { $0[ObjectIdentifier(stream)] = nil }
         post(.remove(stream))
     }
 

@@ -22,7 +22,14 @@ import Synchronization
 /// - A heartbeat comment every `heartbeatSeconds` (the stream thread asks, the fan-out thread
 ///   writes); `retry:` first; a client that goes away is seen at once (the stream thread polls the
 ///   FastCGI connection); a client that reads too slowly is dropped with a log line.
-/// - The token may come as `?access_token=`, since EventSource cannot send headers.
+/// - A stream opens with `Authorization: Bearer TOKEN` or, since EventSource cannot send headers,
+///   with a single-use ticket as `?ticket=` (`StreamTicket`, redeemed by deleting it). A token in
+///   the URL (`?access_token=`) is refused: web servers and proxies log URLs.
+/// - A stream lasts as long as the token behind it (or behind its ticket): it ends when the token
+///   expires, and when the account is disabled or its token version moves on (a new password). The
+///   LISTEN connection also LISTENs on `UserStore.accessChannel`; a notification there, every
+///   `accountCheckInterval` and every (re)LISTEN, the LISTEN thread checks the accounts of all open
+///   streams by query (the database is the truth; the notification only wakes).
 /// - Signals: TERM/INT/QUIT stop (streams end; browsers reconnect elsewhere with Last-Event-ID),
 ///   HUP is logged and ignored (there is nothing to reload).
 public final class EventRelay: Sendable {
@@ -137,20 +144,29 @@ public final class EventRelay: Sendable {
 
     // MARK: - LISTEN thread
 
+    /// How often the LISTEN thread checks the accounts of the open streams without being notified.
+    static let accountCheckInterval = Duration.seconds(5)
+
     /// Reads new events after every notification (and every 5 s, in case one was lost) and fans
-    /// them out; reconnects and catches up by query after losing the server.
+    /// them out; checks the open streams' accounts after a notification on the users' channel and
+    /// every `accountCheckInterval`; reconnects and catches up by query after losing the server.
     func listenLoop() {
         var connection: Connection?
         var started = false
         var last: Int64 = 0
         // Since when the database is away: logged when an outage starts and when it ends, not per retry.
         var lostAt: Date?
+        let clock = ContinuousClock()
+        var nextAccountCheck = clock.now
         while !stopping.load(ordering: .acquiring) {
             do {
                 if connection == nil {
                     let opened = try Connection(configuration.databaseURL)
                     try opened.simpleQuery("SET application_name = '\(APIApplication.relayApplicationName)'")
                     try opened.listen(EventFeed.channel)
+                    try opened.listen(UserStore.accessChannel)
+                    // Whatever was notified while nobody listened is gone: check every stream now.
+                    nextAccountCheck = clock.now
                     if !started {
                         last = try EventFeed(opened).latestID()
                         lastEventID.store(last, ordering: .relaxed)
@@ -164,7 +180,13 @@ public final class EventRelay: Sendable {
                 }
                 guard let connection else { continue }
                 try fanOut(from: connection, after: &last)
-                _ = try connection.waitForNotifications(timeout: .seconds(5), interrupter: interrupter)
+                if clock.now >= nextAccountCheck {
+                    try endStreamsOfEndedAccounts(on: connection)
+                    nextAccountCheck = clock.now + Self.accountCheckInterval
+                }
+                let wait = min(Duration.seconds(5), max(.zero, nextAccountCheck - clock.now))
+                let notifications = try connection.waitForNotifications(timeout: wait, interrupter: interrupter)
+                if notifications.contains(where: { $0.channel == UserStore.accessChannel }) { nextAccountCheck = clock.now }
             } catch let error as PostgresError where error.kind == .interrupted {
                 continue
             } catch {
@@ -190,6 +212,14 @@ public final class EventRelay: Sendable {
             lastEventID.store(last, ordering: .relaxed)
             if events.count < 1000 { return }
         }
+    }
+
+    /// Ends the open streams whose account was disabled, removed or moved to another token version.
+    private func endStreamsOfEndedAccounts(on connection: Connection) throws {
+        let streams = hub.openStreams
+        guard !streams.isEmpty else { return }
+        let ended = try UserStore(connection).revoked(Set(streams.map(\.account)))
+        for stream in streams where ended.contains(stream.account) { hub.close(stream, .accessEnded) }
     }
 
     // MARK: - Accepting
@@ -260,8 +290,8 @@ public final class EventRelay: Sendable {
             return
         }
         do {
-            let start = try open(params, planID: planID)
-            try stream(request, ownerID: start.user, planID: planID, after: start.lastEventID)
+            let opening = try open(params, planID: planID)
+            try stream(request, opening, planID: planID)
         } catch let problem as Problem {
             respond(request, .problem(problem))
         } catch let error as FastCGIError {
@@ -283,16 +313,21 @@ public final class EventRelay: Sendable {
         return UUID(uuidString: String(parts[3]))
     }
 
-    /// Authenticates the stream, checks the plan is the caller's, reads `Last-Event-ID`.
-    func open(_ params: RequestParams, planID: UUID?) throws -> (user: UUID, lastEventID: Int64?) {
-        let claims: TokenClaims
-        if let header = params.header("authorization") {
-            claims = try authenticator.claims(fromAuthorizationHeader: header)
-        } else if let token = params.queryValue("access_token"), !token.isEmpty {
-            claims = try authenticator.claims(fromToken: token)
-        } else {
-            throw Problem.unauthorized()
-        }
+    /// Who a stream is for: the account and token version it was opened with, when the token behind
+    /// it expires, and where to resume.
+    struct Opening {
+        var account: AccountVersion
+        /// Seconds since 1970.
+        var expiresAt: Int64
+        var lastEventID: Int64?
+    }
+
+    /// Authenticates the stream (the Authorization header, or a ticket, never a token in the URL),
+    /// checks the plan is the caller's, reads `Last-Event-ID`. A ticket is spent by this call
+    /// whatever the outcome, so it is redeemed last, after every check that needs no database.
+    func open(_ params: RequestParams, planID: UUID?) throws -> Opening {
+        // Refused even beside other credentials: the client must stop putting tokens in URLs.
+        if !params.queryValues("access_token").isEmpty { throw Problem.tokenInURL() }
         var lastEventID: Int64?
         if let text = params.header("last-event-id") ?? params.queryValue("last_event_id"), !text.isEmpty {
             guard let value = Int64(text.trimmingSpaces), value >= 0 else {
@@ -300,19 +335,51 @@ public final class EventRelay: Sendable {
             }
             lastEventID = value
         }
-        let userID = try pool.withConnection { db -> UUID in
-            let user = try authenticator.user(for: claims, in: UserStore(db))
-            if let planID, try PlanQueries(db).plan(id: planID, ownerID: user.id) == nil { throw Problem.notFound("plan") }
-            return user.id
+
+        if let header = params.header("authorization") {
+            let claims = try authenticator.claims(fromAuthorizationHeader: header)
+            try pool.withConnection { db in
+                let user = try authenticator.user(for: claims, in: UserStore(db))
+                if let planID, try PlanQueries(db).plan(id: planID, ownerID: user.id) == nil { throw Problem.notFound("plan") }
+            }
+            return Opening(account: AccountVersion(userID: claims.subject, tokenVersion: claims.tokenVersion),
+                           expiresAt: claims.expiresAt, lastEventID: lastEventID)
         }
-        return (userID, lastEventID)
+
+        let tickets = params.queryValues("ticket").filter { !$0.isEmpty }
+        guard let ticket = tickets.first else {
+            var problem = Problem.unauthorized()
+            problem.detail = "Send the token as 'Authorization: Bearer TOKEN', or open the stream with a single-use ticket "
+                + "from POST /api/v1/events/tickets as ?ticket=TICKET."
+            throw problem
+        }
+        guard tickets.count == 1 else { throw Problem.invalidTicket("give one ticket, not \(tickets.count)") }
+        guard StreamTicket.isWellFormed(ticket) else { throw Problem.invalidTicket("the ticket is not one this server issues") }
+        let now = Int64(time(nil))
+        return try pool.withConnection { db -> Opening in
+            guard let record = try StreamTicketStore(db).redeem(hash: StreamTicket.hash(ticket)) else {
+                throw Problem.invalidTicket("the ticket is unknown or was used already")
+            }
+            guard record.isUnexpired else { throw Problem.invalidTicket("the ticket has expired") }
+            guard record.tokenExpiresAt > now else { throw Problem.invalidTicket("the access token it was issued with has expired") }
+            guard record.planID == planID else { throw Problem.invalidTicket("the ticket was issued for another stream") }
+            let user = try UserStore(db).user(id: record.userID)
+            guard let user, !user.isDisabled else { throw Problem.invalidTicket(Authenticator.accountGone) }
+            guard user.tokenVersion == record.tokenVersion else { throw Problem.invalidTicket(Authenticator.versionEnded) }
+            if let planID, try PlanQueries(db).plan(id: planID, ownerID: user.id) == nil { throw Problem.notFound("plan") }
+            return Opening(account: AccountVersion(userID: user.id, tokenVersion: record.tokenVersion),
+                           expiresAt: record.tokenExpiresAt, lastEventID: lastEventID)
+        }
     }
 
-    /// Writes the stream: head, `retry:` and the replay after `after`; then hands it to the fan-out
-    /// thread for live events, asks for heartbeats and waits until the client goes away or the
-    /// stream must end.
-    func stream(_ request: Request, ownerID: UUID, planID: UUID?, after: Int64?) throws {
-        let stream = EventStream(ownerID: ownerID, planID: planID, request: request)
+    /// Writes the stream: head, `retry:` and the replay after `Last-Event-ID`; then hands it to the
+    /// fan-out thread for live events, asks for heartbeats and waits until the client goes away or
+    /// the stream must end (its token expires, its account changes, the client is too slow, the
+    /// relay stops).
+    func stream(_ request: Request, _ opening: Opening, planID: UUID?) throws {
+        let stream = EventStream(account: opening.account, expiresAt: opening.expiresAt, planID: planID, request: request)
+        let ownerID = opening.account.userID
+        let after = opening.lastEventID
         // Registered before the replay query, so an event committed meanwhile is held, not missed.
         hub.add(stream)
         defer { hub.remove(stream) }
@@ -348,29 +415,58 @@ public final class EventRelay: Sendable {
         let clock = ContinuousClock()
         let interval = Duration.seconds(options.heartbeatSeconds)
         var nextHeartbeat = clock.now + interval
+        var expiryAsked = false
         while !stopping.load(ordering: .acquiring) {
             descriptors[0].revents = 0
             descriptors[1].revents = 0
-            let ready = poll(&descriptors, 2, Self.milliseconds(until: nextHeartbeat, clock: clock))
+            var timeout = Self.milliseconds(until: nextHeartbeat, clock: clock)
+            if !expiryAsked {
+                let untilExpiry = Self.milliseconds(untilWallClock: stream.expiresAt)
+                if untilExpiry == 0 {
+                    // Through the fan-out thread, which may be writing to the request right now.
+                    hub.close(stream, .tokenExpired)
+                    expiryAsked = true
+                } else {
+                    timeout = min(timeout, untilExpiry)
+                }
+            }
+            let ready = poll(&descriptors, 2, timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw FastCGIError.pollFailed(errno: errno)
             }
             if ready == 0 {
-                hub.heartbeat(stream)
-                nextHeartbeat = clock.now + interval
+                if clock.now >= nextHeartbeat {
+                    hub.heartbeat(stream)
+                    nextHeartbeat = clock.now + interval
+                }
                 continue
             }
             // After the request's input has ended nginx sends nothing more: any event means it closed.
             if descriptors[0].revents != 0, try request.isClientGone() { return }
-            // Ended by the fan-out thread (slow client, write failure: it logged why) or by stop().
-            if descriptors[1].revents != 0, stream.endReason != nil { return }
+            // Ended by the fan-out thread (slow client, write failure: it logged why), by stop(), or
+            // because the token behind the stream ended.
+            if descriptors[1].revents != 0, let reason = stream.endReason {
+                if reason == .accessEnded || reason == .tokenExpired {
+                    Log.info("stream ended", ["owner": ownerID.uuidString, "plan": planID?.uuidString ?? "all",
+                                              "reason": reason == .tokenExpired ? "token expired" : "account changed"])
+                }
+                return
+            }
         }
     }
 
     /// How long one write to a live stream may block before the stream is dropped as stalled (a
     /// safety net: the fan-out thread writes only what fits).
     static let sendTimeLimitMilliseconds = 500
+
+    /// Milliseconds from now to `seconds` since 1970 by the wall clock (token expiries are wall-clock
+    /// times), rounded up, at most a day, for `poll` (0 when it has passed).
+    static func milliseconds(untilWallClock seconds: Int64) -> Int32 {
+        let left = Double(seconds) - Date().timeIntervalSince1970
+        guard left > 0 else { return 0 }
+        return Int32(min(86_400_000, (left * 1000).rounded(.up)))
+    }
 
     /// Milliseconds from now to `deadline`, rounded up, for `poll` (0 when it has passed).
     static func milliseconds(until deadline: ContinuousClock.Instant, clock: ContinuousClock) -> Int32 {

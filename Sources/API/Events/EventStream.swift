@@ -1,6 +1,7 @@
 import FastCGI
 import Foundation
 import Glibc
+import Store
 import Synchronization
 
 /// One open SSE stream, as its own thread and the fan-out thread (`EventHub`) both see it: who may
@@ -22,9 +23,18 @@ final class EventStream: Sendable {
         case clientGone
         /// Writing to the web server failed otherwise (logged by the fan-out thread).
         case writeFailed
+        /// The account was disabled or its token version moved on (a new password): the token
+        /// behind the stream is dead.
+        case accessEnded
+        /// The access token behind the stream (or behind its ticket) expired.
+        case tokenExpired
     }
 
     let ownerID: UUID
+    /// The account and token version the stream was opened with; checked by the LISTEN thread.
+    let account: AccountVersion
+    /// Seconds since 1970 at which the access token behind the stream expires; the stream ends then.
+    let expiresAt: Int64
     /// Nil for the per-user stream; a plan id for a plan's stream.
     let planID: UUID?
     let request: Request
@@ -37,8 +47,10 @@ final class EventStream: Sendable {
     private let endSignal = WakePipe()
     private let reason = Mutex<EndReason?>(nil)
 
-    init(ownerID: UUID, planID: UUID?, request: Request) {
-        self.ownerID = ownerID
+    init(account: AccountVersion, expiresAt: Int64, planID: UUID?, request: Request) {
+        ownerID = account.userID
+        self.account = account
+        self.expiresAt = expiresAt
         self.planID = planID
         self.request = request
         connection = request.connectionFileDescriptor ?? -1

@@ -25,6 +25,9 @@ struct FanOut {
         case heartbeat(EventStream)
         /// The stream is over (its client left, or it ended); forget it without writing.
         case remove(EventStream)
+        /// The stream must end (its token expired or its account changed): write nothing more to
+        /// it and wake its thread.
+        case close(EventStream, EventStream.EndReason)
         /// New events, in id order.
         case events([FramedEvent])
     }
@@ -72,6 +75,8 @@ struct FanOut {
             schedule(output)
         case .remove(let stream):
             forget(stream)
+        case .close(let stream, let reason):
+            end(stream, reason)
         case .events(let events):
             for event in events { deliver(event) }
         }

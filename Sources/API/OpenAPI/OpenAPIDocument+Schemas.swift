@@ -193,6 +193,7 @@ extension OpenAPIDocument {
                              required: ["status"])
         s["Event"] = object(["id": integer, "plan_id": nullable(uuid), "type": string, "created_at": time, "data": anyObject],
                             required: ["id", "type", "created_at", "data"])
+        for (name, schema) in accountSchemas { s[name] = schema }
         return s
     }
 }

@@ -15,7 +15,7 @@ public enum OpenAPIDocument {
         "since": parameter("since", "Only calls at or after this time (ISO 8601).", .object(["type": "string", "format": "date-time"])),
         "last_event_id": parameter("last_event_id", "Replay events after this id (same as the Last-Event-ID header).",
                                    .object(["type": "integer", "minimum": 0])),
-        "access_token": parameter("access_token", "The access token, for EventSource clients that cannot send headers.", string),
+        "ticket": parameter("ticket", "A single-use stream ticket from POST /api/v1/events/tickets, for EventSource clients that cannot send headers (?access_token= is refused).", string),
     ]
 
     static func parameter(_ name: String, _ description: String, _ schema: JSONValue) -> JSONValue {

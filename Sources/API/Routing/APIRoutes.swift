@@ -4,7 +4,7 @@ import PlanCore
 public enum APIRoutes {
     public static let prefix = "/api/v1"
 
-    public static let all: [Route<APIRoute>] = auth + chat + plans + planActions + execution + reviews + other
+    public static let all: [Route<APIRoute>] = auth + chat + plans + planActions + execution + reviews + other + accounts
 
     static let auth: [Route<APIRoute>] = [
         Route("POST", "\(prefix)/auth/login", APIRoute(
@@ -58,11 +58,11 @@ public enum APIRoutes {
             query: ["limit", "cursor"], errors: [400, 401, 404]) { app, ctx in try app.listHistory(ctx) }),
         Route("GET", "\(prefix)/masterplans/{id}/events", APIRoute(
             "streamPlanEvents", "Server-sent events of this plan (served by the SSE relay).", tag: "events",
-            response: nil, contentType: "text/event-stream", query: ["last_event_id", "access_token"],
+            response: nil, contentType: "text/event-stream", query: ["last_event_id", "ticket"],
             errors: [400, 401, 404], run: nil)),
         Route("GET", "\(prefix)/events", APIRoute(
             "streamEvents", "Server-sent events of all your plans and conversations (served by the SSE relay).",
-            tag: "events", response: nil, contentType: "text/event-stream", query: ["last_event_id", "access_token"],
+            tag: "events", response: nil, contentType: "text/event-stream", query: ["last_event_id", "ticket"],
             errors: [400, 401], run: nil)),
     ]
 
