@@ -52,6 +52,24 @@ extension Problem {
                 headers: ["WWW-Authenticate": "Bearer realm=\"masterplan\""])
     }
 
+    /// The caller is authenticated but their role does not allow the route.
+    public static func forbidden(_ what: String) -> Problem {
+        Problem(status: 403, type: "forbidden", title: "Your role does not allow this.",
+                detail: "Only administrators may \(what); see the role table in the README's API section.")
+    }
+
+    /// An administrator asked to disable their own account, which would lock them out.
+    public static func cannotDisableSelf() -> Problem {
+        Problem(status: 409, type: "cannot-disable-self", title: "You cannot disable your own account.",
+                detail: "Ask another administrator, or run 'masterplan user disable EMAIL' on the server.")
+    }
+
+    /// Another account has this email (compared without regard to case).
+    public static func emailTaken(_ email: String) -> Problem {
+        Problem(status: 409, type: "email-taken", title: "Another account has this email.",
+                detail: "A user with the email \(email.prefix(320)) already exists; choose another address.")
+    }
+
     /// The resource does not exist or belongs to someone else (the two are not told apart).
     public static func notFound(_ what: String) -> Problem {
         Problem(status: 404, type: "not-found", title: "No such \(what).",

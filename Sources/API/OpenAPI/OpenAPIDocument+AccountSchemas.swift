@@ -1,7 +1,8 @@
 import JSON
+import Store
 
 extension OpenAPIDocument {
-    /// The shapes of stream tickets (`APIRoutes.accounts`).
+    /// The shapes of stream tickets and of account management (`APIRoutes.accounts`).
     static var accountSchemas: JSONObject {
         var s = JSONObject()
         s["StreamTicketRequest"] = object([
@@ -18,6 +19,16 @@ extension OpenAPIDocument {
             "last_event_id": .object(["type": "integer", "minimum": 0,
                                       "description": "The latest event of that stream now: pass it as ?last_event_id= to start without a gap."]),
         ], required: ["ticket", "stream_url", "expires_in", "expires_at", "stream_ends_at", "last_event_id"])
+        s["UserPage"] = page(of: "User")
+        s["UserCreate"] = object([
+            "email": string,
+            "password": .object(["type": "string", "minLength": .int(Int64(UserStore.minimumPasswordLength)), "maxLength": 1024]),
+            "role": enumeration(["admin", "member"]),
+            "display_name": string,
+        ], required: ["email", "password"], open: false)
+        s["PasswordReset"] = object([
+            "password": .object(["type": "string", "minLength": .int(Int64(UserStore.minimumPasswordLength)), "maxLength": 1024]),
+        ], required: ["password"], open: false)
         return s
     }
 }

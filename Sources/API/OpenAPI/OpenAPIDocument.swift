@@ -39,7 +39,7 @@ public enum OpenAPIDocument {
                     + "Lists are paginated with an opaque cursor. Event streams are text/event-stream (SSE)."),
             ]),
             "servers": [["url": "/"]],
-            "tags": .array(["auth", "chat", "plans", "execution", "reviews", "events", "usage", "health", "meta"].map { ["name": .string($0)] }),
+            "tags": .array(["auth", "chat", "plans", "execution", "reviews", "events", "usage", "users", "health", "meta"].map { ["name": .string($0)] }),
             "paths": .object(paths),
             "components": .object([
                 "securitySchemes": ["bearerAuth": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"]],
@@ -119,6 +119,7 @@ public enum OpenAPIDocument {
         switch status {
         case 400: "Malformed JSON (with line and column) or an invalid parameter."
         case 401: "Missing, forged, expired or otherwise invalid token; or wrong credentials on login."
+        case 403: "Your role does not allow this (admins only)."
         case 404: "No such resource among yours."
         case 405: "Method not allowed on this path."
         case 409: "Not possible in the current state (with the reason and the allowed actions)."
