@@ -1,13 +1,15 @@
 // Live progress over server-sent events (DESIGN.md §7), resuming from the last event seen.
 //
-// EventSource cannot send headers, so the token travels as ?access_token= (the relay accepts it).
-// While the connection merely drops, the browser reconnects by itself and sends Last-Event-ID.
-// When the relay answers with an error (nginx 503 while it restarts, 401 for an expired token) the
-// browser gives up; then we check the session (a 401 sends the user to the login page) and open a
-// new EventSource with ?last_event_id= so nothing in between is lost. Ids are monotonic; an event
-// at or below the last id seen is dropped, so a replay never shows anything twice.
+// EventSource cannot send headers, and an access token in a URL ends up in logs, so every
+// connection opens with a single-use stream ticket (POST /api/v1/events/tickets, valid 60 s) as
+// ?ticket=. The browser's own reconnection would reuse the spent ticket, so on any error or end of
+// the stream we close the EventSource and connect again ourselves with a fresh ticket and
+// ?last_event_id=. The first ticket says which event was the latest then, so even a stream that has
+// seen no event yet resumes from a known id. Ids are monotonic; an event at or below the last id
+// seen is dropped, so a replay never shows anything twice. A 401 for the ticket (the session ended:
+// token expired, password changed, account disabled) sends the user to the login page (api.js).
 
-import { API_BASE, api, session } from './api.js';
+import { API_BASE, api } from './api.js';
 import { plural } from './dom.js';
 
 export const EVENT_TYPES = [
@@ -24,10 +26,12 @@ export class LiveStream {
    * @param {string} path  "/events" or "/masterplans/{id}/events"
    * @param {{onEvent: Function, onStatus?: Function, onOpen?: Function, lastEventId?: number|null}} options
    *   onStatus receives "connecting" | "live" | "reconnecting" | "closed"; onOpen runs on every
-   *   (re)connection, so a page can reload what it shows.
+   *   (re)connection, so a page can reload what it shows. lastEventId null starts with what
+   *   happens from now on; 0 replays everything.
    */
   constructor(path, { onEvent, onStatus = () => {}, onOpen = () => {}, lastEventId = null }) {
     this.path = path;
+    this.planId = /^\/masterplans\/([^/]+)\/events$/.exec(path)?.[1] ?? null;
     this.onEvent = onEvent;
     this.onStatus = onStatus;
     this.onOpen = onOpen;
@@ -50,22 +54,32 @@ export class LiveStream {
     this.onStatus(status);
   }
 
-  /** The URL for a new EventSource: token, and where to resume from. */
-  url() {
+  /** The URL for a new EventSource: the ticket, and where to resume from. */
+  url(ticket) {
     const params = new URLSearchParams();
-    params.set('access_token', session.token || '');
+    params.set('ticket', ticket);
     if (this.lastId !== null && this.lastId !== undefined) params.set('last_event_id', String(this.lastId));
     return `${API_BASE}${this.path}?${params}`;
   }
 
-  open() {
+  async open() {
     if (this.closed) return;
-    if (!session.token) {
-      this.close();
+    this.setStatus(this.failures ? 'reconnecting' : 'connecting');
+    let ticket;
+    try {
+      ticket = await api.post('/events/tickets', this.planId ? { plan_id: this.planId } : {});
+    } catch (error) {
+      // 401: api.js ended the session and shows the login page; 404: the plan is gone.
+      if (error?.status === 401 || error?.status === 404) {
+        this.close();
+        return;
+      }
+      this.retryLater();
       return;
     }
-    this.setStatus(this.failures ? 'reconnecting' : 'connecting');
-    const source = new EventSource(this.url());
+    if (this.closed) return;
+    if (this.lastId === null || this.lastId === undefined) this.lastId = ticket.last_event_id ?? null;
+    const source = new EventSource(this.url(ticket.ticket));
     this.source = source;
     const handler = (message) => this.receive(message);
     for (const type of EVENT_TYPES) source.addEventListener(type, handler);
@@ -76,31 +90,23 @@ export class LiveStream {
       this.onOpen();
     };
     source.onerror = () => {
-      if (this.closed) return;
-      if (source.readyState === EventSource.CLOSED) {
-        // The browser gave up (an HTTP error): find out why, then start again ourselves.
-        source.close();
-        this.failures += 1;
-        this.setStatus('reconnecting');
-        const delay = Math.min(30000, 1000 * 2 ** Math.min(this.failures - 1, 5));
-        this.timer = setTimeout(() => this.recover(), delay);
-      } else {
-        this.setStatus('reconnecting');
-      }
+      // A dropped or ended stream, or an HTTP error: never let the browser reconnect with the spent
+      // ticket; connect again with a new one from the last event seen.
+      source.close();
+      if (this.closed || this.source !== source) return;
+      this.source = null;
+      this.retryLater();
     };
   }
 
-  async recover() {
+  /** Connects again after a pause that grows with consecutive failures (1 s, 2 s, … 30 s). */
+  retryLater() {
     if (this.closed) return;
-    try {
-      await api.get('/me'); // a 401 here ends the session and shows the login page
-    } catch (error) {
-      if (error?.status === 401) {
-        this.close();
-        return;
-      }
-    }
-    this.open();
+    this.failures += 1;
+    this.setStatus('reconnecting');
+    const delay = Math.min(30000, 1000 * 2 ** Math.min(this.failures - 1, 5));
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.open(), delay);
   }
 
   receive(message) {
@@ -125,6 +131,7 @@ export class LiveStream {
     this.closed = true;
     clearTimeout(this.timer);
     if (this.source) this.source.close();
+    this.source = null;
     this.setStatus('closed');
   }
 }
