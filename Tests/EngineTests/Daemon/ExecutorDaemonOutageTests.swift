@@ -98,14 +98,17 @@ final class DaemonLog: Sendable {
         let database = try Database()
         let jobs = try (0..<2).map { _ in try database.enqueue(maxAttempts: 1) }
         let lines = DaemonLog()
-        let handler = DatabaseBoundHandler(steps: 60)
+        let handler = DatabaseBoundHandler(steps: 200)
         let daemon = Self.daemon(database, handler: handler, lease: .seconds(3), lines: lines)
         let running = Task { await daemon.run() }
 
-        #expect(await database.eventually("SELECT count(*)::int FROM jobs WHERE state = 'running'", equals: 2, seconds: 20))
+        // Generous waits: in the full suite every async test shares two cooperative threads with
+        // suites that block theirs for minutes.
+        try #require(await database.eventually("SELECT count(*)::int FROM jobs WHERE state = 'running'", equals: 2, seconds: 300),
+                     "the jobs did not start: \(lines.all)")
         try await database.outage(seconds: 6)
 
-        #expect(await database.eventually("SELECT count(*)::int FROM jobs WHERE state = 'done'", equals: 2),
+        #expect(await database.eventually("SELECT count(*)::int FROM jobs WHERE state = 'done'", equals: 2, seconds: 300),
                 "\(lines.all)")
         daemon.stop()
         await running.value
@@ -129,13 +132,13 @@ final class DaemonLog: Sendable {
         let daemon = Self.daemon(database, handler: DatabaseBoundHandler(steps: 2), lease: .seconds(30), lines: lines)
         let running = Task { await daemon.run() }
         let first = try database.enqueue(maxAttempts: 1)
-        #expect(await database.eventually("SELECT count(*)::int FROM jobs WHERE id = $1 AND state = 'done'", [first], equals: 1, seconds: 20))
+        #expect(await database.eventually("SELECT count(*)::int FROM jobs WHERE id = $1 AND state = 'done'", [first], equals: 1, seconds: 300))
 
         try database.cluster.stop()
         try await Task.sleep(for: .seconds(3))
         _ = try PrivateCluster.start(in: database.folder, options: .init(throwaway: true, port: 5468, maxConnections: 40))
         let second = try database.enqueue(maxAttempts: 1)
-        #expect(await database.eventually("SELECT count(*)::int FROM jobs WHERE id = $1 AND state = 'done'", [second], equals: 1),
+        #expect(await database.eventually("SELECT count(*)::int FROM jobs WHERE id = $1 AND state = 'done'", [second], equals: 1, seconds: 300),
                 "\(lines.all)")
         daemon.stop()
         await running.value
