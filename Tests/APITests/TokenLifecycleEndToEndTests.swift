@@ -17,16 +17,6 @@ import Testing
         stack = try SharedStack.get()
     }
 
-    /// Runs `masterplan ARGUMENTS` with `input` on standard input; (status, output).
-    static func masterplan(_ stack: APIStack, _ arguments: [String], input: String = "") throws -> (status: Int32?, output: String) {
-        let inputPath = stack.folder.file("stdin-\(UUID().uuidString)")
-        try input.write(toFile: inputPath, atomically: false, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: inputPath) }
-        let process = try BackgroundProcess(MasterplanBinary.path, arguments, environment: ["MASTERPLAN_DATABASE_URL": stack.conninfo],
-                                            outputPath: stack.folder.file("cli-\(UUID().uuidString).out"), inputPath: inputPath)
-        let status = process.waitForExit(seconds: 60)
-        return (status, process.output)
-    }
 
     /// A user with a known email, logged in.
     func account(_ name: String) throws -> (id: UUID, email: String, token: String) {
@@ -65,7 +55,7 @@ import Testing
         defer { streams.forEach { $0.close() } }
         let unusedTicket = try #require(try stack.call("POST", "/api/v1/events/tickets", token: user.token, json: [:])["ticket"]?.stringValue)
 
-        let changed = try Self.masterplan(stack, ["user", "passwd", user.email], input: "a brand new password\n")
+        let changed = try stack.masterplan(["user", "passwd", user.email], input: "a brand new password\n")
         #expect(changed.status == 0, "\(changed.output)")
         for stream in streams { try expectEnd(of: stream, "after a new password") }
         for path in ["/api/v1/me", planPath, "/api/v1/masterplans"] {
@@ -90,18 +80,18 @@ import Testing
         let streams = try openStreams(token: user.token, planID: planID)
         defer { streams.forEach { $0.close() } }
 
-        let disabled = try Self.masterplan(stack, ["user", "disable", user.email.uppercased()])
+        let disabled = try stack.masterplan(["user", "disable", user.email.uppercased()])
         #expect(disabled.status == 0, "\(disabled.output)")
         #expect(disabled.output.hasPrefix("disabled \(user.email)"))
         for stream in streams { try expectEnd(of: stream, "after a disable") }
         #expect(try stack.call("GET", "/api/v1/me", token: user.token).status == 401)
         let refused = try stack.call("POST", "/api/v1/auth/login", json: ["email": .string(user.email), "password": "correct horse battery"])
         #expect(refused.status == 401)
-        #expect(try Self.masterplan(stack, ["user", "disable", user.email]).output.contains("disabled already"))
-        let listed = try Self.masterplan(stack, ["user", "list"]).output.split(separator: "\n").first { $0.contains(user.email) }
+        #expect(try stack.masterplan(["user", "disable", user.email]).output.contains("disabled already"))
+        let listed = try stack.masterplan(["user", "list"]).output.split(separator: "\n").first { $0.contains(user.email) }
         #expect(listed?.contains("disabled") == true, "\(listed ?? "not listed")")
 
-        let enabled = try Self.masterplan(stack, ["user", "enable", user.email])
+        let enabled = try stack.masterplan(["user", "enable", user.email])
         #expect(enabled.status == 0, "\(enabled.output)")
         #expect(enabled.output.hasPrefix("enabled \(user.email)"))
         // The token from before the disable stays dead; a new login works.
@@ -112,7 +102,7 @@ import Testing
 
     @Test func disableAndEnableOfAnUnknownEmailFailWithTheReason() throws {
         for command in ["disable", "enable"] {
-            let result = try Self.masterplan(stack, ["user", command, "nobody-\(UUID().uuidString.prefix(6))@example.org"])
+            let result = try stack.masterplan(["user", command, "nobody-\(UUID().uuidString.prefix(6))@example.org"])
             #expect(result.status != 0 && result.status != nil)
             #expect(result.output.contains("no user has the email"), "\(result.output)")
         }

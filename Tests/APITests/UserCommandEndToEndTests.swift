@@ -13,20 +13,10 @@ import Testing
         stack = try SharedStack.get()
     }
 
-    /// Runs `masterplan ARGUMENTS` with `input` on standard input; (status, output).
-    func masterplan(_ arguments: [String], input: String) throws -> (status: Int32?, output: String) {
-        let inputPath = stack.folder.file("stdin-\(UUID().uuidString)")
-        try input.write(toFile: inputPath, atomically: false, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: inputPath) }
-        let process = try BackgroundProcess(MasterplanBinary.path, arguments, environment: ["MASTERPLAN_DATABASE_URL": stack.conninfo],
-                                            outputPath: stack.folder.file("cli-\(UUID().uuidString).out"), inputPath: inputPath)
-        let status = process.waitForExit(seconds: 60)
-        return (status, process.output)
-    }
 
     @Test func addedUserLogsInWithThePasswordFromStdinAndPasswdChangesIt() throws {
         let email = "ops-\(UUID().uuidString.prefix(6).lowercased())@example.org"
-        let added = try masterplan(["user", "add", email, "--role", "admin", "--name", "Ops"], input: "first password\n")
+        let added = try stack.masterplan(["user", "add", email, "--role", "admin", "--name", "Ops"], input: "first password\n")
         #expect(added.status == 0, "\(added.output)")
         #expect(added.output.hasPrefix("added \(email) (admin)"))
 
@@ -34,10 +24,10 @@ import Testing
         #expect(PasswordHasher.parse(stored.passwordHash)?.iterations == PasswordHasher.defaultIterations)
         #expect(try stack.login(email, password: "first password").isEmpty == false)
 
-        let listed = try masterplan(["user", "list"], input: "")
+        let listed = try stack.masterplan(["user", "list"], input: "")
         #expect(listed.output.contains(email))
 
-        let changed = try masterplan(["user", "passwd", email], input: "second password\n")
+        let changed = try stack.masterplan(["user", "passwd", email], input: "second password\n")
         #expect(changed.status == 0, "\(changed.output)")
         let old = try stack.call("POST", "/api/v1/auth/login", json: ["email": .string(email), "password": "first password"])
         #expect(old.status == 401)
@@ -46,18 +36,18 @@ import Testing
 
     @Test func refusalsAreOneLineAndChangeNothing() throws {
         let email = "dup-\(UUID().uuidString.prefix(6).lowercased())@example.org"
-        #expect(try masterplan(["user", "add", email], input: "long enough password\n").status == 0)
-        let duplicate = try masterplan(["user", "add", email.uppercased()], input: "another password\n")
+        #expect(try stack.masterplan(["user", "add", email], input: "long enough password\n").status == 0)
+        let duplicate = try stack.masterplan(["user", "add", email.uppercased()], input: "another password\n")
         #expect(duplicate.status != 0)
         #expect(duplicate.output.trimmingCharacters(in: .whitespacesAndNewlines) == "Error: a user with the email \(email.uppercased()) already exists")
-        let short = try masterplan(["user", "add", "short-\(email)"], input: "abc\n")
+        let short = try stack.masterplan(["user", "add", "short-\(email)"], input: "abc\n")
         #expect(short.status != 0)
         #expect(short.output.contains("at least 8"))
-        let none = try masterplan(["user", "add", "none-\(email)"], input: "")
+        let none = try stack.masterplan(["user", "add", "none-\(email)"], input: "")
         #expect(none.status != 0)
         #expect(none.output.contains("no password on standard input"))
         #expect(try UserStore(stack.database()).credentials(email: "short-\(email)") == nil)
-        let unknown = try masterplan(["user", "passwd", "nobody-\(email)"], input: "whatever password\n")
+        let unknown = try stack.masterplan(["user", "passwd", "nobody-\(email)"], input: "whatever password\n")
         #expect(unknown.output.contains("no user has the email"))
     }
 }

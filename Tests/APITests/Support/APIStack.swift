@@ -212,3 +212,17 @@ enum SharedStack {
         if case .success(let stack) = started { stack.stop() }
     }
 }
+
+extension APIStack {
+    /// Runs `masterplan ARGUMENTS` against this stack's database with `input` on standard input;
+    /// (status, output).
+    func masterplan(_ arguments: [String], input: String = "") throws -> (status: Int32?, output: String) {
+        let inputPath = folder.file("stdin-\(UUID().uuidString)")
+        try input.write(toFile: inputPath, atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: inputPath) }
+        let process = try BackgroundProcess(MasterplanBinary.path, arguments, environment: ["MASTERPLAN_DATABASE_URL": conninfo],
+                                            outputPath: folder.file("cli-\(UUID().uuidString).out"), inputPath: inputPath)
+        let status = process.waitForExit(seconds: 60)
+        return (status, process.output)
+    }
+}
