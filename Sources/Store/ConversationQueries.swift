@@ -27,9 +27,12 @@ public struct ConversationQueries {
             [ownerID, title]).first!.decode(JSONValue.self, 0)
     }
 
+    /// The sort key of `list`: `updated_at`, `id`.
+    public static let listKey: [PageKeyKind] = [.timestamp, .uuid]
+
     /// The owner's conversations, most recently active first.
     public func list(ownerID: UUID, page: PageRequest) throws -> Page {
-        let after = page.after
+        let after = page.after(for: Self.listKey)
         let rows = try connection.query(
             """
             SELECT \(Self.conversationJSON), c.updated_at::text, c.id::text FROM conversations c

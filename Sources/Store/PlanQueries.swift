@@ -85,9 +85,12 @@ public struct PlanQueries {
 
     static let summaryJSON = "json_build_object(\(summaryPairs))"
 
+    /// The sort key of `list`: `created_at`, `id`.
+    public static let listKey: [PageKeyKind] = [.timestamp, .uuid]
+
     /// The owner's plans, newest first, optionally only those with `status`.
     public func list(ownerID: UUID, status: String?, page: PageRequest) throws -> Page {
-        let after = page.after
+        let after = page.after(for: Self.listKey)
         let rows = try connection.query(
             """
             SELECT \(Self.summaryJSON), p.created_at::text, p.id::text FROM masterplans p
@@ -214,6 +217,9 @@ public struct PlanQueries {
             [planID]).first?.decode(JSONValue.self, 0)
     }
 
+    /// The sort key of `versions`: the version number.
+    public static let versionsKey: [PageKeyKind] = [.int32(minimum: 1)]
+
     /// The plan's versions, newest first, each with its §5 snapshot.
     public func versions(planID: UUID, page: PageRequest) throws -> Page {
         let rows = try connection.query(
@@ -224,9 +230,12 @@ public struct PlanQueries {
             FROM plan_versions v WHERE v.plan_id = $1 AND ($2::int IS NULL OR v.number < $2::int)
             ORDER BY v.number DESC LIMIT $3
             """,
-            [planID, page.after?[0], page.limit + 1]).rows
+            [planID, page.after(for: Self.versionsKey)?[0], page.limit + 1]).rows
         return try Page.from(rows, limit: page.limit, keyColumns: 1)
     }
+
+    /// The sort key of `history`: the entry's id.
+    public static let historyKey: [PageKeyKind] = [.int64(minimum: 1)]
 
     /// The plan's audit trail, oldest first.
     public func history(planID: UUID, page: PageRequest) throws -> Page {
@@ -238,7 +247,7 @@ public struct PlanQueries {
             FROM plan_history h WHERE h.plan_id = $1 AND ($2::bigint IS NULL OR h.id > $2::bigint)
             ORDER BY h.id LIMIT $3
             """,
-            [planID, page.after?[0], page.limit + 1]).rows
+            [planID, page.after(for: Self.historyKey)?[0], page.limit + 1]).rows
         return try Page.from(rows, limit: page.limit, keyColumns: 1)
     }
 
@@ -272,9 +281,12 @@ public struct PlanQueries {
             [planID]).first!.decode(JSONValue.self, 0)
     }
 
+    /// The sort key of `atoms`: the wave (0 before one is assigned), the task number, the file path.
+    public static let atomsKey: [PageKeyKind] = [.int32(minimum: 0), .int32(minimum: 1), .text(maxBytes: 4_096)]
+
     /// The plan's atoms by wave, task number and file, optionally only one wave's or one status's.
     public func atoms(planID: UUID, wave: Int?, status: String?, page: PageRequest) throws -> Page {
-        let after = page.after
+        let after = page.after(for: Self.atomsKey)
         let rows = try connection.query(
             """
             SELECT json_build_object('id', a.id, 'task_number', t.number, 'file_path', a.file_path, 'wave', a.wave,

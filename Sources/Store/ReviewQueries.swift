@@ -42,9 +42,12 @@ public struct ReviewQueries {
             'resolved_at', r.resolved_at)
         """
 
+    /// The sort key of `list`: `created_at`, `id`.
+    public static let listKey: [PageKeyKind] = [.timestamp, .uuid]
+
     /// The owner's reviews, oldest first (a queue), optionally one status's and one plan's.
     public func list(ownerID: UUID, status: String?, planID: UUID?, page: PageRequest) throws -> Page {
-        let after = page.after
+        let after = page.after(for: Self.listKey)
         let rows = try connection.query(
             """
             SELECT \(Self.reviewJSON), r.created_at::text, r.id::text

@@ -16,7 +16,7 @@ extension APIApplication {
 
     /// `GET /conversations`.
     func listConversations(_ ctx: RequestContext) throws -> HTTPResponse {
-        .page(try ConversationQueries(try database()).list(ownerID: ctx.currentUser.id, page: try ctx.page(keyCount: 2)))
+        .page(try ConversationQueries(try database()).list(ownerID: ctx.currentUser.id, page: try ctx.page(ConversationQueries.listKey)))
     }
 
     /// `GET /conversations/{id}`.

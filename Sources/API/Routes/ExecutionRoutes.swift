@@ -16,7 +16,7 @@ extension APIApplication {
         let wave = try ctx.queryInt("wave", in: 1...1_000_000)
         let status = try ctx.queryWord("status", allowed: AtomStatus.allCases.map(\.rawValue))
         return .page(try PlanQueries(try database()).atoms(planID: plan.id, wave: wave, status: status,
-                                                           page: try ctx.page(keyCount: 3, defaultLimit: 100)))
+                                                           page: try ctx.page(PlanQueries.atomsKey, defaultLimit: 100)))
     }
 
     /// `GET /atoms/{id}`: the atom's plan must be the caller's.

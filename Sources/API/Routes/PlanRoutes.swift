@@ -54,7 +54,7 @@ extension APIApplication {
     func listPlans(_ ctx: RequestContext) throws -> HTTPResponse {
         let status = try ctx.queryWord("status", allowed: PlanStatus.allCases.map(\.rawValue))
         return .page(try PlanQueries(try database()).list(ownerID: ctx.currentUser.id, status: status,
-                                                          page: try ctx.page(keyCount: 2)))
+                                                          page: try ctx.page(PlanQueries.listKey)))
     }
 
     /// `GET /masterplans/{id}`: the tree as PostgreSQL built it (made compact once), from the
@@ -104,13 +104,13 @@ extension APIApplication {
     /// `GET /masterplans/{id}/versions`.
     func listVersions(_ ctx: RequestContext) throws -> HTTPResponse {
         let plan = try ownedPlan(ctx)
-        return .page(try PlanQueries(try database()).versions(planID: plan.id, page: try ctx.page(keyCount: 1, defaultLimit: 20)))
+        return .page(try PlanQueries(try database()).versions(planID: plan.id, page: try ctx.page(PlanQueries.versionsKey, defaultLimit: 20)))
     }
 
     /// `GET /masterplans/{id}/history`.
     func listHistory(_ ctx: RequestContext) throws -> HTTPResponse {
         let plan = try ownedPlan(ctx)
-        return .page(try PlanQueries(try database()).history(planID: plan.id, page: try ctx.page(keyCount: 1)))
+        return .page(try PlanQueries(try database()).history(planID: plan.id, page: try ctx.page(PlanQueries.historyKey)))
     }
 
     /// `PATCH /masterplans/{id}/tasks/{number}` (draft only): applies the fields given, validates the

@@ -14,7 +14,7 @@ extension APIApplication {
             planID = id
         }
         return .page(try ReviewQueries(try database()).list(ownerID: ctx.currentUser.id, status: status, planID: planID,
-                                                            page: try ctx.page(keyCount: 2)))
+                                                            page: try ctx.page(ReviewQueries.listKey)))
     }
 
     /// `GET /reviews/{id}`.

@@ -81,14 +81,20 @@ public struct RequestContext: Sendable {
     }
 
     /// `?limit=` (default `defaultLimit`, at most 200) and `?cursor=` (from a previous page's
-    /// `next_cursor`, holding `keyCount` keys).
-    public func page(keyCount: Int, defaultLimit: Int = 50) throws(Problem) -> PageRequest {
+    /// `next_cursor` of the list whose sort key is `key`). A cursor that is not one this list
+    /// wrote — not base64url JSON, another shape, a value of the wrong type or out of range — is a
+    /// 400 naming `cursor`; nothing of it reaches a statement.
+    public func page(_ key: [PageKeyKind], defaultLimit: Int = 50) throws(Problem) -> PageRequest {
         let limit = try queryInt("limit", in: 1...200) ?? defaultLimit
         guard let cursor = request.queryValue("cursor"), !cursor.isEmpty else { return PageRequest(limit: limit) }
-        guard let keys = PageCursor.decode(cursor), keys.count == keyCount else {
-            throw .invalidParameter("cursor", "cursor is not one this list returned; start again without it")
+        guard let values = PageCursor.decode(cursor) else {
+            throw .invalidParameter("cursor", "cursor is not one this list returned (not a next_cursor value); start again without it")
         }
-        return PageRequest(limit: limit, after: keys)
+        do {
+            return try PageRequest(limit: limit, after: values, key: key)
+        } catch {
+            throw .invalidParameter("cursor", "cursor is not one this list returned (its \(error.message)); start again without it")
+        }
     }
 }
 
