@@ -60,9 +60,9 @@ public struct APIConfiguration: Sendable {
         let secret = try jwtSecret(from: environment)
         var budget = 10.0
         if let text = environment["MASTERPLAN_BUDGET_USD"], !text.isEmpty {
-            guard let value = Double(text), value > 0, value.isFinite else {
+            guard let value = Double(text), value.isFinite, BodyLimits.budgetUSD.contains(value) else {
                 throw ConfigurationError(variable: "MASTERPLAN_BUDGET_USD",
-                                         message: "must be a positive number of US dollars such as 25 or 7.50")
+                                         message: "must be a number of US dollars from 0.01 to 1000000, such as 25 or 7.50")
             }
             budget = value
         }

@@ -47,7 +47,13 @@ public struct PlanQueries {
                              [id, ownerID]).first.map(Self.record)
     }
 
+    /// The budgets a plan may have, in US dollars: at least a cent, and at most a million, well
+    /// inside what `masterplans.budget_usd` (numeric(14,6), above 0) holds. Outside it a value would
+    /// overflow the column or round to 0.
+    public static let budgetRangeUSD: ClosedRange<Double> = 0.01...1_000_000
+
     /// Creates a plan in `generating` for a request; returns its id. The generation job is the caller's.
+    /// `budgetUSD` must lie in `budgetRangeUSD`.
     public func create(ownerID: UUID, request: String, budgetUSD: Double, conversationID: UUID? = nil,
                        sourceMessageID: UUID? = nil) throws -> UUID {
         try connection.query(

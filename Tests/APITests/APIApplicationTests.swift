@@ -99,10 +99,12 @@ import Testing
         #expect(try APIConfiguration.jwtSecret(from: ["MASTERPLAN_JWT_SECRET": String(repeating: "k", count: 32)]).count == 32)
     }
 
-    @Test func badBudgetNamesTheVariable() {
+    /// A default budget outside what a plan may have would make every plan without one fail.
+    @Test(arguments: ["lots", "0", "-5", "0.001", "1e9", "100000000", "nan", "inf"])
+    func badBudgetNamesTheVariable(_ budget: String) {
         do {
             _ = try APIConfiguration.fromEnvironment(["MASTERPLAN_JWT_SECRET": String(repeating: "k", count: 40),
-                                                      "MASTERPLAN_BUDGET_USD": "lots"], databaseURL: "x", migrationsDirectory: nil)
+                                                      "MASTERPLAN_BUDGET_USD": budget], databaseURL: "x", migrationsDirectory: nil)
             Issue.record("a bad budget was accepted")
         } catch {
             #expect(error.variable == "MASTERPLAN_BUDGET_USD")

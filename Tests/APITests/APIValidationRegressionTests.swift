@@ -63,4 +63,86 @@ import Testing
         let next = try #require(first["next_cursor"]?.stringValue)
         #expect(try stack.call("GET", plan + "/atoms?limit=1&cursor=" + next, token: user.token).status == 200)
     }
+
+    // MARK: - Budgets
+
+    @Test func outOfRangeBudgetIs422NamingTheFieldNotA500() throws {
+        let user = try stack.user()
+        let conversation = try stack.call("POST", "/api/v1/conversations", token: user.token, json: ["title": "budgets"])
+        let conversationID = try #require(conversation["id"]?.stringValue)
+        // numeric(14,6) holds less than 10^8; below a millionth it rounds to 0, which the CHECK refuses.
+        for budget: JSONValue in [1e300, 100_000_000, 1e-9, 0.0000004, 0, -1, "5", true] {
+            let created = try stack.call("POST", "/api/v1/masterplans", token: user.token,
+                                         json: ["request": "create a FastAPI app", "budget_usd": budget])
+            #expect(created.status == 422, "budget \(budget.jsonText): \(created.status) \(created.text)")
+            #expect(created["errors"]?[0]?["field"]?.stringValue == "budget_usd", "\(created.text)")
+            let message = try stack.call("POST", "/api/v1/conversations/\(conversationID)/messages", token: user.token,
+                                         json: ["content": "/masterplan create a FastAPI app", "budget_usd": budget])
+            #expect(message.status == 422, "budget \(budget.jsonText): \(message.status) \(message.text)")
+            #expect(message["errors"]?[0]?["field"]?.stringValue == "budget_usd", "\(message.text)")
+        }
+        let count = try stack.database().query("SELECT count(*) FROM masterplans WHERE owner_id = $1", [user.id]).first!.decode(Int.self, 0)
+        #expect(count == 0, "a refused budget created a plan")
+        let messages = try stack.database().query(
+            "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.owner_id = $1",
+            [user.id]).first!.decode(Int.self, 0)
+        #expect(messages == 0, "a refused budget stored a message")
+        // The bounds themselves are accepted.
+        for budget: JSONValue in [0.01, 1_000_000] {
+            let created = try stack.call("POST", "/api/v1/masterplans", token: user.token,
+                                         json: ["request": "create a FastAPI app", "budget_usd": budget])
+            #expect(created.status == 202, "budget \(budget.jsonText): \(created.text)")
+        }
+    }
+
+    // MARK: - Task edits
+
+    @Test func subtaskNumberBeyondItsColumnIs422NotA500() throws {
+        let user = try stack.user()
+        let planID = try PlanFixture.insert(stack.database(), owner: user.id, status: .draft)
+        let path = "/api/v1/masterplans/\(planID.uuidString.lowercased())/tasks/1"
+        let before = try stack.call("GET", "/api/v1/masterplans/\(planID.uuidString.lowercased())", token: user.token)
+        // subtasks.number is an integer column: 2^31 and more went to n::int and failed there.
+        for number: JSONValue in [2_147_483_648, 99_999_999_999, 0, -1, 1.5, "2"] {
+            let response = try stack.call("PATCH", path, token: user.token,
+                                          json: ["subtasks": .array([.object(["number": number, "name": "Create app"])])])
+            #expect(response.status == 422, "number \(number.jsonText): \(response.status) \(response.text)")
+            #expect(response["errors"]?[0]?["field"]?.stringValue == "subtasks[0].number", "\(response.text)")
+        }
+        // Members of nested objects are checked like the body's own.
+        for (subtask, field): (JSONValue, String) in [(["name": "x", "owner": "me"], "subtasks[0].owner"),
+                                                       (["name": 5], "subtasks[0].name"), (["description": "no name"], "subtasks[0].name"),
+                                                       (["name": "x", "description": 7], "subtasks[0].description"), ("a string", "subtasks[0]")] {
+            let response = try stack.call("PATCH", path, token: user.token, json: ["subtasks": .array([subtask])])
+            #expect(response.status == 422, "\(subtask.jsonText): \(response.text)")
+            #expect(response["errors"]?[0]?["field"]?.stringValue == field, "\(subtask.jsonText): \(response.text)")
+        }
+        let criterion = try stack.call("PATCH", path, token: user.token,
+                                       json: ["acceptance": [["priority": "must", "criterion": "ok", "id": "c1"]]])
+        #expect(criterion.status == 422)
+        #expect(criterion["errors"]?[0]?["field"]?.stringValue == "acceptance[0].id")
+        let after = try stack.call("GET", "/api/v1/masterplans/\(planID.uuidString.lowercased())", token: user.token)
+        #expect(before.json == after.json, "a refused edit changed the plan")
+        let edited = try stack.call("PATCH", path, token: user.token,
+                                    json: ["subtasks": [["number": 2_147_483_647, "name": "Create app"]]])
+        #expect(edited.status == 200, "\(edited.text)")
+    }
+
+    // MARK: - Actions
+
+    @Test func actionsThatTakeNoBodyRefuseFieldsAndChangeNothing() throws {
+        let user = try stack.user()
+        let planID = try PlanFixture.insert(stack.database(), owner: user.id, status: .draft)
+        let base = "/api/v1/masterplans/\(planID.uuidString.lowercased())"
+        // approve used to take a reason (and store it as the plan's status_reason); regenerate a reason.
+        for (action, body): (String, JSONValue) in [("approve", ["reason": "looks fine"]), ("regenerate", ["reason": "again"]),
+                                                     ("reject", ["feedback": "no"]), ("approve", ["reason": .null, "x": 1])] {
+            let response = try stack.call("POST", base + "/" + action, token: user.token, json: body)
+            #expect(response.status == 422, "\(action) \(body.jsonText): \(response.text)")
+        }
+        #expect(try stack.call("GET", base + "/status", token: user.token)["status"]?.stringValue == "draft")
+        let approved = try stack.call("POST", base + "/approve", token: user.token, json: [:])
+        #expect(approved.status == 200, "\(approved.text)")
+        #expect(try stack.call("GET", base, token: user.token)["status_reason"] == .null)
+    }
 }

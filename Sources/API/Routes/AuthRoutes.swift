@@ -13,8 +13,8 @@ extension APIApplication {
     /// ~0.7 s of CPU, whichever URL form or worker it reaches and with or without nginx in front.
     func login(_ ctx: RequestContext) throws -> HTTPResponse {
         var fields = BodyFields(try ctx.body(), allowed: ["email", "password"])
-        let email = fields.string("email", required: true, maxBytes: 320)
-        let password = fields.string("password", required: true, maxBytes: 1024, allowBlank: true)
+        let email = fields.string("email", required: true, maxLength: BodyLimits.email)
+        let password = fields.string("password", required: true, maxLength: BodyLimits.password, allowBlank: true)
         try fields.check()
         guard let email, let password else { throw Problem.invalidCredentials() }
 

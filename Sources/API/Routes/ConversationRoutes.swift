@@ -7,7 +7,7 @@ extension APIApplication {
     /// `POST /conversations`.
     func createConversation(_ ctx: RequestContext) throws -> HTTPResponse {
         var fields = BodyFields(try ctx.body(), allowed: ["title"])
-        let title = fields.string("title", maxBytes: 500, allowBlank: true) ?? ""
+        let title = fields.string("title", maxLength: BodyLimits.conversationTitle, allowBlank: true) ?? ""
         try fields.check()
         let conversation = try ConversationQueries(try database()).create(ownerID: ctx.currentUser.id, title: title)
         let id = conversation["id"]?.stringValue ?? ""
@@ -38,8 +38,8 @@ extension APIApplication {
         let user = ctx.currentUser
         let conversationID = try ctx.id(of: "conversation")
         var fields = BodyFields(try ctx.body(), allowed: ["content", "budget_usd"])
-        let content = fields.string("content", required: true, maxBytes: 100_000)
-        let budget = fields.positiveNumber("budget_usd")
+        let content = fields.string("content", required: true, maxLength: BodyLimits.messageContent)
+        let budget = fields.number("budget_usd", in: BodyLimits.budgetUSD, unit: "US dollars")
         var planRequest: String?
         if let content, content.hasPrefix(Self.planCommand),
            content.count == Self.planCommand.count || content.dropFirst(Self.planCommand.count).first?.isWhitespace == true {

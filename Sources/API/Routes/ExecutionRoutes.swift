@@ -42,7 +42,7 @@ extension APIApplication {
         let planID = try ctx.id(of: "plan")
         let testID = try ctx.id("test_id", of: "acceptance test")
         var fields = BodyFields(try ctx.body(), allowed: ["reason"])
-        let reason = fields.string("reason", required: true, maxBytes: 4_000)
+        let reason = fields.string("reason", required: true, maxLength: BodyLimits.confirmationReason)
         try fields.check()
         let db = try database()
         try db.transaction { db in

@@ -15,10 +15,9 @@ extension APIApplication {
     func planAction(_ ctx: RequestContext, _ action: PlanEvent) throws -> HTTPResponse {
         let user = ctx.currentUser
         let planID = try ctx.id(of: "plan")
-        var fields = BodyFields(try ctx.body(), allowed: ["reason", "feedback"])
-        let reason = fields.string("reason", maxBytes: 5_000)
-        let feedback = fields.string("feedback", maxBytes: 20_000)
-        if action == .regenerate && feedback == nil && reason != nil { fields.fail("reason", "regenerate takes feedback, not reason") }
+        var fields = BodyFields(try ctx.body(), allowed: Self.bodyFields(of: action))
+        let reason = fields.string("reason", maxLength: BodyLimits.planReason)
+        let feedback = fields.string("feedback", maxLength: BodyLimits.feedback)
         try fields.check()
 
         let db = try database()
@@ -84,6 +83,16 @@ extension APIApplication {
             "status": .string(outcome.to.rawValue),
             "allowed_actions": JSONValue(outcome.to.allowedActions.map { $0.rawValue }),
         ])
+    }
+
+    /// The body members an action reads: a reason for reject, pause and cancel, feedback for
+    /// regenerate, none for the rest (an empty object or no body).
+    static func bodyFields(of action: PlanEvent) -> [String] {
+        switch action {
+        case .reject, .pause, .cancel: ["reason"]
+        case .regenerate: ["feedback"]
+        default: []
+        }
     }
 
     /// The past-tense history event of an action (`plan_history.event`).

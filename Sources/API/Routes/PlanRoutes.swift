@@ -10,13 +10,9 @@ extension APIApplication {
     func createPlan(_ ctx: RequestContext) throws -> HTTPResponse {
         let user = ctx.currentUser
         var fields = BodyFields(try ctx.body(), allowed: ["request", "budget_usd", "conversation_id"])
-        let request = fields.string("request", required: true, maxBytes: 20_000)
-        let budget = fields.positiveNumber("budget_usd")
-        var conversationID: UUID?
-        if let text = fields.string("conversation_id") {
-            conversationID = UUID(uuidString: text)
-            if conversationID == nil { fields.fail("conversation_id", "must be a conversation id (a UUID)") }
-        }
+        let request = fields.string("request", required: true, maxLength: BodyLimits.request)
+        let budget = fields.number("budget_usd", in: BodyLimits.budgetUSD, unit: "US dollars")
+        let conversationID = fields.uuid("conversation_id", what: "a conversation id")
         try fields.check()
         guard let request else { throw Problem.validationFailed([("request", "is required")]) }
 
@@ -172,36 +168,32 @@ struct TaskEdit {
 
     static let fields = ["name", "description", "complexity", "files", "depends_on", "subtasks", "acceptance", "note"]
 
+    /// The members of a subtask and of a criterion in an edit.
+    static let subtaskFields = ["number", "name", "description"]
+    static let criterionFields = ["priority", "criterion"]
+
     init(_ body: JSONObject) throws(Problem) {
         var reader = BodyFields(body, allowed: Self.fields)
-        name = reader.string("name", maxBytes: 20_000)
-        description = reader.string("description", maxBytes: 20_000, allowBlank: true)
+        name = reader.string("name", maxLength: BodyLimits.taskText)
+        description = reader.string("description", maxLength: BodyLimits.taskText, allowBlank: true)
         complexity = reader.word("complexity", from: Complexity.allCases.map(\.rawValue)).flatMap(Complexity.init(rawValue:))
-        files = reader.strings("files", maxCount: 100)
-        dependsOn = reader.integers("depends_on", maxCount: 100)
-        note = reader.string("note", maxBytes: 2_000)
-        if let objects = reader.objects("subtasks") {
-            subtasks = objects.enumerated().compactMap { index, object in
-                guard let name = object["name"]?.stringValue, !name.isEmpty else {
-                    reader.fail("subtasks[\(index)].name", "is required")
-                    return nil
-                }
-                let number = object["number"]?.intValue.map(Int.init) ?? index + 1
-                return Subtask(number: number, name: name, description: object["description"]?.stringValue ?? "")
-            }
+        files = reader.strings("files", maxCount: BodyLimits.filesPerTask, maxLength: BodyLimits.filePath)
+        dependsOn = reader.integers("depends_on", maxCount: BodyLimits.dependenciesPerTask, in: BodyLimits.number)
+        note = reader.string("note", maxLength: BodyLimits.editNote)
+        var position = 0
+        subtasks = reader.objects("subtasks", maxCount: BodyLimits.subtasksPerTask, allowed: Self.subtaskFields) { fields in
+            position += 1
+            let number = fields.integer("number", in: BodyLimits.number) ?? position
+            guard let name = fields.string("name", required: true, maxLength: BodyLimits.taskText) else { return nil }
+            let description = fields.string("description", maxLength: BodyLimits.taskText, allowBlank: true) ?? ""
+            return Subtask(number: number, name: name, description: description)
         }
-        if let objects = reader.objects("acceptance") {
-            acceptance = objects.enumerated().compactMap { index, object in
-                guard let text = object["criterion"]?.stringValue, !text.isEmpty else {
-                    reader.fail("acceptance[\(index)].criterion", "is required")
-                    return nil
-                }
-                guard let priority = object["priority"]?.stringValue.flatMap(CriterionPriority.init(rawValue:)) else {
-                    reader.fail("acceptance[\(index)].priority", "must be must or should")
-                    return nil
-                }
-                return AcceptanceCriterion(priority: priority, text: text)
-            }
+        acceptance = reader.objects("acceptance", maxCount: BodyLimits.criteriaPerTask, allowed: Self.criterionFields) { fields in
+            let priority = fields.word("priority", from: CriterionPriority.allCases.map(\.rawValue), required: true)
+                .flatMap(CriterionPriority.init(rawValue:))
+            let text = fields.string("criterion", required: true, maxLength: BodyLimits.taskText)
+            guard let priority, let text else { return nil }
+            return AcceptanceCriterion(priority: priority, text: text)
         }
         if changedFields.isEmpty && reader.errors.isEmpty {
             reader.fail("(body)", "give at least one of: \(Self.fields.dropLast().joined(separator: ", "))")

@@ -39,10 +39,11 @@ extension APIApplication {
         default: ["feedback"]
         }
         var fields = BodyFields(try ctx.body(), allowed: allowed)
-        let feedback = event == .waive ? nil : fields.string("feedback", maxBytes: 20_000)
-        let content = event == .edit ? fields.string("content", required: true, maxBytes: 1 << 20, allowBlank: true) : nil
-        let waiverReason = event == .waive ? fields.string("reason", required: true, maxBytes: 4_000) : nil
-        if (event == .reject || event == .regenerate) && feedback == nil {
+        let feedbackRequired = event == .reject || event == .regenerate
+        let feedback = event == .waive ? nil : fields.string("feedback", maxLength: BodyLimits.feedback)
+        let content = event == .edit ? fields.string("content", required: true, maxLength: BodyLimits.reviewContent, allowBlank: true) : nil
+        let waiverReason = event == .waive ? fields.string("reason", required: true, maxLength: BodyLimits.waiverReason) : nil
+        if feedbackRequired && feedback == nil && !fields.has("feedback") {
             fields.fail("feedback", "is required to \(event.rawValue): say what is wrong")
         }
         try fields.check()
