@@ -129,9 +129,12 @@ public struct UserStore {
         try connection.query("SELECT \(Self.columns) FROM users ORDER BY created_at, email").rows.map(Self.record)
     }
 
+    /// The sort key of `list`: `created_at`, `id`.
+    public static let listKey: [PageKeyKind] = [.timestamp, .uuid]
+
     /// One page of every account, oldest first, as `UserRecord.jsonValue` shapes them (`GET /users`).
     public func list(page: PageRequest) throws -> Page {
-        let after = page.after
+        let after = page.after(for: Self.listKey)
         let rows = try connection.query(
             """
             SELECT json_build_object('id', id, 'email', email, 'role', role, 'display_name', display_name,

@@ -145,4 +145,42 @@ import Testing
         #expect(approved.status == 200, "\(approved.text)")
         #expect(try stack.call("GET", base, token: user.token)["status_reason"] == .null)
     }
+
+    // MARK: - Query parameters and media types
+
+    @Test func sinceBeforeYearOneIsNotA500() throws {
+        let user = try stack.user()
+        // Year 0 went to PostgreSQL as 0000-01-01, which timestamptz refuses. Any RFC 3339 time is
+        // now read, times outside years 1 to 9999 as the first or last instant PostgreSQL is given.
+        for since in ["0000-01-01T00:00:00Z", "0001-01-01T00:00:00%2B14:00", "9999-12-31T23:59:59-14:00", "2026-01-31T00:00:00.123456789Z",
+                      "2026-01-31t00:00:00z"] {
+            let response = try stack.call("GET", "/api/v1/usage?since=" + since, token: user.token)
+            #expect(response.status == 200, "since=\(since): \(response.status) \(response.text)")
+        }
+        for since in ["2026-02-30T00:00:00Z", "2026-01-31T24:00:00Z", "2026-01-31", "2026-01-31T00:00:00", "yesterday", ""] {
+            expectInvalidParameter(try stack.call("GET", "/api/v1/usage?since=" + since, token: user.token), "since", "since=\(since)")
+        }
+    }
+
+    @Test func aQueryParameterGivenTwiceIs400() throws {
+        let user = try stack.user()
+        for query in ["limit=1&limit=2", "status=draft&status=approved", "cursor=a&cursor=b"] {
+            expectInvalidParameter(try stack.call("GET", "/api/v1/masterplans?" + query, token: user.token),
+                                   String(query.prefix { $0 != "=" }), query)
+        }
+        #expect(try stack.call("GET", "/api/v1/masterplans?limit=1&unknown=1&unknown=2", token: user.token).status == 200)
+    }
+
+    @Test func aBodyThatIsNotJSONByItsMediaTypeIs415() throws {
+        let user = try stack.user()
+        let body = Array(#"{"request": "create a FastAPI app"}"#.utf8)
+        for type in ["application/jsonx", "application/json-patch+json", "text/plain", "application/x-www-form-urlencoded"] {
+            let response = try stack.call("POST", "/api/v1/masterplans", token: user.token, body: body, headers: [("Content-Type", type)])
+            #expect(response.status == 415, "\(type): \(response.text)")
+        }
+        for type in ["application/json", "Application/JSON; charset=utf-8"] {
+            let response = try stack.call("POST", "/api/v1/masterplans", token: user.token, body: body, headers: [("Content-Type", type)])
+            #expect(response.status == 202, "\(type): \(response.text)")
+        }
+    }
 }

@@ -103,7 +103,7 @@ import TestSupport
             seen += result.items.compactMap { $0["email"]?.stringValue }
             #expect(result.items.allSatisfy { $0["password_hash"] == nil && $0["disabled"]?.boolValue == false })
             guard let next = result.nextKey else { break }
-            page = PageRequest(limit: 2, after: next)
+            page = try PageRequest(limit: 2, after: next, key: UserStore.listKey)
         }
         #expect(seen == emails)
     }

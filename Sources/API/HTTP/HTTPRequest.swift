@@ -1,3 +1,5 @@
+import Foundation
+
 /// One HTTP request as the API handles it, independent of how it arrived (FastCGI in production,
 /// built directly in unit tests).
 public struct HTTPRequest: Sendable, Equatable {
@@ -32,6 +34,13 @@ public struct HTTPRequest: Sendable, Equatable {
 
     /// The header `name` (any case).
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// The body's media type: `Content-Type` without its parameters, in lower case (nil without one).
+    public var mediaType: String? {
+        header("content-type").map { type in
+            (type.split(separator: ";", maxSplits: 1).first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        }
+    }
 
     public static func == (lhs: HTTPRequest, rhs: HTTPRequest) -> Bool {
         lhs.method == rhs.method && lhs.path == rhs.path && lhs.query.elementsEqual(rhs.query, by: { $0 == $1 })

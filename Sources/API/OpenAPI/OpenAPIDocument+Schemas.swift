@@ -24,6 +24,53 @@ extension OpenAPIDocument {
         "description": "verified: every acceptance test passed on the archived commit; accepted_with_waivers: some failing tests were accepted with a written reason (listed in waivers).",
     ])
 
+    /// Text of at most `maxLength` characters; unless `blank`, with a character that is not white
+    /// space (`TextRules`, which the handlers apply). `nullable`: null means "not given".
+    static func text(_ maxLength: Int, blank: Bool = false, nullable: Bool = false) -> JSONValue {
+        var schema: JSONObject = ["type": nullable ? ["string", "null"] : "string", "maxLength": .int(Int64(maxLength))]
+        if !blank { schema["pattern"] = .string(TextRules.nonBlankPattern) }
+        return .object(schema)
+    }
+
+    static func described(_ schema: JSONValue, _ description: String) -> JSONValue {
+        guard case .object(var object) = schema else { return schema }
+        object["description"] = .string(description)
+        return .object(object)
+    }
+
+    /// A plan's budget in US dollars (`BodyLimits.budgetUSD`); null means the server's default.
+    static let budget: JSONValue = .object([
+        "type": ["number", "null"], "minimum": .double(BodyLimits.budgetUSD.lowerBound), "maximum": .double(BodyLimits.budgetUSD.upperBound),
+        "description": "US dollars; without it, MASTERPLAN_BUDGET_USD.",
+    ])
+
+    static let taskNumber: JSONValue = .object(["type": "integer", "minimum": .int(Int64(BodyLimits.number.lowerBound)),
+                                                "maximum": .int(Int64(BodyLimits.number.upperBound))])
+
+    static func bounded(_ items: JSONValue, maxItems: Int, nullable: Bool = true) -> JSONValue {
+        .object(["type": nullable ? ["array", "null"] : "array", "items": items, "maxItems": .int(Int64(maxItems))])
+    }
+
+    /// `PATCH …/tasks/{number}`: the fields given replace the task's (null: unchanged); at least one
+    /// of them besides the note.
+    static var taskEdit: JSONValue {
+        let changes: KeyValuePairs<String, JSONValue> = [
+            "name": text(BodyLimits.taskText, nullable: true),
+            "description": text(BodyLimits.taskText, blank: true, nullable: true),
+            "complexity": nullable(enumeration(Complexity.allowedWords)),
+            "files": bounded(text(BodyLimits.filePath), maxItems: BodyLimits.filesPerTask),
+            "depends_on": bounded(taskNumber, maxItems: BodyLimits.dependenciesPerTask),
+            "subtasks": bounded(ref("SubtaskEdit"), maxItems: BodyLimits.subtasksPerTask),
+            "acceptance": bounded(ref("CriterionEdit"), maxItems: BodyLimits.criteriaPerTask),
+        ]
+        var properties = JSONObject(changes.map { ($0.key, $0.value) })
+        properties["note"] = text(BodyLimits.editNote, nullable: true)
+        let atLeastOne = changes.map { name, _ -> JSONValue in
+            .object(["required": [.string(name)], "properties": .object([name: ["not": ["type": "null"]]])])
+        }
+        return .object(["type": "object", "properties": .object(properties), "additionalProperties": false, "anyOf": .array(atLeastOne)])
+    }
+
     static var schemas: JSONObject {
         var s = JSONObject()
         s["Problem"] = object([
@@ -35,7 +82,8 @@ extension OpenAPIDocument {
                                "items": object(["field": string, "message": string])]),
             "line": integer, "column": integer, "position": integer,
         ], required: ["type", "title", "status"])
-        s["LoginRequest"] = object(["email": string, "password": string], required: ["email", "password"], open: false)
+        s["LoginRequest"] = object(["email": text(BodyLimits.email), "password": text(BodyLimits.password, blank: true)],
+                                   required: ["email", "password"], open: false)
         s["User"] = object(["id": uuid, "email": string, "role": enumeration(["admin", "member"]),
                             "display_name": nullable(string), "disabled": boolean, "created_at": time],
                            required: ["id", "email", "role"])
@@ -48,7 +96,7 @@ extension OpenAPIDocument {
                              "expires_at": time, "user": ref("User")],
                             required: ["access_token", "token_type", "expires_in", "expires_at", "user"])
 
-        s["ConversationCreate"] = object(["title": string], open: false)
+        s["ConversationCreate"] = object(["title": text(BodyLimits.conversationTitle, blank: true, nullable: true)], open: false)
         s["Conversation"] = object(["id": uuid, "title": string, "created_at": time, "updated_at": time, "message_count": integer],
                                    required: ["id", "title"])
         s["ConversationPage"] = page(of: "Conversation")
@@ -57,12 +105,12 @@ extension OpenAPIDocument {
                               required: ["id", "role", "content"])
         s["ConversationDetail"] = object(["id": uuid, "title": string, "created_at": time, "updated_at": time,
                                           "messages": array(ref("Message"))], required: ["id", "messages"])
-        s["MessageCreate"] = object(["content": .object(["type": "string", "description": "'/masterplan <request>' starts a plan."]),
-                                     "budget_usd": number], required: ["content"], open: false)
+        s["MessageCreate"] = object(["content": described(text(BodyLimits.messageContent), "'/masterplan <request>' starts a plan."),
+                                     "budget_usd": budget], required: ["content"], open: false)
         s["MessageAccepted"] = object(["message": ref("Message"), "job_id": uuid, "plan_id": nullable(uuid),
                                        "kind": enumeration(["plan", "chat"])], required: ["message", "job_id", "kind"])
 
-        s["PlanCreate"] = object(["request": string, "budget_usd": number, "conversation_id": uuid],
+        s["PlanCreate"] = object(["request": text(BodyLimits.request), "budget_usd": budget, "conversation_id": nullable(uuid)],
                                  required: ["request"], open: false)
         s["JobAccepted"] = object(["plan_id": uuid, "job_id": uuid, "status": enumeration(planStatuses),
                                    "status_url": string, "events_url": string], required: ["plan_id", "job_id", "status"])
@@ -91,9 +139,12 @@ extension OpenAPIDocument {
         s["Subtask"] = object(["number": integer, "name": string, "description": string], required: ["name"])
         s["Criterion"] = object(["id": uuid, "priority": enumeration(["must", "should"]), "criterion": string],
                                 required: ["priority", "criterion"])
-        s["TaskEdit"] = object(["name": string, "description": string, "complexity": enumeration(Complexity.allowedWords),
-                                "files": array(string), "depends_on": array(integer), "subtasks": array(ref("Subtask")),
-                                "acceptance": array(ref("Criterion")), "note": string], open: false)
+        s["TaskEdit"] = taskEdit
+        s["SubtaskEdit"] = object(["number": nullable(taskNumber), "name": text(BodyLimits.taskText),
+                                   "description": text(BodyLimits.taskText, blank: true, nullable: true)],
+                                  required: ["name"], open: false)
+        s["CriterionEdit"] = object(["priority": enumeration(CriterionPriority.allowedWords), "criterion": text(BodyLimits.taskText)],
+                                    required: ["priority", "criterion"], open: false)
         s["Discovery"] = object(["id": uuid, "request": string, "domain": string, "bounded_contexts": array(anyObject),
                                  "aggregates": .object(["type": "array"]), "value_objects": .object(["type": "array"]),
                                  "domain_events": .object(["type": "array"]), "services": .object(["type": "array"]),
@@ -115,8 +166,13 @@ extension OpenAPIDocument {
         s["HistoryEntry"] = object(["id": integer, "actor": enumeration(["user", "system", "llm"]), "actor_id": nullable(uuid),
                                     "event": string, "data": anyObject, "created_at": time])
         s["HistoryPage"] = page(of: "HistoryEntry")
-        s["Reason"] = object(["reason": string], open: false)
-        s["Feedback"] = object(["feedback": string], open: false)
+        s["NoFields"] = described(object([:], open: false), "This action takes no fields: send no body or {}.")
+        s["Reason"] = object(["reason": text(BodyLimits.planReason, nullable: true)], open: false)
+        s["Feedback"] = object(["feedback": text(BodyLimits.feedback, nullable: true)], open: false)
+        s["RequiredFeedback"] = object(["feedback": described(text(BodyLimits.feedback), "Say what is wrong.")],
+                                       required: ["feedback"], open: false)
+        s["ConfirmationReason"] = object(["reason": text(BodyLimits.confirmationReason)], required: ["reason"], open: false)
+        s["WaiverReason"] = object(["reason": text(BodyLimits.waiverReason)], required: ["reason"], open: false)
 
         s["GateResult"] = object(["wave": integer, "repair_round": integer, "must_total": integer, "must_passed": integer,
                                   "should_total": integer, "should_passed": integer, "passed": boolean,
@@ -179,7 +235,8 @@ extension OpenAPIDocument {
                               "blocking": boolean, "gate_failed": boolean, "created_at": time,
                               "resolved_at": nullable(time)], required: ["id", "plan_id", "status"])
         s["ReviewPage"] = page(of: "Review")
-        s["ReviewEdit"] = object(["content": string, "feedback": string], required: ["content"], open: false)
+        s["ReviewEdit"] = object(["content": text(BodyLimits.reviewContent, blank: true),
+                                  "feedback": text(BodyLimits.feedback, nullable: true)], required: ["content"], open: false)
         s["ReviewAccepted"] = object(["review": ref("Review"), "job_id": uuid, "plan_id": uuid],
                                      required: ["review", "job_id", "plan_id"])
 

@@ -5,21 +5,41 @@ import JSON
 public enum OpenAPIDocument {
     public static let document: JSONValue = build()
 
-    /// What each query parameter means, for every route that reads it.
-    static let queryParameters: [String: JSONValue] = [
-        "limit": parameter("limit", "Items per page (1–200).", .object(["type": "integer", "minimum": 1, "maximum": 200])),
-        "cursor": parameter("cursor", "The next_cursor of the previous page.", string),
-        "status": parameter("status", "Only items with this status.", string),
-        "wave": parameter("wave", "Only atoms of this wave.", .object(["type": "integer", "minimum": 1])),
-        "plan_id": parameter("plan_id", "Only reviews of this plan.", uuid),
-        "since": parameter("since", "Only calls at or after this time (ISO 8601).", .object(["type": "string", "format": "date-time"])),
-        "last_event_id": parameter("last_event_id", "Replay events after this id (same as the Last-Event-ID header).",
-                                   .object(["type": "integer", "minimum": 0])),
-        "ticket": parameter("ticket", "A single-use stream ticket from POST /api/v1/events/tickets, for EventSource clients that cannot send headers (?access_token= is refused).", string),
-    ]
+    /// The schema of a query parameter: the values `RequestContext` accepts for it.
+    static func schema(of parameter: QueryParameter) -> JSONValue {
+        switch parameter.kind {
+        case .integer(let range): .object(["type": "integer", "minimum": .int(range.lowerBound), "maximum": .int(range.upperBound)])
+        case .word(let words): enumeration(words)
+        case .uuid: uuid
+        case .time: time
+        case .cursor: .object(["type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": .int(Int64(QueryParameter.maxCursorLength))])
+        case .token: string
+        }
+    }
 
-    static func parameter(_ name: String, _ description: String, _ schema: JSONValue) -> JSONValue {
-        .object(["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": schema])
+    static func parameter(_ parameter: QueryParameter) -> JSONValue {
+        .object(["name": .string(parameter.name), "in": "query", "required": false, "description": .string(parameter.description),
+                 "schema": schema(of: parameter)])
+    }
+
+    /// A path parameter: `{number}` is a task number, every other one an id.
+    static func pathSchema(_ name: String) -> JSONValue {
+        name == "number"
+            ? .object(["type": "integer", "minimum": .int(Int64(BodyLimits.number.lowerBound)), "maximum": .int(Int64(BodyLimits.number.upperBound))])
+            : uuid
+    }
+
+    /// Every status an operation can answer besides its success: the route's own (409, 429, …) and
+    /// those that follow from its shape — 401 with a token, 404 with a path id (or an unknown path),
+    /// 400 with query parameters, 400, 413, 415 and 422 with a body.
+    static func errorStatuses(_ route: Route<APIRoute>) -> [Int] {
+        let spec = route.handler
+        var statuses = Set(spec.errorStatuses)
+        if spec.requiresAuth { statuses.insert(401) }
+        if route.segments.contains(where: { if case .parameter = $0 { true } else { false } }) { statuses.insert(404) }
+        if !spec.queryParameters.isEmpty { statuses.insert(400) }
+        if spec.requestSchema != nil { statuses.formUnion([400, 413, 415, 422]) }
+        return statuses.sorted()
     }
 
     static func build() -> JSONValue {
@@ -53,14 +73,13 @@ public enum OpenAPIDocument {
         var parameters: [JSONValue] = []
         for segment in route.segments {
             guard case .parameter(let name) = segment else { continue }
-            let schema: JSONValue = name == "number" ? .object(["type": "integer", "minimum": 1]) : uuid
-            parameters.append(.object(["name": .string(name), "in": "path", "required": true, "schema": schema]))
+            parameters.append(.object(["name": .string(name), "in": "path", "required": true, "schema": pathSchema(name)]))
         }
-        for name in spec.queryParameters { if let parameter = queryParameters[name] { parameters.append(parameter) } }
+        parameters += spec.queryParameters.map(parameter)
         if spec.responseContentType == "text/event-stream" {
             parameters.append(.object(["name": "Last-Event-ID", "in": "header", "required": false,
                                        "description": "Replay the events after this id, then continue live.",
-                                       "schema": .object(["type": "integer", "minimum": 0])]))
+                                       "schema": schema(of: .lastEventID)]))
         }
 
         var responses = JSONObject()
@@ -83,7 +102,7 @@ public enum OpenAPIDocument {
             success["content"] = ["application/json": ["schema": ["type": "object"]]]
         }
         responses[String(spec.successStatus)] = .object(success)
-        for status in spec.errorStatuses + [500, 503] where responses[String(status)] == nil {
+        for status in errorStatuses(route) + [500, 503] where responses[String(status)] == nil {
             responses[String(status)] = .object([
                 "description": .string(errorDescription(status)),
                 "content": ["application/problem+json": ["schema": ref("Problem")]],
@@ -148,6 +167,7 @@ public enum OpenAPIDocument {
         guard case .object(var object) = schema else { return schema }
         if let type = object["type"]?.stringValue {
             object["type"] = [.string(type), "null"]
+            if case .array(let words)? = object["enum"] { object["enum"] = .array(words + [.null]) }
             return .object(object)
         }
         return .object(["oneOf": [schema, ["type": "null"]]])

@@ -13,8 +13,8 @@ extension APIApplication {
     /// `GET /masterplans/{id}/atoms`.
     func listAtoms(_ ctx: RequestContext) throws -> HTTPResponse {
         let plan = try ownedPlan(ctx)
-        let wave = try ctx.queryInt("wave", in: 1...1_000_000)
-        let status = try ctx.queryWord("status", allowed: AtomStatus.allCases.map(\.rawValue))
+        let wave = try ctx.queryInt(.wave)
+        let status = try ctx.queryWord(.atomStatus)
         return .page(try PlanQueries(try database()).atoms(planID: plan.id, wave: wave, status: status,
                                                            page: try ctx.page(PlanQueries.atomsKey, defaultLimit: 100)))
     }

@@ -48,7 +48,7 @@ extension APIApplication {
 
     /// `GET /masterplans`.
     func listPlans(_ ctx: RequestContext) throws -> HTTPResponse {
-        let status = try ctx.queryWord("status", allowed: PlanStatus.allCases.map(\.rawValue))
+        let status = try ctx.queryWord(.planStatus)
         return .page(try PlanQueries(try database()).list(ownerID: ctx.currentUser.id, status: status,
                                                           page: try ctx.page(PlanQueries.listKey)))
     }

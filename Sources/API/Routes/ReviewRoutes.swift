@@ -7,12 +7,8 @@ import Store
 extension APIApplication {
     /// `GET /reviews`.
     func listReviews(_ ctx: RequestContext) throws -> HTTPResponse {
-        let status = try ctx.queryWord("status", allowed: ReviewStatus.allCases.map(\.rawValue))
-        var planID: UUID?
-        if let text = ctx.request.queryValue("plan_id") {
-            guard let id = UUID(uuidString: text) else { throw Problem.invalidParameter("plan_id", "plan_id must be a plan id (a UUID)") }
-            planID = id
-        }
+        let status = try ctx.queryWord(.reviewStatus)
+        let planID = try ctx.queryUUID(.planID)
         return .page(try ReviewQueries(try database()).list(ownerID: ctx.currentUser.id, status: status, planID: planID,
                                                             page: try ctx.page(ReviewQueries.listKey)))
     }
@@ -33,12 +29,7 @@ extension APIApplication {
     func resolveReview(_ ctx: RequestContext, _ event: ReviewEvent) throws -> HTTPResponse {
         let user = ctx.currentUser
         let reviewID = try ctx.id(of: "review")
-        let allowed: [String] = switch event {
-        case .edit: ["content", "feedback"]
-        case .waive: ["reason"]
-        default: ["feedback"]
-        }
-        var fields = BodyFields(try ctx.body(), allowed: allowed)
+        var fields = BodyFields(try ctx.body(), allowed: Self.bodyFields(of: event))
         let feedbackRequired = event == .reject || event == .regenerate
         let feedback = event == .waive ? nil : fields.string("feedback", maxLength: BodyLimits.feedback)
         let content = event == .edit ? fields.string("content", required: true, maxLength: BodyLimits.reviewContent, allowBlank: true) : nil
@@ -88,15 +79,19 @@ extension APIApplication {
         ], status: 202)
     }
 
+    /// The body members a resolution reads: the new content (and feedback) for edit, a reason for
+    /// waive, feedback for the rest (required for reject and regenerate).
+    static func bodyFields(of event: ReviewEvent) -> [String] {
+        switch event {
+        case .edit: ["content", "feedback"]
+        case .waive: ["reason"]
+        default: ["feedback"]
+        }
+    }
+
     /// `GET /usage?since=…`.
     func usage(_ ctx: RequestContext) throws -> HTTPResponse {
-        var since: Date?
-        if let text = ctx.request.queryValue("since") {
-            guard let date = ISO8601DateFormatter().date(from: text) else {
-                throw Problem.invalidParameter("since", "since must be an ISO 8601 time such as 2026-01-31T00:00:00Z")
-            }
-            since = date
-        }
+        let since = try ctx.queryTime(.since)
         return .json(try UsageQueries(try database()).usage(ownerID: ctx.currentUser.id, since: since))
     }
 }

@@ -12,7 +12,7 @@ extension APIApplication {
     func issueStreamTicket(_ ctx: RequestContext) throws -> HTTPResponse {
         var fields = BodyFields(try ctx.body(), allowed: ["plan_id"])
         var planID: UUID?
-        if let text = fields.string("plan_id", maxBytes: 64) {
+        if let text = fields.string("plan_id", maxLength: 64) {
             planID = UUID(uuidString: text)
             if planID == nil { fields.fail("plan_id", "must be a plan id (a UUID)") }
         }

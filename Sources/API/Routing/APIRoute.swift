@@ -18,8 +18,8 @@ public struct APIRoute: Sendable {
     /// Name of the success response's schema, if it is JSON.
     public var responseSchema: String?
     public var responseContentType: String
-    /// Query parameters the route reads (described once in `OpenAPIDocument.queryParameters`).
-    public var queryParameters: [String]
+    /// Query parameters the route reads, with the values they take.
+    public var queryParameters: [QueryParameter]
     /// Error statuses the route can answer with (besides 500/503, which any route can).
     public var errorStatuses: [Int]
     /// Nil for the event streams, which the SSE relay serves (nginx sends their paths there).
@@ -28,7 +28,7 @@ public struct APIRoute: Sendable {
     public init(_ operationID: String, _ summary: String, tag: String, auth: Bool = true, checksAccountItself: Bool = false,
                 status: Int = 200,
                 request: String? = nil, requestRequired: Bool = true, response: String?,
-                contentType: String = "application/json", query: [String] = [], errors: [Int] = [],
+                contentType: String = "application/json", query: [QueryParameter] = [], errors: [Int] = [],
                 run: Run?) {
         self.operationID = operationID
         self.summary = summary

@@ -8,7 +8,7 @@ extension APIRoutes {
             errors: [400, 401, 404, 413, 415, 422]) { app, ctx in try app.issueStreamTicket(ctx) }),
         Route("GET", "\(prefix)/users", APIRoute(
             "listUsers", "Every account, oldest first (admins only).", tag: "users", response: "UserPage",
-            query: ["limit", "cursor"], errors: [400, 401, 403]) { app, ctx in try app.listUsers(ctx) }),
+            query: [.limit, .cursor], errors: [400, 401, 403]) { app, ctx in try app.listUsers(ctx) }),
         Route("POST", "\(prefix)/users", APIRoute(
             "createUser", "Add an account with a password (admins only).", tag: "users", status: 201, request: "UserCreate",
             response: "User", errors: [400, 401, 403, 409, 413, 415, 422]) { app, ctx in try app.createUser(ctx) }),

@@ -21,7 +21,7 @@ public enum APIRoutes {
             requestRequired: false, response: "Conversation", errors: [400, 401, 413, 415, 422]) { app, ctx in try app.createConversation(ctx) }),
         Route("GET", "\(prefix)/conversations", APIRoute(
             "listConversations", "Your conversations, most recently active first.", tag: "chat",
-            response: "ConversationPage", query: ["limit", "cursor"], errors: [400, 401]) { app, ctx in try app.listConversations(ctx) }),
+            response: "ConversationPage", query: [.limit, .cursor], errors: [400, 401]) { app, ctx in try app.listConversations(ctx) }),
         Route("GET", "\(prefix)/conversations/{id}", APIRoute(
             "getConversation", "A conversation with its messages.", tag: "chat", response: "ConversationDetail",
             errors: [401, 404]) { app, ctx in try app.getConversation(ctx) }),
@@ -37,7 +37,7 @@ public enum APIRoutes {
             status: 202, request: "PlanCreate", response: "JobAccepted", errors: [400, 401, 404, 413, 415, 422]) { app, ctx in try app.createPlan(ctx) }),
         Route("GET", "\(prefix)/masterplans", APIRoute(
             "listPlans", "Your plans, newest first.", tag: "plans", response: "PlanPage",
-            query: ["status", "limit", "cursor"], errors: [400, 401]) { app, ctx in try app.listPlans(ctx) }),
+            query: [.planStatus, .limit, .cursor], errors: [400, 401]) { app, ctx in try app.listPlans(ctx) }),
         Route("GET", "\(prefix)/masterplans/{id}", APIRoute(
             "getPlan", "The whole plan: phases, milestones, tasks, subtasks, dependencies, criteria.", tag: "plans",
             checksAccountItself: true, response: "PlanTree", errors: [401, 404]) { app, ctx in try app.getPlan(ctx) }),
@@ -52,21 +52,21 @@ public enum APIRoutes {
             response: "PlanStatus", errors: [401, 404]) { app, ctx in try app.getPlanStatus(ctx) }),
         Route("GET", "\(prefix)/masterplans/{id}/versions", APIRoute(
             "listPlanVersions", "The plan's versions with snapshots, newest first.", tag: "plans",
-            response: "VersionPage", query: ["limit", "cursor"], errors: [400, 401, 404]) { app, ctx in try app.listVersions(ctx) }),
+            response: "VersionPage", query: [.limit, .cursor], errors: [400, 401, 404]) { app, ctx in try app.listVersions(ctx) }),
         Route("GET", "\(prefix)/masterplans/{id}/history", APIRoute(
             "listPlanHistory", "The plan's audit trail, oldest first.", tag: "plans", response: "HistoryPage",
-            query: ["limit", "cursor"], errors: [400, 401, 404]) { app, ctx in try app.listHistory(ctx) }),
+            query: [.limit, .cursor], errors: [400, 401, 404]) { app, ctx in try app.listHistory(ctx) }),
         Route("GET", "\(prefix)/masterplans/{id}/events", APIRoute(
             "streamPlanEvents", "Server-sent events of this plan (served by the SSE relay).", tag: "events",
-            response: nil, contentType: "text/event-stream", query: ["last_event_id", "ticket"],
+            response: nil, contentType: "text/event-stream", query: [.lastEventID, .ticket],
             errors: [400, 401, 404], run: nil)),
         Route("GET", "\(prefix)/events", APIRoute(
             "streamEvents", "Server-sent events of all your plans and conversations (served by the SSE relay).",
-            tag: "events", response: nil, contentType: "text/event-stream", query: ["last_event_id", "ticket"],
+            tag: "events", response: nil, contentType: "text/event-stream", query: [.lastEventID, .ticket],
             errors: [400, 401], run: nil)),
     ]
 
-    static func action(_ event: PlanEvent, _ summary: String, accepted: Bool, request: String? = nil) -> Route<APIRoute> {
+    static func action(_ event: PlanEvent, _ summary: String, accepted: Bool, request: String = "NoFields") -> Route<APIRoute> {
         Route("POST", "\(prefix)/masterplans/{id}/\(event.rawValue)", APIRoute(
             "\(event.rawValue)Plan", summary, tag: "plans", status: accepted ? 202 : 200, request: request,
             requestRequired: false, response: accepted ? "PlanActionAccepted" : "PlanActionResult",
@@ -89,7 +89,7 @@ public enum APIRoutes {
             errors: [401, 404]) { app, ctx in try app.listWaves(ctx) }),
         Route("GET", "\(prefix)/masterplans/{id}/atoms", APIRoute(
             "listAtoms", "The plan's atoms (one per task and file).", tag: "execution", response: "AtomPage",
-            query: ["wave", "status", "limit", "cursor"], errors: [400, 401, 404]) { app, ctx in try app.listAtoms(ctx) }),
+            query: [.wave, .atomStatus, .limit, .cursor], errors: [400, 401, 404]) { app, ctx in try app.listAtoms(ctx) }),
         Route("GET", "\(prefix)/atoms/{id}", APIRoute(
             "getAtom", "One atom with every attempt.", tag: "execution", response: "AtomDetail",
             errors: [401, 404]) { app, ctx in try app.getAtom(ctx) }),
@@ -98,7 +98,7 @@ public enum APIRoutes {
             tag: "execution", response: "AcceptanceTestList", errors: [401, 404]) { app, ctx in try app.listAcceptanceTests(ctx) }),
         Route("POST", "\(prefix)/masterplans/{id}/acceptance-tests/{test_id}/confirm", APIRoute(
             "confirmAcceptanceTest", "Keep a test that passed before any code existed (it cannot fail), with your reason; drafts only.",
-            tag: "plans", request: "Reason", requestRequired: true, response: "AcceptanceTestList",
+            tag: "plans", request: "ConfirmationReason", requestRequired: true, response: "AcceptanceTestList",
             errors: [400, 401, 404, 409, 413, 415, 422]) { app, ctx in try app.confirmAcceptanceTest(ctx) }),
         Route("GET", "\(prefix)/masterplans/{id}/evidence", APIRoute(
             "getEvidence", "The proof behind the plan's verdict, per task: accepted files with validator results, commits, every run of every covering test (per test id, with mutation runs), tests that cannot fail, reviews and waivers.",
@@ -111,32 +111,32 @@ public enum APIRoutes {
             response: nil, contentType: "application/gzip", errors: [401, 404]) { app, ctx in try app.downloadWorkspace(ctx) }),
     ]
 
-    static func resolution(_ event: ReviewEvent, _ summary: String, request: String?) -> Route<APIRoute> {
+    static func resolution(_ event: ReviewEvent, _ summary: String, request: String) -> Route<APIRoute> {
         Route("POST", "\(prefix)/reviews/{id}/\(event.rawValue)", APIRoute(
             "\(event.rawValue)Review", summary, tag: "reviews", status: 202, request: request,
-            requestRequired: event == .edit || event == .waive, response: "ReviewAccepted",
+            requestRequired: event != .approve, response: "ReviewAccepted",
             errors: [400, 401, 404, 409, 413, 415, 422]) { app, ctx in try app.resolveReview(ctx, event) })
     }
 
     static let reviews: [Route<APIRoute>] = [
         Route("GET", "\(prefix)/reviews", APIRoute(
             "listReviews", "Your review queue, oldest first.", tag: "reviews", response: "ReviewPage",
-            query: ["status", "plan_id", "limit", "cursor"], errors: [400, 401]) { app, ctx in try app.listReviews(ctx) }),
+            query: [.reviewStatus, .planID, .limit, .cursor], errors: [400, 401]) { app, ctx in try app.listReviews(ctx) }),
         Route("GET", "\(prefix)/reviews/{id}", APIRoute(
             "getReview", "One review with its AI suggestions.", tag: "reviews", response: "Review",
             errors: [401, 404]) { app, ctx in try app.getReview(ctx) }),
         resolution(.approve, "Accept the atom as it is.", request: "Feedback"),
-        resolution(.reject, "Reject the atom: its task fails until regenerated.", request: "Feedback"),
+        resolution(.reject, "Reject the atom: its task fails until regenerated.", request: "RequiredFeedback"),
         resolution(.edit, "Replace the file's content with yours (validated, then committed).", request: "ReviewEdit"),
-        resolution(.regenerate, "Ask for a new attempt with your feedback.", request: "Feedback"),
+        resolution(.regenerate, "Ask for a new attempt with your feedback.", request: "RequiredFeedback"),
         resolution(.waive, "Accept a wave whose acceptance tests still fail, with a written reason (blocking Gate S reviews only).",
-                   request: "Reason"),
+                   request: "WaiverReason"),
     ]
 
     static let other: [Route<APIRoute>] = [
         Route("GET", "\(prefix)/usage", APIRoute(
             "getUsage", "What your LLM calls cost, in total and by purpose, model and plan.", tag: "usage",
-            response: "Usage", query: ["since"], errors: [400, 401]) { app, ctx in try app.usage(ctx) }),
+            response: "Usage", query: [.since], errors: [400, 401]) { app, ctx in try app.usage(ctx) }),
         Route("GET", "/health/live", APIRoute(
             "live", "The worker is running (no dependencies checked).", tag: "health", auth: false,
             response: "Health", run: { app, _ in app.live() })),

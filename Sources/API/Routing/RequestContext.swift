@@ -37,35 +37,68 @@ public struct RequestContext: Sendable {
         return id
     }
 
-    /// The path parameter `name` as a positive integer (404 for `resource` otherwise).
+    /// The path parameter `name` as a number from 1 to 2^31 − 1, what the integer columns of task
+    /// numbers hold (404 for `resource` otherwise).
     public func number(_ name: String, of resource: String) throws(Problem) -> Int {
-        guard let text = parameters[name], let value = Int(text), value >= 1 else { throw .notFound(resource) }
+        guard let text = parameters[name], let value = Int(text), BodyLimits.number.contains(value) else { throw .notFound(resource) }
         return value
     }
 
-    /// The query parameter `name` as an integer in `range`, or nil when absent.
-    public func queryInt(_ name: String, in range: ClosedRange<Int>) throws(Problem) -> Int? {
-        guard let text = request.queryValue(name) else { return nil }
-        guard let value = Int(text), range.contains(value) else {
-            throw .invalidParameter(name, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+    /// The value of `parameter`, or nil when absent. A parameter given twice is a 400: which of the
+    /// two was meant cannot be told.
+    public func query(_ parameter: QueryParameter) throws(Problem) -> String? {
+        let values = request.query.filter { $0.name == parameter.name }
+        if values.count > 1 {
+            throw .invalidParameter(parameter.name, "\(parameter.name) is given \(values.count) times; give it once")
+        }
+        return values.first?.value
+    }
+
+    /// An `.integer` parameter, or nil when absent.
+    public func queryInt(_ parameter: QueryParameter) throws(Problem) -> Int? {
+        guard case .integer(let range) = parameter.kind else { preconditionFailure("\(parameter.name) is not an integer parameter") }
+        guard let text = try query(parameter) else { return nil }
+        guard let value = Int64(text), range.contains(value), let whole = Int(exactly: value) else {
+            throw .invalidParameter(parameter.name,
+                                    "\(parameter.name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return whole
+    }
+
+    /// A `.word` parameter, or nil when absent.
+    public func queryWord(_ parameter: QueryParameter) throws(Problem) -> String? {
+        guard case .word(let words) = parameter.kind else { preconditionFailure("\(parameter.name) is not a word parameter") }
+        guard let value = try query(parameter) else { return nil }
+        guard words.contains(value) else {
+            throw .invalidParameter(parameter.name, "\(parameter.name) must be one of: \(words.joined(separator: ", "))")
         }
         return value
     }
 
-    /// The query parameter `name` when it is one of `allowed`, or nil when absent.
-    public func queryWord(_ name: String, allowed: [String]) throws(Problem) -> String? {
-        guard let value = request.queryValue(name) else { return nil }
-        guard allowed.contains(value) else {
-            throw .invalidParameter(name, "\(name) must be one of: \(allowed.joined(separator: ", "))")
+    /// A `.uuid` parameter, or nil when absent.
+    public func queryUUID(_ parameter: QueryParameter) throws(Problem) -> UUID? {
+        guard let text = try query(parameter) else { return nil }
+        guard let id = UUID(uuidString: text) else {
+            throw .invalidParameter(parameter.name, "\(parameter.name) must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6")
         }
-        return value
+        return id
+    }
+
+    /// A `.time` parameter (RFC 3339), or nil when absent. Times before year 1 or after 9999 are
+    /// read as the first or last instant PostgreSQL is given (the same set of rows either way).
+    public func queryTime(_ parameter: QueryParameter) throws(Problem) -> Date? {
+        guard let text = try query(parameter) else { return nil }
+        guard let date = RFC3339.date(text) else {
+            throw .invalidParameter(parameter.name, "\(parameter.name) must be an RFC 3339 time such as 2026-01-31T00:00:00Z")
+        }
+        return min(max(date, RFC3339.postgresRange.lowerBound), RFC3339.postgresRange.upperBound)
     }
 
     /// The body as a JSON object; an empty body is an empty object. Malformed JSON is a 400 with the
     /// line and column; a body that is JSON but not an object is a 422.
     public func body() throws(Problem) -> JSONObject {
         if request.body.isEmpty { return [:] }
-        if let type = request.header("content-type"), !type.lowercased().hasPrefix("application/json") {
+        if let type = request.header("content-type"), request.mediaType != "application/json" {
             throw .unsupportedMediaType(type)
         }
         let value: JSONValue
@@ -85,8 +118,8 @@ public struct RequestContext: Sendable {
     /// wrote — not base64url JSON, another shape, a value of the wrong type or out of range — is a
     /// 400 naming `cursor`; nothing of it reaches a statement.
     public func page(_ key: [PageKeyKind], defaultLimit: Int = 50) throws(Problem) -> PageRequest {
-        let limit = try queryInt("limit", in: 1...200) ?? defaultLimit
-        guard let cursor = request.queryValue("cursor"), !cursor.isEmpty else { return PageRequest(limit: limit) }
+        let limit = try queryInt(.limit) ?? defaultLimit
+        guard let cursor = try query(.cursor), !cursor.isEmpty else { return PageRequest(limit: limit) }
         guard let values = PageCursor.decode(cursor) else {
             throw .invalidParameter("cursor", "cursor is not one this list returned (not a next_cursor value); start again without it")
         }
@@ -105,7 +138,7 @@ public enum PageCursor {
     }
 
     public static func decode(_ cursor: String) -> [String]? {
-        guard cursor.utf8.count <= 1024, let bytes = Base64URL.decode(cursor),
+        guard cursor.utf8.count <= QueryParameter.maxCursorLength, let bytes = Base64URL.decode(cursor),
               let value = try? JSONValue.parse(bytes), let array = value.arrayValue else { return nil }
         let keys = array.compactMap(\.stringValue)
         return keys.count == array.count ? keys : nil
