@@ -21,13 +21,15 @@ extension OpenAPIDocument {
         ], required: ["ticket", "stream_url", "expires_in", "expires_at", "stream_ends_at", "last_event_id"])
         s["UserPage"] = page(of: "User")
         s["UserCreate"] = object([
-            "email": string,
-            "password": .object(["type": "string", "minLength": .int(Int64(UserStore.minimumPasswordLength)), "maxLength": 1024]),
+            "email": text(BodyLimits.email),
+            "password": .object(["type": "string", "minLength": .int(Int64(UserStore.minimumPasswordLength)),
+                                 "maxLength": .int(Int64(BodyLimits.password))]),
             "role": enumeration(["admin", "member"]),
-            "display_name": string,
+            "display_name": text(BodyLimits.displayName, nullable: true),
         ], required: ["email", "password"], open: false)
         s["PasswordReset"] = object([
-            "password": .object(["type": "string", "minLength": .int(Int64(UserStore.minimumPasswordLength)), "maxLength": 1024]),
+            "password": .object(["type": "string", "minLength": .int(Int64(UserStore.minimumPasswordLength)),
+                                 "maxLength": .int(Int64(BodyLimits.password))]),
         ], required: ["password"], open: false)
         return s
     }

@@ -13,7 +13,7 @@ public enum OpenAPIDocument {
         case .uuid: uuid
         case .time: time
         case .cursor: .object(["type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": .int(Int64(QueryParameter.maxCursorLength))])
-        case .token: string
+        case .token: .object(["type": "string", "maxLength": .int(Int64(QueryParameter.maxTicketLength))])
         }
     }
 

@@ -31,10 +31,10 @@ extension APIApplication {
     func createUser(_ ctx: RequestContext) throws -> HTTPResponse {
         try requireAdmin(ctx)
         var fields = BodyFields(try ctx.body(), allowed: ["email", "password", "role", "display_name"])
-        let email = fields.string("email", required: true, maxLength: 320)
+        let email = fields.string("email", required: true, maxLength: BodyLimits.email)
         let password = newPassword(&fields)
         let role = fields.word("role", from: ["admin", "member"]) ?? "member"
-        let displayName = fields.string("display_name", maxLength: 200)
+        let displayName = fields.string("display_name", maxLength: BodyLimits.displayName)
         try fields.check()
         guard let email, let password else { throw Problem.validationFailed([("(body)", "email and password are required")]) }
         do {
@@ -88,7 +88,7 @@ extension APIApplication {
 
     /// The body's `password`: required, at least `UserStore.minimumPasswordLength` characters, at most 1 KiB.
     private func newPassword(_ fields: inout BodyFields) -> String? {
-        guard let password = fields.string("password", required: true, maxLength: 1024, allowBlank: true) else { return nil }
+        guard let password = fields.string("password", required: true, maxLength: BodyLimits.password, allowBlank: true) else { return nil }
         guard password.count >= UserStore.minimumPasswordLength else {
             fields.fail("password", "is \(password.count) characters long; use at least \(UserStore.minimumPasswordLength)")
             return nil

@@ -32,5 +32,6 @@ enum BodyLimits {
     /// Task and subtask numbers: the `integer` columns that hold them.
     static let number = 1...Int(Int32.max)
     static let email = 320
+    static let displayName = 200
     static let password = 1_024
 }

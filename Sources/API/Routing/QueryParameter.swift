@@ -33,6 +33,9 @@ public struct QueryParameter: Sendable {
 extension QueryParameter {
     /// The longest `cursor` a list writes and reads.
     public static let maxCursorLength = 1_024
+    /// The longest stream ticket the document admits (a ticket is 43 characters; a longer one is
+    /// refused as unknown by the relay).
+    public static let maxTicketLength = 256
 
     public static let limit = QueryParameter("limit", "Items per page (1–200).", .integer(1...200))
     public static let cursor = QueryParameter("cursor", "The next_cursor of the previous page of the same list (opaque).", .cursor)
