@@ -1,6 +1,6 @@
 import PlanCore
 
-/// Every route of DESIGN.md §8 under `/api/v1`, with its handler and its documentation.
+/// Every route of the REST API (under `/api/v1`, plus health and metrics), with its handler and its documentation.
 public enum APIRoutes {
     public static let prefix = "/api/v1"
 
