@@ -336,7 +336,9 @@ public final class EventRelay: Sendable {
             lastEventID = value
         }
 
-        if let header = params.header("authorization") {
+        // A ticket, when given, decides (even beside a header): what the URL says is never ignored.
+        let tickets = params.queryValues("ticket")
+        if tickets.isEmpty, let header = params.header("authorization") {
             let claims = try authenticator.claims(fromAuthorizationHeader: header)
             try pool.withConnection { db in
                 let user = try authenticator.user(for: claims, in: UserStore(db))
@@ -346,7 +348,6 @@ public final class EventRelay: Sendable {
                            expiresAt: claims.expiresAt, lastEventID: lastEventID)
         }
 
-        let tickets = params.queryValues("ticket").filter { !$0.isEmpty }
         guard let ticket = tickets.first else {
             var problem = Problem.unauthorized()
             problem.detail = "Send the token as 'Authorization: Bearer TOKEN', or open the stream with a single-use ticket "

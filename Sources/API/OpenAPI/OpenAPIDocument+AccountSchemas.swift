@@ -6,8 +6,8 @@ extension OpenAPIDocument {
     static var accountSchemas: JSONObject {
         var s = JSONObject()
         s["StreamTicketRequest"] = object([
-            "plan_id": .object(["type": "string", "format": "uuid",
-                                "description": "The plan whose stream the ticket opens; without it, the stream of all your plans."]),
+            "plan_id": .object(["type": ["string", "null"], "format": "uuid",
+                                "description": "The plan whose stream the ticket opens; without it (or null), the stream of all your plans."]),
         ], open: false)
         s["StreamTicket"] = object([
             "ticket": .object(["type": "string", "description": "Opens one stream, once, as ?ticket=; never put the access token in a URL."]),

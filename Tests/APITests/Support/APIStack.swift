@@ -128,9 +128,9 @@ final class APIStack: @unchecked Sendable {
     }
 
     /// A new user, logged in: (id, token).
-    func user(_ name: String = "user") throws -> (id: UUID, token: String) {
+    func user(_ name: String = "user", role: String = "member") throws -> (id: UUID, token: String) {
         let email = "\(name)-\(UUID().uuidString.prefix(8).lowercased())@example.org"
-        let id = try addUser(email)
+        let id = try addUser(email, role: role)
         return (id, try login(email))
     }
 

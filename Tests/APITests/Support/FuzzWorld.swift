@@ -30,6 +30,8 @@ final class FuzzWorld: @unchecked Sendable {
         var atoms: [UUID] = []
         var tests: [(id: UUID, planID: UUID, cannotFail: Bool)] = []
         var taskNumbers: [Int] = []
+        /// Accounts this account may manage (an admin's).
+        var users: [UUID] = []
 
         var all: Set<UUID> {
             Set(plans.map(\.id) + conversations + reviews.map(\.id) + atoms + tests.map(\.id))
@@ -62,6 +64,8 @@ final class FuzzWorld: @unchecked Sendable {
     let db: Connection
     let owner: Account
     let stranger: Account
+    /// Member accounts the owner (an admin) manages through the users routes.
+    let managedAccounts: [UUID]
     /// Tokens the API must refuse with 401, by what is wrong with them.
     let refusedTokens: [(kind: String, header: String)]
     let workspace: TemporaryFolder
@@ -71,19 +75,22 @@ final class FuzzWorld: @unchecked Sendable {
     init(stack: APIStack) throws {
         self.stack = stack
         db = try stack.database()
-        let ownerAccount = try stack.user("fuzz-owner")
+        // The owner is an admin (admins manage accounts; their plans are their own like anyone's),
+        // the stranger a member; the accounts the owner manages are a third one's alone.
+        let ownerAccount = try stack.user("fuzz-owner", role: "admin")
         let strangerAccount = try stack.user("fuzz-stranger")
         owner = Account(id: ownerAccount.id, email: try Self.email(of: ownerAccount.id, in: db), token: ownerAccount.token)
         stranger = Account(id: strangerAccount.id, email: try Self.email(of: strangerAccount.id, in: db), token: strangerAccount.token)
 
+        managedAccounts = [try stack.user("fuzz-managed").id]
         let disabled = try stack.user("fuzz-disabled")
         try db.execute("UPDATE users SET disabled_at = now() WHERE id = $1", [disabled.id])
         let signer = TokenSigner(secret: Array(stack.secret.utf8))
         let now = Int64(Date().timeIntervalSince1970)
-        let claims = TokenClaims(subject: owner.id, email: owner.email, role: "member", issuedAt: now, expiresAt: now + 3600)
-        let expired = signer.sign(TokenClaims(subject: owner.id, email: owner.email, role: "member", issuedAt: now - 7200, expiresAt: now - 3600))
+        let claims = TokenClaims(subject: owner.id, email: owner.email, role: "member", tokenVersion: 1, issuedAt: now, expiresAt: now + 3600)
+        let expired = signer.sign(TokenClaims(subject: owner.id, email: owner.email, role: "member", tokenVersion: 1, issuedAt: now - 7200, expiresAt: now - 3600))
         let forged = TokenSigner(secret: Array("a secret that is not the server's, long enough".utf8)).sign(claims)
-        let nobody = signer.sign(TokenClaims(subject: UUID(), email: "nobody@example.org", role: "admin", issuedAt: now, expiresAt: now + 3600))
+        let nobody = signer.sign(TokenClaims(subject: UUID(), email: "nobody@example.org", role: "admin", tokenVersion: 1, issuedAt: now, expiresAt: now + 3600))
         let payload = Base64URL.encode(#"{"iss":"masterplan","sub":"\#(owner.id.uuidString.lowercased())","exp":\#(now + 3600)}"#)
         let parts = owner.token.split(separator: ".").map(String.init)
         refusedTokens = [
@@ -222,6 +229,7 @@ final class FuzzWorld: @unchecked Sendable {
     /// Re-reads both accounts' ids.
     func refresh() throws {
         mine = try holdings(of: owner.id)
+        mine.users = managedAccounts
         theirs = try holdings(of: stranger.id)
     }
 

@@ -116,25 +116,32 @@ struct RequestFuzzer {
         case ..<0.87:
             request.identity = .anonymous
         default:
-            let token = rng.pick(world.refusedTokens)
-            request.identity = .refused(token.kind)
-            if operation.isStream && token.header.hasPrefix("Bearer ") && rng.chance(0.4) {
-                request.notes.append("token in the query")
-                request.headers.append(("X-Fuzz-Token-In-Query", String(token.header.dropFirst("Bearer ".count))))
+            if operation.isStream && rng.chance(0.4) {
+                // A ticket decides, even beside a valid header: a forged one is a 401. So is a token
+                // in the URL (`?access_token=`), which the relay refuses whatever it holds.
+                let inURL = rng.chance(0.3)
+                request.identity = .refused(inURL ? "token in the URL" : "forged ticket")
+                request.notes.append(inURL ? "token in the query" : "forged ticket")
+                request.headers.append((inURL ? "X-Fuzz-Token-In-Query" : "X-Fuzz-Ticket",
+                                        inURL ? world.owner.token : rng.pick(Self.forgedTickets)))
+                if rng.chance(0.5) { request.headers.append(("Authorization", "Bearer " + world.owner.token)) }
             } else {
+                let token = rng.pick(world.refusedTokens)
+                request.identity = .refused(token.kind)
                 request.headers.append(("Authorization", token.header))
             }
         }
     }
 
-    /// The token in the Authorization header, or (streams only, now and then) in `?access_token=`.
+    /// Tickets no server issued: the right shape from another source, and wrong shapes.
+    static let forgedTickets = [
+        Base64URL.encode(Array(repeating: UInt8(7), count: 32)), "", "x", String(repeating: "A", count: 43),
+        String(repeating: "a", count: 300), "not a ticket", "%00",
+    ]
+
+    /// The token in the Authorization header (never in a URL: the relay refuses that).
     private mutating func authorize(_ request: inout FuzzRequest, _ token: String) {
-        if operation.isStream && rng.chance(0.4) {
-            request.notes.append("token in the query")
-            request.headers.append(("X-Fuzz-Token-In-Query", token))
-        } else {
-            request.headers.append(("Authorization", "Bearer " + token))
-        }
+        request.headers.append(("Authorization", "Bearer " + token))
     }
 
     // MARK: - Path
@@ -192,6 +199,7 @@ struct RequestFuzzer {
             if !useful.isEmpty && rng.chance(0.7) { return useful.map(\.id) }
             return (ofPlan.isEmpty || rng.chance(0.2) ? holdings.tests : ofPlan).map(\.id)
         case (_, "conversations"): return holdings.conversations
+        case (_, "users"): return holdings.users
         case (_, "atoms"): return holdings.atoms
         case (_, "reviews"):
             let pending = holdings.reviews.filter { $0.status == "pending" && (operation.operationID != "waiveReview" || $0.waivable) }
@@ -227,7 +235,7 @@ struct RequestFuzzer {
 
     private mutating func queryText(_ request: inout FuzzRequest) -> String {
         var items: [(name: String, value: [UInt8])] = []
-        for (name, schema) in operation.queryParameters where name != "access_token" {
+        for (name, schema) in operation.queryParameters where name != "ticket" {
             let roll = Double.random(in: 0..<1, using: &rng)
             if roll < 0.45 { continue }
             if roll < 0.87, let value = validQueryValue(name, schema) {
@@ -261,6 +269,10 @@ struct RequestFuzzer {
             request.headers.removeAll { $0.0 == "X-Fuzz-Token-In-Query" }
             items.append(("access_token", Array(token.1.utf8)))
         }
+        if let ticket = request.headers.first(where: { $0.0 == "X-Fuzz-Ticket" }) {
+            request.headers.removeAll { $0.0 == "X-Fuzz-Ticket" }
+            items.append(("ticket", Array(ticket.1.utf8)))
+        }
         if !items.isEmpty && rng.chance(0.06) {
             let repeated = rng.pick(items)
             items.append(repeated)
@@ -284,8 +296,6 @@ struct RequestFuzzer {
         case "plan_id":
             let plans = rng.chance(0.85) ? world.mine.plans : world.theirs.plans
             return plans.isEmpty ? nil : rng.pick(plans).id.uuidString.lowercased()
-        case "access_token":
-            return world.owner.token
         default:
             let sampler = SchemaSampler(validator: validator)
             guard let value = sampler.valid(schema, rng: &rng) else { return nil }
