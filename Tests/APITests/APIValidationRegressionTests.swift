@@ -183,4 +183,18 @@ import Testing
             #expect(response.status == 202, "\(type): \(response.text)")
         }
     }
+
+    // MARK: - Tokens
+
+    /// GET /masterplans/{id} checks the account in its own query, which a malformed id never reached:
+    /// the token of a disabled account got a 404 instead of a 401.
+    @Test func aMalformedPlanIdWithTheTokenOfADisabledAccountIs401() throws {
+        let user = try stack.user()
+        try stack.database().execute("UPDATE users SET disabled_at = now() WHERE id = $1", [user.id])
+        for id in ["pending", "not-a-uuid", UUID().uuidString.lowercased()] {
+            let response = try stack.call("GET", "/api/v1/masterplans/" + id, token: user.token)
+            #expect(response.status == 401, "\(id): \(response.status) \(response.text)")
+            #expect(response.problemType == "invalid-token", "\(id)")
+        }
+    }
 }

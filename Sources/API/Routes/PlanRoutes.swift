@@ -57,9 +57,14 @@ extension APIApplication {
     /// worker's cache while the plan's stamp is unchanged.
     func getPlan(_ ctx: RequestContext) throws -> HTTPResponse {
         let plans = PlanQueries(try database())
-        // The route checks the account itself: one query for the account and the plan's stamp.
-        let planID = try ctx.id(of: "plan")
+        // The route checks the account itself: one query for the account and the plan's stamp. A
+        // malformed id names no plan, but the account is checked first all the same (an ended
+        // account's token is a 401 on every route, whatever else is wrong).
         guard let claims = ctx.claims else { preconditionFailure("an authenticated route ran without claims") }
+        guard let planID = try? ctx.id(of: "plan") else {
+            _ = try Authenticator(signer: signer).user(for: claims, in: UserStore(try database()))
+            throw Problem.notFound("plan")
+        }
         let (accountActive, stamp) = try plans.treeStamp(id: planID, userID: claims.subject, tokenVersion: claims.tokenVersion)
         guard accountActive else { throw Problem.invalidToken(Authenticator.accountEnded) }
         guard let stamp else { throw Problem.notFound("plan") }
