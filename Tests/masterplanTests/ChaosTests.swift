@@ -112,21 +112,22 @@ import TestSupport
             (try? call("GET", "/api/v1/masterplans/\(plan)/status"))?.body?["status"]?.stringValue
         }
 
-        /// Waits until `condition` holds; the seconds it took, or nil after `seconds`.
-        func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Double? {
+        /// Waits until `condition` holds; the seconds it took, or nil after `seconds`. Sleeps without
+        /// holding a thread: the suite's async tests share two cooperative threads.
+        func waitFor(_ seconds: Double, _ condition: () -> Bool) async -> Double? {
             let start = Date()
             while Date().timeIntervalSince(start) < seconds {
                 if condition() { return Date().timeIntervalSince(start) }
-                usleep(100_000)
+                try? await Task.sleep(for: .milliseconds(100))
             }
             return nil
         }
 
         /// A plan from the demo request, generated and approved, up to `executing`; its id.
-        func approvedPlan() throws -> String {
+        func approvedPlan() async throws -> String {
             let created = try call("POST", "/api/v1/masterplans", ["request": "create a FastAPI app with JWT auth"])
             let plan = try #require(created.body?["plan_id"]?.stringValue, "\(created)")
-            #expect(waitFor(120) { status(plan) == "draft" } != nil, "the plan was not generated: \(status(plan) ?? "?")")
+            #expect(await waitFor(120) { status(plan) == "draft" } != nil, "the plan was not generated: \(status(plan) ?? "?")")
             let approved = try call("POST", "/api/v1/masterplans/\(plan)/approve")
             #expect(approved.status == 200, "\(approved)")
             return plan
@@ -155,7 +156,7 @@ import TestSupport
         }
     }
 
-    @Test func aPlanCompletesThroughADatabaseRestartAKilledExecutorAndAKilledAPIWorkerAsIfNothingHappened() throws {
+    @Test func aPlanCompletesThroughADatabaseRestartAKilledExecutorAndAKilledAPIWorkerAsIfNothingHappened() async throws {
         let folder = try TemporaryFolder(prefix: "mpchaos")
         defer { folder.remove() }
         let run = try UpCommandTests.Run(folder: folder, dataDirectory: folder.file("data"), name: "chaos",
@@ -174,12 +175,12 @@ import TestSupport
         let pids = run.printedPIDs
 
         // 1. Undisturbed.
-        let calm = try stack.approvedPlan()
+        let calm = try await stack.approvedPlan()
         #expect(try stack.call("POST", "/api/v1/masterplans/\(calm)/execute").status == 202)
-        #expect(stack.waitFor(300) { stack.status(calm) == "completed" } != nil, "the undisturbed plan: \(stack.status(calm) ?? "?")\n\(run.output)")
+        #expect(await stack.waitFor(300) { stack.status(calm) == "completed" } != nil, "the undisturbed plan: \(stack.status(calm) ?? "?")\n\(run.output)")
 
         // 2. The same plan, with faults while it executes.
-        let chaos = try stack.approvedPlan()
+        let chaos = try await stack.approvedPlan()
         let browser = BrowserStream(port: run.port, path: "/api/v1/masterplans/\(chaos)/events", token: token)
         defer { browser.stop() }
         #expect(try stack.call("POST", "/api/v1/masterplans/\(chaos)/execute").status == 202)
@@ -190,44 +191,44 @@ import TestSupport
         var figures: [String] = []
 
         // An API worker, killed: the other one answers; the pool replaces it.
-        #expect(stack.waitFor(120) { atomsDone() >= 1 } != nil, "no atom done: \(run.output)")
+        #expect(await stack.waitFor(120) { atomsDone() >= 1 } != nil, "no atom done: \(run.output)")
         let api = try #require(pids["API pool"])
         let worker = try #require(Self.children(of: api).first, "the API pool has no worker")
         kill(worker, SIGKILL)
-        let apiDowntime = stack.waitFor(30) { apiAnswers() }
+        let apiDowntime = await stack.waitFor(30) { apiAnswers() }
         #expect(apiDowntime != nil, "the API did not answer after a worker was killed")
-        #expect(stack.waitFor(30) { Self.children(of: api).count == 2 && !Self.children(of: api).contains(worker) } != nil)
+        #expect(await stack.waitFor(30) { Self.children(of: api).count == 2 && !Self.children(of: api).contains(worker) } != nil)
         figures.append(String(format: "API worker SIGKILL: API answered again after %.2f s", apiDowntime ?? -1))
 
         // PostgreSQL, shut down (fast) in the middle of the run: up starts it again.
-        #expect(stack.waitFor(120) { atomsDone() >= 3 } != nil, "three atoms not done: \(run.output)")
+        #expect(await stack.waitFor(120) { atomsDone() >= 3 } != nil, "three atoms not done: \(run.output)")
         let postgres = try #require(pids["postgres"])
         let atomsBefore = atomsDone()
         kill(postgres, SIGINT)
-        #expect(stack.waitFor(20) { !ready() } != nil, "the API stayed ready while PostgreSQL was down")
-        let databaseDowntime = stack.waitFor(90) { ready() && apiAnswers() }
+        #expect(await stack.waitFor(20) { !ready() } != nil, "the API stayed ready while PostgreSQL was down")
+        let databaseDowntime = await stack.waitFor(90) { ready() && apiAnswers() }
         #expect(databaseDowntime != nil, "the API was not ready again after PostgreSQL restarted:\n\(run.output)")
-        let relayBack = stack.waitFor(30) { (try? run.request("GET", "/health/relay"))?.status == 200 }
-        let executorBack = stack.waitFor(120) { atomsDone() > atomsBefore || stack.status(chaos) == "completed" }
+        let relayBack = await stack.waitFor(30) { (try? run.request("GET", "/health/relay"))?.status == 200 }
+        let executorBack = await stack.waitFor(120) { atomsDone() > atomsBefore || stack.status(chaos) == "completed" }
         #expect(executorBack != nil, "no progress after PostgreSQL restarted:\n\(run.output)")
         figures.append(String(format: "PostgreSQL restart: API ready again after %.2f s, relay healthy %.2f s later, executor progressing %.2f s later",
                               databaseDowntime ?? -1, relayBack ?? -1, executorBack ?? -1))
 
         // The executor, killed in the middle of a wave: up starts another, which takes the job over.
-        #expect(stack.waitFor(120) { atomsDone() >= 5 } != nil, "five atoms not done: \(run.output)")
+        #expect(await stack.waitFor(120) { atomsDone() >= 5 } != nil, "five atoms not done: \(run.output)")
         let executor = try #require(pids["executor"])
         let atomsAtKill = atomsDone()
         kill(executor, SIGKILL)
-        let executorDowntime = stack.waitFor(120) { atomsDone() > atomsAtKill || stack.status(chaos) == "completed" }
+        let executorDowntime = await stack.waitFor(120) { atomsDone() > atomsAtKill || stack.status(chaos) == "completed" }
         #expect(executorDowntime != nil, "no progress after the executor was killed:\n\(run.output)")
         figures.append(String(format: "executor SIGKILL: work resumed after %.2f s (lease 10 s)", executorDowntime ?? -1))
         #expect(run.output.contains("restarted the executor"), "\(run.output)")
         #expect(run.output.contains("restarted PostgreSQL") || run.output.contains("PostgreSQL is back"), "\(run.output)")
 
-        #expect(stack.waitFor(300) { stack.status(chaos) == "completed" } != nil, "the disturbed plan: \(stack.status(chaos) ?? "?")\n\(run.output)")
+        #expect(await stack.waitFor(300) { stack.status(chaos) == "completed" } != nil, "the disturbed plan: \(stack.status(chaos) ?? "?")\n\(run.output)")
         let allEvents = "SELECT count(*)::int FROM events WHERE plan_id = $1::uuid"
         let total = stack.value(allEvents, [chaos]) ?? -1
-        _ = stack.waitFor(30) { browser.received.count >= total }
+        _ = await stack.waitFor(30) { browser.received.count >= total }
         browser.stop()
 
         // The same commits with the same trees, and every atom accepted once, as undisturbed.
