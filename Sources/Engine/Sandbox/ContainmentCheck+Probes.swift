@@ -277,10 +277,17 @@ extension ContainmentCheck {
                                      : finding(.leak, "\(succeeded.joined(separator: ", ")) succeeded" + (refused.isEmpty ? "" : " (refused: \(refused))"))
 
         case .boxUser:
-            let watch = HostProcessWatch(executable: python, marker: marker)
-            watch.start()
-            let outcome = run(["root_only": JSONValue(view.rootOnly?.path), "linger": .double(0.5), "marker": .string(marker)])
-            let host = watch.stop()
+            // The host must see the box's process while it lingers; on a loaded machine the watch
+            // can miss a short linger, so it is tried again with a longer one before it is an error.
+            var attempt: (outcome: Outcome, host: HostProcessWatch.IDs?)?
+            for linger in [0.5, 2.0, 5.0] {
+                let watch = HostProcessWatch(executable: python, marker: marker)
+                watch.start()
+                let outcome = run(["root_only": JSONValue(view.rootOnly?.path), "linger": .double(linger), "marker": .string(marker)])
+                attempt = (outcome, watch.stop())
+                if attempt?.host != nil || outcome.result == nil { break }
+            }
+            guard let (outcome, host) = attempt else { return finding(.error, "the probe did not run") }
             guard let result = outcome.result else { return finding(.error, outcome.failure) }
             guard let host else { return finding(.error, "the box's process was not seen from the host") }
             var leaks: [String] = []
