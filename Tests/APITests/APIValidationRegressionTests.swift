@@ -197,4 +197,27 @@ import Testing
             #expect(response.problemType == "invalid-token", "\(id)")
         }
     }
+
+    // MARK: - Accounts
+
+    /// The document counts a password's length in code points (JSON Schema's minLength); the
+    /// handler counted grapheme clusters, so eight code points that make four characters on screen
+    /// were refused. And an address the accounts' CHECK refuses is refused before PostgreSQL sees it.
+    @Test func newAccountsAreCheckedByTheDocumentsRules() throws {
+        let email = "admin-\(UUID().uuidString.prefix(8).lowercased())@example.org"
+        try stack.addUser(email, role: "admin")
+        let token = try stack.login(email)
+        let accent = String(repeating: "e\u{301}", count: 4)
+        let created = try stack.call("POST", "/api/v1/users", token: token,
+                                     json: ["email": .string("accent-\(UUID().uuidString.prefix(8).lowercased())@example.org"),
+                                            "password": .string(accent), "role": .null])
+        #expect(created.status == 201, "\(created.text)")
+        #expect(created["role"]?.stringValue == "member")
+        for address in ["two@@example.org", "@example.org", "name@", "na\u{00A0}me@example.org", "name@exa\u{2003}mple.org"] {
+            let refused = try stack.call("POST", "/api/v1/users", token: token, json: ["email": .string(address), "password": "a long password"])
+            #expect(refused.status == 422, "\(address): \(refused.text)")
+            #expect(refused["errors"]?[0]?["field"]?.stringValue == "email", "\(address)")
+        }
+    }
 }
+

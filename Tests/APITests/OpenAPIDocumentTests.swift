@@ -170,4 +170,17 @@ import Testing
         #expect(BodyLimits.budgetUSD.lowerBound >= 0.000001 && BodyLimits.budgetUSD.upperBound < 100_000_000)
         #expect(BodyLimits.number.upperBound == Int(Int32.max))
     }
+
+    /// The pattern the document gives a new account's email and the handler's test agree.
+    @Test func theEmailPatternIsTheHandlersRule() throws {
+        let expression = try NSRegularExpression(pattern: TextRules.emailPattern)
+        let samples = ["ann@example.org", "a@b", "ann@@example.org", "@example.org", "ann@", "", "ann example@x.org", "ann@x.org ",
+                       "ann\u{00A0}@x.org", "ann@x\u{FEFF}.org", "ann@x\u{0085}.org", "Ann@Example.ORG", "ümlaut@dömain.de", "😀@😀",
+                       "a@b@c", "a\n@b", "\u{3000}a@b"]
+        for text in samples {
+            let matches = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            #expect(matches == TextRules.isEmailAddress(text), "\(text.debugDescription)")
+        }
+    }
 }
+

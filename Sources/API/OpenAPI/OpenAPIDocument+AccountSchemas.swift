@@ -21,10 +21,10 @@ extension OpenAPIDocument {
         ], required: ["ticket", "stream_url", "expires_in", "expires_at", "stream_ends_at", "last_event_id"])
         s["UserPage"] = page(of: "User")
         s["UserCreate"] = object([
-            "email": text(BodyLimits.email),
+            "email": .object(["type": "string", "maxLength": .int(Int64(BodyLimits.email)), "pattern": .string(TextRules.emailPattern)]),
             "password": .object(["type": "string", "minLength": .int(Int64(UserStore.minimumPasswordLength)),
                                  "maxLength": .int(Int64(BodyLimits.password))]),
-            "role": enumeration(["admin", "member"]),
+            "role": nullable(enumeration(["admin", "member"])),
             "display_name": text(BodyLimits.displayName, nullable: true),
         ], required: ["email", "password"], open: false)
         s["PasswordReset"] = object([

@@ -11,11 +11,7 @@ extension APIApplication {
     /// token that asked for it (`StreamTicket`).
     func issueStreamTicket(_ ctx: RequestContext) throws -> HTTPResponse {
         var fields = BodyFields(try ctx.body(), allowed: ["plan_id"])
-        var planID: UUID?
-        if let text = fields.string("plan_id", maxLength: 64) {
-            planID = UUID(uuidString: text)
-            if planID == nil { fields.fail("plan_id", "must be a plan id (a UUID)") }
-        }
+        let planID = fields.uuid("plan_id", what: "a plan id")
         try fields.check()
         let user = ctx.currentUser
         guard let claims = ctx.claims else { preconditionFailure("an authenticated route ran without claims") }

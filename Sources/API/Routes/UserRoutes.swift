@@ -31,7 +31,11 @@ extension APIApplication {
     func createUser(_ ctx: RequestContext) throws -> HTTPResponse {
         try requireAdmin(ctx)
         var fields = BodyFields(try ctx.body(), allowed: ["email", "password", "role", "display_name"])
-        let email = fields.string("email", required: true, maxLength: BodyLimits.email)
+        var email = fields.string("email", required: true, maxLength: BodyLimits.email)
+        if let address = email, !TextRules.isEmailAddress(address) {
+            fields.fail("email", "must be an address of the form name@domain without spaces")
+            email = nil
+        }
         let password = newPassword(&fields)
         let role = fields.word("role", from: ["admin", "member"]) ?? "member"
         let displayName = fields.string("display_name", maxLength: BodyLimits.displayName)
@@ -89,8 +93,10 @@ extension APIApplication {
     /// The body's `password`: required, at least `UserStore.minimumPasswordLength` characters, at most 1 KiB.
     private func newPassword(_ fields: inout BodyFields) -> String? {
         guard let password = fields.string("password", required: true, maxLength: BodyLimits.password, allowBlank: true) else { return nil }
-        guard password.count >= UserStore.minimumPasswordLength else {
-            fields.fail("password", "is \(password.count) characters long; use at least \(UserStore.minimumPasswordLength)")
+        // Characters as JSON Schema's minLength counts them (code points).
+        let length = password.unicodeScalars.count
+        guard length >= UserStore.minimumPasswordLength else {
+            fields.fail("password", "is \(length) characters long; use at least \(UserStore.minimumPasswordLength)")
             return nil
         }
         return password

@@ -173,13 +173,22 @@ enum TextRules {
 
     static func isBlank(_ scalar: Unicode.Scalar) -> Bool { blankScalars.contains { $0.contains(scalar.value) } }
 
+    /// The blank characters as the inside of a regular expression's character class.
+    static let blankClass: String = blankScalars.map { range in
+        range.count == 1 ? escape(range.lowerBound) : escape(range.lowerBound) + "-" + escape(range.upperBound)
+    }.joined()
+
     /// A regular expression (ECMA-262) that matches text holding a character that is not blank.
-    static let nonBlankPattern: String = {
-        let ranges = blankScalars.map { range in
-            range.count == 1 ? escape(range.lowerBound) : escape(range.lowerBound) + "-" + escape(range.upperBound)
-        }
-        return "[^" + ranges.joined() + "]"
-    }()
+    static let nonBlankPattern = "[^" + blankClass + "]"
+
+    /// An email address as an account holds it (`users_email_format_check` of Migrations/0001): one
+    /// `@` with something on either side and nothing blank anywhere.
+    static let emailPattern = "^[^@" + blankClass + "]+@[^@" + blankClass + "]+$"
+
+    static func isEmailAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && !text.unicodeScalars.contains(where: isBlank)
+    }
 
     private static func escape(_ value: UInt32) -> String {
         let hex = String(value, radix: 16, uppercase: true)
