@@ -183,6 +183,7 @@ import Testing
                 continue
             }
             report.statuses[response.status, default: 0] += 1
+            fuzzer.observe(request, response)
             var found = problems(of: response, to: request, operation: operation, validator: validator)
 
             let success = (200..<300).contains(response.status)
@@ -191,6 +192,10 @@ import Testing
             }
             if operation.changesState || index == count - 1 {
                 let after = try world.fingerprints(db)
+                if after.accounts != fingerprints.accounts { found.append("a request changed the owner's or the other account itself") }
+                if after.managed != fingerprints.managed && !(success && operation.tag == "users") {
+                    found.append("a request that is not a successful account change changed a managed account")
+                }
                 if !success {
                     if after.owner != fingerprints.owner { found.append("a refused request changed the owner's data") }
                     if after.stranger != fingerprints.stranger { found.append("a refused request changed the other account's data") }

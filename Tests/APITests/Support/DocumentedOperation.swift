@@ -6,6 +6,8 @@ struct DocumentedOperation: Sendable {
     var method: String
     var template: String
     var operationID: String
+    /// The operation's first tag (`users` for account management).
+    var tag: String
     var requiresAuth: Bool
     var pathParameters: [(name: String, schema: JSONValue)]
     var queryParameters: [(name: String, schema: JSONValue)]
@@ -28,6 +30,7 @@ struct DocumentedOperation: Sendable {
         self.method = method.uppercased()
         self.template = template
         operationID = operation["operationId"]?.stringValue ?? "\(method) \(template)"
+        tag = operation["tags"]?[0]?.stringValue ?? ""
         requiresAuth = !(operation["security"]?.arrayValue ?? []).isEmpty
         pathParameters = []
         queryParameters = []

@@ -87,13 +87,19 @@ final class FuzzWorld: @unchecked Sendable {
         try db.execute("UPDATE users SET disabled_at = now() WHERE id = $1", [disabled.id])
         let signer = TokenSigner(secret: Array(stack.secret.utf8))
         let now = Int64(Date().timeIntervalSince1970)
-        let claims = TokenClaims(subject: owner.id, email: owner.email, role: "member", tokenVersion: 1, issuedAt: now, expiresAt: now + 3600)
-        let expired = signer.sign(TokenClaims(subject: owner.id, email: owner.email, role: "member", tokenVersion: 1, issuedAt: now - 7200, expiresAt: now - 3600))
+        // Each token below has one thing wrong; the rest is as the owner's real token has it.
+        let version = try db.query("SELECT token_version FROM users WHERE id = $1", [owner.id]).first!.decode(Int64.self, 0)
+        let claims = TokenClaims(subject: owner.id, email: owner.email, role: "admin", tokenVersion: version, issuedAt: now, expiresAt: now + 3600)
+        let expired = signer.sign(TokenClaims(subject: owner.id, email: owner.email, role: "admin", tokenVersion: version,
+                                              issuedAt: now - 7200, expiresAt: now - 3600))
         let forged = TokenSigner(secret: Array("a secret that is not the server's, long enough".utf8)).sign(claims)
         let nobody = signer.sign(TokenClaims(subject: UUID(), email: "nobody@example.org", role: "admin", tokenVersion: 1, issuedAt: now, expiresAt: now + 3600))
-        let payload = Base64URL.encode(#"{"iss":"masterplan","sub":"\#(owner.id.uuidString.lowercased())","exp":\#(now + 3600)}"#)
+        let earlier = signer.sign(TokenClaims(subject: owner.id, email: owner.email, role: "admin", tokenVersion: version - 1,
+                                              issuedAt: now, expiresAt: now + 3600))
+        let payload = Base64URL.encode(#"{"iss":"masterplan","sub":"\#(owner.id.uuidString.lowercased())","ver":\#(version),"exp":\#(now + 3600)}"#)
         let parts = owner.token.split(separator: ".").map(String.init)
         refusedTokens = [
+            ("of an earlier token version", "Bearer " + earlier),
             ("expired", "Bearer " + expired),
             ("signed with another secret", "Bearer " + forged),
             ("of a user that does not exist", "Bearer " + nobody),
@@ -260,23 +266,40 @@ final class FuzzWorld: @unchecked Sendable {
     /// writing transaction among them (`xmin`). A refused request must leave it as it was (it may not
     /// write at all, not even the same values again), and no request of one account may change the
     /// other's.
-    func fingerprints(_ db: Connection) throws -> (owner: String, stranger: String) {
+    func fingerprints(_ db: Connection) throws -> Fingerprints {
         let sql = try Self.fingerprintSQL(db)
-        let row = try db.query("SELECT (\(sql("$1"))), (\(sql("$2")))", [owner.id, stranger.id]).first!
-        return (try row.decode(String.self, 0), try row.decode(String.self, 1))
+        let row = try db.query(
+            """
+            SELECT (\(sql("$1"))), (\(sql("$2"))),
+                   (SELECT string_agg(id::text || ':' || xmin::text, ',' ORDER BY id) FROM users WHERE id = ANY($3::text[]::uuid[])),
+                   (SELECT string_agg(id::text || ':' || xmin::text, ',' ORDER BY id) FROM users WHERE id = ANY($4::text[]::uuid[]))
+            """,
+            [owner.id, stranger.id, [owner.id.uuidString, stranger.id.uuidString], managedAccounts.map(\.uuidString)]).first!
+        return Fingerprints(owner: try row.decode(String.self, 0), stranger: try row.decode(String.self, 1),
+                            accounts: try row.decode(String.self, 2), managed: try row.decode(String.self, 3))
+    }
+
+    /// What `fingerprints` reads: each account's things, the two accounts themselves (no request
+    /// may change them: the owner manages only `managedAccounts`), and the managed accounts (only a
+    /// successful account change may change them).
+    struct Fingerprints: Equatable {
+        var owner: String
+        var stranger: String
+        var accounts: String
+        var managed: String
     }
 
     /// The digest's SQL for the account `$n`, over every table with an `owner_id` or a `plan_id`
     /// column (read from the catalogue, so a new table is covered), and messages and subtasks
-    /// through their conversation and task. The users table is left out: what a login records about
-    /// an account is the authentication's own business.
+    /// through their conversation and task. Accounts are read apart (`Fingerprints.accounts`), and
+    /// stream tickets left out: they are credentials, issued and spent by design.
     static func fingerprintSQL(_ db: Connection) throws -> (String) -> String {
         let columns = try db.query(
             """
             SELECT c.table_name, c.column_name FROM information_schema.columns c
             JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.column_name IN ('owner_id', 'plan_id')
-              AND c.table_name <> 'users'
+              AND c.table_name NOT IN ('users', 'stream_tickets')
             ORDER BY c.table_name, c.column_name
             """).rows.map { (try $0.decode(String.self, 0), try $0.decode(String.self, 1)) }
         var byTable: [String: String] = [:]

@@ -43,6 +43,10 @@ struct FuzzRequest: CustomStringConvertible {
     var bodyFit = Conformance.valid
     /// The owner's plan the path names, if any.
     var planID: UUID?
+    /// The owner speaks through a fresh stream ticket rather than the Authorization header.
+    var wantsTicket = false
+    /// The fresh ticket in the URL, if any.
+    var ticket: String?
     var notes: [String] = []
 
     var allValid: Bool { path == .valid && query == .valid && bodyFit == .valid && identity == .owner && !foreign }
@@ -70,6 +74,10 @@ struct RequestFuzzer {
     var unknownEmails = 0
     /// `next_cursor` values the operation's list really returned.
     var cursors: [String] = []
+    /// Stream tickets that opened a stream once already.
+    var spentTickets: [String] = []
+    /// New passwords the run had hashed (600,000 rounds of PBKDF2 each).
+    var hashedPasswords = 0
 
     init(operation: DocumentedOperation, validator: JSONSchemaValidator, world: FuzzWorld, seed: UInt64) {
         self.operation = operation
@@ -109,7 +117,12 @@ struct RequestFuzzer {
         switch roll {
         case ..<0.78:
             request.identity = .owner
-            authorize(&request, world.owner.token)
+            if operation.isStream && rng.chance(0.4) {
+                // A fresh ticket for the stream, fetched once the path is known (`queryText`).
+                request.wantsTicket = true
+            } else {
+                authorize(&request, world.owner.token)
+            }
         case ..<0.83:
             request.identity = .stranger
             authorize(&request, world.stranger.token)
@@ -120,10 +133,12 @@ struct RequestFuzzer {
                 // A ticket decides, even beside a valid header: a forged one is a 401. So is a token
                 // in the URL (`?access_token=`), which the relay refuses whatever it holds.
                 let inURL = rng.chance(0.3)
-                request.identity = .refused(inURL ? "token in the URL" : "forged ticket")
-                request.notes.append(inURL ? "token in the query" : "forged ticket")
+                let spent = !inURL && !spentTickets.isEmpty && rng.chance(0.3)
+                let kind = inURL ? "token in the URL" : spent ? "spent ticket" : "forged ticket"
+                request.identity = .refused(kind)
+                request.notes.append(kind)
                 request.headers.append((inURL ? "X-Fuzz-Token-In-Query" : "X-Fuzz-Ticket",
-                                        inURL ? world.owner.token : rng.pick(Self.forgedTickets)))
+                                        inURL ? world.owner.token : spent ? rng.pick(spentTickets) : rng.pick(Self.forgedTickets)))
                 if rng.chance(0.5) { request.headers.append(("Authorization", "Bearer " + world.owner.token)) }
             } else {
                 let token = rng.pick(world.refusedTokens)
@@ -131,6 +146,20 @@ struct RequestFuzzer {
                 request.headers.append(("Authorization", token.header))
             }
         }
+    }
+
+    /// A ticket for the stream the request names (`POST /api/v1/events/tickets` with the owner's
+    /// token), or nil when the path names no stream of the owner's.
+    private func ticket(for request: FuzzRequest) -> String? {
+        guard request.path == .valid, !request.foreign else { return nil }
+        if operation.template.contains("{id}") && request.planID == nil { return nil }
+        let body: JSONValue = request.planID.map { ["plan_id": .string($0.uuidString.lowercased())] } ?? [:]
+        return try? world.stack.call("POST", "/api/v1/events/tickets", token: world.owner.token, json: body)["ticket"]?.stringValue
+    }
+
+    /// Learns from an answer: a ticket that opened a stream is spent (using it again is a 401).
+    mutating func observe(_ request: FuzzRequest, _ response: FuzzResponse) {
+        if let ticket = request.ticket, response.status == 200 { spentTickets.append(ticket) }
     }
 
     /// Tickets no server issued: the right shape from another source, and wrong shapes.
@@ -199,7 +228,9 @@ struct RequestFuzzer {
             if !useful.isEmpty && rng.chance(0.7) { return useful.map(\.id) }
             return (ofPlan.isEmpty || rng.chance(0.2) ? holdings.tests : ofPlan).map(\.id)
         case (_, "conversations"): return holdings.conversations
-        case (_, "users"): return holdings.users
+        case (_, "users"):
+            // Now and then the owner's own account, which an admin cannot disable (409).
+            return operation.operationID == "disableUser" && rng.chance(0.05) ? [world.owner.id] : holdings.users
         case (_, "atoms"): return holdings.atoms
         case (_, "reviews"):
             let pending = holdings.reviews.filter { $0.status == "pending" && (operation.operationID != "waiveReview" || $0.waivable) }
@@ -272,6 +303,15 @@ struct RequestFuzzer {
         if let ticket = request.headers.first(where: { $0.0 == "X-Fuzz-Ticket" }) {
             request.headers.removeAll { $0.0 == "X-Fuzz-Ticket" }
             items.append(("ticket", Array(ticket.1.utf8)))
+        }
+        if request.wantsTicket {
+            if let ticket = ticket(for: request) {
+                items.append(("ticket", Array(ticket.utf8)))
+                request.ticket = ticket
+                request.notes.append("fresh ticket")
+            } else {
+                authorize(&request, world.owner.token)
+            }
         }
         if !items.isEmpty && rng.chance(0.06) {
             let repeated = rng.pick(items)
@@ -352,7 +392,10 @@ struct RequestFuzzer {
         var sampler = SchemaSampler(validator: validator)
         let world = self.world
         var unknownEmails = self.unknownEmails
-        sampler.contextual = { name, rng in Self.contextualValue(name, world: world, unknownEmails: &unknownEmails, rng: &rng) }
+        let operationID = operation.operationID
+        sampler.contextual = { name, rng in
+            Self.contextualValue(name, operationID: operationID, world: world, unknownEmails: &unknownEmails, rng: &rng)
+        }
         defer { self.unknownEmails = unknownEmails }
 
         let roll = Double.random(in: 0..<1, using: &rng)
@@ -371,8 +414,20 @@ struct RequestFuzzer {
             return
         }
         if roll >= 0.6 { mutate(&value, schema: sampler.resolved(schema), sampler: sampler, request: &request) }
+        // A new password in an otherwise valid request of the admin is hashed (seconds each in a
+        // debug build): a few, then too short ones.
+        if operation.operationID == "createUser" || operation.operationID == "resetUserPassword",
+           let password = value["password"]?.stringValue, password.unicodeScalars.count >= 8, request.identity == .owner,
+           validator.errors(.object(value), against: schema).isEmpty {
+            if hashedPasswords < 4 { hashedPasswords += 1 } else { value["password"] = "short" }
+        }
         request.body = (try? JSONValue.object(value).serializedBytes()) ?? []
         request.bodyFit = validator.errors(.object(value), against: schema).isEmpty ? .valid : .invalid
+        let other = request.identity == .stranger ? world.mine : world.theirs
+        if Self.mentions(.object(value), other.all) {
+            request.foreign = true
+            request.notes.append("the other account's id in the body")
+        }
         request.headers.append(("Content-Type", rng.chance(0.1) ? "application/json; charset=utf-8" : "application/json"))
         if request.body.count > 1 << 20 { request.bodyFit = .invalid }
         if rng.chance(0.03) {
@@ -457,12 +512,20 @@ struct RequestFuzzer {
     }
 
     /// Values with a meaning in the world for properties of request bodies.
-    static func contextualValue(_ name: String, world: FuzzWorld, unknownEmails: inout Int, rng: inout SplitMix64) -> JSONValue? {
+    static func contextualValue(_ name: String, operationID: String, world: FuzzWorld, unknownEmails: inout Int,
+                                rng: inout SplitMix64) -> JSONValue? {
         switch name {
         case "conversation_id":
             if rng.chance(0.6) { return .string(rng.pick(world.mine.conversations).uuidString.lowercased()) }
             if rng.chance(0.3) { return .string(rng.pick(world.theirs.conversations).uuidString.lowercased()) }
             return nil
+        case "plan_id":
+            if rng.chance(0.6) { return .string(rng.pick(world.mine.plans).id.uuidString.lowercased()) }
+            if rng.chance(0.3) { return .string(rng.pick(world.theirs.plans).id.uuidString.lowercased()) }
+            return nil
+        case "email" where operationID == "createUser":
+            // Mostly a new address (an email names one account), now and then one that exists (409).
+            return .string(rng.chance(0.8) ? "new-\(rng.uuid().uuidString.prefix(13).lowercased())@example.org" : world.stranger.email)
         case "email":
             if unknownEmails < 3 && rng.chance(0.1) {
                 unknownEmails += 1
@@ -481,6 +544,16 @@ struct RequestFuzzer {
             return .array(rng.pick([[], [1], [1, 2], [3], [2], [99], [0]]).map { .int(Int64($0)) })
         default:
             return nil
+        }
+    }
+
+    /// Whether a value holds one of `ids` as a string anywhere.
+    static func mentions(_ value: JSONValue, _ ids: Set<UUID>) -> Bool {
+        switch value {
+        case .string(let text): UUID(uuidString: text).map(ids.contains) ?? false
+        case .array(let elements): elements.contains { mentions($0, ids) }
+        case .object(let object): object.contains { mentions($0.value, ids) }
+        default: false
         }
     }
 
