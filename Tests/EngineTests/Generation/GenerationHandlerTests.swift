@@ -150,10 +150,11 @@ import TestSupport
         let note = try harness.connection.query("SELECT change_note FROM plan_versions WHERE plan_id = $1", [plan]).first!
             .decode(String.self, 0)
         #expect(note == "Generated from the request (1 repair of the model's answer)")
+        // One repair call (the ledger above); its progress events (one, or more when the answer took
+        // longer than the progress interval on a loaded machine) all name attempt 2 and its problems.
         let repair = try harness.events(plan: plan).filter { $0.payload["stage"] == "plan_repair" }
-        #expect(repair.count == 1)
-        #expect(repair.first?.payload["attempt"] == 2)
-        #expect(repair.first?.payload["problems"] == 2)
+        #expect(!repair.isEmpty)
+        #expect(repair.allSatisfy { $0.payload["attempt"] == 2 && $0.payload["problems"] == 2 })
         // The stored tree is the repaired one.
         #expect(try harness.count("SELECT count(*) FROM tasks WHERE plan_id = $1 AND 'wordcount/cli.py' = ANY(files)", [plan]) == 1)
     }
