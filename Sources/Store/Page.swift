@@ -132,47 +132,18 @@ extension Page {
 /// print it: `YYYY-MM-DD HH:MM:SS`, up to six fraction digits, and a UTC offset `±HH[:MM]`.
 enum SortKeyTimestamp {
     static func isValid(_ text: String) -> Bool {
-        let b = Array(text.utf8)
-        var i = 0
-        func digits(_ count: Int) -> Int? {
-            guard i + count <= b.count else { return nil }
-            var value = 0
-            for k in i..<(i + count) {
-                guard b[k] >= 48, b[k] <= 57 else { return nil }
-                value = value * 10 + Int(b[k] - 48)
-            }
-            i += count
-            return value
-        }
-        func literal(_ character: Character) -> Bool {
-            guard i < b.count, b[i] == character.asciiValue else { return false }
-            i += 1
-            return true
-        }
-        guard let year = digits(4), literal("-"), let month = digits(2), literal("-"), let day = digits(2),
-              literal(" "), let hour = digits(2), literal(":"), let minute = digits(2), literal(":"), let second = digits(2)
+        var scan = TimestampScanner(text)
+        guard let year = scan.digits(4), scan.literal("-"), let month = scan.digits(2), scan.literal("-"), let day = scan.digits(2),
+              scan.literal(" "), let hour = scan.digits(2), scan.literal(":"), let minute = scan.digits(2), scan.literal(":"),
+              let second = scan.digits(2)
         else { return false }
-        guard (1...9999).contains(year), (1...12).contains(month), (1...days(inMonth: month, of: year)).contains(day),
+        guard (1...9999).contains(year), (1...12).contains(month), (1...TimestampScanner.days(inMonth: month, of: year)).contains(day),
               (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second) else { return false }
-        if literal(".") {
-            let start = i
-            while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
-            guard (1...6).contains(i - start) else { return false }
+        if scan.literal("."), !(1...6).contains(scan.fraction().digits) { return false }
+        guard scan.sign() != nil, let offsetHours = scan.digits(2), offsetHours <= 15 else { return false }
+        if scan.literal(":") {
+            guard let offsetMinutes = scan.digits(2), offsetMinutes <= 59 else { return false }
         }
-        guard i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") else { return false }
-        i += 1
-        guard let offsetHours = digits(2), offsetHours <= 15 else { return false }
-        if literal(":") {
-            guard let offsetMinutes = digits(2), offsetMinutes <= 59 else { return false }
-        }
-        return i == b.count
-    }
-
-    static func days(inMonth month: Int, of year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
+        return scan.isAtEnd
     }
 }
