@@ -111,9 +111,24 @@ public final class PrivateCluster: Sendable {
         self.runAsUser = runAsUser
     }
 
-    /// Stops the server: `fast` rolls back open transactions and disconnects clients.
+    /// Stops the server: `fast` rolls back open transactions and disconnects clients. Returns once the
+    /// postmaster process has ended: `pg_ctl -w` returns when `postmaster.pid` is gone, which the
+    /// postmaster removes a moment before it exits (and on a loaded machine, a while before).
     public func stop(immediate: Bool = false) throws {
+        let postmaster = (try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8))
+            .flatMap { $0.split(separator: "\n").first }.flatMap { pid_t($0) }
         try run(binDirectory + "/pg_ctl", ["-D", dataDirectory, "-m", immediate ? "immediate" : "fast", "-w", "-t", "60", "stop"])
+        guard let postmaster, postmaster > 0 else { return }
+        let deadline = Date().addingTimeInterval(30)
+        while Self.isRunning(postmaster), Date() < deadline { usleep(20_000) }
+    }
+
+    /// Whether `pid` is a live process (a zombie, ended but not yet reaped by its parent, is not).
+    static func isRunning(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
     }
 
     /// Restarts the server (clients lose their connections).
