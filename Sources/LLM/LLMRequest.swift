@@ -27,6 +27,11 @@ public struct LLMRequest: Sendable {
 
     public var purpose: Purpose
     public var system: String
+    /// The start of the first user turn that many calls share word for word (a plan's project, stack,
+    /// task list and interfaces, the same for every atom of the plan): sent before that turn's own
+    /// text, and marked as a prompt-cache breakpoint where the provider has them, so the prefix up to
+    /// here is read from the provider's cache by every later call. Empty when none.
+    public var sharedContext: String
     public var messages: [Message]
     public var temperature: Double
     public var maxTokens: Int
@@ -35,14 +40,33 @@ public struct LLMRequest: Sendable {
     /// Identifies the call within its purpose (e.g. "task-12/attempt-2"): for replay matching and logs.
     public var key: String
 
-    public init(purpose: Purpose, system: String, messages: [Message], temperature: Double = 0.7, maxTokens: Int = 4096,
-                jsonSchema: JSONValue? = nil, key: String = "") {
+    public init(purpose: Purpose, system: String, sharedContext: String = "", messages: [Message], temperature: Double = 0.7,
+                maxTokens: Int = 4096, jsonSchema: JSONValue? = nil, key: String = "") {
         self.purpose = purpose
         self.system = system
+        self.sharedContext = sharedContext
         self.messages = messages
         self.temperature = temperature
         self.maxTokens = maxTokens
         self.jsonSchema = jsonSchema
         self.key = key
+    }
+}
+
+extension LLMRequest {
+    /// The separator between the shared context and the first user turn's own text.
+    static let sharedContextSeparator = "\n\n"
+
+    /// The messages as a provider without content blocks receives them: the shared context, when
+    /// there is one, begins the first user turn.
+    public var flattenedMessages: [Message] {
+        guard !sharedContext.isEmpty else { return messages }
+        var result = messages
+        if let first = result.firstIndex(where: { $0.role == .user }) {
+            result[first].content = sharedContext + Self.sharedContextSeparator + result[first].content
+        } else {
+            result.insert(Message(role: .user, content: sharedContext), at: 0)
+        }
+        return result
     }
 }

@@ -110,7 +110,7 @@ public enum AtomPrompts {
     /// The digest of a request as sent (system, messages, temperature), for `atom_attempts.prompt_digest`.
     static func digest(_ request: LLMRequest) -> String {
         var text = request.system + "\u{1}" + String(request.temperature)
-        for message in request.messages { text += "\u{1}" + message.role.rawValue + "\u{2}" + message.content }
+        for message in request.flattenedMessages { text += "\u{1}" + message.role.rawValue + "\u{2}" + message.content }
         return sha256(text)
     }
 }

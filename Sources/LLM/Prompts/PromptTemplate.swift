@@ -9,8 +9,9 @@ import Synchronization
 /// Template syntax: `{{name}}` is replaced by a value; `{{#name}}…{{/name}}` is kept only when the
 /// value is not empty (for optional parts such as reviewer feedback). Every `{{name}}` needs a value
 /// and every value a `{{name}}`, so a renamed field cannot silently drop out of a prompt. The system
-/// parts have no variables: they are identical from call to call and are read from the provider's
-/// prompt cache.
+/// parts have no variables: they are identical from call to call. An optional `=== context ===` part
+/// between them holds what many calls share word for word (a plan's summary for each of its atoms):
+/// it becomes the request's `sharedContext`, the prompt-cache breakpoint.
 public struct PromptTemplate: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case discovery
@@ -53,11 +54,17 @@ public struct PromptTemplate: Sendable {
     public let kind: Kind
     /// The system part, verbatim.
     public let system: String
+    /// The shared-context part, with placeholders; empty when the template has none.
+    public let context: String
     /// The user part, with placeholders.
     public let user: String
 
-    /// The placeholders of the user part, in order of first appearance.
-    public var placeholders: [String] { Self.placeholderNames(in: user) }
+    /// The placeholders of the context and user parts, in order of first appearance.
+    public var placeholders: [String] {
+        var names = Self.placeholderNames(in: context)
+        for name in Self.placeholderNames(in: user) where !names.contains(name) { names.append(name) }
+        return names
+    }
 
     /// The schema of the answer.
     public var answerSchema: JSONValue { kind.answerSchema }
@@ -91,24 +98,46 @@ public struct PromptTemplate: Sendable {
         return try parse(String(decoding: data, as: UTF8.self), kind: kind)
     }
 
-    /// Splits a template text into its `=== system ===` and `=== user ===` parts.
+    /// Splits a template text into its `=== system ===`, optional `=== context ===` and `=== user ===` parts.
     public static func parse(_ text: String, kind: Kind) throws(PromptTemplateError) -> PromptTemplate {
         let systemMarker = "=== system ===\n"
+        let contextMarker = "\n=== context ===\n"
         let userMarker = "\n=== user ===\n"
         guard text.hasPrefix(systemMarker), let split = text.range(of: userMarker) else {
             throw PromptTemplateError(kind: kind, message: "a template starts with \"=== system ===\" and has a \"=== user ===\" line")
         }
-        let system = String(text[text.index(text.startIndex, offsetBy: systemMarker.count)..<split.lowerBound])
+        let head = text[text.index(text.startIndex, offsetBy: systemMarker.count)..<split.lowerBound]
+        var system = String(head)
+        var context = ""
+        if let contextSplit = head.range(of: contextMarker) {
+            system = String(head[..<contextSplit.lowerBound])
+            context = String(head[contextSplit.upperBound...]).trimmingCharacters(in: .newlines)
+        }
+        if text[split.upperBound...].contains("=== context ===") {
+            throw PromptTemplateError(kind: kind, message: "the \"=== context ===\" part comes before \"=== user ===\"")
+        }
         var user = String(text[split.upperBound...])
         while user.hasSuffix("\n") { user.removeLast() }
         if !placeholderNames(in: system).isEmpty {
             throw PromptTemplateError(kind: kind, message: "the system part must not have placeholders (it is cached between calls)")
         }
-        return PromptTemplate(kind: kind, system: system.trimmingCharacters(in: .whitespacesAndNewlines), user: user)
+        return PromptTemplate(kind: kind, system: system.trimmingCharacters(in: .whitespacesAndNewlines), context: context, user: user)
     }
 
     /// The user part with every placeholder filled.
     public func renderUser(_ values: [String: String]) throws(PromptTemplateError) -> String {
+        try checkValues(values)
+        return Self.render(user, values)
+    }
+
+    /// The context part with every placeholder filled ("" when the template has none).
+    public func renderContext(_ values: [String: String]) throws(PromptTemplateError) -> String {
+        try checkValues(values)
+        return Self.render(context, values)
+    }
+
+    /// Every placeholder of the context and user parts has a value, and every value a placeholder.
+    private func checkValues(_ values: [String: String]) throws(PromptTemplateError) {
         let names = placeholders
         if let missing = names.first(where: { values[$0] == nil }) {
             throw PromptTemplateError(kind: kind, message: "no value for {{\(missing)}} (the template needs: \(names.joined(separator: ", ")))")
@@ -116,7 +145,11 @@ public struct PromptTemplate: Sendable {
         if let extra = values.keys.sorted().first(where: { !names.contains($0) }) {
             throw PromptTemplateError(kind: kind, message: "the template has no {{\(extra)}} (it takes: \(names.joined(separator: ", ")))")
         }
-        var text = user
+    }
+
+    private static func render(_ part: String, _ values: [String: String]) -> String {
+        let names = placeholderNames(in: part)
+        var text = part
         // Optional sections first, then plain placeholders.
         for name in names {
             let open = "{{#\(name)}}", close = "{{/\(name)}}"
@@ -142,11 +175,12 @@ public struct PromptTemplate: Sendable {
         return result
     }
 
-    /// A request for this prompt: the system part, earlier turns (a chat's history), then the rendered
-    /// user part; the answer schema attached.
+    /// A request for this prompt: the system part, the rendered context part (shared by the calls that
+    /// fill it with the same values), earlier turns (a chat's history), then the rendered user part;
+    /// the answer schema attached.
     public func request(_ values: [String: String], key: String, history: [LLMRequest.Message] = [],
                         temperature: Double = 0.7, maxTokens: Int = 8192) throws(PromptTemplateError) -> LLMRequest {
-        LLMRequest(purpose: kind.purpose, system: system,
+        LLMRequest(purpose: kind.purpose, system: system, sharedContext: try renderContext(values),
                    messages: history + [LLMRequest.Message(role: .user, content: try renderUser(values))],
                    temperature: temperature, maxTokens: maxTokens, jsonSchema: answerSchema, key: key)
     }

@@ -15,6 +15,7 @@ extension LLMRequest {
             "max_tokens": JSONValue(maxTokens),
         ]
         object["json_schema"] = jsonSchema ?? .null
+        if !sharedContext.isEmpty { object["shared_context"] = .string(sharedContext) }
         let digest = SHA256.hash(data: Array(JSONValue.object(object).jsonText.utf8))
         return "sha256:" + digest.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }

@@ -36,7 +36,7 @@ struct AnthropicWire: ProviderWire {
             // One cacheable block: the prefix (tools, then system) is read from the cache on later calls.
             body["system"] = [["type": "text", "text": .string(system), "cache_control": ["type": "ephemeral"]]]
         }
-        body["messages"] = .array(request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
+        body["messages"] = .array(request.flattenedMessages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
         if options.sendTemperature { body["temperature"] = .double(min(1, max(0, request.temperature))) }
         if let schema = request.jsonSchema {
             switch options.structuredMode {

@@ -33,7 +33,7 @@ struct OpenAIWire: ProviderWire {
         }
         var messages: [JSONValue] = []
         if !system.isEmpty { messages.append(["role": "system", "content": .string(system)]) }
-        for message in request.messages {
+        for message in request.flattenedMessages {
             messages.append(["role": .string(message.role.rawValue), "content": .string(message.content)])
         }
         var body: JSONObject = ["model": .string(model), "messages": .array(messages), "stream": true]
