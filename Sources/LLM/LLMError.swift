@@ -21,6 +21,10 @@ public struct LLMError: Error, Sendable, Hashable, CustomStringConvertible {
         case providerStreamError
         /// A structured answer hit `maxTokens`: the JSON is truncated.
         case truncatedJSON
+        /// The prompt and the answer do not fit the model's context window: the request was refused
+        /// for its size, or the answer stopped when the window was full. Asking again the same way fails
+        /// the same way; a larger `maxTokens` does not help.
+        case contextWindow
         /// The model refused, or the provider's filter stopped the answer.
         case refused
         /// The task was cancelled.
@@ -63,7 +67,7 @@ public struct LLMError: Error, Sendable, Hashable, CustomStringConvertible {
         switch kind {
         case .rateLimited, .connection, .timeout, .streamCutOff, .providerStreamError: true
         case .http(let status): status >= 500 || status == 408
-        case .malformedStream, .truncatedJSON, .refused, .cancelled: false
+        case .malformedStream, .truncatedJSON, .contextWindow, .refused, .cancelled: false
         }
     }
 

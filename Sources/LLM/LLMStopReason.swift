@@ -4,6 +4,10 @@ public enum LLMStopReason: Sendable, Hashable, CustomStringConvertible {
     case endTurn
     /// The answer hit `maxTokens` (Anthropic `max_tokens`, OpenAI `length`): it is incomplete.
     case maxTokens
+    /// The answer stopped because the prompt and the answer filled the model's context window
+    /// (Anthropic `model_context_window_exceeded`; an OpenAI-compatible server's `length` before
+    /// `maxTokens` was reached): it is incomplete, and a larger `maxTokens` would not help.
+    case contextWindow
     /// A stop sequence ended the answer.
     case stopSequence
     /// The structured-output tool was called (Anthropic `tool_use`, OpenAI `tool_calls`): the normal
@@ -18,7 +22,8 @@ public enum LLMStopReason: Sendable, Hashable, CustomStringConvertible {
     public init(anthropic value: String) {
         switch value {
         case "end_turn": self = .endTurn
-        case "max_tokens", "model_context_window_exceeded": self = .maxTokens
+        case "max_tokens": self = .maxTokens
+        case "model_context_window_exceeded": self = .contextWindow
         case "stop_sequence": self = .stopSequence
         case "tool_use": self = .toolUse
         case "refusal": self = .refusal
@@ -41,6 +46,7 @@ public enum LLMStopReason: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .endTurn: "end_turn"
         case .maxTokens: "max_tokens"
+        case .contextWindow: "context_window"
         case .stopSequence: "stop_sequence"
         case .toolUse: "tool_use"
         case .refusal: "refusal"
@@ -52,7 +58,7 @@ public enum LLMStopReason: Sendable, Hashable, CustomStringConvertible {
     public var openAIFinishReason: String {
         switch self {
         case .endTurn, .toolUse: "stop"
-        case .maxTokens: "length"
+        case .maxTokens, .contextWindow: "length"
         case .stopSequence: "stop"
         case .refusal: "content_filter"
         case .other(let value): value

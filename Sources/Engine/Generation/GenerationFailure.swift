@@ -48,6 +48,9 @@ struct GenerationFailure: Error, CustomStringConvertible, Sendable {
             reason = "The model declined to write \(what)."
         case .truncatedJSON:
             reason = "The model's answer for \(what) was cut off at its token limit; a smaller request or a larger limit may help."
+        case .contextWindow:
+            reason = "The request for \(what) and its answer do not fit the model's context window; a smaller request, or a model with a larger context window, may help."
+                + (error.providerMessage.map { " The provider said: \(Self.excerpt($0))" } ?? "")
         case .malformedStream:
             reason = "The model's provider sent an unreadable answer for \(what)."
         case .cancelled:

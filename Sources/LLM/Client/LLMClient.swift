@@ -250,6 +250,8 @@ public final class LLMClient: Sendable {
                     throw failure(.malformedStream, "malformed answer stream: \(message)", progress)
                 case .truncated(let message):
                     throw failure(.truncatedJSON, message, progress)
+                case .contextWindow(let message):
+                    throw failure(.contextWindow, message, progress)
                 case .refused(let message):
                     throw failure(.refused, message, progress)
                 case .provider(let type, let message, let retryable):

@@ -21,6 +21,9 @@ struct WireOptions: Sendable, Hashable {
     var maxTokensField: MaxTokensField = .maxTokens
     /// A few compatible servers reject the unknown `stream_options` member.
     var sendStreamOptions = true
+    /// Anthropic: `system` and the shared context as content blocks with `cache_control` (prompt
+    /// caching); false sends both as plain strings, for servers behind gateways that refuse blocks.
+    var contentBlocks = true
 }
 
 /// The error body of a non-2xx answer, in the provider's words.
@@ -78,6 +81,8 @@ enum WireFailure: Error, Sendable {
     case cutOff(String)
     /// A structured answer stopped at the token limit.
     case truncated(String)
+    /// The answer stopped, or the request was refused, because the model's context window is full.
+    case contextWindow(String)
     /// The model refused a structured answer.
     case refused(String)
 }
