@@ -6,7 +6,9 @@ import Postgres
 /// Token counts and cost are optional because a provider may not report them (a local server that sends
 /// no usage, a model missing from the price table). An unknown value is stored as NULL (migration
 /// 0007), never as 0, and `LLMCallStore.Inserted.unknownColumns` names the columns that were unknown
-/// (`masterplan llm ask` prints "unknown").
+/// (`masterplan llm ask` prints "unknown"). When the provider reported nothing and the client estimated the
+/// tokens from the text instead, `usageEstimated` says so (migration 0017), and every total that includes
+/// the row says "estimated" (`UsageQueries`, the plan's `actual_cost_estimated`).
 public struct LLMCallRecord: Sendable, Hashable {
     /// The values of `llm_calls.status`.
     public enum Status: String, Sendable, Hashable, CaseIterable {
@@ -26,6 +28,9 @@ public struct LLMCallRecord: Sendable, Hashable {
     public var outputTokens: Int?
     public var cachedTokens: Int?
     public var costUSD: Double?
+    /// The token counts (and the cost computed from them) are an estimate from the text, because the
+    /// provider reported none (`llm_calls.usage_estimated`).
+    public var usageEstimated: Bool
     public var latencyMilliseconds: Int
     public var status: Status
     /// Required when `status` is `error`, forbidden when it is `ok` (`llm_calls_error_check`).
@@ -34,8 +39,8 @@ public struct LLMCallRecord: Sendable, Hashable {
 
     public init(ownerID: UUID? = nil, planID: UUID? = nil, jobID: UUID? = nil, conversationID: UUID? = nil,
                 purpose: String, provider: String, model: String, inputTokens: Int?, outputTokens: Int?,
-                cachedTokens: Int?, costUSD: Double?, latencyMilliseconds: Int, status: Status, error: String? = nil,
-                providerRequestID: String? = nil) {
+                cachedTokens: Int?, costUSD: Double?, usageEstimated: Bool = false, latencyMilliseconds: Int,
+                status: Status, error: String? = nil, providerRequestID: String? = nil) {
         self.ownerID = ownerID
         self.planID = planID
         self.jobID = jobID
@@ -47,6 +52,7 @@ public struct LLMCallRecord: Sendable, Hashable {
         self.outputTokens = outputTokens
         self.cachedTokens = cachedTokens
         self.costUSD = costUSD
+        self.usageEstimated = usageEstimated
         self.latencyMilliseconds = latencyMilliseconds
         self.status = status
         self.error = error
@@ -70,6 +76,8 @@ public struct StoredLLMCall: Sendable, Hashable {
     public var cachedTokens: Int?
     /// As stored: numeric(14,6), read as text and converted; nil when the model had no price.
     public var costUSD: Double?
+    /// The tokens and cost are an estimate from the text (`LLMCallRecord.usageEstimated`).
+    public var usageEstimated: Bool
     public var latencyMilliseconds: Int
     public var status: LLMCallRecord.Status
     public var error: String?
@@ -104,15 +112,15 @@ public enum LLMCallStore {
         }
         let row = try connection.query("""
             INSERT INTO llm_calls (owner_id, plan_id, job_id, conversation_id, purpose, provider, model,
-                                   input_tokens, output_tokens, cached_tokens, cost_usd, latency_ms, status, error,
-                                   provider_request_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::numeric, $12, $13, $14, $15)
+                                   input_tokens, output_tokens, cached_tokens, cost_usd, usage_estimated, latency_ms, status,
+                                   error, provider_request_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::numeric, $12, $13, $14, $15, $16)
             RETURNING id
             """, [
                 record.ownerID, record.planID, record.jobID, record.conversationID, record.purpose, record.provider,
                 record.model, record.inputTokens.map { max(0, $0) }, record.outputTokens.map { max(0, $0) },
-                record.cachedTokens.map { max(0, $0) }, record.costUSD.map { max(0, $0) }, max(0, record.latencyMilliseconds),
-                record.status.rawValue, error, record.providerRequestID,
+                record.cachedTokens.map { max(0, $0) }, record.costUSD.map { max(0, $0) }, record.usageEstimated,
+                max(0, record.latencyMilliseconds), record.status.rawValue, error, record.providerRequestID,
             ]).first!
         return Inserted(id: try row.decode(UUID.self, 0), unknownColumns: unknown)
     }
@@ -134,7 +142,7 @@ public enum LLMCallStore {
 
     private static let selectColumns = """
         SELECT id, owner_id, plan_id, job_id, conversation_id, purpose, provider, model, input_tokens, output_tokens,
-               cached_tokens, cost_usd::text, latency_ms, status, error, provider_request_id, created_at
+               cached_tokens, cost_usd::text, usage_estimated, latency_ms, status, error, provider_request_id, created_at
         FROM llm_calls
         """
 
@@ -157,6 +165,7 @@ public enum LLMCallStore {
                 outputTokens: try row.decode(Int?.self, "output_tokens"),
                 cachedTokens: try row.decode(Int?.self, "cached_tokens"),
                 costUSD: try row.decode(Double?.self, "cost_usd"),
+                usageEstimated: try row.decode(Bool.self, "usage_estimated"),
                 latencyMilliseconds: try row.decode(Int.self, "latency_ms"),
                 status: status,
                 error: try row.decode(String?.self, "error"),

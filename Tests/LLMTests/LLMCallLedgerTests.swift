@@ -100,4 +100,26 @@ import Testing
         let statuses = try LLMCallStore.calls(planID: Self.plan, on: connection).map(\.status)
         #expect(statuses == [.timeout, .cancelled])
     }
+
+    @Test func estimatedUsageIsStoredAndMarksThePlansCost() async throws {
+        let (_, connection) = try await database()
+        let reported = try LLMCallStore.insert(LLMCallRecord(ownerID: Self.owner, planID: Self.plan, purpose: "atom", provider: "openai",
+                                                             model: "gpt-4.1-mini", inputTokens: 100, outputTokens: 20, cachedTokens: 0,
+                                                             costUSD: 0.5, latencyMilliseconds: 10, status: .ok), on: connection)
+        let flag = { try connection.query("SELECT actual_cost_estimated, actual_cost_usd::text FROM masterplans WHERE id = $1",
+                                          [Self.plan]).first! }
+        #expect(try flag().decode(Bool.self, 0) == false)
+        let estimated = try LLMCallStore.insert(LLMCallRecord(ownerID: Self.owner, planID: Self.plan, purpose: "atom",
+                                                              provider: "openai-compatible", model: "smollm2", inputTokens: 812,
+                                                              outputTokens: 95, cachedTokens: nil, costUSD: 0.25, usageEstimated: true,
+                                                              latencyMilliseconds: 10, status: .ok), on: connection)
+        #expect(estimated.unknownColumns == ["cached_tokens"])
+        let rows = try LLMCallStore.calls(planID: Self.plan, on: connection)
+        #expect(rows.map(\.id) == [reported.id, estimated.id])
+        #expect(rows.map(\.usageEstimated) == [false, true])
+        #expect(rows[1].inputTokens == 812 && rows[1].outputTokens == 95)
+        // The 0017 trigger: the plan's cost now includes an estimate, and says so.
+        #expect(try flag().decode(Bool.self, 0) == true)
+        #expect(try flag().decode(Double.self, 1) == 0.75)
+    }
 }

@@ -342,6 +342,14 @@ INSERT INTO llm_calls (id, owner_id, plan_id, job_id, purpose, provider, model, 
 INSERT INTO llm_calls (owner_id, plan_id, purpose, provider, model, cost_usd, latency_ms, status, error) VALUES
     ('10000000-0000-4000-8000-000000000001', '40000000-0000-4000-8000-000000000001', 'atom', 'anthropic', 'claude-x', 0, 30000, 'error', 'HTTP 529 overloaded');
 CALL pg_temp.expect('plan actual cost = sum of its llm_calls', $q$SELECT actual_cost_usd = 0.75 FROM masterplans WHERE id = '40000000-0000-4000-8000-000000000001'$q$);
+CALL pg_temp.expect('reported costs leave the plan''s cost exact', $q$SELECT NOT actual_cost_estimated FROM masterplans WHERE id = '40000000-0000-4000-8000-000000000001'$q$);
+-- 0017: an estimated call marks its plan's cost estimated, even when its own cost is unknown.
+INSERT INTO llm_calls (owner_id, plan_id, purpose, provider, model, input_tokens, output_tokens, usage_estimated, latency_ms, status) VALUES
+    ('10000000-0000-4000-8000-000000000001', '40000000-0000-4000-8000-000000000002', 'chat', 'openai-compatible', 'local', 40, 12, true, 10, 'ok');
+CALL pg_temp.expect('an estimated call of unknown cost marks the plan', $q$SELECT actual_cost_estimated AND actual_cost_usd = 0 FROM masterplans WHERE id = '40000000-0000-4000-8000-000000000002'$q$);
+INSERT INTO llm_calls (owner_id, plan_id, purpose, provider, model, input_tokens, output_tokens, cost_usd, usage_estimated, latency_ms, status) VALUES
+    ('10000000-0000-4000-8000-000000000001', '40000000-0000-4000-8000-000000000002', 'chat', 'openai', 'gpt-x', 40, 12, 0.125, true, 10, 'ok');
+CALL pg_temp.expect('an estimated cost is added', $q$SELECT actual_cost_estimated AND actual_cost_usd = 0.125 FROM masterplans WHERE id = '40000000-0000-4000-8000-000000000002'$q$);
 CALL pg_temp.expect_error('llm purpose', $q$INSERT INTO llm_calls (purpose, provider, model, latency_ms, status) VALUES ('fun', 'openai', 'm', 1, 'ok')$q$, '23514', 'llm_calls_purpose_check');
 CALL pg_temp.expect_error('llm provider', $q$INSERT INTO llm_calls (purpose, provider, model, latency_ms, status) VALUES ('chat', 'acme', 'm', 1, 'ok')$q$, '23514', 'llm_calls_provider_check');
 CALL pg_temp.expect_error('llm model', $q$INSERT INTO llm_calls (purpose, provider, model, latency_ms, status) VALUES ('chat', 'openai', '', 1, 'ok')$q$, '23514', 'llm_calls_model_check');
