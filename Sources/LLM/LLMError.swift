@@ -8,6 +8,9 @@ public struct LLMError: Error, Sendable, Hashable, CustomStringConvertible {
         case http(status: Int)
         /// 429 after every retry.
         case rateLimited
+        /// The account's quota, credit or spend limit is reached (a 429 that is not a rate limit):
+        /// not retried, since waiting does not fix it.
+        case quotaExhausted
         /// The connection failed or broke before any answer arrived, after every retry.
         case connection
         /// No byte arrived within the read timeout, or the whole call exceeded its deadline.
@@ -27,6 +30,9 @@ public struct LLMError: Error, Sendable, Hashable, CustomStringConvertible {
         case contextWindow
         /// The model refused, or the provider's filter stopped the answer.
         case refused
+        /// A structured answer arrived complete but is not a document that follows the schema: never a
+        /// success. `answer` holds it (and what it cost), so a caller can send the violations back.
+        case invalidAnswer
         /// The task was cancelled.
         case cancelled
     }
@@ -46,10 +52,15 @@ public struct LLMError: Error, Sendable, Hashable, CustomStringConvertible {
     public var usage: LLMUsage
     /// True when answer text had already been streamed to the caller before the failure.
     public var partialAnswerDelivered: Bool
+    /// For `.invalidAnswer`: the whole answer as it arrived, with its usage and cost.
+    public var answer: LLMResult?
+    /// For `.invalidAnswer`: how the answer breaks the schema, one sentence each (fit to send back to
+    /// the model).
+    public var violations: [String]
 
     public init(kind: Kind, message: String, providerMessage: String? = nil, providerErrorType: String? = nil,
                 provider: LLMProvider, model: String, retries: Int = 0, usage: LLMUsage = .unknown,
-                partialAnswerDelivered: Bool = false) {
+                partialAnswerDelivered: Bool = false, answer: LLMResult? = nil, violations: [String] = []) {
         self.kind = kind
         self.message = message
         self.providerMessage = providerMessage
@@ -59,6 +70,8 @@ public struct LLMError: Error, Sendable, Hashable, CustomStringConvertible {
         self.retries = retries
         self.usage = usage
         self.partialAnswerDelivered = partialAnswerDelivered
+        self.answer = answer
+        self.violations = violations
     }
 
     /// True for failures of the provider rather than of the request or the answer (timeouts, rate
@@ -67,8 +80,16 @@ public struct LLMError: Error, Sendable, Hashable, CustomStringConvertible {
         switch kind {
         case .rateLimited, .connection, .timeout, .streamCutOff, .providerStreamError: true
         case .http(let status): status >= 500 || status == 408
-        case .malformedStream, .truncatedJSON, .contextWindow, .refused, .cancelled: false
+        case .malformedStream, .truncatedJSON, .contextWindow, .refused, .cancelled, .quotaExhausted, .invalidAnswer: false
         }
+    }
+
+    /// The first line of the provider's message, at most 300 characters: what a plan's reason quotes.
+    public var providerMessageLine: String? {
+        guard let providerMessage else { return nil }
+        let line = providerMessage.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard !line.isEmpty else { return nil }
+        return line.count > 300 ? String(line.prefix(300)) + "…" : line
     }
 
     /// The `llm_calls.status` this failure is recorded with.
@@ -82,8 +103,8 @@ public struct LLMError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         var text = "\(provider.rawValue) \(model): \(message)"
-        if let providerMessage, !providerMessage.isEmpty, !message.contains(providerMessage) {
-            text += ": \(providerMessage)"
+        if let line = providerMessageLine, !message.contains(line) {
+            text += ": \(line)"
         }
         if retries > 0 { text += " (after \(retries) \(retries == 1 ? "retry" : "retries"))" }
         return text

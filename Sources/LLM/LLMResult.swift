@@ -51,6 +51,8 @@ public struct LLMResult: Sendable, Hashable {
         var line = "model=\(model) provider=\(provider.rawValue) input_tokens=\(show(usage.inputTokens))"
             + " output_tokens=\(show(usage.outputTokens)) cached_tokens=\(show(usage.cachedInputTokens))"
             + " cost_usd=\(cost) latency_ms=\(latencyMilliseconds) stop=\(stopReason)"
+        if usage.isEstimated { line += " usage=estimated" }
+        if let structuredMode { line += " structured=\(structuredMode.rawValue)" }
         if retries > 0 { line += " retries=\(retries)" }
         if isScripted { line += " scripted=true" }
         if let costNote { line += " (\(costNote))" }

@@ -9,6 +9,9 @@ public struct LLMUsage: Sendable, Hashable {
     public var cachedInputTokens: Int?
     /// Prompt tokens written to the cache (Anthropic `cache_creation_input_tokens`); part of `inputTokens`.
     public var cacheWriteInputTokens: Int?
+    /// True when the provider reported no count for the input or the output and the client estimated
+    /// it from the text (`LLMUsage.estimatedTokens`): the figures, and a cost from them, are estimates.
+    public var isEstimated = false
 
     public init(inputTokens: Int? = nil, outputTokens: Int? = nil, cachedInputTokens: Int? = nil,
                 cacheWriteInputTokens: Int? = nil) {
@@ -21,6 +24,27 @@ public struct LLMUsage: Sendable, Hashable {
     /// Nothing known.
     public static let unknown = LLMUsage()
 
+    /// Tokens of a text as the common rule of thumb for English prose and code has it (about four
+    /// bytes of UTF-8 a token, rounded up): what a call's usage is estimated with when its provider
+    /// reported none. Real tokenizers differ by model; the estimate is marked as such wherever shown.
+    public static func estimatedTokens(of text: String) -> Int {
+        (text.utf8.count + 3) / 4
+    }
+
+    /// This usage with the counts the provider did not report estimated from the texts sent and
+    /// received; unchanged when both are known.
+    func filledByEstimate(prompt: @autoclosure () -> String, answer: String) -> LLMUsage {
+        guard !isKnown else { return self }
+        var usage = self
+        if usage.inputTokens == nil {
+            usage.inputTokens = Self.estimatedTokens(of: prompt())
+            usage.cachedInputTokens = nil
+        }
+        if usage.outputTokens == nil { usage.outputTokens = Self.estimatedTokens(of: answer) }
+        usage.isEstimated = true
+        return usage
+    }
+
     /// True when both the input and the output count are known.
     public var isKnown: Bool { inputTokens != nil && outputTokens != nil }
 
@@ -29,6 +53,7 @@ public struct LLMUsage: Sendable, Hashable {
         func show(_ value: Int?) -> String { value.map(String.init) ?? "?" }
         var text = "in \(show(inputTokens)) / out \(show(outputTokens)) / cached \(show(cachedInputTokens))"
         if let written = cacheWriteInputTokens, written > 0 { text += " / cache-write \(written)" }
+        if isEstimated { text += " (estimated)" }
         return text
     }
 }

@@ -3,6 +3,11 @@ import Foundation
 /// When and how long to wait before retrying a provider failure (429, 5xx, connection errors,
 /// timeouts): capped exponential backoff with jitter, never shorter than the provider's `retry-after`.
 /// Retries are part of one call; they are not attempts of the caller.
+///
+/// The defaults are the official Anthropic and OpenAI SDKs': 2 retries, 0.5 s doubling up to 8 s, a
+/// quarter of jitter, and a `retry-after` of up to 60 s honoured — so a server that refuses the
+/// connection is reported in about 1.5 s, and the caller's own attempts (a job's) add their own
+/// spacing on top rather than multiplying a long in-call backoff.
 public struct RetryPolicy: Sendable {
     /// Retries after the first try; 0 disables retrying.
     public var maxRetries: Int
@@ -20,8 +25,8 @@ public struct RetryPolicy: Sendable {
     /// Waits; tests replace it to record the waits instead of sleeping.
     public var sleep: @Sendable (Duration) async throws -> Void
 
-    public init(maxRetries: Int = 6, initialDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(60),
-                multiplier: Double = 2, jitter: Double = 0.25, maxRetryAfter: Duration = .seconds(300),
+    public init(maxRetries: Int = 2, initialDelay: Duration = .milliseconds(500), maxDelay: Duration = .seconds(8),
+                multiplier: Double = 2, jitter: Double = 0.25, maxRetryAfter: Duration = .seconds(60),
                 sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
         precondition(maxRetries >= 0, "maxRetries must not be negative")
         precondition(multiplier >= 1, "multiplier must be at least 1")
@@ -77,6 +82,29 @@ public struct RetryPolicy: Sendable {
         return nil
     }
 
+    /// What to do with an HTTP error answer, as the official SDKs decide it: the server's
+    /// `x-should-retry` header wins when present; otherwise 408, 409, 429 and 5xx are retried — except
+    /// a 429 that is a spent quota or budget (its error names `insufficient_quota`, a billing or
+    /// budget limit) or that gives no hint of a rate limit at all (no `retry-after`, no
+    /// `x-ratelimit-*`, no rate-limit error type), which is what gateways answer when a spend cap is
+    /// reached and waiting will not fix; and a request too large for the model's context window, which
+    /// fails the same way again.
+    static func verdict(for failure: ProviderFailure, shouldRetry: Bool?, retryAfter: Duration?,
+                        hasRateLimitHeaders: Bool) -> RetryVerdict {
+        if failure.isContextWindow { return .contextWindow }
+        if failure.isSpentQuota { return .quotaExhausted }
+        if let shouldRetry { return shouldRetry ? .retry : .stop }
+        switch failure.status {
+        case 429:
+            let namesRateLimit = failure.searchableText.contains("rate_limit") || failure.searchableText.contains("rate limit")
+            return retryAfter != nil || hasRateLimitHeaders || namesRateLimit ? .retry : .quotaExhausted
+        case 408, 409, 500...:
+            return .retry
+        default:
+            return .stop
+        }
+    }
+
     /// IMF-fixdate, RFC 850 and asctime (RFC 9110 §5.6.7).
     private static let httpDateFormats = ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz",
                                           "EEE MMM d HH:mm:ss yyyy"]
@@ -88,4 +116,16 @@ extension Duration {
         let (whole, attoseconds) = components
         return Double(whole) + Double(attoseconds) / 1e18
     }
+}
+
+/// What `RetryPolicy.verdict` decided about an HTTP error answer.
+enum RetryVerdict: Sendable, Hashable {
+    /// Wait and send the request again.
+    case retry
+    /// Fail the call with the provider's answer.
+    case stop
+    /// Fail the call: the account's quota, credit or spend limit is reached (no retry will help).
+    case quotaExhausted
+    /// Fail the call: the request does not fit the model's context window.
+    case contextWindow
 }

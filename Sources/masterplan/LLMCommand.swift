@@ -100,7 +100,11 @@ struct LLMCommand: ParsableCommand {
                 LLMTerminal.standardOutput(result.usageLine + "\n")
             case .failure(let error):
                 LLMTerminal.standardOutput("\n")
+                // An answer that arrived but breaks the schema was still paid for: show what it cost
+                // and how it was asked for (the structured mode), then every violation.
+                if let answer = error.answer { LLMTerminal.standardOutput(answer.usageLine + "\n") }
                 LLMTerminal.standardError("masterplan llm ask: \(error)")
+                for violation in error.violations.dropFirst(3) { LLMTerminal.standardError("  \(violation)") }
                 throw ExitCode(1)
             }
         }

@@ -77,14 +77,14 @@ import Testing
                                    message: "temperature: this model does not support sampling parameters"),
             AnthropicFixture.error(status: 400, type: "invalid_request_error",
                                    message: "tool_choice: forced tool use is not supported with this model"),
-            .eventStream(AnthropicFixture.textAnswer(["{\"reply\":", "\"ok\"}"])))
+            .eventStream(AnthropicFixture.textAnswer(["{\"reply\":", "\"ok\",\"plan_request\":null}"])))
         let diagnostics = CollectedDiagnostics()
         let client = try LLMClient.forTest(.anthropic, baseURL: server.baseURL, diagnostics: diagnostics)
         var structured = request
         structured.jsonSchema = AnswerSchemas.chatReply
         let (_, outcome) = await client.collect(structured)
         let result = try #require(outcome.value)
-        #expect(result.text == "{\"reply\":\"ok\"}")
+        #expect(result.text == "{\"reply\":\"ok\",\"plan_request\":null}")
         #expect(result.structuredMode == .anthropicOutputFormat)
         #expect(result.retries == 0)
         let bodies = try server.requests.map(jsonBody)
@@ -94,7 +94,7 @@ import Testing
         #expect(bodies[2]["output_config"] == ["format": ["type": "json_schema", "schema": AnswerSchemas.chatReply]])
         #expect(diagnostics.lines.count == 2)
         // The next call starts with what worked.
-        server.enqueue(.eventStream(AnthropicFixture.textAnswer(["{\"reply\":\"again\"}"])))
+        server.enqueue(.eventStream(AnthropicFixture.textAnswer(["{\"reply\":\"again\",\"plan_request\":null}"])))
         _ = await client.collect(structured)
         try await client.shutdown()
         let fourth = try jsonBody(server.requests[3])

@@ -81,8 +81,12 @@ import Testing
         #expect(row.status == .ok)
         #expect(row.model == "smollm2")
         #expect(row.provider == "openai-compatible")
-        // Unknown is stored as unknown (NULL, migration 0007), never as a zero that reads as "free".
-        #expect(row.inputTokens == nil && row.outputTokens == nil && row.cachedTokens == nil && row.costUSD == nil)
+        // Tokens the server did not report are estimated from the text and marked so (0017); what
+        // cannot be estimated stays unknown (NULL, 0007), never a zero that reads as "free".
+        #expect(row.usageEstimated)
+        #expect(row.inputTokens == LLMUsage.estimatedTokens(of: "hi"))
+        #expect(row.outputTokens == LLMUsage.estimatedTokens(of: "local answer"))
+        #expect(row.cachedTokens == nil && row.costUSD == nil)
         #expect(diagnostics.lines.contains { line in
             line.contains("msg=\"llm_calls row has no cost: the model is not in the price table\"") && line.contains(row.id.uuidString.lowercased())
         })

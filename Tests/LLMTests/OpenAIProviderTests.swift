@@ -43,7 +43,7 @@ import Testing
         #expect(body["response_format"] == nil)
     }
 
-    @Test func aLocalServerWithoutKeyOrUsageGivesUnknownTokensNotZero() async throws {
+    @Test func aLocalServerWithoutKeyOrUsageGivesEstimatedTokensNotZero() async throws {
         let server = try ScriptedHTTPServer()
         defer { server.stop() }
         server.enqueue(.eventStream(OpenAIFixture.llamaCppAnswer(["Hel", "lo"])))
@@ -54,10 +54,15 @@ import Testing
         try await client.shutdown()
         let result = try #require(outcome.value)
         #expect(result.text == "Hello")
-        #expect(result.usage == .unknown)
+        // No usage chunk: the tokens are estimated from the text and marked so; the cached count stays unknown.
+        #expect(result.usage.isEstimated)
+        #expect(result.usage.outputTokens == LLMUsage.estimatedTokens(of: "Hello"))
+        #expect(result.usage.inputTokens.map { $0 > 0 } == true)
+        #expect(result.usage.cachedInputTokens == nil)
         #expect(result.costUSD == nil)
         #expect(result.costNote == "model smollm2 is not in the price table")
-        #expect(result.usageLine.contains("input_tokens=unknown output_tokens=unknown cached_tokens=unknown cost_usd=unknown"))
+        #expect(result.usageLine.contains("cached_tokens=unknown cost_usd=unknown"))
+        #expect(result.usageLine.contains("usage=estimated"))
         #expect(diagnostics.lines.contains { $0.contains("msg=\"llm cost unknown\"") && $0.contains("model=smollm2") })
         let sent = try #require(server.requests.first)
         #expect(sent.headers["authorization"] == nil)
@@ -131,7 +136,7 @@ import Testing
         let (_, outcome) = await client.collect(request)
         try await client.shutdown()
         let error = try #require(outcome.failure)
-        #expect(error.kind == .rateLimited)
+        #expect(error.kind == .quotaExhausted)
         #expect(error.providerMessage == "You exceeded your current quota")
         #expect(waits.all.isEmpty)
     }
@@ -176,7 +181,7 @@ import Testing
         let (_, outcome) = await client.collect(request)
         try await client.shutdown()
         let error = try #require(outcome.failure)
-        #expect(error.kind == .http(status: 400))
+        #expect(error.kind == .contextWindow)
         #expect(error.providerMessage?.hasPrefix("This model's maximum context length is 128000 tokens.") == true)
         #expect(server.requests.count == 1)
         #expect(waits.all.isEmpty)

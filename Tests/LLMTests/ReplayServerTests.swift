@@ -106,7 +106,9 @@ import Testing
                                                               key: "review-42"))
             try await client.shutdown()
             #expect(review.value?.text == "any review")
-            #expect(review.value?.usage == .unknown)
+            // The entry reports no usage: estimated from the text, and marked so.
+            #expect(review.value?.usage.isEstimated == true)
+            #expect(review.value?.usage.outputTokens == LLMUsage.estimatedTokens(of: "any review"))
         }
     }
 

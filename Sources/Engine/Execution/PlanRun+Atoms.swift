@@ -112,9 +112,19 @@ extension PlanRun {
                 request = try AtomPrompts.repair(promptContext, attempt: attemptNumber, previousContent: lastContent, errors: lastErrors,
                                                  temperature: temperature, maxTokens: settings.atomMaxTokens)
             }
-            let result = try await llm.complete(request, attribution: attribution)
+            // An answer that breaks its schema is a failed attempt like any invalid answer: its
+            // violations go back to the model as the next attempt's errors.
+            let result: LLMResult
+            var schemaViolations: [String] = []
+            do {
+                result = try await llm.complete(request, attribution: attribution)
+            } catch {
+                guard error.kind == .invalidAnswer, let answer = error.answer else { throw error }
+                result = answer
+                schemaViolations = error.violations
+            }
 
-            let checked = await check(answer: result.text, for: atom)
+            let checked = await check(answer: result.text, for: atom, schemaViolations: schemaViolations)
             let passed = checked.errors.isEmpty
             let record = AtomAttemptRecord(
                 attempt: attemptNumber, origin: position == 0 ? production.origin : "retry", temperature: temperature,
@@ -223,9 +233,14 @@ extension PlanRun {
     /// Parses an atom answer and, when it is acceptable, writes and validates it. Refused: an answer
     /// that is not the JSON document, a file other than the atom's (a path outside the workspace
     /// included), content over the size cap, and content that is not text.
-    func check(answer text: String, for atom: StoredAtom) async -> CheckedAnswer {
+    func check(answer text: String, for atom: StoredAtom, schemaViolations: [String] = []) async -> CheckedAnswer {
         let cap = settings.workspaceLimits.maxFileBytes
         let stored = text.utf8.count <= cap && !text.utf8.contains(0) ? text : AtomPrompts.cut(String(decoding: text.utf8.prefix(4096), as: UTF8.self).replacingOccurrences(of: "\u{0}", with: "\\0"), to: 4096) + "\n… (answer of \(text.utf8.count) bytes not stored)"
+        if !schemaViolations.isEmpty {
+            return CheckedAnswer(content: nil, errors: ["The answer does not follow the requested JSON schema: "
+                                                        + schemaViolations.prefix(5).joined(separator: "; ")],
+                                 validation: [], storedOutput: stored)
+        }
         let answer: AtomFileAnswer
         do {
             answer = try AnswerParser.atomFile(text)

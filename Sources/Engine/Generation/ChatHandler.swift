@@ -73,6 +73,9 @@ public struct ChatHandler: JobHandler {
         switch outcome {
         case .success(let result):
             reply = Self.reply(from: result.text)
+        case .failure(let error) where error.kind == .invalidAnswer && error.answer != nil:
+            // A reply that breaks its schema may still be readable prose (see `reply(from:)`).
+            reply = Self.reply(from: error.answer!.text)
         case .failure(let error):
             if error.kind == .cancelled { throw CancellationError() }
             if error.isTransient && job.attempts < job.maxAttempts { throw error }

@@ -34,25 +34,32 @@ struct GenerationFailure: Error, CustomStringConvertible, Sendable {
     static func llm(_ error: LLMError, stage: Stage) -> GenerationFailure {
         let what = stage.noun
         let reason: String
+        // The provider's own words (first line) end the reason wherever it gave any.
+        let said = error.providerMessageLine.map { " The provider said: “\($0)”" } ?? ""
         switch error.kind {
         case .rateLimited:
-            reason = "The model's provider kept refusing requests (rate limit) while writing \(what); try again later."
-        case .connection, .timeout, .streamCutOff, .providerStreamError:
-            reason = "The model's provider could not be reached or stopped answering while writing \(what); try again later."
+            reason = "The model's provider kept refusing requests (rate limit) while writing \(what); try again later." + said
+        case .quotaExhausted:
+            reason = "The model's provider refused the request for \(what): the account's quota or spend limit is reached; raise it, then ask again." + said
+        case .connection:
+            reason = "The model's provider could not be reached while writing \(what) (\(error.message)); check that it runs at the configured address, then try again." + said
+        case .timeout, .streamCutOff, .providerStreamError:
+            reason = "The model's provider stopped answering while writing \(what); try again later." + said
         case .http(let status) where status >= 500 || status == 408:
-            reason = "The model's provider failed (HTTP \(status)) while writing \(what); try again later."
+            reason = "The model's provider failed (HTTP \(status)) while writing \(what); try again later." + said
         case .http(let status):
             reason = "The model's provider refused the request for \(what) (HTTP \(status))"
-                + (error.providerMessage.map { ": \(Self.excerpt($0))" } ?? ".")
+                + (error.providerMessageLine.map { ": \($0)" } ?? ".")
+        case .invalidAnswer:
+            reason = "The model's answer for \(what) did not follow its schema: \(error.violations.prefix(3).joined(separator: "; "))."
         case .refused:
             reason = "The model declined to write \(what)."
         case .truncatedJSON:
             reason = "The model's answer for \(what) was cut off at its token limit; a smaller request or a larger limit may help."
         case .contextWindow:
-            reason = "The request for \(what) and its answer do not fit the model's context window; a smaller request, or a model with a larger context window, may help."
-                + (error.providerMessage.map { " The provider said: \(Self.excerpt($0))" } ?? "")
+            reason = "The request for \(what) and its answer do not fit the model's context window; a smaller request, or a model with a larger context window, may help." + said
         case .malformedStream:
-            reason = "The model's provider sent an unreadable answer for \(what)."
+            reason = "The model's provider sent an unreadable answer for \(what): \(error.message)."
         case .cancelled:
             reason = "The call for \(what) was cancelled."
         }
@@ -76,11 +83,6 @@ struct GenerationFailure: Error, CustomStringConvertible, Sendable {
         if let llmError { data["llm_error"] = .string(llmError.description) }
         if let problems { data["problems"] = JSONValue(problems.problems.prefix(20).map(\.description)) }
         return data
-    }
-
-    private static func excerpt(_ text: String) -> String {
-        let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        return line.count > 200 ? String(line.prefix(200)) + "…" : line
     }
 }
 

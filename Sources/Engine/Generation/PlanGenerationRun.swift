@@ -74,12 +74,13 @@ struct PlanGenerationRun: Sendable {
         var lastProblems = PlanProblems([])
         for attempt in 1...answers {
             if attempt > 1 { try context.checkpoint() }
-            let result = try await ask(request, stage: .discovery, step: "discovery", attempt: attempt, event: .discoveryProgress)
+            let answer = try await ask(request, stage: .discovery, step: "discovery", attempt: attempt, event: .discoveryProgress)
+            let result = answer.result
             usage.model = result.model
             usage.inputTokens += result.usage.inputTokens ?? 0
             usage.outputTokens += result.usage.outputTokens ?? 0
             usage.costUSD += result.costUSD ?? 0
-            switch Result(catching: { () throws(PlanProblems) -> Discovery in try parser.parseDiscovery(result.text) }) {
+            switch answer.parsed({ text throws(PlanProblems) in try parser.parseDiscovery(text) }) {
             case .success(let discovery):
                 let planID = self.planID, spent = usage
                 _ = try await database.run { c in
@@ -120,8 +121,8 @@ struct PlanGenerationRun: Sendable {
             stage: .plan, step: "plan", attempt: 1, event: .planProgress)
         var repairs = 0
         while true {
-            let text = answer.text
-            switch Result(catching: { () throws(PlanProblems) -> ValidatedPlan in try parser.parsePlan(text) }) {
+            let text = answer.result.text
+            switch answer.parsed({ text throws(PlanProblems) in try parser.parsePlan(text) }) {
             case .success(let validated):
                 return (validated, repairs)
             case .failure(let problems):
@@ -146,11 +147,10 @@ struct PlanGenerationRun: Sendable {
         var lastProblems = PlanProblems([])
         for attempt in 1...answers {
             if attempt > 1 { try context.checkpoint() }
-            let result = try await ask(request, stage: .acceptanceTests, step: "acceptance_tests", attempt: attempt,
+            let answer = try await ask(request, stage: .acceptanceTests, step: "acceptance_tests", attempt: attempt,
                                        event: .planProgress)
-            switch Result(catching: { () throws(PlanProblems) -> [AcceptanceTest] in
-                try parser.parseAcceptanceTests(result.text, for: plan)
-            }) {
+            let result = answer.result
+            switch answer.parsed({ text throws(PlanProblems) in try parser.parseAcceptanceTests(text, for: plan) }) {
             case .success(let tests):
                 return tests
             case .failure(let problems):
@@ -239,18 +239,38 @@ struct PlanGenerationRun: Sendable {
 
     // MARK: - Calls and events
 
-    /// One LLM call with progress events; a provider failure becomes a `GenerationFailure`.
+    /// An answer, with what the client found wrong with it against its schema.
+    struct Answer {
+        var result: LLMResult
+        /// The client's schema violations (`LLMError.Kind.invalidAnswer`); empty for a valid document.
+        var schemaViolations: [String]
+
+        /// The parser's reading of the answer. The parser's problems come first (they are the more
+        /// precise, with paths into the plan); a document the parser accepts that still breaks the
+        /// schema is not accepted either: its violations are the problems sent back for repair.
+        func parsed<T>(_ parse: (String) throws(PlanProblems) -> T) -> Result<T, PlanProblems> {
+            let parsed = Result { () throws(PlanProblems) -> T in try parse(result.text) }
+            guard case .success = parsed, !schemaViolations.isEmpty else { return parsed }
+            return .failure(PlanProblems(schemaViolations.map { PlanProblem(.invalidValue, at: .root, "the answer breaks its JSON schema: \($0)") }))
+        }
+    }
+
+    /// One LLM call with progress events; a provider failure becomes a `GenerationFailure`. An answer
+    /// that breaks its schema is returned with the violations, for the repair loop.
     private func ask(_ request: LLMRequest, stage: GenerationFailure.Stage, step: String, attempt: Int, event: GenerationEvent,
-                     extra: JSONObject = [:]) async throws -> LLMResult {
+                     extra: JSONObject = [:]) async throws -> Answer {
         var data: JSONObject = ["plan_id": .string(planID.uuidString.lowercased()), "stage": .string(step),
                                 "attempt": JSONValue(attempt)]
         for (key, value) in extra { data[key] = value }
         let report = ProgressReportingCaller.Report(type: event, ownerID: state.ownerID, planID: planID, data: data)
         do {
-            return try await caller.call(request, attribution: attribution, report: report)
+            return Answer(result: try await caller.call(request, attribution: attribution, report: report), schemaViolations: [])
         } catch {
             // A cancelled call means this task is being torn down, not that the model failed.
             if error.kind == .cancelled { throw CancellationError() }
+            if error.kind == .invalidAnswer, let answer = error.answer {
+                return Answer(result: answer, schemaViolations: error.violations)
+            }
             throw GenerationFailure.llm(error, stage: stage)
         }
     }

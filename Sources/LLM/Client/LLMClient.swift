@@ -9,9 +9,13 @@ import Store
 /// result with tokens, cost and latency; every call (success or failure) leaves one `llm_calls` row
 /// when a call log is given, and one cassette line when recording.
 ///
-/// Provider failures (429, 5xx, connection errors, timeouts) are retried inside the call with the
-/// configured backoff, honouring `retry-after`; other 4xx fail at once with the provider's message;
-/// an answer that stops before the provider said it was complete is an error, never a short answer.
+/// Provider failures (rate-limit 429s, 5xx, connection errors, timeouts) are retried inside the call
+/// with the configured backoff, honouring `retry-after` and `x-should-retry` (`RetryPolicy.verdict`);
+/// other 4xx, a spent quota and a request too large for the context window fail at once with the
+/// provider's message. An answer that stops before the provider said it was complete is an error,
+/// never a short answer; a structured answer that is not one document following the request's schema
+/// is an error too (`.invalidAnswer`, carrying the answer). A provider that reports no usage gets its
+/// tokens estimated from the text, marked as estimated.
 ///
 /// The client owns an HTTP connection pool: call `shutdown()` when done with it.
 public final class LLMClient: Sendable {
@@ -124,17 +128,29 @@ public final class LLMClient: Sendable {
         let structured = request.jsonSchema != nil
         let initial = await memory.options(structured: structured) ?? wire.initialOptions(structured: structured)
         var progress = Progress(options: initial)
-        do {
+        do throws(LLMError) {
             let outcome = try await perform(request, progress: &progress, emit: emit,
                                             deadline: started + configuration.timeouts.total)
             let model = outcome.model ?? configuration.model
-            let (cost, note) = costOf(outcome.usage, model: model)
-            let result = LLMResult(text: progress.text, stopReason: outcome.stopReason, usage: outcome.usage, costUSD: cost,
+            let text = progress.text
+            let usage = outcome.usage.filledByEstimate(prompt: Self.promptText(of: request), answer: text)
+            let (cost, note) = costOf(usage, model: model)
+            let result = LLMResult(text: text, stopReason: outcome.stopReason, usage: usage, costUSD: cost,
                                    costNote: note, latency: clock.now - started, model: model, provider: configuration.provider,
                                    providerRequestID: progress.requestID, retries: progress.retries,
                                    structuredMode: structured ? progress.options.structuredMode : nil,
                                    isScripted: progress.scripted)
             await memory.remember(progress.options, structured: structured)
+            if let schema = request.jsonSchema {
+                let violations = StructuredAnswerCheck.violations(of: text, against: schema)
+                if !violations.isEmpty {
+                    throw LLMError(kind: .invalidAnswer,
+                                   message: "the structured answer does not follow its schema: " + violations.prefix(3).joined(separator: "; ")
+                                       + (violations.count > 3 ? " (and \(violations.count - 3) more)" : ""),
+                                   provider: configuration.provider, model: model, retries: progress.retries, usage: usage,
+                                   partialAnswerDelivered: progress.delivered, answer: result, violations: violations)
+                }
+            }
             if let note {
                 diagnostics.warning("llm cost unknown", [("model", model), ("provider", configuration.provider.rawValue),
                                                          ("purpose", request.purpose.rawValue), ("reason", note)])
@@ -144,7 +160,8 @@ public final class LLMClient: Sendable {
                 conversationID: attribution.conversationID, purpose: request.purpose.rawValue,
                 provider: configuration.provider.rawValue, model: model, inputTokens: result.usage.inputTokens,
                 outputTokens: result.usage.outputTokens, cachedTokens: result.usage.cachedInputTokens, costUSD: cost,
-                latencyMilliseconds: result.latencyMilliseconds, status: .ok, providerRequestID: progress.requestID))
+                usageEstimated: result.usage.isEstimated, latencyMilliseconds: result.latencyMilliseconds, status: .ok,
+                providerRequestID: progress.requestID))
             if let recorder {
                 do {
                     try recorder.record(request, result: result)
@@ -156,16 +173,33 @@ public final class LLMClient: Sendable {
             finish(nil)
         } catch {
             let latency = clock.now - started
-            let model = configuration.model
+            let model = error.answer?.model ?? configuration.model
+            let cost = error.answer?.costUSD ?? (prices.price(for: model) ?? prices.price(for: configuration.model))?.cost(of: error.usage)
             await log(request, attribution: attribution, record: LLMCallRecord(
                 ownerID: attribution.ownerID, planID: attribution.planID, jobID: attribution.jobID,
                 conversationID: attribution.conversationID, purpose: request.purpose.rawValue,
                 provider: configuration.provider.rawValue, model: model, inputTokens: error.usage.inputTokens,
                 outputTokens: error.usage.outputTokens, cachedTokens: error.usage.cachedInputTokens,
-                costUSD: prices.price(for: model)?.cost(of: error.usage), latencyMilliseconds: latency.wholeMilliseconds,
+                costUSD: cost, usageEstimated: error.usage.isEstimated, latencyMilliseconds: latency.wholeMilliseconds,
                 status: error.callStatus, error: error.description, providerRequestID: progress.requestID))
+            if let answer = error.answer, let recorder {
+                do {
+                    try recorder.record(request, result: answer)
+                } catch {
+                    diagnostics.warning("llm cassette not written", [("path", recorder.path), ("error", "\(error)")])
+                }
+            }
             finish(error)
         }
+    }
+
+    /// Everything a call sends the model as text, for estimating its input tokens when the provider
+    /// reports none: system, shared context, messages, and the schema.
+    static func promptText(of request: LLMRequest) -> String {
+        var text = request.system + request.sharedContext
+        for message in request.messages { text += message.content }
+        if let schema = request.jsonSchema { text += schema.jsonText }
+        return text
     }
 
     private func costOf(_ usage: LLMUsage, model: String) -> (Double?, String?) {
@@ -214,23 +248,40 @@ public final class LLMClient: Sendable {
                 throw failure(.cancelled, "the call was cancelled", progress)
             case .encoding(let message):
                 throw failure(.malformedStream, message, progress)
-            case .status(let providerFailure, let after):
+            case .status(let providerFailure, let after, let hints):
                 if !progress.delivered, let adjusted = wire.adjustedOptions(after: providerFailure, current: progress.options),
                    !tried.contains(adjusted) {
                     diagnostics.notice("llm request adjusted after refusal", [
-                        ("model", configuration.model), ("status", String(providerFailure.status)),
+                        ("provider", configuration.provider.rawValue), ("model", configuration.model),
+                        ("status", String(providerFailure.status)),
                         ("from", Self.describe(progress.options)), ("to", Self.describe(adjusted)),
                         ("provider_message", excerpt(providerFailure.message ?? "", limit: 300))])
+                    // Remembered at once: the next call starts with the form this server accepts, even if
+                    // this one fails for another reason.
+                    await memory.refused(progress.options, adjustedTo: adjusted, structured: request.jsonSchema != nil)
                     progress.options = adjusted
                     tried.insert(adjusted)
                     continue
                 }
                 let status = providerFailure.status
-                let retryable = status == 408 || status == 429 || status >= 500
                 let kind: LLMError.Kind = status == 429 ? .rateLimited : .http(status: status)
-                guard retryable, progress.retries < policy.maxRetries else {
-                    throw failure(kind, "HTTP \(status)\(providerFailure.type.map { " \($0)" } ?? "")", progress,
+                let summary = "HTTP \(status)\(providerFailure.type.map { " \($0)" } ?? "")"
+                switch RetryPolicy.verdict(for: providerFailure, shouldRetry: hints.shouldRetry, retryAfter: after,
+                                           hasRateLimitHeaders: hints.rateLimitHeaders) {
+                case .contextWindow:
+                    throw failure(.contextWindow, "\(summary): the request does not fit the model's context window", progress,
                                   providerMessage: providerFailure.message, providerType: providerFailure.type)
+                case .quotaExhausted:
+                    throw failure(.quotaExhausted, "\(summary): the account's quota or spend limit is reached (not retried: waiting will not fix it)",
+                                  progress, providerMessage: providerFailure.message, providerType: providerFailure.type)
+                case .stop:
+                    throw failure(kind, summary, progress,
+                                  providerMessage: providerFailure.message, providerType: providerFailure.type)
+                case .retry:
+                    guard progress.retries < policy.maxRetries else {
+                        throw failure(kind, summary, progress,
+                                      providerMessage: providerFailure.message, providerType: providerFailure.type)
+                    }
                 }
                 if let after, after > policy.maxRetryAfter {
                     throw failure(kind, "HTTP \(status): the provider asks to wait \(after.wholeMilliseconds / 1000) s before retrying, more than the \(policy.maxRetryAfter.wholeMilliseconds / 1000) s this client waits",
@@ -292,6 +343,7 @@ public final class LLMClient: Sendable {
         if !options.sendTemperature { parts.append("no-temperature") }
         parts.append(options.maxTokensField == .maxTokens ? "max_tokens" : "max_completion_tokens")
         if !options.sendStreamOptions { parts.append("no-stream_options") }
+        if !options.contentBlocks { parts.append("plain-strings") }
         return parts.joined(separator: ",")
     }
 
@@ -299,8 +351,28 @@ public final class LLMClient: Sendable {
 
     private enum TransportKind { case connection, timeout }
 
+    /// What an error answer's headers say about retrying it.
+    private struct RetryHints {
+        /// `x-should-retry: true|false`, the server's own verdict (Anthropic and OpenAI send it).
+        var shouldRetry: Bool?
+        /// Any `x-ratelimit-*` or `anthropic-ratelimit-*` header: the 429 is a rate limit that lifts.
+        var rateLimitHeaders: Bool
+
+        init(_ headers: HTTPHeaders) {
+            switch headers.first(name: "x-should-retry")?.trimmingCharacters(in: .whitespaces).lowercased() {
+            case "true": shouldRetry = true
+            case "false": shouldRetry = false
+            default: shouldRetry = nil
+            }
+            rateLimitHeaders = headers.contains { header in
+                let name = header.name.lowercased()
+                return name.hasPrefix("x-ratelimit-") || name.hasPrefix("anthropic-ratelimit-")
+            }
+        }
+    }
+
     private enum AttemptFailure: Error {
-        case status(ProviderFailure, retryAfter: Duration?)
+        case status(ProviderFailure, retryAfter: Duration?, hints: RetryHints)
         case transport(TransportKind, String)
         case wire(WireFailure)
         case encoding(String)
@@ -339,7 +411,8 @@ public final class LLMClient: Sendable {
         guard (200..<300).contains(status) else {
             var body: [UInt8] = []
             if let buffer = try? await response.body.collect(upTo: Self.maxErrorBody) { body = Array(buffer.readableBytesView) }
-            throw .status(ProviderFailure.parse(status: status, body: body), retryAfter: Self.retryAfter(response.headers))
+            throw .status(ProviderFailure.parse(status: status, body: body), retryAfter: Self.retryAfter(response.headers),
+                          hints: RetryHints(response.headers))
         }
         var decoder = wire.makeDecoder(for: request, options: progress.options)
         let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""

@@ -1,5 +1,10 @@
-/// What a client learned about its server: the request options that last succeeded, so later calls
-/// skip forms the server refused (a structured-output form, `temperature`, `max_tokens`).
+/// What a client learned about its server (one provider, base URL and model, as the client is
+/// configured): the request options to start from, so later calls skip forms the server refused (a
+/// structured-output form, `temperature`, `max_tokens`, Anthropic's content blocks).
+///
+/// A refusal is remembered as soon as the client steps down from it, whether or not the call then
+/// succeeds; a success remembers the options that worked. Nothing is remembered from a failure that
+/// named no parameter (a bare 500, a timeout): those never change the options.
 actor WireMemory {
     private var plain: WireOptions?
     private var structured: WireOptions?
@@ -16,6 +21,7 @@ actor WireMemory {
             base.sendTemperature = options.sendTemperature
             base.maxTokensField = options.maxTokensField
             base.sendStreamOptions = options.sendStreamOptions
+            base.contentBlocks = options.contentBlocks
             return base
         }
         if isStructured {
@@ -25,5 +31,11 @@ actor WireMemory {
             plain = options
             structured = withKnobs(structured)
         }
+    }
+
+    /// Remembers that the server refused `refused` by name and the client stepped down to `adjusted`:
+    /// later calls start from `adjusted` (for a knob both kinds of request share, both kinds do).
+    func refused(_ refused: WireOptions, adjustedTo adjusted: WireOptions, structured isStructured: Bool) {
+        remember(adjusted, structured: isStructured)
     }
 }

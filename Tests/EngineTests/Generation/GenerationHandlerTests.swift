@@ -232,7 +232,8 @@ import TestSupport
         }
         let state = try harness.status(plan: plan)
         #expect(state.status == "generation_failed")
-        #expect(state.reason == "The model's provider failed (HTTP 503) while writing the domain discovery; try again later.")
+        // The reason quotes the provider's own message.
+        #expect(state.reason == "The model's provider failed (HTTP 503) while writing the domain discovery; try again later. The provider said: “scripted outage”")
         #expect(try harness.events(plan: plan).last?.payload["transient"] == true)
     }
 
