@@ -108,6 +108,34 @@ import TestSupport
         #expect(harness.read(plan, "wordcount/counter.py") == ExecutionHarness.reference("wordcount/counter.py"))
     }
 
+    /// A structured answer cut after its first characters (as a gateway that splits the forced tool's
+    /// input did) is never accepted: the attempt fails, and the schema's complaint is the next prompt's
+    /// feedback; so is a whole document that leaves out a required member.
+    @Test func anAnswerThatBreaksItsSchemaIsAFailedAttemptWithTheViolationsAsFeedback() async throws {
+        let plan = try await harness.approvedPlan()
+        let missingNotes = JSONValue(["file": "wordcount/counter.py", "content": .string(ExecutionHarness.reference("wordcount/counter.py"))]).jsonText
+        try await harness.execute(ExecutionHarness.atoms(overriding: [
+            "wordcount/counter.py": ["{", missingNotes,
+                                     ExecutionHarness.atom("wordcount/counter.py", ExecutionHarness.reference("wordcount/counter.py"))],
+        ]))
+        #expect(try status(plan) == "completed")
+        let counter = try atom(plan, "wordcount/counter.py")
+        #expect(counter.attempts == 3)
+        let attempts = try connection.query(
+            "SELECT accepted, error_feedback FROM atom_attempts WHERE atom_id = $1 ORDER BY attempt", [counter.id]).rows
+        #expect(attempts.count == 3)
+        #expect(try attempts[0].decode(Bool.self, 0) == false)
+        let cut = try attempts[0].decode(String?.self, 1) ?? ""
+        #expect(cut.hasPrefix("The answer does not follow the requested JSON schema"), "\(cut)")
+        let missing = try attempts[1].decode(String?.self, 1) ?? ""
+        #expect(missing.contains("notes"), "\(missing)")
+        #expect(try attempts[2].decode(Bool.self, 0) == true)
+        // The calls that broke the schema are in the ledger as errors, with what they cost.
+        let calls = try connection.query(
+            "SELECT status FROM llm_calls WHERE plan_id = $1 AND purpose = 'atom' AND error LIKE '%does not follow its schema%'", [plan]).rows
+        #expect(calls.count == 2)
+    }
+
     @Test func aFailingGateIsFixedByARepairRound() async throws {
         let plan = try await harness.approvedPlan()
         let entries = ExecutionHarness.atoms(overriding: [
