@@ -55,6 +55,10 @@ public final class LLMClient: Sendable {
         // MASTERPLAN_CONCURRENCY says (measured with `masterplan bench executor`); a model server is
         // one host, so allow as many connections as the executor may have calls.
         httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1_000)
+        // The library would otherwise keep retrying a refused connection until the connect timeout
+        // (10 s a try, 31 s measured for a call to a port nothing listens on); the retry policy
+        // retries connection failures itself, with its own short backoff.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
     }
 
