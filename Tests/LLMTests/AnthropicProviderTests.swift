@@ -40,12 +40,12 @@ import Testing
         #expect(body["stream"] == true)
         #expect(body["max_tokens"] == 256)
         #expect(body["temperature"]?.doubleValue == 0.3)
-        #expect(body["system"] == [["type": "text", "text": "You are terse.", "cache_control": ["type": "ephemeral"]]])
+        #expect(body["system"] == "You are terse.") // far below any minimum cacheable prompt: a plain string
         #expect(body["messages"] == [["role": "user", "content": "Say hello"]])
         #expect(body["tools"] == nil)
     }
 
-    @Test func structuredOutputUsesOneForcedTool() async throws {
+    @Test func structuredOutputUsesOneForcedStrictToolForModelsWithoutTheOutputFormat() async throws {
         let server = try ScriptedHTTPServer()
         defer { server.stop() }
         let schema: JSONValue = ["type": "object", "properties": ["reply": ["type": "string"]], "required": ["reply"],
@@ -53,7 +53,7 @@ import Testing
         server.enqueue(.eventStream([AnthropicFixture.messageStart()]
             + AnthropicFixture.toolBlock(name: "answer_chat", jsonPieces: ["{\"rep", "ly\": \"hi", " there\"}"])
             + AnthropicFixture.messageEnd(stopReason: "tool_use", output: 12)))
-        let client = try LLMClient.forTest(.anthropic, baseURL: server.baseURL)
+        let client = try LLMClient.forTest(.anthropic, baseURL: server.baseURL, model: "claude-sonnet-4-0")
         var structured = request
         structured.jsonSchema = schema
         let (pieces, outcome) = await client.collect(structured)
@@ -62,14 +62,16 @@ import Testing
         #expect(pieces.joined() == "{\"reply\": \"hi there\"}")
         #expect(try JSONValue.parse(result.text) == ["reply": "hi there"])
         #expect(result.stopReason == .toolUse)
-        #expect(result.structuredMode == .anthropicTool)
+        #expect(result.structuredMode == .anthropicStrictTool)
         let body = try jsonBody(try #require(server.requests.first))
         #expect(body["tools"]?[0]?["name"] == "answer_chat")
+        #expect(body["tools"]?[0]?["strict"] == true)
         #expect(body["tools"]?[0]?["input_schema"] == schema)
+        #expect(body["output_config"] == nil)
         #expect(body["tool_choice"] == ["type": "tool", "name": "answer_chat"])
     }
 
-    @Test func aModelRefusingForcedToolsGetsOutputFormatAndNoTemperature() async throws {
+    @Test func aModelRefusingForcedToolsGetsTheSchemaInThePromptAndNoTemperature() async throws {
         let server = try ScriptedHTTPServer()
         defer { server.stop() }
         server.enqueue(
@@ -79,26 +81,29 @@ import Testing
                                    message: "tool_choice: forced tool use is not supported with this model"),
             .eventStream(AnthropicFixture.textAnswer(["{\"reply\":", "\"ok\",\"plan_request\":null}"])))
         let diagnostics = CollectedDiagnostics()
-        let client = try LLMClient.forTest(.anthropic, baseURL: server.baseURL, diagnostics: diagnostics)
+        let client = try LLMClient.forTest(.anthropic, baseURL: server.baseURL, model: "claude-sonnet-4-0", diagnostics: diagnostics)
         var structured = request
         structured.jsonSchema = AnswerSchemas.chatReply
         let (_, outcome) = await client.collect(structured)
         let result = try #require(outcome.value)
         #expect(result.text == "{\"reply\":\"ok\",\"plan_request\":null}")
-        #expect(result.structuredMode == .anthropicOutputFormat)
+        #expect(result.structuredMode == .promptOnly)
         #expect(result.retries == 0)
         let bodies = try server.requests.map(jsonBody)
         #expect(bodies.count == 3)
         #expect(bodies[1]["temperature"] == nil)
+        #expect(bodies[1]["tools"]?[0]?["strict"] == true)
         #expect(bodies[2]["tools"] == nil)
-        #expect(bodies[2]["output_config"] == ["format": ["type": "json_schema", "schema": AnswerSchemas.chatReply]])
+        #expect(bodies[2]["tool_choice"] == nil)
+        #expect(bodies[2]["output_config"] == nil)
+        #expect(bodies[2]["system"]?.stringValue?.contains("\"plan_request\"") == true)
         #expect(diagnostics.lines.count == 2)
         // The next call starts with what worked.
         server.enqueue(.eventStream(AnthropicFixture.textAnswer(["{\"reply\":\"again\",\"plan_request\":null}"])))
         _ = await client.collect(structured)
         try await client.shutdown()
         let fourth = try jsonBody(server.requests[3])
-        #expect(fourth["output_config"] != nil)
+        #expect(fourth["tools"] == nil)
         #expect(fourth["temperature"] == nil)
     }
 
@@ -263,7 +268,7 @@ import Testing
         server.enqueue(.eventStream([AnthropicFixture.messageStart()]
             + AnthropicFixture.toolBlock(name: "answer_chat", jsonPieces: ["{\"reply\": \"and then"])
             + AnthropicFixture.messageEnd(stopReason: "max_tokens", output: 256)))
-        let client = try LLMClient.forTest(.anthropic, baseURL: server.baseURL)
+        let client = try LLMClient.forTest(.anthropic, baseURL: server.baseURL, model: "claude-sonnet-4-0")
         var structured = request
         structured.jsonSchema = AnswerSchemas.chatReply
         let (_, outcome) = await client.collect(structured)

@@ -4,9 +4,12 @@ import JSON
 /// `data: {chunk}` events ending with `data: [DONE]`, usage in a last chunk with empty `choices` when
 /// `stream_options.include_usage` is honoured. `Authorization: Bearer` only when a key is set.
 ///
-/// Structured answers are asked for with OpenAI's `response_format: {type: "json_schema", …}`; a server
-/// that refuses it (llama.cpp's answers HTTP 500) gets its own `{type: "json_object", schema}` form,
-/// then plain `json_object`, then the schema in the prompt alone.
+/// Structured answers are asked for with OpenAI's `response_format: {type: "json_schema", …}` (for
+/// api.openai.com with the schema reduced to the strict subset, `WireSchema`; other servers get it
+/// whole, bounds and all, until one refuses a keyword); a server that refuses the form by naming it
+/// (llama.cpp's answers HTTP 500 "'json_schema'") gets llama.cpp's own `{type: "json_object", schema}`
+/// form, then plain `json_object`, then the schema in the prompt alone. An error that does not name the
+/// form (a bare 500) is a server error for the retry policy, never a reason to step down.
 ///
 /// Each request carries `X-MasterPlan-Purpose` and `X-MasterPlan-Key` headers: real servers ignore
 /// them; `masterplan replay-llm` matches cassette entries by them.
@@ -23,7 +26,8 @@ struct OpenAIWire: ProviderWire {
     func initialOptions(structured: Bool) -> WireOptions {
         // api.openai.com's current models refuse max_tokens; local servers mostly know only max_tokens.
         WireOptions(structuredMode: structured ? .jsonSchema : nil, sendTemperature: true,
-                    maxTokensField: provider == .openai ? .maxCompletionTokens : .maxTokens, sendStreamOptions: true)
+                    maxTokensField: provider == .openai ? .maxCompletionTokens : .maxTokens, sendStreamOptions: true,
+                    reducedSchema: provider == .openai)
     }
 
     func makeRequest(_ request: LLMRequest, model: String, options: WireOptions) throws(LLMRequestEncodingError) -> WireRequest {
@@ -46,8 +50,9 @@ struct OpenAIWire: ProviderWire {
         if let schema = request.jsonSchema {
             switch options.structuredMode {
             case .jsonSchema:
+                let sent = options.reducedSchema ? WireSchema.reduced(schema, for: .openAIStrict) : schema
                 body["response_format"] = ["type": "json_schema",
-                                           "json_schema": ["name": .string(request.purpose.rawValue), "schema": schema, "strict": true]]
+                                           "json_schema": ["name": .string(request.purpose.rawValue), "schema": sent, "strict": true]]
             case .jsonObjectWithSchema:
                 body["response_format"] = ["type": "json_object", "schema": schema]
             case .jsonObject:
@@ -102,10 +107,13 @@ struct OpenAIWire: ProviderWire {
     func makeDecoder(for request: LLMRequest, options: WireOptions) -> any WireStreamDecoder {
         var decoder = OpenAIStreamDecoder()
         decoder.structured = request.jsonSchema != nil
+        decoder.maxTokens = request.maxTokens
         return decoder
     }
 
     func adjustedOptions(after failure: ProviderFailure, current: WireOptions) -> WireOptions? {
+        // A full context window is not about the request's form: nothing to adjust.
+        if failure.isContextWindow { return nil }
         let text = failure.searchableText
         var next = current
         if failure.status == 400 || failure.status == 422 {
@@ -128,24 +136,36 @@ struct OpenAIWire: ProviderWire {
                 return next
             }
         }
-        // A structured form the server does not understand: the next form down. 500/501 are what
-        // llama.cpp answers to OpenAI's json_schema form; 400/422 count only when they are about it.
-        guard let mode = current.structuredMode, mode != .promptOnly else { return nil }
-        let aboutFormat = text.contains("response_format") || text.contains("json_schema") || text.contains("schema")
-            || text.contains("json_object") || text.contains("grammar")
-        let refused = failure.status == 500 || failure.status == 501
-            || ((failure.status == 400 || failure.status == 422) && aboutFormat)
-        guard refused else { return nil }
+        // A structured form the server refuses by naming it, at any status (llama.cpp answers 500): first
+        // the whole schema's bounds, then the next form down. A bare 500 names nothing and is retried.
+        guard let mode = current.structuredMode, mode != .promptOnly, ![401, 403, 408, 429].contains(failure.status),
+              !failure.isContextWindow else { return nil }
+        if mode == .jsonSchema, !current.reducedSchema, failure.names(anyOf: Self.boundKeywords) {
+            next.reducedSchema = true
+            return next
+        }
+        guard failure.names(anyOf: Self.structuredTerms) else { return nil }
         let ladder = StructuredOutputMode.ladder(for: provider)
         guard let position = ladder.firstIndex(of: mode), position + 1 < ladder.count else { return nil }
         next.structuredMode = ladder[position + 1]
         return next
     }
+
+    /// Words in an error that name a structured-output parameter or feature.
+    private static let structuredTerms = ["response_format", "json_schema", "schema", "strict", "grammar", "json_object",
+                                          "guided_json", "guided decoding", "structured output", "structured outputs"]
+    /// Schema keywords OpenAI's strict mode refuses, as its error names them ("'maxLength' is not permitted").
+    private static let boundKeywords = ["minLength", "maxLength", "minProperties", "maxProperties", "uniqueItems",
+                                        "patternProperties", "propertyNames", "minContains", "maxContains",
+                                        "prefixItems", "not permitted"]
 }
 
 /// Decodes Chat Completions chunks.
 struct OpenAIStreamDecoder: WireStreamDecoder {
     var structured = false
+    /// The request's token limit: a `length` stop with fewer completion tokens is the server's
+    /// context window, not this limit.
+    var maxTokens: Int?
 
     private(set) var isFinished = false
     private var model: String?
@@ -271,6 +291,10 @@ struct OpenAIStreamDecoder: WireStreamDecoder {
                 : "the stream ended before any finish_reason")
         }
         let reason = LLMStopReason(openAI: finishReason)
+        if reason == .maxTokens, let maxTokens, let completion = usage.outputTokens, completion < maxTokens {
+            // Structured or not, the answer is incomplete, and a larger max_tokens would not help.
+            throw .contextWindow("the server stopped the answer at its context window (finish_reason \"length\" after \(completion) of the \(maxTokens) tokens allowed); shorten the prompt or give the server a larger context")
+        }
         if structured, reason == .maxTokens {
             throw .truncated("the structured answer stopped at the token limit (finish_reason \"length\"), so its JSON is incomplete; raise maxTokens or ask for less")
         }

@@ -24,6 +24,10 @@ struct WireOptions: Sendable, Hashable {
     /// Anthropic: `system` and the shared context as content blocks with `cache_control` (prompt
     /// caching); false sends both as plain strings, for servers behind gateways that refuse blocks.
     var contentBlocks = true
+    /// OpenAI's `json_schema` form: the schema reduced to the strict subset (`WireSchema`), bounds moved
+    /// into descriptions. api.openai.com needs it; vLLM and other compatible servers enforce the whole
+    /// schema, so they get it whole until one refuses a keyword.
+    var reducedSchema = false
 }
 
 /// The error body of a non-2xx answer, in the provider's words.
@@ -56,6 +60,39 @@ struct ProviderFailure: Sendable, Hashable {
     /// Message, type, param and code, lower-cased, for matching the parameter a server refused.
     var searchableText: String {
         [message, type, param, code].compactMap { $0 }.joined(separator: " ").lowercased()
+    }
+
+    /// True when any of `terms` occurs in the searchable text as a whole word (letters, digits and `_`
+    /// around it do not count): "strict" matches `tools.0.strict` but not "restricted".
+    func names(anyOf terms: [String]) -> Bool {
+        let text = searchableText
+        func isWordByte(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || byte == 0x5F
+        }
+        let bytes = Array(text.utf8)
+        for term in terms {
+            let needle = Array(term.lowercased().utf8)
+            var searchStart = 0
+            while let range = bytes[searchStart...].firstRange(of: needle) {
+                let beforeOK = range.lowerBound == 0 || !isWordByte(bytes[range.lowerBound - 1])
+                let afterOK = range.upperBound == bytes.count || !isWordByte(bytes[range.upperBound])
+                if beforeOK && afterOK { return true }
+                searchStart = range.lowerBound + 1
+            }
+        }
+        return false
+    }
+
+    /// The request did not fit the model's context window (prompt plus `max_tokens`): OpenAI's
+    /// `context_length_exceeded`, llama.cpp's `exceed_context_size_error` ("the request exceeds the
+    /// available context size"), vLLM's "maximum context length is N tokens", Anthropic's "prompt is
+    /// too long" and "exceed context limit". A larger `max_tokens` or another structured form would not
+    /// help; a shorter prompt or a model with a larger window would.
+    var isContextWindow: Bool {
+        let text = searchableText
+        return ["context_length_exceeded", "exceed_context_size_error", "exceeds the available context size",
+                "maximum context length", "prompt is too long", "exceed context limit", "context window exceeded",
+                "model_context_window_exceeded", "context length exceeded"].contains { text.contains($0) }
     }
 
     /// Reads the usual error shapes: `{"error": {"message", "type", "param", "code"}}` (OpenAI,
