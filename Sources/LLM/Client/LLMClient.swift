@@ -42,7 +42,7 @@ public final class LLMClient: Sendable {
         self.diagnostics = diagnostics
         switch configuration.provider {
         case .anthropic:
-            wire = AnthropicWire(baseURL: configuration.baseURL, apiKey: configuration.apiKey)
+            wire = AnthropicWire(baseURL: configuration.baseURL, apiKey: configuration.apiKey, model: configuration.model)
         case .openai, .openAICompatible:
             wire = OpenAIWire(provider: configuration.provider, baseURL: configuration.baseURL, apiKey: configuration.apiKey)
         }
