@@ -10,6 +10,8 @@ import Testing
     /// A model without native structured outputs: the strict forced tool is its first form.
     static let toolModel = "claude-sonnet-4-0"
     static let document = #"{"reply":"Here is a plan for the FastAPI service with JWT auth.","plan_request":null}"#
+    /// `document` as `boundedChatReply` wants it (the client checks every answer against its whole schema).
+    static let taggedDocument = #"{"reply":"Here is a plan for the FastAPI service with JWT auth.","plan_request":null,"tags":["fastapi","jwt"]}"#
 
     var chat: LLMRequest {
         LLMRequest(purpose: .chat, system: "You are terse.", messages: [.init(role: .user, content: "Plan it")],
@@ -214,14 +216,14 @@ import Testing
     @Test func aModelWithNativeStructuredOutputGetsTheOutputFormatWithoutBounds() async throws {
         let server = try ScriptedHTTPServer()
         defer { server.stop() }
-        server.enqueue(.eventStream(AnthropicFixture.textAnswer(GatewayFixture.tokens(of: Self.document))))
+        server.enqueue(.eventStream(AnthropicFixture.textAnswer(GatewayFixture.tokens(of: Self.taggedDocument))))
         let client = try LLMClient.forTest(.anthropic, baseURL: server.baseURL, model: "claude-sonnet-4-5")
         var request = chat
         request.jsonSchema = Self.boundedChatReply
         let (_, outcome) = await client.collect(request)
         try await client.shutdown()
         let result = try #require(outcome.value)
-        #expect(result.text == Self.document)
+        #expect(result.text == Self.taggedDocument)
         #expect(result.structuredMode == .anthropicOutputFormat)
         let body = try jsonBody(try #require(server.requests.first))
         #expect(body["tools"] == nil)
@@ -278,7 +280,7 @@ import Testing
         let server = try ScriptedHTTPServer()
         defer { server.stop() }
         server.enqueue(AnthropicFixture.error(status: 400, type: "invalid_request_error", message: "tools.0.strict: Extra inputs are not permitted"),
-                       .eventStream([AnthropicFixture.messageStart()] + AnthropicFixture.toolBlock(name: "answer_chat", jsonPieces: [Self.document])
+                       .eventStream([AnthropicFixture.messageStart()] + AnthropicFixture.toolBlock(name: "answer_chat", jsonPieces: [Self.taggedDocument])
                                     + AnthropicFixture.messageEnd(stopReason: "tool_use")))
         let client = try LLMClient.forTest(.anthropic, baseURL: server.baseURL, model: Self.toolModel)
         var request = chat
@@ -382,7 +384,7 @@ import Testing
         defer { server.stop() }
         server.enqueue(.body(status: 500, reason: "Internal Server Error",
                              #"{"error":{"code":500,"message":"Unsupported response_format type: json_schema","type":"server_error"}}"#),
-                       .eventStream(OpenAIFixture.llamaCppAnswer([Self.document])))
+                       .eventStream(OpenAIFixture.llamaCppAnswer([Self.taggedDocument])))
         let waits = RecordedWaits()
         let client = try LLMClient.forTest(.openAICompatible, baseURL: server.baseURL + "/v1", model: "smollm2", waits: waits)
         var request = chat
@@ -398,7 +400,7 @@ import Testing
     @Test func openAIGetsTheStrictSubsetACompatibleServerTheWholeSchema() async throws {
         let server = try ScriptedHTTPServer()
         defer { server.stop() }
-        server.enqueue(.eventStream(OpenAIFixture.answer([Self.document])), .eventStream(OpenAIFixture.answer([Self.document])))
+        server.enqueue(.eventStream(OpenAIFixture.answer([Self.taggedDocument])), .eventStream(OpenAIFixture.answer([Self.taggedDocument])))
         var request = chat
         request.jsonSchema = Self.boundedChatReply
         let openAI = try LLMClient.forTest(.openai, baseURL: server.baseURL + "/v1", model: "gpt-4.1-mini")
@@ -422,7 +424,7 @@ import Testing
         defer { server.stop() }
         server.enqueue(OpenAIFixture.error(status: 400, message: "Invalid schema for response_format 'chat': In context=('properties', 'reply'), 'maxLength' is not permitted.",
                                            param: "response_format"),
-                       .eventStream(OpenAIFixture.answer([Self.document])))
+                       .eventStream(OpenAIFixture.answer([Self.taggedDocument])))
         let client = try LLMClient.forTest(.openAICompatible, baseURL: server.baseURL + "/v1", model: "gpt-4.1-mini")
         var request = chat
         request.jsonSchema = Self.boundedChatReply

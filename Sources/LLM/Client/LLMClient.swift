@@ -348,6 +348,7 @@ public final class LLMClient: Sendable {
         parts.append(options.maxTokensField == .maxTokens ? "max_tokens" : "max_completion_tokens")
         if !options.sendStreamOptions { parts.append("no-stream_options") }
         if !options.contentBlocks { parts.append("plain-strings") }
+        if options.reducedSchema { parts.append("reduced-schema") }
         return parts.joined(separator: ",")
     }
 

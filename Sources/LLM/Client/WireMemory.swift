@@ -22,6 +22,7 @@ actor WireMemory {
             base.maxTokensField = options.maxTokensField
             base.sendStreamOptions = options.sendStreamOptions
             base.contentBlocks = options.contentBlocks
+            base.reducedSchema = options.reducedSchema
             return base
         }
         if isStructured {

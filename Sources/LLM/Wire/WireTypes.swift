@@ -41,14 +41,6 @@ struct ProviderFailure: Sendable, Hashable {
     var param: String?
     var code: String?
 
-    /// True when the error says the request does not fit the model's context window (OpenAI
-    /// `context_length_exceeded`, llama.cpp `exceed_context_size_error`, vLLM "maximum context length").
-    var isContextWindow: Bool {
-        let text = searchableText
-        return ["context_length_exceeded", "exceed_context_size", "context size", "context length", "context window",
-                "maximum context"].contains { text.contains($0) }
-    }
-
     /// True when the error says the account's quota, credit or spend limit is used up (OpenAI
     /// `insufficient_quota`, a gateway's budget or spend cap, a billing hard limit): no retry helps.
     var isSpentQuota: Bool {
