@@ -18,7 +18,21 @@ import Testing
         #expect(request.jsonSchema == template.answerSchema)
         let user = try #require(request.messages.last?.content)
         #expect(!user.contains("{{"))
-        for name in template.placeholders { #expect(user.contains("<\(name)>")) }
+        #expect(!request.sharedContext.contains("{{"))
+        for name in template.placeholders { #expect(user.contains("<\(name)>") || request.sharedContext.contains("<\(name)>")) }
+    }
+
+    /// The prompts of an atom's calls begin with what every atom of the plan shares (the prompt-cache
+    /// prefix) and keep the atom's own part, and the instructions, out of it.
+    @Test(arguments: [PromptTemplate.Kind.atom, .atomRepair, .gateRepair])
+    func atomPromptsPutThePlanInTheContextPartAndTheAtomInTheUserPart(_ kind: PromptTemplate.Kind) throws {
+        let template = try PromptTemplate.load(kind)
+        let shared = PromptTemplate.placeholderNames(in: template.context)
+        #expect(shared == ["project_name", "tech_stack", "plan_summary", "plan_tasks", "plan_files"])
+        let own = PromptTemplate.placeholderNames(in: template.user)
+        #expect(Set(own).isDisjoint(with: shared))
+        #expect(own.contains("task_number") && own.contains("file"))
+        #expect(!template.system.contains("Project:"))
     }
 
     @Test func aTemplateIsReadOnceAndThenServedFromMemory() async throws {

@@ -13,9 +13,76 @@ public enum AtomPrompts {
     /// The request key of every call about the atom of `taskNumber` writing `path`.
     public static func key(taskNumber: Int, path: String) -> String { "task-\(taskNumber)/\(path)" }
 
+    /// The part of the atom, atom-repair and gate-repair prompts that every atom of a plan shares,
+    /// word for word: the project, its tech stack, the plan's summary, every task with the files it
+    /// writes and the tasks it depends on, and which tasks use each file. It fills the templates'
+    /// `=== context ===` part, which becomes the request's `sharedContext` (the prompt-cache prefix,
+    /// see `LLMRequest.sharedContext`), so it holds nothing of one atom and nothing that changes
+    /// during a run: it is built once per `PlanRun` from the plan as approved, in document order.
+    struct PlanContext: Sendable, Equatable {
+        /// The template values `project_name`, `tech_stack`, `plan_summary`, `plan_tasks` and `plan_files`.
+        let values: [String: String]
+
+        /// Characters of a task's description in the task list; longer ones are cut (and the list says so),
+        /// so the context of a 120-task plan stays near 10,000 tokens.
+        static let descriptionCharacters = 160
+        /// Characters of the plan's own summary.
+        static let summaryCharacters = 1_000
+
+        init(projectName: String, techStackJSON: String, plan: ValidatedPlan) {
+            values = [
+                "project_name": projectName,
+                "tech_stack": techStackJSON,
+                "plan_summary": Self.clip(plan.plan.summary, to: Self.summaryCharacters),
+                "plan_tasks": Self.taskList(plan.tasks),
+                "plan_files": Self.fileList(plan.tasks),
+            ]
+        }
+
+        /// One entry per task: number, name, files, dependencies, and the description (cut).
+        static func taskList(_ tasks: [PlanTask]) -> String {
+            var lines = ["Tasks (\(tasks.count); descriptions longer than \(descriptionCharacters) characters are cut, marked …):"]
+            for task in tasks {
+                var head = "\(task.number). \(oneLine(task.name)) [writes \(task.files.joined(separator: ", "))"
+                if !task.dependsOn.isEmpty { head += "; after \(task.dependsOn.sorted().map(String.init).joined(separator: ", "))" }
+                lines.append(head + "]")
+                let description = clip(task.description, to: descriptionCharacters)
+                if !description.isEmpty { lines.append("   " + description) }
+            }
+            return lines.joined(separator: "\n")
+        }
+
+        /// One line per file: the task that writes it and the tasks that depend on that task (the
+        /// files' readers), so a file's interface is clear from both sides.
+        static func fileList(_ tasks: [PlanTask]) -> String {
+            var dependents: [Int: [Int]] = [:]
+            for task in tasks {
+                for dependency in Set(task.dependsOn) { dependents[dependency, default: []].append(task.number) }
+            }
+            var lines = ["Files (path: the task that writes it; the tasks that depend on that task and may use the file):"]
+            for task in tasks {
+                let users = (dependents[task.number] ?? []).sorted()
+                let use = users.isEmpty ? "" : "; used by \(users.count == 1 ? "task" : "tasks") \(users.map(String.init).joined(separator: ", "))"
+                for file in task.files { lines.append("\(file): task \(task.number)\(use)") }
+            }
+            return lines.joined(separator: "\n")
+        }
+
+        /// `text` on one line (runs of white space as one space), cut to `limit` characters with `…`.
+        static func clip(_ text: String, to limit: Int) -> String {
+            let line = oneLine(text)
+            guard line.count > limit else { return line }
+            return String(line.prefix(limit - 1)) + "…"
+        }
+
+        static func oneLine(_ text: String) -> String {
+            text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
+    }
+
     struct Context: Sendable {
-        var projectName: String
-        var techStackJSON: String
+        /// What every atom of the plan shares.
+        var plan: PlanContext
         var task: PlanTask
         var path: String
         /// Current content of files its dependencies produced, path → text.
@@ -24,16 +91,14 @@ public enum AtomPrompts {
     }
 
     static func common(_ context: Context) -> [String: String] {
-        [
-            "project_name": context.projectName,
-            "tech_stack": context.techStackJSON,
+        context.plan.values.merging([
             "task_number": String(context.task.number),
             "task_name": context.task.name,
             "task_description": context.task.description,
             "acceptance": acceptance(context.task),
             "file": context.path,
             "dependency_files": dependencyFiles(context),
-        ]
+        ]) { shared, _ in shared }
     }
 
     static func subtasks(_ task: PlanTask) -> String {

@@ -83,7 +83,7 @@ extension PlanRun {
         var attemptNumber = try await store { try $0.startAtom(atom.id) }
         let previous: String? = try? await pool.run { () throws(WorkspaceError) -> String in try self.workspace.read(atom.path) }
         let dependencyFiles = try await readDependencyFiles(of: index)
-        let promptContext = AtomPrompts.Context(projectName: projectName, techStackJSON: techStackJSON, task: task, path: atom.path,
+        let promptContext = AtomPrompts.Context(plan: planContext, task: task, path: atom.path,
                                                 dependencyFiles: dependencyFiles, fileCharacters: settings.promptFileCharacters)
         var lastContent = previous ?? ""
         var lastErrors = ""

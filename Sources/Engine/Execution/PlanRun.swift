@@ -11,8 +11,8 @@ import Store
 final class PlanRun: Sendable {
     let planID: UUID
     let ownerID: UUID
-    let projectName: String
-    let techStackJSON: String
+    /// The start of every atom prompt of this run, the same for all its atoms.
+    let planContext: AtomPrompts.PlanContext
     let testCommand: String
     let validated: ValidatedPlan
     let execution: ExecutionPlan
@@ -32,10 +32,9 @@ final class PlanRun: Sendable {
                  handler: ExecutionHandler, context: JobContext) {
         planID = record.id
         ownerID = record.ownerID
-        projectName = record.projectName
-        techStackJSON = record.techStack.jsonText
         testCommand = record.techStack["test_command"]?.stringValue ?? validated.plan.techStack.testCommand
         self.validated = validated
+        planContext = AtomPrompts.PlanContext(projectName: record.projectName, techStackJSON: record.techStack.jsonText, plan: validated)
         execution = ExecutionPlan(validated)
         self.tests = tests
         self.workspace = workspace
