@@ -30,6 +30,9 @@ struct ReplayLLMCommand: ParsableCommand {
     @Option(help: "Wait this many milliseconds before each answer whose entry has no delay_ms.")
     var delayMs: Int?
 
+    @Flag(help: "Report usage as a provider with OpenAI's automatic prompt caching would: input and cached tokens computed from each request, output tokens from the entry.")
+    var simulatePromptCache = false
+
     func validate() throws {
         _ = try Self.parseListen(listen)
         if let delayMs, delayMs < 0 { throw ValidationError("--delay-ms must not be negative") }
@@ -69,13 +72,14 @@ struct ReplayLLMCommand: ParsableCommand {
         let (host, port) = try Self.parseListen(listen)
         let delay = delayMs.map { Duration.milliseconds($0) }
         let cassettePath = cassette
+        let promptCache = simulatePromptCache ? PromptCacheSimulator(rules: .openAI) : nil
         // SIGINT and SIGTERM close the server; `serve()` then returns and the command exits 0.
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let failure = LLMTerminal.blockingAsync { () async -> String? in
             let server: ReplayServer
             do {
-                server = try await ReplayServer.bind(cassette: loaded, host: host, port: port, defaultDelay: delay) { line in
+                server = try await ReplayServer.bind(cassette: loaded, host: host, port: port, defaultDelay: delay, promptCache: promptCache) { line in
                     LLMTerminal.standardError("replay-llm: \(line)")
                 }
             } catch {
@@ -84,7 +88,8 @@ struct ReplayLLMCommand: ParsableCommand {
             let stop = StopSignals {
                 Task { await server.close() }
             }
-            LLMTerminal.standardOutput("replay-llm: listening on \(server.baseURL) (cassette \(cassettePath), \(loaded.entries.count) entries; a scripted model, not a real one)\n")
+            LLMTerminal.standardOutput("replay-llm: listening on \(server.baseURL) (cassette \(cassettePath), \(loaded.entries.count) entries; a scripted model, not a real one"
+                + (promptCache == nil ? ")\n" : "; usage from a simulated prompt cache: 1,024-token minimum, 128-token steps, 5 minutes)\n"))
             do {
                 try await server.serve()
             } catch {

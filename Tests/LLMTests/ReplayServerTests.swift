@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 @testable import LLM
+import PlanCore
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct ReplayServerTests {
@@ -72,6 +73,45 @@ import Testing
             #expect(list["object"] == "list")
             #expect(list["data"]?[0]?["id"] == "scripted-demo")
         }
+    }
+
+    /// With `--simulate-prompt-cache`, the usage comes from what was sent: atoms that share a plan's
+    /// context read it from the cache from the second on; the output tokens stay the entry's.
+    @Test func aSimulatedPromptCacheReportsTheCachedTokensOfTheSharedContext() async throws {
+        let server = try await ReplayServer.bind(cassette: try Cassette.parse(Self.cassette), host: "127.0.0.1", port: 0,
+                                                 promptCache: PromptCacheSimulator(rules: .openAI))
+        let serving = Task { try await server.serve() }
+        let client = try LLMClient.forTest(.openAICompatible, baseURL: server.baseURL, model: "scripted-demo", waits: RecordedWaits())
+        let context = (0..<120).map { "\($0). Task \($0) [writes app/module_\($0).py; after \(max(0, $0 - 1))]" }.joined(separator: "\n")
+        func atom(_ context: String, _ own: String) -> LLMRequest {
+            LLMRequest(purpose: .atom, system: "You write one file.", sharedContext: context, messages: [.init(role: .user, content: own)],
+                       jsonSchema: AnswerSchemas.atomFile, key: "task-1/attempt-1")
+        }
+        var usages: [LLMUsage] = []
+        for request in [atom(context, "Task 1: write app/module_1.py"), atom(context, "Task 2: write app/module_2.py, a longer part"),
+                        atom("!" + context.dropFirst(), "Task 3: write app/module_3.py")] {
+            let (_, outcome) = await client.collect(request)
+            usages.append(try #require(outcome.value).usage)
+        }
+        let (_, review) = await client.collect(LLMRequest(purpose: .reviewSuggestions, system: "", messages: [.init(role: .user, content: "r")],
+                                                          key: "review-1"))
+        try await client.shutdown()
+        await server.close()
+        try await serving.value
+
+        let contextTokens = TokenEstimate.tokens(in: context)
+        #expect(contextTokens > 1_200)
+        #expect(usages.map(\.cachedInputTokens) == [0, usages[1].cachedInputTokens, 0], "the first and the changed context read nothing")
+        let cached = try #require(usages[1].cachedInputTokens)
+        #expect(cached % 128 == 0 && cached >= 1_024)
+        #expect(cached > contextTokens - 128 && cached < usages[1].inputTokens!)
+        #expect(usages.allSatisfy { ($0.inputTokens ?? 0) > contextTokens && $0.outputTokens == 40 }, "input from the request, output from the entry")
+        // An entry without usage: its output is estimated from the answer.
+        #expect(review.value?.usage.outputTokens == TokenEstimate.tokens(in: "any review"))
+        let totals = try #require(server.promptCacheTotals()["atom"])
+        #expect(totals.requests == 3 && totals.cachedTokens == cached)
+        #expect(totals.promptTokens == usages.reduce(0) { $0 + ($1.inputTokens ?? 0) })
+        #expect(totals.instructionsOnlyCachedTokens == 0, "the instructions alone are far below 1,024 tokens")
     }
 
     @Test func anUnmatchedRequestSaysWhatWasAsked() async throws {

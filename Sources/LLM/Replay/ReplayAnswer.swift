@@ -1,5 +1,6 @@
 import JSON
 import NIOCore
+import PlanCore
 
 /// One cassette answer in OpenAI's Chat Completions shapes.
 struct ReplayAnswer: Sendable {
@@ -7,6 +8,9 @@ struct ReplayAnswer: Sendable {
     var created: Int
     var model: String
     var entry: CassetteEntry
+    /// The prompt's tokens and cached tokens when the server simulates a provider's prompt cache
+    /// (`PromptCacheSimulator`); they replace the entry's input and cached figures.
+    var promptUsage: PromptCacheSimulator.Usage? = nil
 
     /// Characters per content chunk: the entry's `chunk_chars`, else 16, but never more than 4096 chunks.
     var pieceRanges: [Range<String.Index>] {
@@ -29,10 +33,20 @@ struct ReplayAnswer: Sendable {
         return ranges
     }
 
+    /// OpenAI's usage object: the entry's figures, or with a simulated prompt cache the prompt's own
+    /// input and cached tokens and the entry's output tokens (estimated from the answer without them).
     var usageObject: JSONValue? {
+        if let promptUsage {
+            let output = entry.usage?.outputTokens ?? TokenEstimate.tokens(in: entry.response)
+            return Self.usage(input: promptUsage.promptTokens, output: output, cached: promptUsage.cachedTokens)
+        }
         guard let usage = entry.usage, let input = usage.inputTokens, let output = usage.outputTokens else { return nil }
-        return ["prompt_tokens": JSONValue(input), "completion_tokens": JSONValue(output), "total_tokens": JSONValue(input + output),
-                "prompt_tokens_details": ["cached_tokens": JSONValue(usage.cachedInputTokens ?? 0)]]
+        return Self.usage(input: input, output: output, cached: usage.cachedInputTokens ?? 0)
+    }
+
+    static func usage(input: Int, output: Int, cached: Int) -> JSONValue {
+        ["prompt_tokens": JSONValue(input), "completion_tokens": JSONValue(output), "total_tokens": JSONValue(input + output),
+         "prompt_tokens_details": ["cached_tokens": JSONValue(cached)]]
     }
 
     /// One `chat.completion.chunk` object.

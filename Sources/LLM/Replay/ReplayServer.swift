@@ -13,6 +13,10 @@ import Synchronization
 /// object when `stream` is false) and `GET /v1/models`; the same paths without `/v1` work too. A
 /// request names its cassette entry with the `X-MasterPlan-Purpose` and `X-MasterPlan-Key` headers
 /// (which `LLMClient` sends), or with `metadata.masterplan_purpose` / `metadata.masterplan_key` in the body.
+///
+/// With a `PromptCacheSimulator` the usage an answer reports is computed from the request as a provider
+/// would: every prompt token as input, the prefix found in the simulated cache as cached tokens, and
+/// the entry's output tokens.
 public final class ReplayServer: Sendable {
     /// The address the server listens on (the real port when 0 was asked for).
     public let host: String
@@ -24,6 +28,12 @@ public final class ReplayServer: Sendable {
     private let log: @Sendable (String) -> Void
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let counter = Atomic<Int>(0)
+    private let promptCache: PromptCacheSimulator?
+    /// The same rules over each prompt's instructions alone (tools, schema, system message): what a
+    /// layout that repeats only its instructions from call to call could read from the cache.
+    private let instructionCache: PromptCacheSimulator?
+    private let started = ContinuousClock.now
+    private let cacheTotals = Mutex<[String: PromptCacheSimulator.Totals]>([:])
 
     /// A response header marking every answer as scripted, so clients can label it.
     public static let scriptedHeader = "x-masterplan-scripted"
@@ -36,7 +46,9 @@ public final class ReplayServer: Sendable {
 
     /// Binds to a loopback address (127.0.0.0/8, ::1 or localhost); any other address is refused.
     /// Port 0 picks a free port. Call `serve()` to answer requests and `close()` to stop.
+    /// With `promptCache`, answers report the usage a provider with that cache would (see the type's comment).
     public static func bind(cassette: Cassette, host: String = "127.0.0.1", port: Int = 0, defaultDelay: Duration? = nil,
+                            promptCache: PromptCacheSimulator? = nil,
                             log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> ReplayServer {
         guard isLoopback(host) else {
             throw ReplayServerError(message: "replay-llm listens on loopback only: \(host) is not 127.0.0.1, another 127.x.y.z address, ::1 or localhost")
@@ -57,11 +69,12 @@ public final class ReplayServer: Sendable {
         }
         let address = channel.channel.localAddress
         return ReplayServer(channel: channel, host: address?.ipAddress ?? host, port: address?.port ?? port,
-                            cassette: cassette, defaultDelay: defaultDelay, log: log)
+                            cassette: cassette, defaultDelay: defaultDelay, promptCache: promptCache, log: log)
     }
 
     private init(channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>, host: String,
-                 port: Int, cassette: Cassette, defaultDelay: Duration?, log: @escaping @Sendable (String) -> Void) {
+                 port: Int, cassette: Cassette, defaultDelay: Duration?, promptCache: PromptCacheSimulator?,
+                 log: @escaping @Sendable (String) -> Void) {
         serverChannel = channel
         self.host = host
         self.port = port
@@ -69,7 +82,14 @@ public final class ReplayServer: Sendable {
         models = matcher.models.isEmpty ? ["replay"] : matcher.models
         self.matcher = Mutex(matcher)
         self.defaultDelay = defaultDelay
+        self.promptCache = promptCache
+        instructionCache = promptCache.map { PromptCacheSimulator(rules: $0.rules) }
         self.log = log
+    }
+
+    /// With a prompt cache: the answered requests' prompt and cached tokens so far, by purpose.
+    public func promptCacheTotals() -> [String: PromptCacheSimulator.Totals] {
+        cacheTotals.withLock { $0 }
     }
 
     /// True for 127.0.0.0/8, ::1 and localhost.
@@ -183,8 +203,12 @@ public final class ReplayServer: Sendable {
             log("request \(number): purpose=\(purpose) key=\(key) → no entry (404)")
             try await sendError(404, message, type: "invalid_request_error", code: "cassette_miss", keepAlive: keepAlive, outbound)
         case .entry(let entry):
+            // The prompt is read (and cached) when it arrives, as a provider does before it answers;
+            // a scripted error is refused before any prompt processing.
+            let promptUsage = entry.error == nil ? simulatePromptCache(request, purpose: purpose, model: requestedModel) : nil
             log("request \(number): purpose=\(purpose) key=\(key) → cassette line \(entry.line)"
-                + (entry.error.map { " (scripted HTTP \($0.status))" } ?? (stream ? " (stream)" : "")))
+                + (entry.error.map { " (scripted HTTP \($0.status))" } ?? (stream ? " (stream)" : ""))
+                + (promptUsage.map { ", prompt \($0.promptTokens) tokens, \($0.cachedTokens) cached" } ?? ""))
             if let delay = entry.delay ?? defaultDelay, delay > .zero { try await Task.sleep(for: delay) }
             if let scripted = entry.error {
                 var extra: [(String, String)] = []
@@ -194,13 +218,26 @@ public final class ReplayServer: Sendable {
                 return
             }
             let answer = ReplayAnswer(id: "chatcmpl-replay-\(number)", created: Int(Date().timeIntervalSince1970),
-                                      model: entry.model ?? requestedModel, entry: entry)
+                                      model: entry.model ?? requestedModel, entry: entry, promptUsage: promptUsage)
             if stream {
                 try await sendStream(answer, includeUsage: includeUsage, keepAlive: keepAlive, outbound)
             } else {
                 try await sendJSON(200, answer.completionObject, keepAlive: keepAlive, outbound)
             }
         }
+    }
+
+    /// The request's prompt through the simulated cache (nil without one), counted in the totals.
+    private func simulatePromptCache(_ request: JSONValue, purpose: String, model: String) -> PromptCacheSimulator.Usage? {
+        guard let promptCache, let instructionCache else { return nil }
+        let now = ContinuousClock.now - started
+        let prompt = PromptCacheSimulator.promptBytes(ofChatCompletion: request)
+        let usage = promptCache.process(prompt.bytes, model: model, at: now)
+        let instructions = instructionCache.process(Array(prompt.bytes[..<prompt.instructions]), model: model, at: now)
+        cacheTotals.withLock { totals in
+            totals[purpose, default: PromptCacheSimulator.Totals()].add(usage, instructionsOnlyCached: instructions.cachedTokens)
+        }
+        return usage
     }
 
     // MARK: - Writing
