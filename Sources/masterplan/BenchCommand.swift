@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of MasterPlan's parts and print the figures.",
-        subcommands: [PlanCoreBench.self, JSONBench.self, BenchAPICommand.self, BenchExecutorCommand.self]
+        subcommands: [PlanCoreBench.self, JSONBench.self, BenchAPICommand.self, BenchExecutorCommand.self, BenchCacheCommand.self]
     )
 
     /// `masterplan bench plancore`: parse + validate + atomise + waves for a large generated plan.

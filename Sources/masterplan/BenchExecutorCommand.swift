@@ -358,14 +358,17 @@ struct ExecutorBenchRun {
     let workspaceSync: Bool
     let timeout: Double
     let sampleMemory: Bool
+    /// When set, the replay server reports usage from this simulated prompt cache (`masterplan bench cache`).
+    var promptCache: PromptCacheSimulator? = nil
 
     func run() throws -> ExecutorBenchFigures {
         let (planID, jobID) = try environment.queuePlan(plan, budgetUSD: 1_000)
         let conninfo = environment.conninfo
         if environment.profiling { _ = try Connection(conninfo).query("SELECT pg_stat_statements_reset()") }
 
+        let cache = self.promptCache
         let model = try blocking { () async throws -> ReplayModel in
-            try await ReplayModel.start(entries: entries, delay: delay, conninfo: conninfo)
+            try await ReplayModel.start(entries: entries, delay: delay, conninfo: conninfo, promptCache: cache)
         }
         var settings = ExecutionSettings(dataDirectory: environment.dataDirectory, concurrency: concurrency, cpuSlots: cpuSlots,
                                          reviewSuggestions: false)
@@ -402,6 +405,7 @@ struct ExecutorBenchRun {
         daemon.database.close()
         usleep(100_000)
         let cpu = CPUTimes.now(postmaster: environment.postmasterPID) - cpuBefore
+        let cacheTotals = model.server.promptCacheTotals()
         try blocking { () async throws in try await model.stop() }
 
         if case .failure(let error) = daemonOutcome {
@@ -412,8 +416,11 @@ struct ExecutorBenchRun {
             throw ExecutorBenchFailure("the run did not complete in \(BenchExecutorCommand.format(wall, 1)) s: plan \(state.0)"
                                        + (reason.map { " (\($0))" } ?? "") + ", job \(state.1)" + (state.2.map { ": \($0)" } ?? ""))
         }
-        return try ExecutorBenchFigures(connection: watcher, planID: planID, jobID: jobID, wall: wall, delay: delay,
-                                        memory: memory ?? MemorySampler.Figures(), cpu: cpu, profiling: environment.profiling)
+        var figures = try ExecutorBenchFigures(connection: watcher, planID: planID, jobID: jobID, wall: wall, delay: delay,
+                                               memory: memory ?? MemorySampler.Figures(), cpu: cpu, profiling: environment.profiling)
+        figures.planID = planID
+        figures.promptCacheTotals = cacheTotals
+        return figures
     }
 
     /// Runs async work from this synchronous command and waits for it.
@@ -450,9 +457,10 @@ struct ReplayModel: Sendable {
     let serving: Task<Void, any Error>
     let client: LLMClient
 
-    static func start(entries: [CassetteEntry], delay: Duration, conninfo: String) async throws -> ReplayModel {
+    static func start(entries: [CassetteEntry], delay: Duration, conninfo: String,
+                      promptCache: PromptCacheSimulator? = nil) async throws -> ReplayModel {
         let server = try await ReplayServer.bind(cassette: Cassette(entries: entries), host: "127.0.0.1", port: 0,
-                                                 defaultDelay: delay > .zero ? delay : nil)
+                                                 defaultDelay: delay > .zero ? delay : nil, promptCache: promptCache)
         let serving = Task { try await server.serve() }
         let configuration = LLMConfiguration(provider: .openAICompatible, model: "gpt-4.1-mini", baseURL: server.baseURL,
                                              timeouts: LLMTimeouts(connect: .seconds(10), idle: .seconds(60), total: .seconds(300)))
@@ -563,6 +571,9 @@ struct ExecutorBenchFigures {
     var memory: MemorySampler.Figures
     var cpu: CPUTimes
     var statements: [(calls: Int, total: Double, mean: Double, query: String)] = []
+    var planID: UUID?
+    /// The replay server's simulated prompt-cache sums by purpose (empty without a simulated cache).
+    var promptCacheTotals: [String: PromptCacheSimulator.Totals] = [:]
 
     init(connection: Connection, planID: UUID, jobID: UUID, wall: Double, delay: Duration, memory: MemorySampler.Figures,
          cpu: CPUTimes, profiling: Bool) throws {

@@ -77,6 +77,7 @@ struct ExecutorCommand: ParsableCommand {
             throw Settings.Missing(description: "the sandbox failed its self-check: \(problem)")
         }
         let log: @Sendable (String) -> Void = { line in LLMTerminal.standardError("executor: " + line) }
+        log("model: \(llmConfiguration.effectiveModel(scripted: environment["MASTERPLAN_DEMO_MODEL"] == "1")) (MASTERPLAN_LLM)")
         // Generated code runs only in a box that was just seen to hold (README, "Containment check").
         switch try SandboxContainment.decide(sandbox: sandbox, dataDirectory: settings.dataDirectory, environment: environment) {
         case .contained(let report):

@@ -332,7 +332,7 @@ final class UpStack {
     private func startModel(_ environment: inout [String: String], configured: LLMConfiguration?) throws {
         if let configured {
             environment["MASTERPLAN_DEMO_MODEL"] = "0"
-            UpConsole.say("  model      \(configured.settingValue) (MASTERPLAN_LLM)")
+            UpConsole.say("  model      \(configured.effectiveModel(scripted: false)) (MASTERPLAN_LLM)")
             return
         }
         guard let cassette = options.demoCassette ?? UpLayout.demoCassette() else {
@@ -345,7 +345,9 @@ final class UpStack {
         } catch {
             throw UpFailure("the demo cassette is unusable: \(error.message)")
         }
-        let replay = try spawn("replay-llm", ["replay-llm", "--cassette", cassette, "--listen", "127.0.0.1:0"], environment)
+        // The demo reports the input and cached tokens a provider's prompt cache would for what it is sent.
+        let replay = try spawn("replay-llm", ["replay-llm", "--cassette", cassette, "--listen", "127.0.0.1:0", "--simulate-prompt-cache"],
+                               environment)
         self.replay = replay
         let line = try waitForLine("replay-llm: listening on ", of: replay, title: "demo model (replay-llm)", seconds: 20)
         guard let start = line.range(of: "listening on "),
@@ -354,13 +356,16 @@ final class UpStack {
         }
         // Restarted, the demo model listens where the executor already looks for it.
         if let address = baseURL.dropFirst("http://".count).split(separator: "/").first {
-            launches["replay-llm"]?.arguments = ["replay-llm", "--cassette", cassette, "--listen", String(address)]
+            launches["replay-llm"]?.arguments = ["replay-llm", "--cassette", cassette, "--listen", String(address), "--simulate-prompt-cache"]
         }
         environment[LLMConfiguration.variable] = "openai-compatible:\(model)@\(baseURL)"
         environment["MASTERPLAN_DEMO_MODEL"] = "1"
         // The replay server needs no key; never send a real one to it.
         environment["OPENAI_API_KEY"] = nil
-        UpConsole.say("  model      A SCRIPTED DEMO MODEL is answering, not a real LLM: replay-llm \(baseURL) plays \(cassette)")
+        let effective = LLMConfiguration(provider: .openAICompatible, model: model, baseURL: baseURL)
+        UpConsole.say("  model      \(effective.effectiveModel(scripted: true))")
+        UpConsole.say("             A SCRIPTED DEMO MODEL is answering, not a real LLM: replay-llm plays \(cassette), "
+                      + "reporting the tokens OpenAI's prompt cache would")
         UpConsole.say("             (for a real model, set MASTERPLAN_LLM, e.g. anthropic:claude-sonnet-4-5 with ANTHROPIC_API_KEY)")
     }
 
