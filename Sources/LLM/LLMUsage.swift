@@ -1,3 +1,5 @@
+import PlanCore
+
 /// Tokens a call used, as the provider reported them. `nil` means the provider did not say (a local
 /// server that sends no usage chunk, a stream cut off before its usage event): unknown, never zero.
 public struct LLMUsage: Sendable, Hashable {
@@ -24,11 +26,11 @@ public struct LLMUsage: Sendable, Hashable {
     /// Nothing known.
     public static let unknown = LLMUsage()
 
-    /// Tokens of a text as the common rule of thumb for English prose and code has it (about four
-    /// bytes of UTF-8 a token, rounded up): what a call's usage is estimated with when its provider
-    /// reported none. Real tokenizers differ by model; the estimate is marked as such wherever shown.
+    /// Tokens of a text by PlanCore's one rule (`TokenEstimate.tokens(in:)`): what a call's usage is
+    /// estimated with when its provider reported none. Real tokenizers differ by model; the estimate is
+    /// marked as such wherever shown.
     public static func estimatedTokens(of text: String) -> Int {
-        (text.utf8.count + 3) / 4
+        TokenEstimate.tokens(in: text)
     }
 
     /// This usage with the counts the provider did not report estimated from the texts sent and
