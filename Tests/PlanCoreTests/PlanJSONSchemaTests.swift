@@ -42,24 +42,24 @@ struct PlanJSONSchemaTests {
         #expect(task["properties"]?["complexity"]?["enum"] == ["low", "medium", "high", "critical"])
     }
 
-    @Test("the sample plan has every member the schema requires")
-    func sampleConforms() {
-        func conforms(_ value: JSONValue, _ schema: JSONValue) -> Bool {
-            switch (schema["type"], value) {
-            case (.string("object"), .object(let object)):
-                guard case .array(let required)? = schema["required"] else { return false }
-                return object.count == required.count && required.allSatisfy { key in
-                    object[key.stringValue!].map { conforms($0, schema["properties"]![key.stringValue!]!) } ?? false
-                }
-            case (.string("array"), .array(let elements)): return elements.allSatisfy { conforms($0, schema["items"]!) }
-            case (.string("string"), .string(let text)):
-                return schema["enum"]?.arrayValue.map { $0.contains(.string(text)) } ?? true
-            case (.string("integer"), .int): return true
-            case (.array, .string), (.array, .null): return true
-            default: return false
-            }
-        }
-        #expect(conforms(SamplePlan.json, PlanJSONSchema.plan))
-        #expect(!conforms(SamplePlan.json.setting(JSONPath(parsing: "phases[0].kind").components[...], to: "build"), PlanJSONSchema.plan))
+    @Test("the sample plan conforms to the schema, and a wrong word does not")
+    func sampleConforms() throws {
+        #expect(try JSONSchemaValidator.violations(of: SamplePlan.json, against: PlanJSONSchema.plan).isEmpty)
+        let wrong = SamplePlan.json.setting(JSONPath(parsing: "phases[0].kind").components[...], to: "build")
+        #expect(try JSONSchemaValidator.violations(of: wrong, against: PlanJSONSchema.plan).map(\.description)
+            == ["/phases/0/kind: the string \"build\" is not one of the allowed values: \"setup\", \"core\", \"polish\""])
+    }
+
+    @Test("every array and string of the schemas is bounded by the limits it was built from")
+    func boundedByLimits() {
+        let limits = PlanLimits(maxTasksPerMilestone: 7, maxListItems: 3, maxTests: 9, maxTextLength: 11, maxPathLength: 13)
+        let plan = PlanJSONSchema.plan(limits: limits)
+        #expect(plan["properties"]?["summary"]?["maxLength"] == 11)
+        #expect(plan["properties"]?["tech_stack"]?["properties"]?["other"]?["maxItems"] == 3)
+        let task = plan["properties"]?["phases"]?["items"]?["properties"]?["milestones"]?["items"]?["properties"]?["tasks"]
+        #expect(task?["maxItems"] == 7)
+        #expect(task?["items"]?["properties"]?["files"]?["items"]?["maxLength"] == 13)
+        #expect(PlanJSONSchema.acceptanceTests(limits: limits)["properties"]?["tests"]?["maxItems"] == 9)
+        #expect(PlanJSONSchema.discovery(limits: limits)["properties"]?["risks"]?["maxItems"] == 3)
     }
 }

@@ -66,8 +66,8 @@ struct PlanValidatorTests {
         (PlanLimits(maxCriteriaPerTask: 1), "the task has 2 acceptance criteria, more than the limit of 1"),
         (PlanLimits(minTasks: 8), "the plan has 7 tasks, fewer than the minimum of 8"),
         (PlanLimits(maxPhases: 2), "the plan has 3 phases, more than the limit of 2"),
-        (PlanLimits(maxTextBytes: 40), "is 57 bytes long, more than the limit of 40"),
-        (PlanLimits(maxPathBytes: 12), "\"pyproject.toml\" is 14 bytes long, more than the limit of 12"),
+        (PlanLimits(maxTextLength: 40), "is 57 characters long, more than the limit of 40"),
+        (PlanLimits(maxPathLength: 12), "\"pyproject.toml\" is 14 characters long, more than the limit of 12"),
     ])
     func bounds(_ sample: (limits: PlanLimits, message: String)) {
         let problems = PlanValidator(limits: sample.limits).problems(in: SamplePlan.validated.plan)

@@ -45,7 +45,7 @@ struct WorkspacePathTests {
         ("a\u{85}", .hiddenCharacter(path: "a\u{85}", scalar: 0x85)),
         ("a\u{200B}b", .hiddenCharacter(path: "a\u{200B}b", scalar: 0x200B)),
         ("\u{FEFF}a", .hiddenCharacter(path: "\u{FEFF}a", scalar: 0xFEFF)),
-        (String(repeating: "a", count: 241), .tooLong(path: String(repeating: "a", count: 241), bytes: 241, limit: 240)),
+        (String(repeating: "a", count: 241), .tooLong(path: String(repeating: "a", count: 241), length: 241, limit: 240)),
         (Array(repeating: "d", count: 17).joined(separator: "/"),
          .tooDeep(path: Array(repeating: "d", count: 17).joined(separator: "/"), depth: 17, limit: 16)),
     ]
@@ -58,7 +58,7 @@ struct WorkspacePathTests {
     @Test("a component longer than 255 bytes is refused even when the limit on the whole path allows it")
     func longComponent() {
         var limits = PlanLimits.default
-        limits.maxPathBytes = 1_000
+        limits.maxPathLength = 1_000
         let path = "a/" + String(repeating: "b", count: 256)
         #expect(WorkspacePath.violation(of: path, limits: limits) == .componentTooLong(path: path))
     }

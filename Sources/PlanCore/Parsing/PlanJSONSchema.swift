@@ -3,60 +3,118 @@ import JSON
 /// JSON Schemas of the plan, discovery and acceptance-test answers, for providers' structured output.
 ///
 /// They are built from the same member lists the parser checks (every member required, no others), in
-/// the subset that OpenAI's strict mode and grammar-constrained local servers accept.
+/// the subset that OpenAI's strict mode and grammar-constrained local servers accept. Every array has a
+/// `maxItems` and every string a `maxLength` taken from `PlanLimits`, so a model under a grammar cannot
+/// loop until its context is full; where validation refuses an empty list or text, the schema says
+/// `minItems: 1` or `minLength: 1`; numbers have validation's range. Two rules a schema cannot state
+/// stay validation's alone: whole-plan totals (`maxTasks`, `maxSubtasks`, `maxAtoms`) and "not only
+/// whitespace" (`minLength: 1` is the nearest). Code is held to `maxFileBytes` bytes by validation
+/// and to as many code points by the schema, which never refuses what validation accepts.
 public enum PlanJSONSchema {
-    /// The schema of a plan answer (DESIGN.md §5).
-    public static var plan: JSONValue {
-        let criterion = object(PlanFields.criterion, ["priority": enumeration(CriterionPriority.self), "criterion": string])
-        let subtask = object(PlanFields.subtask, ["number": integer, "name": string, "description": string])
-        let task = object(PlanFields.task, [
-            "number": integer, "name": string, "description": string, "complexity": enumeration(Complexity.self),
-            "depends_on": array(integer), "files": array(string), "subtasks": array(subtask), "acceptance": array(criterion),
-        ])
-        let milestone = object(PlanFields.milestone, ["number": integer, "name": string, "description": string, "tasks": array(task)])
-        let phase = object(PlanFields.phase, [
-            "number": integer, "kind": enumeration(PhaseKind.self), "name": string, "description": string,
-            "milestones": array(milestone),
-        ])
-        let techStack = object(PlanFields.techStack, [
-            "language": string, "framework": nullableString, "database": nullableString, "test_command": string,
-            "other": array(string),
-        ])
-        return object(PlanFields.plan, ["project_name": string, "summary": string, "tech_stack": techStack, "phases": array(phase)])
-    }
+    /// The schema of a plan answer.
+    public static var plan: JSONValue { plan(limits: .default) }
 
     /// The schema of a discovery answer.
-    public static var discovery: JSONValue {
-        object(PlanFields.discovery, [
-            "domain": string,
-            "bounded_contexts": array(object(PlanFields.boundedContext, ["name": string, "description": string,
-                                                                         "responsibilities": array(string)])),
-            "aggregates": array(object(PlanFields.aggregate, ["name": string, "bounded_context": string, "root_entity": string,
-                                                              "entities": array(string), "invariants": array(string)])),
-            "value_objects": array(object(PlanFields.valueObject, ["name": string, "bounded_context": string,
-                                                                   "attributes": array(string)])),
-            "domain_events": array(object(PlanFields.domainEvent, ["name": string, "aggregate": string, "description": string])),
-            "services": array(object(PlanFields.service, ["name": string, "bounded_context": string, "description": string,
-                                                          "operations": array(string)])),
-            "assumptions": array(string),
-            "clarifications": array(object(PlanFields.clarification, ["question": string, "assumed_answer": string])),
-            "risks": array(object(PlanFields.risk, ["description": string, "severity": enumeration(Discovery.Risk.Severity.self),
-                                                    "mitigation": string])),
+    public static var discovery: JSONValue { discovery(limits: .default) }
+
+    /// The schema of an acceptance-test answer.
+    public static var acceptanceTests: JSONValue { acceptanceTests(limits: .default) }
+
+    /// The schema of a plan answer within `limits`.
+    public static func plan(limits: PlanLimits) -> JSONValue {
+        let s = Shapes(limits)
+        let criterion = object(PlanFields.criterion, ["priority": enumeration(CriterionPriority.self), "criterion": s.requiredText])
+        let subtask = object(PlanFields.subtask, ["number": s.number, "name": s.requiredText, "description": s.text])
+        let task = object(PlanFields.task, [
+            "number": s.number, "name": s.requiredText, "description": s.text, "complexity": enumeration(Complexity.self),
+            // A dependency names a task, so it is a task number too.
+            "depends_on": array(s.number, max: limits.maxDependenciesPerTask),
+            "files": array(s.path, min: 1, max: limits.maxFilesPerTask),
+            "subtasks": array(subtask, max: limits.maxSubtasksPerTask),
+            "acceptance": array(criterion, max: limits.maxCriteriaPerTask),
+        ])
+        let milestone = object(PlanFields.milestone, [
+            "number": s.number, "name": s.requiredText, "description": s.text,
+            "tasks": array(task, min: 1, max: limits.maxTasksPerMilestone),
+        ])
+        let phase = object(PlanFields.phase, [
+            "number": s.number, "kind": enumeration(PhaseKind.self), "name": s.requiredText, "description": s.text,
+            "milestones": array(milestone, min: 1, max: limits.maxMilestonesPerPhase),
+        ])
+        let techStack = object(PlanFields.techStack, [
+            "language": s.requiredText, "framework": s.nullableText, "database": s.nullableText, "test_command": s.requiredText,
+            "other": s.textList,
+        ])
+        // A plan without phases has no tasks, which validation refuses (`minTasks` is at least 1 in effect).
+        return object(PlanFields.plan, ["project_name": s.requiredText, "summary": s.requiredText, "tech_stack": techStack,
+                                        "phases": array(phase, min: 1, max: limits.maxPhases)])
+    }
+
+    /// The schema of a discovery answer within `limits`.
+    ///
+    /// A reference (an aggregate's bounded context, an event's aggregate) must equal a name, so it has
+    /// a name's bounds.
+    public static func discovery(limits: PlanLimits) -> JSONValue {
+        let s = Shapes(limits)
+        let list = { (items: JSONValue, min: Int) in array(items, min: min, max: limits.maxListItems) }
+        return object(PlanFields.discovery, [
+            "domain": s.requiredText,
+            "bounded_contexts": list(object(PlanFields.boundedContext, ["name": s.requiredText, "description": s.text,
+                                                                        "responsibilities": s.textList]), 1),
+            "aggregates": list(object(PlanFields.aggregate, ["name": s.requiredText, "bounded_context": s.requiredText,
+                                                             "root_entity": s.requiredText, "entities": s.textList,
+                                                             "invariants": s.textList]), 0),
+            "value_objects": list(object(PlanFields.valueObject, ["name": s.requiredText, "bounded_context": s.requiredText,
+                                                                  "attributes": s.textList]), 0),
+            "domain_events": list(object(PlanFields.domainEvent, ["name": s.requiredText, "aggregate": s.requiredText,
+                                                                  "description": s.text]), 0),
+            "services": list(object(PlanFields.service, ["name": s.requiredText, "bounded_context": s.requiredText,
+                                                         "description": s.text, "operations": s.textList]), 0),
+            "assumptions": s.textList,
+            "clarifications": list(object(PlanFields.clarification, ["question": s.requiredText, "assumed_answer": s.text]), 0),
+            "risks": list(object(PlanFields.risk, ["description": s.requiredText, "severity": enumeration(Discovery.Risk.Severity.self),
+                                                   "mitigation": s.text]), 0),
         ])
     }
 
-    /// The schema of an acceptance-test answer.
-    public static var acceptanceTests: JSONValue {
-        let test = object(PlanFields.test, ["name": string, "priority": enumeration(CriterionPriority.self),
-                                            "covers": array(integer), "file": string, "code": string])
-        return object(PlanFields.testSuite, ["tests": array(test)])
+    /// The schema of an acceptance-test answer within `limits`.
+    ///
+    /// `covers` lists distinct tasks of the plan, so it can never hold more than `maxTasks`.
+    public static func acceptanceTests(limits: PlanLimits) -> JSONValue {
+        let s = Shapes(limits)
+        let test = object(PlanFields.test, ["name": s.requiredText, "priority": enumeration(CriterionPriority.self),
+                                            "covers": array(s.number, min: 1, max: limits.maxTasks), "file": s.path,
+                                            "code": string(min: 1, max: limits.maxFileBytes)])
+        return object(PlanFields.testSuite, ["tests": array(test, max: limits.maxTests)])
     }
 
-    private static let string: JSONValue = ["type": "string"]
-    private static let nullableString: JSONValue = ["type": ["string", "null"]]
-    private static let integer: JSONValue = ["type": "integer"]
+    /// The leaf schemas, bounded by one set of limits.
+    private struct Shapes {
+        let text, requiredText, nullableText, path, number, textList: JSONValue
 
-    private static func array(_ items: JSONValue) -> JSONValue { ["type": "array", "items": items] }
+        init(_ limits: PlanLimits) {
+            text = PlanJSONSchema.string(max: limits.maxTextLength)
+            requiredText = PlanJSONSchema.string(min: 1, max: limits.maxTextLength)
+            nullableText = ["type": ["string", "null"], "minLength": 1, "maxLength": JSONValue(limits.maxTextLength)]
+            path = PlanJSONSchema.string(min: 1, max: limits.maxPathLength)
+            number = ["type": "integer", "minimum": 1, "maximum": JSONValue(limits.maxNumber)]
+            textList = PlanJSONSchema.array(text, max: limits.maxListItems)
+        }
+    }
+
+    private static func string(min: Int = 0, max: Int) -> JSONValue {
+        var schema: JSONObject = ["type": "string"]
+        if min > 0 { schema["minLength"] = JSONValue(min) }
+        schema["maxLength"] = JSONValue(max)
+        return .object(schema)
+    }
+
+    private static func array(_ items: JSONValue, min: Int = 0, max: Int) -> JSONValue {
+        var schema: JSONObject = ["type": "array", "items": items]
+        if min > 0 { schema["minItems"] = JSONValue(min) }
+        schema["maxItems"] = JSONValue(max)
+        return .object(schema)
+    }
 
     private static func enumeration<E: JSONEnumeration>(_ type: E.Type) -> JSONValue {
         ["type": "string", "enum": JSONValue(E.allowedWords)]

@@ -4,7 +4,8 @@
 /// path is safe (`WorkspacePath.projectFileViolation`: a test named conftest.py would configure the
 /// others), used by one test only, and written by no task (tests are frozen at approval, and an atom
 /// overwriting one would let generated code grade itself); and every task with a MUST criterion is
-/// covered by at least one MUST test, so Gate S can hold the plan to it.
+/// covered by at least one MUST test, so Gate S can hold the plan to it; at most `PlanLimits.maxTests`
+/// tests, and no test's code larger than a file may be (`PlanLimits.maxFileBytes`).
 public struct AcceptanceTestValidator: Sendable {
     public var limits: PlanLimits
 
@@ -21,6 +22,9 @@ public struct AcceptanceTestValidator: Sendable {
         var names: [String: Int] = [:]
         var files: [String: Int] = [:]
         var mustCovered: Set<Int> = []
+        if tests.count > limits.maxTests {
+            report.add(.outOfBounds, testsPath, "the answer has \(tests.count) tests, more than the limit of \(limits.maxTests)")
+        }
         for (i, test) in tests.enumerated() {
             let path = testsPath.appending(i)
             report.text(test.name, at: path.appending("name"), required: true, limits: limits)
@@ -55,6 +59,9 @@ public struct AcceptanceTestValidator: Sendable {
             }
             if test.code.allSatisfy(\.isWhitespace) {
                 report.add(.invalidValue, path.appending("code"), "must not be empty")
+            } else if test.code.utf8.count > limits.maxFileBytes {
+                report.add(.outOfBounds, path.appending("code"),
+                           "is \(test.code.utf8.count) bytes long, more than the limit of \(limits.maxFileBytes) for a file")
             }
         }
         for task in plan.tasks where task.acceptance.contains(where: { $0.priority == .must }) && !mustCovered.contains(task.number) {

@@ -1,4 +1,4 @@
-/// Checks a plan against every semantic rule of DESIGN.md §5 and reports each broken rule with its JSON path.
+/// Checks a plan against every semantic rule and reports each broken rule with its JSON path.
 ///
 /// Rules: names present; numbers positive and unique (tasks in the plan, phases in the plan,
 /// milestones in their phase, subtasks in their task); every dependency exists, is not the task itself
@@ -66,6 +66,7 @@ public struct PlanValidator: Sendable {
         if let database = plan.techStack.database {
             report.text(database, at: stackPath.appending("database"), required: true, limits: limits)
         }
+        report.list(plan.techStack.other, at: stackPath.appending("other"), limits: limits)
 
         if plan.phases.count > limits.maxPhases {
             report.add(.outOfBounds, phasesPath, "the plan has \(plan.phases.count) phases, more than the limit of \(limits.maxPhases)")
@@ -75,7 +76,7 @@ public struct PlanValidator: Sendable {
         for (p, phase) in plan.phases.enumerated() {
             let phasePath = phasesPath.appending(p)
             report.number(phase.number, of: "phase", at: phasePath.appending("number"), firstUse: &phaseNumbers, index: p,
-                          describeFirst: { "phases[\($0)]" })
+                          limits: limits, describeFirst: { "phases[\($0)]" })
             report.text(phase.name, at: phasePath.appending("name"), required: true, limits: limits)
             report.text(phase.description, at: phasePath.appending("description"), required: false, limits: limits)
             let milestonesPath = phasePath.appending("milestones")
@@ -89,7 +90,7 @@ public struct PlanValidator: Sendable {
             for (m, milestone) in phase.milestones.enumerated() {
                 let milestonePath = milestonesPath.appending(m)
                 report.number(milestone.number, of: "milestone", at: milestonePath.appending("number"),
-                              firstUse: &milestoneNumbers, index: m, describeFirst: { "milestones[\($0)] of this phase" })
+                              firstUse: &milestoneNumbers, index: m, limits: limits, describeFirst: { "milestones[\($0)] of this phase" })
                 report.text(milestone.name, at: milestonePath.appending("name"), required: true, limits: limits)
                 report.text(milestone.description, at: milestonePath.appending("description"), required: false, limits: limits)
                 if milestone.tasks.isEmpty {
@@ -128,6 +129,9 @@ public struct PlanValidator: Sendable {
         let path = paths[position]
         if task.number < 1 {
             report.add(.invalidValue, path.appending("number"), "task numbers are positive integers, found \(task.number)")
+        } else if task.number > limits.maxNumber {
+            report.add(.outOfBounds, path.appending("number"),
+                       "task number \(task.number) is more than the largest allowed, \(limits.maxNumber)")
         } else if let first = graph.position(ofTask: task.number), first != position {
             report.add(.duplicate, path.appending("number"), "task number \(task.number) is already used by \(paths[first])")
         }
@@ -178,7 +182,7 @@ public struct PlanValidator: Sendable {
         var subtaskNumbers: [Int: Int] = [:]
         for (s, subtask) in task.subtasks.enumerated() {
             report.number(subtask.number, of: "subtask", at: subtasksPath.appending(s).appending("number"),
-                          firstUse: &subtaskNumbers, index: s, describeFirst: { "subtasks[\($0)] of this task" })
+                          firstUse: &subtaskNumbers, index: s, limits: limits, describeFirst: { "subtasks[\($0)] of this task" })
             report.text(subtask.name, at: subtasksPath.appending(s).appending("name"), required: true, limits: limits)
             report.text(subtask.description, at: subtasksPath.appending(s).appending("description"), required: false,
                         limits: limits)

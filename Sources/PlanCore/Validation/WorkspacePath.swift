@@ -11,7 +11,8 @@ public enum WorkspacePath {
         case empty
         /// A control character, or an invisible one that could make the path read differently than it is.
         case hiddenCharacter(path: String, scalar: UInt32)
-        case tooLong(path: String, bytes: Int, limit: Int)
+        /// Longer than `PlanLimits.maxPathLength` code points.
+        case tooLong(path: String, length: Int, limit: Int)
         case backslash(path: String)
         case absolute(path: String)
         case homeOrDrive(path: String)
@@ -30,8 +31,8 @@ public enum WorkspacePath {
                 return "the file path is empty"
             case .hiddenCharacter(let path, let scalar):
                 return "\(path.quotedForMessage()) contains the control or invisible character U+\(String(scalar, radix: 16, uppercase: true)); use printable characters only"
-            case .tooLong(let path, let bytes, let limit):
-                return "\(path.quotedForMessage()) is \(bytes) bytes long, more than the limit of \(limit)"
+            case .tooLong(let path, let length, let limit):
+                return "\(path.quotedForMessage()) is \(length) characters long, more than the limit of \(limit)"
             case .backslash(let path):
                 return "\(path.quotedForMessage()) contains a backslash; separate folders with /"
             case .absolute(let path):
@@ -78,8 +79,9 @@ public enum WorkspacePath {
         for scalar in path.unicodeScalars where isHidden(scalar) {
             return .hiddenCharacter(path: path, scalar: scalar.value)
         }
-        let bytes = path.utf8.count
-        if bytes > limits.maxPathBytes { return .tooLong(path: path, bytes: bytes, limit: limits.maxPathBytes) }
+        if let length = ProblemList.length(of: path, over: limits.maxPathLength) {
+            return .tooLong(path: path, length: length, limit: limits.maxPathLength)
+        }
         if path.utf8.contains(UInt8(ascii: "\\")) { return .backslash(path: path) }
         if path.utf8.first == UInt8(ascii: "/") { return .absolute(path: path) }
         if path.utf8.first == UInt8(ascii: "~") || hasDriveLetter(path) { return .homeOrDrive(path: path) }
@@ -114,7 +116,8 @@ public enum WorkspacePath {
     /// pass is unsure of) goes through the full rules, which alone decide what is refused and why.
     static func isPlainlySafe(_ path: String, limits: PlanLimits) -> Bool {
         let utf8 = path.utf8
-        guard let first = utf8.first, first != UInt8(ascii: "/"), utf8.count <= limits.maxPathBytes else { return false }
+        // Bytes equal code points here: any byte outside ASCII sends the path to the full rules.
+        guard let first = utf8.first, first != UInt8(ascii: "/"), utf8.count <= limits.maxPathLength else { return false }
         var depth = 1
         var length = 0
         var stemLength = -1

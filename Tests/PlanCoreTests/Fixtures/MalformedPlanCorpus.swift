@@ -195,7 +195,7 @@ enum MalformedPlanCorpus {
         MalformedPlan("device name", file(of: t2, "app/con.py"),
                       ExpectedProblem(.unsafePath, "\(t2).files[0]", "uses the reserved device name \"con.py\"")),
         MalformedPlan("path too long", file(of: t2, "app/" + String(repeating: "a", count: 293) + ".py"),
-                      ExpectedProblem(.unsafePath, "\(t2).files[0]", "is 300 bytes long, more than the limit of 240")),
+                      ExpectedProblem(.unsafePath, "\(t2).files[0]", "is 300 characters long, more than the limit of 240")),
     ]
 
     static let bounds: [MalformedPlan] = [
@@ -203,7 +203,7 @@ enum MalformedPlanCorpus {
                       ExpectedProblem(.outOfBounds, "phases[0].milestones[0].tasks", "the milestone has 10000 tasks, more than the limit of 250"),
                       ExpectedProblem(.outOfBounds, "phases", "the plan has 10000 tasks, more than the limit of 2000; plan fewer, larger tasks")),
         MalformedPlan("name longer than the text limit", change("\(t1).description", .string(String(repeating: "x", count: 20_001))),
-                      ExpectedProblem(.outOfBounds, "\(t1).description", "is 20001 bytes long, more than the limit of 20000")),
+                      ExpectedProblem(.outOfBounds, "\(t1).description", "is 20001 characters long, more than the limit of 20000")),
     ]
 }
 
