@@ -203,32 +203,4 @@ import Testing
         #expect(error?.schemaPath == path)
         #expect(error?.message.hasPrefix(message) == true, "\(error?.message ?? "")")
     }
-
-    // MARK: a schema for providers that refuse bounds
-
-    @Test func removingBoundsRestatesThemInTheDescription() throws {
-        let schema: JSONValue = [
-            "type": "object", "required": ["tasks"], "additionalProperties": false,
-            "properties": [
-                "tasks": ["type": "array", "minItems": 1, "maxItems": 60, "description": "The tasks.",
-                          "items": ["type": "string", "maxLength": 1, "anyOf": [["type": "string", "minLength": 1], true]]],
-                "number": ["type": "integer", "minimum": 1, "maximum": 9],
-            ],
-        ]
-        let stripped = JSONSchemaValidator.removingBounds(from: schema)
-        #expect(stripped == [
-            "type": "object", "required": ["tasks"], "additionalProperties": false,
-            "properties": [
-                "tasks": ["type": "array", "description": "The tasks. At least 1 item. At most 60 items.",
-                          "items": ["type": "string", "anyOf": [["type": "string", "description": "At least 1 character."], true],
-                                    "description": "At most 1 character."]],
-                "number": ["type": "integer", "description": "At least 1. At most 9."],
-            ],
-        ])
-        // The stripped schema is still one the validator reads, and only the full one holds the bounds.
-        let long: JSONValue = ["tasks": .array(Array(repeating: "x", count: 61)), "number": 10]
-        #expect(try JSONSchemaValidator.violations(of: long, against: stripped).isEmpty)
-        #expect(try JSONSchemaValidator.violations(of: long, against: schema).map(\.path) == ["/tasks", "/number"])
-        #expect(JSONSchemaValidator.removingBounds(from: schema, keywords: ["maxLength"])["properties"]?["tasks"]?["maxItems"] == 60)
-    }
 }
