@@ -20,11 +20,11 @@ enum BodyLimits {
     static let waiverReason = 2_000
     /// A reviewer's replacement for a file (the body limit, 1 MiB, bounds it in bytes).
     static let reviewContent = 1 << 20
-    /// A task's name, description, criteria and subtasks: PlanCore then checks the plan's own
-    /// limit in bytes (`PlanLimits.maxTextBytes`).
-    static let taskText = PlanLimits.default.maxTextBytes
+    /// A task's name, description, criteria and subtasks: the plan's own limit in characters
+    /// (`PlanLimits.maxTextLength`), which PlanCore checks again with the plan.
+    static let taskText = PlanLimits.default.maxTextLength
     static let editNote = 2_000
-    static let filePath = PlanLimits.default.maxPathBytes
+    static let filePath = PlanLimits.default.maxPathLength
     static let filesPerTask = PlanLimits.default.maxFilesPerTask
     static let dependenciesPerTask = PlanLimits.default.maxDependenciesPerTask
     static let subtasksPerTask = PlanLimits.default.maxSubtasksPerTask

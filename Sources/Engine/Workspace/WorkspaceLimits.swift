@@ -16,7 +16,7 @@ public struct WorkspaceLimits: Sendable, Hashable {
     /// Wall-clock limit for one git command.
     public var gitTimeout: Duration
 
-    public init(maxFileBytes: Int = 1 << 20, paths: PlanLimits = .default, syncWrites: Bool = false,
+    public init(maxFileBytes: Int = PlanLimits.default.maxFileBytes, paths: PlanLimits = .default, syncWrites: Bool = false,
                 gitTimeout: Duration = .seconds(120)) {
         self.maxFileBytes = maxFileBytes
         self.paths = paths
