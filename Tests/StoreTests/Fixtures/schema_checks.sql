@@ -350,6 +350,7 @@ CALL pg_temp.expect('an estimated call of unknown cost marks the plan', $q$SELEC
 INSERT INTO llm_calls (owner_id, plan_id, purpose, provider, model, input_tokens, output_tokens, cost_usd, usage_estimated, latency_ms, status) VALUES
     ('10000000-0000-4000-8000-000000000001', '40000000-0000-4000-8000-000000000002', 'chat', 'openai', 'gpt-x', 40, 12, 0.125, true, 10, 'ok');
 CALL pg_temp.expect('an estimated cost is added', $q$SELECT actual_cost_estimated AND actual_cost_usd = 0.125 FROM masterplans WHERE id = '40000000-0000-4000-8000-000000000002'$q$);
+DELETE FROM llm_calls WHERE plan_id = '40000000-0000-4000-8000-000000000002';  -- section 9 counts the ledger's other rows
 CALL pg_temp.expect_error('llm purpose', $q$INSERT INTO llm_calls (purpose, provider, model, latency_ms, status) VALUES ('fun', 'openai', 'm', 1, 'ok')$q$, '23514', 'llm_calls_purpose_check');
 CALL pg_temp.expect_error('llm provider', $q$INSERT INTO llm_calls (purpose, provider, model, latency_ms, status) VALUES ('chat', 'acme', 'm', 1, 'ok')$q$, '23514', 'llm_calls_provider_check');
 CALL pg_temp.expect_error('llm model', $q$INSERT INTO llm_calls (purpose, provider, model, latency_ms, status) VALUES ('chat', 'openai', '', 1, 'ok')$q$, '23514', 'llm_calls_model_check');
