@@ -71,6 +71,7 @@ public struct PlanQueries {
             'request', p.request, 'project_name', p.project_name, 'summary', p.summary,
             'conversation_id', p.conversation_id, 'discovery_id', p.discovery_id,
             'budget_usd', p.budget_usd, 'estimated_cost_usd', p.estimated_cost_usd, 'actual_cost_usd', p.actual_cost_usd,
+            'actual_cost_estimated', p.actual_cost_estimated,
             'estimated_duration_seconds', p.estimated_duration_seconds, 'actual_duration_seconds', p.actual_duration_seconds,
             'total_phases', p.total_phases, 'total_milestones', p.total_milestones, 'total_tasks', p.total_tasks,
             'completed_tasks', p.completed_tasks, 'failed_tasks', p.failed_tasks, 'total_atoms', p.total_atoms,
@@ -197,6 +198,7 @@ public struct PlanQueries {
                 'failed_tasks', p.failed_tasks, 'total_atoms', p.total_atoms, 'completed_atoms', p.completed_atoms,
                 'total_waves', p.total_waves, 'current_wave', p.current_wave, 'budget_usd', p.budget_usd,
                 'estimated_cost_usd', p.estimated_cost_usd, 'actual_cost_usd', p.actual_cost_usd,
+                'actual_cost_estimated', p.actual_cost_estimated,
                 'pending_reviews', (SELECT count(*) FROM reviews r WHERE r.plan_id = p.id AND r.status = 'pending'),
                 'verification', p.verification, 'waivers', \(Self.waiversJSON),
                 'live_jobs', coalesce((SELECT json_agg(json_build_object('id', j.id, 'kind', j.kind, 'state', j.state)

@@ -9,7 +9,7 @@ extension OpenAPIDocument {
         "id": uuid, "status": enumeration(planStatuses), "status_reason": nullable(string), "version": integer,
         "request": string, "project_name": nullable(string), "summary": nullable(string),
         "conversation_id": nullable(uuid), "discovery_id": nullable(uuid), "budget_usd": number,
-        "estimated_cost_usd": nullable(number), "actual_cost_usd": number,
+        "estimated_cost_usd": nullable(number), "actual_cost_usd": number, "actual_cost_estimated": actualCostEstimated,
         "estimated_duration_seconds": nullable(integer), "actual_duration_seconds": nullable(integer),
         "total_phases": integer, "total_milestones": integer, "total_tasks": integer, "completed_tasks": integer,
         "failed_tasks": integer, "total_atoms": integer, "completed_atoms": integer, "total_waves": integer,
@@ -17,6 +17,9 @@ extension OpenAPIDocument {
         "approved_at": nullable(time), "rejected_at": nullable(time), "started_at": nullable(time),
         "completed_at": nullable(time), "verification": verification, "waivers": array(ref("TestWaiver")),
     ]
+
+    /// Beside a plan's `actual_cost_usd`: whether it includes calls whose usage was estimated.
+    static let actualCostEstimated = described(boolean, "True when actual_cost_usd includes calls whose tokens were estimated from the text because the provider reported none.")
 
     /// How a completed plan was proven; null until it completes.
     static let verification: JSONValue = .object([
@@ -30,6 +33,29 @@ extension OpenAPIDocument {
         var schema: JSONObject = ["type": nullable ? ["string", "null"] : "string", "maxLength": .int(Int64(maxLength))]
         if !blank { schema["pattern"] = .string(TextRules.nonBlankPattern) }
         return .object(schema)
+    }
+
+    /// The figures of `GET /usage`, in its totals and in each row (`UsageQueries`): a sum is null when
+    /// none of its calls knows the value, never a 0 that reads as "free".
+    static let usageFigures: [(String, JSONValue)] = [
+        ("calls", integer),
+        ("input_tokens", described(nullable(integer), "Input tokens, cached ones included; null when no call reported any.")),
+        ("output_tokens", described(nullable(integer), "Output tokens; null when no call reported any.")),
+        ("cached_input_tokens", described(nullable(integer), "Input tokens read from the provider's prompt cache; null when no call reported any.")),
+        ("cached_input_share", described(nullable(.object(["type": "number", "minimum": 0, "maximum": 1])),
+                                         "Cached input tokens / input tokens, over the calls whose provider reported both (not estimated ones); null when there are none.")),
+        ("cost_usd", described(nullable(number), "US dollars; null when no call has a known cost.")),
+        ("estimated_calls", described(integer, "Calls whose tokens (and cost) were estimated from the text because the provider reported none.")),
+        ("usage_estimated", described(boolean, "True when the figures include an estimated call (shown with ≈).")),
+        ("calls_without_usage", described(integer, "Calls with an unknown token count (in no token sum).")),
+        ("calls_without_cost", described(integer, "Calls with an unknown cost, e.g. a model missing from the price table (in no cost sum).")),
+    ]
+
+    /// A closed object of `usageFigures` after `members`, every member required (the server always sends them).
+    static func usage(_ members: [(String, JSONValue)]) -> JSONValue {
+        let all = members + usageFigures
+        return .object(["type": "object", "properties": .object(JSONObject(all)), "required": JSONValue(all.map { $0.0 }),
+                        "additionalProperties": false])
     }
 
     static func described(_ schema: JSONValue, _ description: String) -> JSONValue {
@@ -156,7 +182,7 @@ extension OpenAPIDocument {
                                   "total_tasks": integer, "completed_tasks": integer, "failed_tasks": integer,
                                   "total_atoms": integer, "completed_atoms": integer, "total_waves": integer,
                                   "current_wave": nullable(integer), "budget_usd": number, "estimated_cost_usd": nullable(number),
-                                  "actual_cost_usd": number, "pending_reviews": integer,
+                                  "actual_cost_usd": number, "actual_cost_estimated": actualCostEstimated, "pending_reviews": integer,
                                   "verification": verification, "waivers": array(ref("TestWaiver")),
                                   "live_jobs": array(object(["id": uuid, "kind": string, "state": string])), "updated_at": time],
                                  required: ["plan_id", "status", "allowed_actions"])
@@ -240,9 +266,15 @@ extension OpenAPIDocument {
         s["ReviewAccepted"] = object(["review": ref("Review"), "job_id": uuid, "plan_id": uuid],
                                      required: ["review", "job_id", "plan_id"])
 
-        s["Usage"] = object(["since": nullable(time), "calls": integer, "input_tokens": integer, "output_tokens": integer,
-                             "cached_tokens": integer, "cost_usd": number, "by_purpose": .object(["type": "array"]),
-                             "by_model": .object(["type": "array"]), "by_plan": .object(["type": "array"])])
+        s["Usage"] = usage([
+            ("since", described(nullable(time), "The since parameter; null for all time.")),
+            ("cached_tokens", described(nullable(integer), "The same as cached_input_tokens (its older name).")),
+            ("by_purpose", array(ref("UsageByPurpose"))), ("by_model", array(ref("UsageByModel"))),
+            ("by_plan", array(ref("UsageByPlan"))),
+        ])
+        s["UsageByPurpose"] = usage([("purpose", string)])
+        s["UsageByModel"] = usage([("provider", string), ("model", string)])
+        s["UsageByPlan"] = usage([("plan_id", uuid), ("project_name", described(nullable(string), "Null until the plan has a name."))])
         s["Health"] = object(["status": enumeration(["ok", "ready", "degraded", "not_ready"]), "pid": integer,
                               "checks": anyObject,
                               "demo_model": .object(["type": "boolean", "description": "Readiness only: true when a scripted demo model answers."]),
