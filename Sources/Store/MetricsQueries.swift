@@ -70,6 +70,12 @@ public struct MetricsSnapshot: Sendable, Equatable {
         public var callsWithoutUsage: Int
         /// Calls of a model missing from the price table (NULL cost; not counted as free).
         public var callsWithoutCost: Int
+        /// Calls whose tokens the client estimated from the text (`llm_calls.usage_estimated`).
+        public var estimatedCalls: Int
+        /// Over the calls that reported input and cached input tokens (`UsageQueries.reportsCacheSQL`):
+        /// their input tokens and the cached part of them, the two sides of the cached-input share.
+        public var cacheReportedInputTokens: Int
+        public var cacheReportedCachedTokens: Int
     }
 
     public struct PlanCost: Sendable, Equatable {
@@ -137,7 +143,10 @@ public struct MetricsQueries {
                             coalesce(sum(cached_tokens), 0) AS cached_tokens,
                             coalesce(sum(cost_usd), 0) AS cost_usd,
                             count(*) FILTER (WHERE input_tokens IS NULL OR output_tokens IS NULL) AS without_usage,
-                            count(*) FILTER (WHERE cost_usd IS NULL) AS without_cost
+                            count(*) FILTER (WHERE cost_usd IS NULL) AS without_cost,
+                            count(*) FILTER (WHERE usage_estimated) AS estimated,
+                            coalesce(sum(input_tokens) FILTER (WHERE \(UsageQueries.reportsCacheSQL)), 0) AS cache_reported_input,
+                            coalesce(sum(cached_tokens) FILTER (WHERE \(UsageQueries.reportsCacheSQL)), 0) AS cache_reported_cached
                      FROM llm_calls GROUP BY purpose, status) x),
                 'plan_costs', (SELECT coalesce(json_agg(x ORDER BY x.created_at DESC), '[]') FROM
                     (SELECT id, status, actual_cost_usd, budget_usd, created_at FROM masterplans
@@ -182,7 +191,9 @@ public struct MetricsQueries {
                   calls: Int($0["calls"]?.intValue ?? 0), inputTokens: Int($0["input_tokens"]?.intValue ?? 0),
                   outputTokens: Int($0["output_tokens"]?.intValue ?? 0), cachedTokens: Int($0["cached_tokens"]?.intValue ?? 0),
                   costUSD: $0["cost_usd"]?.doubleValue ?? 0, callsWithoutUsage: Int($0["without_usage"]?.intValue ?? 0),
-                  callsWithoutCost: Int($0["without_cost"]?.intValue ?? 0))
+                  callsWithoutCost: Int($0["without_cost"]?.intValue ?? 0), estimatedCalls: Int($0["estimated"]?.intValue ?? 0),
+                  cacheReportedInputTokens: Int($0["cache_reported_input"]?.intValue ?? 0),
+                  cacheReportedCachedTokens: Int($0["cache_reported_cached"]?.intValue ?? 0))
         }
         s.planCosts = (json["plan_costs"]?.arrayValue ?? []).compactMap { row in
             guard let id = row["id"]?.stringValue.flatMap(UUID.init(uuidString:)) else { return nil }

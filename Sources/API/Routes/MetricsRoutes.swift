@@ -130,6 +130,9 @@ extension APIApplication {
                 sum.costUSD += call.costUSD
                 sum.callsWithoutUsage += call.callsWithoutUsage
                 sum.callsWithoutCost += call.callsWithoutCost
+                sum.estimatedCalls += call.estimatedCalls
+                sum.cacheReportedInputTokens += call.cacheReportedInputTokens
+                sum.cacheReportedCachedTokens += call.cacheReportedCachedTokens
                 purposes[call.purpose] = sum
             } else {
                 purposes[call.purpose] = call
@@ -137,7 +140,9 @@ extension APIApplication {
         }
         let byPurpose = purposes.values.sorted { $0.purpose < $1.purpose }
         text.family("masterplan_llm_tokens_total", .counter,
-                    "LLM tokens by purpose and type (as the providers reported them; see masterplan_llm_calls_unknown_usage_total).")
+                    "LLM tokens by purpose and type: input (cached ones included), output, cached (input read from the prompt cache); "
+                    + "as the providers reported them, or estimated from the text where they reported none "
+                    + "(see masterplan_llm_calls_estimated_usage_total and masterplan_llm_calls_unknown_usage_total).")
         for p in byPurpose {
             text.sample("masterplan_llm_tokens_total", [("purpose", p.purpose), ("type", "input")], p.inputTokens)
             text.sample("masterplan_llm_tokens_total", [("purpose", p.purpose), ("type", "output")], p.outputTokens)
@@ -150,6 +155,28 @@ extension APIApplication {
         for p in byPurpose { text.sample("masterplan_llm_calls_unknown_usage_total", [("purpose", p.purpose)], p.callsWithoutUsage) }
         text.family("masterplan_llm_calls_unknown_cost_total", .counter, "LLM calls of a model missing from the price table (cost unknown).")
         for p in byPurpose { text.sample("masterplan_llm_calls_unknown_cost_total", [("purpose", p.purpose)], p.callsWithoutCost) }
+        text.family("masterplan_llm_calls_estimated_usage_total", .counter,
+                    "LLM calls whose provider reported no token counts, so their tokens (and cost) were estimated from the text.")
+        for p in byPurpose { text.sample("masterplan_llm_calls_estimated_usage_total", [("purpose", p.purpose)], p.estimatedCalls) }
+
+        // The cached-input share as a ratio-friendly pair over the same calls (those that reported
+        // both counts), and the share itself over all time (README "Health and metrics").
+        text.family("masterplan_llm_cache_reported_input_tokens_total", .counter,
+                    "Input tokens of the LLM calls whose provider reported both input and cached input tokens, by purpose.")
+        for p in byPurpose {
+            text.sample("masterplan_llm_cache_reported_input_tokens_total", [("purpose", p.purpose)], p.cacheReportedInputTokens)
+        }
+        text.family("masterplan_llm_cache_read_input_tokens_total", .counter,
+                    "Of those input tokens, the ones read from the provider's prompt cache, by purpose.")
+        for p in byPurpose {
+            text.sample("masterplan_llm_cache_read_input_tokens_total", [("purpose", p.purpose)], p.cacheReportedCachedTokens)
+        }
+        text.family("masterplan_llm_cached_input_share", .gauge,
+                    "Share of input tokens read from the prompt cache since the start, by purpose (NaN when no call reported both counts).")
+        for p in byPurpose {
+            text.sample("masterplan_llm_cached_input_share", [("purpose", p.purpose)],
+                        p.cacheReportedInputTokens > 0 ? min(1, Double(p.cacheReportedCachedTokens) / Double(p.cacheReportedInputTokens)) : .nan)
+        }
         return text.output
     }
 }
