@@ -8,7 +8,8 @@ Flows (comma-separated, default "tour"):
   tour      log in (a wrong password first), visit every page that has data at 1280x900 and at
             390x844 (phone), screenshot each, fail on JavaScript errors or on a page wider than
             the phone screen; keyboard checks (skip link, visible focus, dialogs open and close
-            with the keyboard); an expired session returns to the login page with a message.
+            with the keyboard); the usage page shows GET /usage's figures; an expired session
+            returns to the login page with a message.
   mutate    on a draft plan: edit a task and put it back (two versions are recorded).
   demo      the issue's end-to-end run on a stack started like `masterplan up` (executor and demo
             model running): submit "create a FastAPI app with JWT auth", watch the plan appear
@@ -218,6 +219,8 @@ def flow_tour(ui: UI, args) -> None:
     else:
         ui.log("skip review page: no review yet")
 
+    usage_page(ui)
+
     # The scripted-demo banner: shown when the server reports "demo_model": true. When this server
     # does not (a real model, or a build without the field), the answer is simulated in the page.
     ui.go("/plans", "document.querySelector('.plans-table, .empty')")
@@ -244,6 +247,47 @@ def flow_tour(ui: UI, args) -> None:
     assert "session" in b.text(".login-card .notice").lower()
     ui.snap("login-after-401", both=False)
     ui.login(args.email, args.password)
+
+
+def usage_page(ui: UI) -> None:
+    """The usage page shows GET /usage's figures: calls, tokens, the cached share, "≈" where a figure
+    includes estimated usage, a row per plan, purpose and model, and in demo mode that the model is free."""
+    b = ui.b
+    ui.go("/usage", "document.querySelector('.usage-totals, main .empty')")
+    usage = ui.api("/usage")["body"]
+    me = ui.api("/me")["body"]
+    if usage["calls"]:
+        shown = b.text(".usage-totals .card:first-child .stat-value")
+        assert shown == f"{usage['calls']:,}", f"the page shows {shown!r} calls, the API {usage['calls']}"
+        for group, rows in (("by-plan", usage["by_plan"]), ("by-purpose", usage["by_purpose"]), ("by-model", usage["by_model"])):
+            assert b.count(f".usage-table[data-group={group}] tbody tr") == len(rows), f"{group}: one row per API row"
+        totals = b.text(".usage-totals")
+        if usage["usage_estimated"]:
+            assert "≈" in totals and b.exists(".usage-legend .estimated"), "estimated figures are marked ≈ and explained"
+        else:
+            assert "≈" not in totals, "nothing estimated, yet ≈ is shown"
+        if usage["input_tokens"] is not None:
+            assert f"{usage['input_tokens']:,}" in totals, f"input tokens {usage['input_tokens']} not in {totals!r}"
+        cached = b.text(".usage-totals .card:nth-child(3) .stat-value")
+        if usage["cached_input_share"] is None:
+            assert cached == "—", f"no share reported, yet the page shows {cached!r}"
+        else:
+            assert cached.endswith(" %") and abs(float(cached[:-2]) - 100 * usage["cached_input_share"]) <= 0.5, \
+                f"the page shows {cached!r} read from cache, the API {usage['cached_input_share']}"
+    ui.snap("usage")
+    # Demo mode says the scripted model is free; simulated in the page when this server has a real model.
+    real = me.get("demo_model") is True
+    if not real:
+        b.eval("""(() => { const original = window.fetch; window.__usageFetch = original;
+            window.fetch = async (url, options) => { const r = await original(url, options);
+              if (String(url).endsWith('/api/v1/me')) { const body = await r.json();
+                return new Response(JSON.stringify({...body, demo_model: true, model: 'demo-cassette'}), {status: r.status, headers: {'Content-Type': 'application/json'}}); }
+              return r; }; })()""")
+        ui.go("/usage?period=30d", "document.querySelector('.demo-note')")
+    assert "free" in b.text(".demo-note").lower(), "demo mode says the scripted model is free"
+    ui.snap("usage-demo" + ("" if real else "-simulated"), both=False)
+    if not real:
+        b.eval("window.fetch = window.__usageFetch")
 
 
 def keyboard_checks(ui: UI, plan_id: str, is_draft: bool) -> None:

@@ -69,7 +69,6 @@ export function liveIndicator() {
 
 // Cost --------------------------------------------------------------------------------------------
 
-/** Cost so far against the budget, as a bar with the numbers in text. */
 /**
  * How a completed plan was proven: "verified" (every acceptance test passed on the archived commit) or
  * "accepted with waivers", with each waived test, the reason, who and when. Null before completion.
@@ -92,19 +91,37 @@ export function verificationNote(plan) {
     h('ul', null, waivers.map((w) => h('li', null, h('strong', null, w.name), ` (${String(w.priority || '').toUpperCase()}, wave ${w.wave}): “${w.reason}” — waived ${new Date(w.waived_at).toLocaleString()}`))));
 }
 
-export function costMeter(actual, budget, estimate) {
+/**
+ * Cost so far against the budget, as a bar with the numbers in text. `estimated` (the plan's
+ * `actual_cost_estimated`): the cost includes calls whose tokens were estimated, shown as "≈".
+ */
+export function costMeter(actual, budget, estimate, { estimated = false } = {}) {
   const spent = Number(actual || 0);
   const limit = Number(budget || 0);
   const ratio = limit ? spent / limit : 0;
   const level = ratio >= 1 ? 'over' : ratio >= 0.8 ? 'warn' : 'ok';
   return h('div', { class: ['cost', `cost-${level}`] },
     h('div', { class: 'cost-text' },
-      h('strong', null, money(spent)), ' of ', money(limit), ' budget',
+      estimated ? approximately(money(spent), 'strong') : h('strong', null, money(spent)), ' of ', money(limit), ' budget',
       h('span', { class: 'muted' }, ` (${percent(spent, limit)})`),
       estimate !== null && estimate !== undefined ? h('span', { class: 'muted' }, ` · estimate ${money(estimate)}`) : null),
     h('div', { class: 'bar', role: 'presentation' },
       h('div', { class: 'bar-fill', style: { width: `${Math.min(100, ratio * 100).toFixed(1)}%` } }),
       estimate && limit ? h('div', { class: 'bar-mark', title: `estimate ${money(estimate)}`, style: { left: `${Math.min(100, (100 * estimate) / limit).toFixed(1)}%` } }) : null));
+}
+
+/** What "≈" means wherever a figure includes estimated usage (its tooltip and the usage page's legend). */
+export const ESTIMATED_NOTE = 'Includes calls whose provider reported no usage: their tokens were estimated from the text, and their cost from those tokens.';
+
+/** `text` marked as an estimate: "≈ text" with the reason as its tooltip (and for screen readers). */
+export function approximately(text, tag = 'span') {
+  return h(tag, { class: 'estimated', title: ESTIMATED_NOTE },
+    h('span', { 'aria-hidden': 'true' }, '≈ '), h('span', { class: 'sr-only' }, 'about '), text);
+}
+
+/** "unknown" (never 0) for a figure nobody reported, with why as its tooltip. */
+export function unknownFigure(why = 'No call in this sum reported it.') {
+  return h('span', { class: 'unknown', title: why }, 'unknown');
 }
 
 export function progressBar(done, total, label) {

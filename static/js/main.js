@@ -15,6 +15,7 @@ route('/plans/:id/execution', () => import('./pages/execution.js'));
 route('/plans/:id/workspace', () => import('./pages/workspace.js'));
 route('/reviews', () => import('./pages/reviews.js'));
 route('/reviews/:id', () => import('./pages/review.js'));
+route('/usage', () => import('./pages/usage.js'));
 
 const LOGIN_MESSAGE_KEY = 'masterplan.loginMessage';
 
@@ -41,6 +42,7 @@ const nav = [
   { path: '/chat', label: 'New request', match: /^\/chat/ },
   { path: '/plans', label: 'Plans', match: /^\/plans/ },
   { path: '/reviews', label: 'Reviews', match: /^\/reviews/ },
+  { path: '/usage', label: 'Usage', match: /^\/usage/ },
 ];
 
 const reviewCount = h('span', { class: 'count', hidden: true });

@@ -100,7 +100,7 @@ function renderHeader(ctx) {
       status.pending_reviews > 0 ? h('a', { href: link('/reviews', { plan: id }), class: 'btn btn-attention' }, `${plural(status.pending_reviews, 'review')} waiting`) : null,
       !actions.length && !status.pending_reviews ? h('span', { class: 'muted small' }, status.is_terminal ? 'This plan has finished.' : 'No action is possible now.') : null),
     h('div', { class: 'summary-grid' },
-      h('div', { class: 'card stat' }, h('h2', null, 'Cost so far'), costMeter(status.actual_cost_usd, status.budget_usd, status.estimated_cost_usd)),
+      h('div', { class: 'card stat' }, h('h2', null, 'Cost so far'), costMeter(status.actual_cost_usd, status.budget_usd, status.estimated_cost_usd, { estimated: status.actual_cost_estimated })),
       h('div', { class: 'card stat' }, h('h2', null, 'Atoms'), progressBar(status.completed_atoms, status.total_atoms, `${number(status.completed_atoms)} of ${number(status.total_atoms)} accepted`),
         h('p', { class: 'small muted' }, `${number(attempts)} attempts, ${number(retries)} retries`)),
       h('div', { class: 'card stat' }, h('h2', null, 'Waves'), progressBar(ctx.state.waves.filter((w) => w.status === 'passed' || w.status === 'waived').length, status.total_waves,

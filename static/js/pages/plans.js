@@ -19,7 +19,7 @@ function planRow(plan) {
       plan.project_name ? h('div', { class: 'muted small clamp' }, plan.request) : null),
     h('td', { 'data-label': 'Status' }, badge(plan.status), plan.verification ? [' ', verificationBadge(plan)] : null, plan.status_reason ? h('div', { class: 'muted small' }, plan.status_reason) : null),
     h('td', { 'data-label': 'Progress' }, progress),
-    h('td', { class: 'cost-cell', 'data-label': 'Cost' }, costMeter(plan.actual_cost_usd, plan.budget_usd, plan.estimated_cost_usd)),
+    h('td', { class: 'cost-cell', 'data-label': 'Cost' }, costMeter(plan.actual_cost_usd, plan.budget_usd, plan.estimated_cost_usd, { estimated: plan.actual_cost_estimated })),
     h('td', { 'data-label': 'Created' }, timeEl(plan.created_at)));
 }
 
