@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where the model is and how to talk to it: `MASTERPLAN_LLM` and its companions (DESIGN.md §9).
+/// Where the model is and how to talk to it: `MASTERPLAN_LLM` and its companions.
 ///
 /// `description` never shows the API key.
 public struct LLMConfiguration: Sendable, CustomStringConvertible {

@@ -4,7 +4,7 @@ import Postgres
 /// Lets async code use PostgreSQL without blocking the cooperative thread pool: a small, fixed set
 /// of threads, each owning one connection, runs the closures handed to `run`.
 ///
-/// STYLE.md: blocking libpq calls never run on Swift concurrency's threads. Each closure runs on
+/// Blocking libpq calls never run on Swift concurrency's threads. Each closure runs on
 /// one connection from start to end, so a closure may open and finish a transaction.
 public final class AsyncDatabase: Sendable {
     private let queue: WorkQueue<Work>

@@ -93,7 +93,7 @@ public struct MetricsQueries {
     public init(_ connection: Connection) { self.connection = connection }
 
     /// Upper bounds of the confidence histogram: the review threshold (0.70) and the high-priority
-    /// threshold (0.50) of DESIGN.md §6 are bucket edges, so "how many would be reviewed" is one bucket.
+    /// threshold (0.50) are bucket edges, so "how many would be reviewed" is one bucket.
     public static let confidenceBounds: [Double] = [0.5, 0.7, 0.9, 1.0]
 
     /// A finished plan keeps its cost series this many days after its last change.

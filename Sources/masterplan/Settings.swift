@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reads the configuration of DESIGN.md §9 from the environment, failing with one line that names
+/// Reads the configuration (README, "Configuration") from the environment, failing with one line that names
 /// the variable and the form it should take.
 enum Settings {
     struct Missing: Error, CustomStringConvertible {

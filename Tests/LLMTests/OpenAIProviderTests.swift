@@ -72,7 +72,7 @@ import Testing
     @Test func doneWithoutFinishReasonIsACutOffStream() async throws {
         let server = try ScriptedHTTPServer()
         defer { server.stop() }
-        // llama.cpp's server ends an interrupted answer with [DONE] and no finish_reason (MEASURED.md).
+        // llama.cpp's server ends an interrupted answer with [DONE] and no finish_reason (measured).
         server.enqueue(.eventStream(OpenAIFixture.llamaCppAnswer(["def main(", "):"], finish: nil)))
         let client = try LLMClient.forTest(.openAICompatible, baseURL: server.baseURL + "/v1", model: "smollm2", apiKey: nil)
         let (pieces, outcome) = await client.collect(request)
@@ -237,7 +237,7 @@ import Testing
     @Test func llamaCppRefusingJSONSchemaGetsItsOwnFormAndIsRemembered() async throws {
         let server = try ScriptedHTTPServer()
         defer { server.stop() }
-        // llama-cpp-python answers OpenAI's json_schema form with HTTP 500 (MEASURED.md).
+        // llama-cpp-python answers OpenAI's json_schema form with HTTP 500 (measured).
         server.enqueue(.body(status: 500, reason: "Internal Server Error", #"{"error":{"message":"'json_schema'","type":"internal_server_error"}}"#),
                        .eventStream(OpenAIFixture.llamaCppAnswer([#"{"reply":"#, #""grammar says hi","plan_request":null}"#])))
         let waits = RecordedWaits()

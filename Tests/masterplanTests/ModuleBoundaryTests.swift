@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// STYLE.md: only the three wrapper modules import the C modules.
+/// Only the three wrapper modules import the C modules.
 @Suite struct ModuleBoundaryTests {
     @Test func onlyTheWrappersImportCModules() throws {
         let sources = TestDatabase.repositoryRoot + "/Sources"

@@ -1,4 +1,4 @@
-// Live progress over server-sent events (DESIGN.md §7), resuming from the last event seen.
+// Live progress over server-sent events, resuming from the last event seen.
 //
 // EventSource cannot send headers, and an access token in a URL ends up in logs, so every
 // connection opens with a single-use stream ticket (POST /api/v1/events/tickets, valid 60 s) as
@@ -144,7 +144,7 @@ const TOKEN_WORDS = (data) => {
   return parts.join(', ');
 };
 
-/** One line, in plain words, for an event of DESIGN.md §7 (unknown fields are ignored). */
+/** One line, in plain words, for an event (unknown fields are ignored). */
 export function describeEvent(event) {
   const d = event.data || {};
   const file = (d.file_path ?? d.file) ? ` ${d.file_path ?? d.file}` : '';

@@ -6,7 +6,7 @@ import Postgres
 import Store
 import Synchronization
 
-/// The SSE relay (`masterplan serve events`, DESIGN.md §2): one process, one thread per open stream,
+/// The SSE relay (`masterplan serve events`): one process, one thread per open stream,
 /// and ONE `LISTEN masterplan_events` connection fanned out to all of them.
 ///
 /// - The LISTEN thread reads each new event row once (everything above the last id it saw, so a

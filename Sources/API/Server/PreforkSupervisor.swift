@@ -13,7 +13,7 @@ import Glibc
 ///   SIGQUIT and waited for, then the next — so the pool never serves with fewer than `workers`.
 ///
 /// The supervisor itself never starts a thread, a Dispatch queue or a Task: workers are forked from
-/// it, and a forked child would not get those (MEASURED.md). It waits in `waitpid`, which its
+/// it, and a forked child keeps only the thread that forked, so it would not get those. It waits in `waitpid`, which its
 /// signal handlers (installed without `SA_RESTART`) interrupt.
 public final class PreforkSupervisor {
     public struct Options: Sendable {

@@ -4,7 +4,7 @@ import LLM
 import PlanCore
 import Store
 
-/// Runs a plan's execution job (DESIGN.md §6): atoms wave by wave, each generated, written safely,
+/// Runs a plan's execution job: atoms wave by wave, each generated, written safely,
 /// validated in the sandbox and retried; the wave committed; the due acceptance tests run; Gate S with
 /// repair rounds; reviews for what the machine is unsure of; and the resolutions reviewers make.
 ///

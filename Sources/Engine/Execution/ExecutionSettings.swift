@@ -1,7 +1,7 @@
 import Foundation
 import PlanCore
 
-/// The knobs of plan execution (DESIGN.md §6), with the design's defaults.
+/// The knobs of plan execution, with the design's defaults.
 public struct ExecutionSettings: Sendable {
     /// Where workspaces live: `<dataDirectory>/workspaces/<plan id>`.
     public var dataDirectory: String

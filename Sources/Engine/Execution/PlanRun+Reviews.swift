@@ -5,7 +5,7 @@ import PlanCore
 import Store
 
 extension PlanRun {
-    /// Carries out the reviewers' resolutions (DESIGN.md §6), each once:
+    /// Carries out the reviewers' resolutions, each once:
     /// - approve (or waive, for a wave whose Gate S failed): the atom is accepted as it is (an atom
     ///   that never validated gets its last attempt's content, on the reviewer's word);
     /// - edit: the reviewer's content is written, validated and accepted; content that does not

@@ -6,7 +6,7 @@ import Postgres
 import Store
 
 /// One run of a plan's execution job: the plan as approved, its atoms and waves, its workspace, and
-/// the steps of DESIGN.md §6 over them. Everything it decides from is read back from PostgreSQL, so a
+/// the execution steps over them (README, "The executor"). Everything it decides from is read back from PostgreSQL, so a
 /// run that starts after a crash carries on where the last one stopped.
 final class PlanRun: Sendable {
     let planID: UUID

@@ -1,4 +1,4 @@
-/// The event types generation and chat emit (DESIGN.md §7); `PlanWriter` emits
+/// The event types generation and chat emit; `PlanWriter` emits
 /// `discovery_generation_complete`, `plan_status_changed` and `masterplan_generation_complete` itself,
 /// in the transactions that store the discovery and the plan.
 enum GenerationEvent: String, Sendable {

@@ -3,7 +3,7 @@ import LLM
 import PlanCore
 import Store
 
-/// Runs `generation` jobs: turns the request of a plan in `generating` into a draft (DESIGN.md §1):
+/// Runs `generation` jobs: turns the request of a plan in `generating` into a draft:
 /// discovery → plan (with up to `exampleCount` similar approved plans of the same owner as examples,
 /// and the parse–validate–repair loop) → acceptance tests → estimate → one transaction storing
 /// version 1 with its history; or `generation_failed` with the reason when the model cannot produce

@@ -1,7 +1,7 @@
 import JSON
 
 extension ServerSentEvent {
-    /// Options for event data: grammar-constrained output may put raw control characters in strings (MEASURED.md).
+    /// Options for event data: grammar-constrained output may put raw control characters in strings (measured against llama-cpp-python's server).
     static let jsonOptions = JSONParseOptions(allowControlCharactersInStrings: true)
 
     /// Parses (part of) an event's data as one JSON document, straight from the bytes.

@@ -1,4 +1,4 @@
-/// How a validated plan executes: its atoms, their dependency graph, the waves, and the critical path (DESIGN.md §6).
+/// How a validated plan executes: its atoms, their dependency graph, the waves, and the critical path.
 ///
 /// - One atom per (task, file), in the plan's execution order, files in the order the task lists them.
 /// - Every atom of a task depends on every atom of each task it depends on.

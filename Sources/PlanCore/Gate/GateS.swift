@@ -1,4 +1,4 @@
-/// Gate S, the check between waves (DESIGN.md §6): every due MUST test passes and at least 95 % of
+/// Gate S, the check between waves: every due MUST test passes and at least 95 % of
 /// due SHOULD tests pass.
 ///
 /// A test is due when every task it covers is done. An empty due set passes (nothing could be checked

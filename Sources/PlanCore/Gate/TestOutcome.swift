@@ -1,4 +1,4 @@
-/// How one run of an acceptance test ended (the `test_runs.status` of DESIGN.md §4).
+/// How one run of an acceptance test ended (the `test_runs.status` column).
 public enum TestOutcome: String, JSONEnumeration {
     case pass
     case fail

@@ -1,4 +1,4 @@
-/// Where an atom is (the `atoms.status` of DESIGN.md §4).
+/// Where an atom is (the `atoms.status` column).
 public enum AtomStatus: String, LifecycleStatus {
     case pending
     case running

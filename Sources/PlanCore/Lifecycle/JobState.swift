@@ -1,4 +1,4 @@
-/// Where a background job is (the `jobs.state` of DESIGN.md §4).
+/// Where a background job is (the `jobs.state` column).
 public enum JobState: String, LifecycleStatus {
     case queued
     case running

@@ -1,4 +1,4 @@
-/// Where a plan is in its life (DESIGN.md §4), from generation through review to execution.
+/// Where a plan is in its life, from generation through review to execution.
 public enum PlanStatus: String, LifecycleStatus {
     case generating
     case draft

@@ -1,4 +1,4 @@
-/// Where a review is (the `reviews.status` of DESIGN.md §4); every resolution is final.
+/// Where a review is (the `reviews.status` column); every resolution is final.
 public enum ReviewStatus: String, LifecycleStatus {
     case pending
     case approved

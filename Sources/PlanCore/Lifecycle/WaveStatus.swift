@@ -1,4 +1,4 @@
-/// Where a wave is (the `waves.status` of DESIGN.md §4).
+/// Where a wave is (the `waves.status` column).
 public enum WaveStatus: String, LifecycleStatus {
     case pending
     case running

@@ -1,4 +1,4 @@
-/// The plan an LLM proposes for a request (DESIGN.md §5): phases of milestones of tasks, with acceptance criteria.
+/// The plan an LLM proposes for a request: phases of milestones of tasks, with acceptance criteria.
 ///
 /// A `MasterPlan` may be invalid (it is what was parsed or edited); `PlanValidator` turns it into a
 /// `ValidatedPlan`, which is what execution accepts.

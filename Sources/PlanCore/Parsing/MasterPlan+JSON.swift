@@ -1,7 +1,7 @@
 import JSON
 
 extension MasterPlan {
-    /// Reads a plan from its JSON form (DESIGN.md §5), strictly: every member present with the right
+    /// Reads a plan from its JSON form, strictly: every member present with the right
     /// type, no unknown member, no unknown word. Semantic rules are `PlanValidator`'s.
     ///
     /// Throws every schema problem at once. Use this for plans loaded from storage; for an LLM's

@@ -7,7 +7,7 @@ public struct PlanParseOptions: Sendable, Hashable {
     /// or hostile answer, refused with its line and column.
     public var maxDepth: Int
     /// Accept raw newlines and tabs inside strings, which grammar-constrained local model servers emit
-    /// (see MEASURED.md). Such characters inside a file path are still refused by path validation.
+    /// (measured against llama-cpp-python's server). Such characters inside a file path are still refused by path validation.
     public var allowControlCharactersInStrings: Bool
 
     public init(maxAnswerBytes: Int = 8 << 20, maxDepth: Int = 32, allowControlCharactersInStrings: Bool = true) {

@@ -20,7 +20,7 @@ public struct PlanParser: Sendable {
         self.options = options
     }
 
-    /// Parses and validates a plan answer (DESIGN.md §5).
+    /// Parses and validates a plan answer.
     public func parsePlan(_ answer: String) throws(PlanProblems) -> ValidatedPlan {
         let json = try rawJSON(in: answer)
         var reader = SchemaReader()

@@ -1,4 +1,4 @@
-/// The weights and thresholds of the confidence score (DESIGN.md §6); configuration, with the design's defaults.
+/// The weights and thresholds of the confidence score; configuration, with the design's defaults.
 public struct ConfidencePolicy: Sendable, Hashable {
     /// Weight of V, the share of validators passed on the final attempt.
     public var validationWeight: Double

@@ -119,7 +119,7 @@ import Testing
         defer { folder.remove() }
         let workspace = try makeWorkspace(folder)
         let marker = "masterplan-remount-\(UInt32.random(in: 0 ... .max))"
-        // What MEASURED.md saw succeed as root without --cap-drop ALL.
+        // What was seen to succeed as root without --cap-drop ALL.
         let script = "mount -o remount,rw / 2>&1; mount -t tmpfs none /etc 2>&1; echo x > /etc/\(marker) && echo WROTE"
         let result = sandbox.run(bash, ["-c", script], in: .readOnly(workspace), limits: .validator)
         #expect(!result.output.contains("WROTE"))

@@ -79,7 +79,7 @@ enum OpenAIFixture {
         return events
     }
 
-    /// What llama.cpp's server (llama-cpp-python) sends: no usage chunk ever (MEASURED.md).
+    /// What llama.cpp's server (llama-cpp-python) sends: no usage chunk ever (measured).
     static func llamaCppAnswer(_ pieces: [String], finish: String? = "stop") -> [String] {
         func llama(_ delta: String, _ finish: String?) -> String {
             "data: {\"id\":\"chatcmpl-3f1c\",\"object\":\"chat.completion.chunk\",\"created\":1764000000,\"model\":\"smollm2\",\"choices\":[{\"index\":0,\"delta\":\(delta),\"logprobs\":null,\"finish_reason\":\(finish.map { "\"\($0)\"" } ?? "null")}]}\r\n\r\n"

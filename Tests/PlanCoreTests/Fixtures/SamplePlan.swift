@@ -1,7 +1,7 @@
 import JSON
 @testable import PlanCore
 
-/// A small, valid plan answer in the shape DESIGN.md §5 asks the LLM for: three phases, seven tasks.
+/// A small, valid plan answer in the shape the plan prompt asks the LLM for (`PlanJSONSchema.plan`): three phases, seven tasks.
 ///
 /// Phase 2's milestone holds tasks 3–6, so `phases[1].milestones[0].tasks[3]` is task 6, the example of the issue.
 enum SamplePlan {

@@ -58,7 +58,7 @@ $$;
 --   tasks      43..1 T1, 43..2 T2 in P1; 43..9 T9 in P2
 --   waves      50..1 W1, 50..2 W2 in P1; 50..9 W9 in P2     atoms 51..1 A1, 51..2 A2 (P1); 51..9 A9 (P2)
 
--- 1. every table of DESIGN.md §4 exists -----------------------------------------------------
+-- 1. every table the migrations create exists -----------------------------------------------------
 
 CALL pg_temp.expect('all §4 tables exist', $q$SELECT count(*) = 27 FROM pg_tables WHERE schemaname = current_schema() AND tablename IN (
         'users', 'api_tokens', 'conversations', 'messages', 'discoveries', 'masterplans', 'phases',
