@@ -41,21 +41,46 @@ public struct ExecutionHandler: JobHandler {
         let tries = job.attempts == 1 ? "1 attempt" : "\(job.attempts) attempts"
         let reason = "The execution job stopped after \(tries); the last error: \(AtomPrompts.cut(job.lastError, to: 1_000)) "
             + "Resume the plan to try again."
+        try await fail(planID: planID, reason: reason, data: ["job_id": .string(job.id.uuidString.lowercased()),
+                                                              "attempts": .int(Int64(job.attempts))], database: database)
+    }
+
+    public func run(_ job: ClaimedJob, context: JobContext) async throws {
+        guard let planID = job.planID else { throw Refusal(description: "execution job \(job.id) names no plan") }
+        guard let run = try await PlanRun.load(planID: planID, handler: self, context: context) else { return }
+        do {
+            try await run.execute()
+        } catch let error as LLMError where Self.noRetryHelps(error) {
+            // Another attempt of the job would be refused the same way: the plan fails now, in the
+            // provider's words, and the job ends; resuming the plan (after the cause is fixed) carries on.
+            let reason = "The model's provider refused a request in a way no retry fixes: \(AtomPrompts.cut(error.description, to: 1_000)). "
+                + "Fix the cause, then resume the plan."
+            try await fail(planID: planID, reason: reason, data: ["job_id": .string(job.id.uuidString.lowercased()),
+                                                                  "llm_error": .string(error.description)], database: context.database)
+        }
+    }
+
+    /// A spent quota or spend cap, a request beyond the context window, or a request the provider
+    /// refuses (a 4xx other than 408, 409 and 429): failures that every later attempt would repeat.
+    static func noRetryHelps(_ error: LLMError) -> Bool {
+        switch error.kind {
+        case .quotaExhausted, .contextWindow: true
+        case .http(let status): (400..<500).contains(status) && ![408, 409, 429].contains(status)
+        default: false
+        }
+    }
+
+    /// Moves a plan that is executing or queued to `failed` with `reason` (nothing for a plan in any
+    /// other state: it was paused, cancelled or finished meanwhile).
+    private func fail(planID: UUID, reason: String, data: JSONObject, database: AsyncDatabase) async throws {
         try await database.run { c in
             let store = ExecutionStore(c)
             guard let plan = try store.plan(id: planID) else { return }
             for from in [PlanStatus.executing, .queued] where plan.status == from.rawValue {
                 let to = try from.applying(.fail)
                 try store.transition(planID: planID, ownerID: plan.ownerID, from: from.rawValue, to: to.rawValue, action: "fail",
-                                     reason: reason, data: ["job_id": .string(job.id.uuidString.lowercased()),
-                                                            "attempts": .int(Int64(job.attempts))])
+                                     reason: reason, data: data)
             }
         }
-    }
-
-    public func run(_ job: ClaimedJob, context: JobContext) async throws {
-        guard let planID = job.planID else { throw Refusal(description: "execution job \(job.id) names no plan") }
-        guard let run = try await PlanRun.load(planID: planID, handler: self, context: context) else { return }
-        try await run.execute()
     }
 }

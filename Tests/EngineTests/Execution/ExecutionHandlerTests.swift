@@ -136,6 +136,25 @@ import TestSupport
         #expect(calls.count == 2)
     }
 
+    /// A provider that refuses for a reason no retry fixes (here the account's quota is spent) fails
+    /// the plan at once with its words; the job does not burn its other attempts on the same refusal.
+    @Test func aSpentQuotaFailsThePlanAtOnceInTheProvidersWords() async throws {
+        let plan = try await harness.approvedPlan()
+        let key = AtomPrompts.key(taskNumber: 1, path: "wordcount/counter.py")
+        let refusal = CassetteEntry(purpose: "atom", key: key, response: "",
+                                    error: .init(status: 429, message: "You exceeded your current quota, please check your plan and billing details.",
+                                                 type: "insufficient_quota"))
+        try await harness.execute(ExecutionHarness.atoms().filter { $0.key != key } + [refusal])
+        #expect(try status(plan) == "failed")
+        let reason = try connection.query("SELECT status_reason FROM masterplans WHERE id = $1", [plan]).first!.decode(String.self, 0)
+        #expect(reason.contains("no retry fixes"), "\(reason)")
+        #expect(reason.contains("You exceeded your current quota"), "\(reason)")
+        let jobs = try connection.query("SELECT state, attempts FROM jobs WHERE plan_id = $1 AND kind = 'execution'", [plan]).rows
+        #expect(jobs.count == 1)
+        #expect(try jobs.first?.decode(Int.self, 1) == 1, "one attempt, not three")
+        #expect(try count("SELECT count(*) FROM llm_calls WHERE plan_id = $1 AND error LIKE '%quota%'", [plan]) == 1)
+    }
+
     @Test func aFailingGateIsFixedByARepairRound() async throws {
         let plan = try await harness.approvedPlan()
         let entries = ExecutionHarness.atoms(overriding: [
