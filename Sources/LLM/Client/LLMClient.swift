@@ -262,7 +262,7 @@ public final class LLMClient: Sendable {
                         ("provider_message", excerpt(providerFailure.message ?? "", limit: 300))])
                     // Remembered at once: the next call starts with the form this server accepts, even if
                     // this one fails for another reason.
-                    await memory.refused(progress.options, adjustedTo: adjusted, structured: request.jsonSchema != nil)
+                    await memory.remember(adjusted, structured: request.jsonSchema != nil)
                     progress.options = adjusted
                     tried.insert(adjusted)
                     continue

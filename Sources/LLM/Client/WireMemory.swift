@@ -33,10 +33,4 @@ actor WireMemory {
             structured = withKnobs(structured)
         }
     }
-
-    /// Remembers that the server refused `refused` by name and the client stepped down to `adjusted`:
-    /// later calls start from `adjusted` (for a knob both kinds of request share, both kinds do).
-    func refused(_ refused: WireOptions, adjustedTo adjusted: WireOptions, structured isStructured: Bool) {
-        remember(adjusted, structured: isStructured)
-    }
 }
