@@ -38,6 +38,7 @@ import Testing
             #expect(raw.hasPrefix("HTTP/1.1 200 OK\r\n"))
             #expect(raw.lowercased().contains("content-type: text/event-stream"))
             #expect(raw.lowercased().contains("transfer-encoding: chunked"))
+            #expect(raw.lowercased().contains("connection: close"), "the request asked for it")
             let body = RawHTTP.dechunked(raw)
             let events = body.components(separatedBy: "\n\n").filter { !$0.isEmpty }
             #expect(events.allSatisfy { $0.hasPrefix("data: ") })
@@ -65,6 +66,7 @@ import Testing
                                       body: #"{"model":"m","messages":[],"metadata":{"masterplan_purpose":"chat","masterplan_key":"hello"}}"#),
                  try RawHTTP.exchange(port: port, method: "GET", path: "/v1/models"))
             }
+            #expect(completion.lowercased().contains("connection: close") && models.lowercased().contains("connection: close"))
             let object = try JSONValue.parse(String(try #require(completion.components(separatedBy: "\r\n\r\n").last)))
             #expect(object["object"] == "chat.completion")
             #expect(object["choices"]?[0]?["message"]?["content"] == "Hello from the cassette!")

@@ -3,8 +3,10 @@ import Foundation
 import Glibc
 #endif
 
-/// Sends one HTTP/1.1 request over a fresh loopback connection and returns everything the server
-/// sent until it closed the connection (the request asks it to), as curl would see it on the wire.
+/// Sends one HTTP/1.1 request over a fresh loopback connection and returns the response as it came on
+/// the wire: head and body, read to the end of the message (its `content-length`, or the last chunk),
+/// or to the server's close, whichever comes first — as an HTTP client reads it. Whether the server
+/// said `connection: close` is in the head for the test to check.
 enum RawHTTP {
     static func exchange(port: Int, method: String, path: String, headers: [(String, String)] = [], body: String = "") throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -12,7 +14,7 @@ enum RawHTTP {
         defer { close(fd) }
         // A safety net for a hung server, not a speed check: the replay server answers on Swift
         // concurrency's threads, which the whole suite shares, so a loaded run may take a while.
-        var timeout = timeval(tv_sec: 120, tv_usec: 0)
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -37,11 +39,33 @@ enum RawHTTP {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = recv(fd, &buffer, buffer.count, 0)
-            if count < 0 { throw POSIXFailure("recv") }
+            if count < 0 {
+                // Say how far the exchange got, so a hung server shows where it stopped.
+                let head = String(decoding: received.prefix(300), as: UTF8.self)
+                throw POSIXFailure("recv from 127.0.0.1:\(port) \(method) \(path) after \(received.count) bytes [\(head)]")
+            }
             if count == 0 { break }
             received.append(contentsOf: buffer[0..<count])
+            if isComplete(received) { break }
         }
         return String(decoding: received, as: UTF8.self)
+    }
+
+    /// True once `bytes` hold a whole response: the head, then `content-length` bytes of body or a
+    /// chunked body through its last (empty) chunk.
+    static func isComplete(_ bytes: [UInt8]) -> Bool {
+        guard let split = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { return false }
+        let head = String(decoding: bytes[..<split.lowerBound], as: UTF8.self).lowercased()
+        let fields = head.split(separator: "\r\n").dropFirst()
+        func field(_ name: String) -> String? {
+            fields.first { $0.hasPrefix(name + ":") }.map { $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces) }
+        }
+        let body = bytes[split.upperBound...]
+        if field("transfer-encoding") == "chunked" {
+            return body.count >= 5 && Array(body.suffix(5)) == Array("0\r\n\r\n".utf8)
+        }
+        if let length = field("content-length").flatMap({ Int($0) }) { return body.count >= length }
+        return false
     }
 
     /// The body of a chunked response, de-chunked.
