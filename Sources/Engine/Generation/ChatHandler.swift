@@ -73,11 +73,13 @@ public struct ChatHandler: JobHandler {
         switch outcome {
         case .success(let result):
             reply = Self.reply(from: result.text)
-        case .failure(let error) where error.kind == .invalidAnswer && error.answer != nil:
-            // A reply that breaks its schema may still be readable prose (see `reply(from:)`).
-            reply = Self.reply(from: error.answer!.text)
         case .failure(let error):
             if error.kind == .cancelled { throw CancellationError() }
+            if error.kind == .invalidAnswer, let answer = error.answer {
+                // A reply that breaks its schema may still be readable prose (see `reply(from:)`).
+                reply = Self.reply(from: answer.text)
+                break
+            }
             if error.isTransient && job.attempts < job.maxAttempts { throw error }
             reply = ("Sorry, I could not answer this time: the model's provider failed (\(error.message)). "
                      + "Please send your message again in a moment.", nil)
