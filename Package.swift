@@ -27,19 +27,21 @@ let package = Package(
 
         // Domain and application.
         .target(name: "PlanCore", dependencies: ["JSON"]),
-        .target(name: "Store", dependencies: ["Postgres", "JSON", "PlanCore"]),
+        // The LLM client is a leaf below the application: it owns the protocol its call log is
+        // written through (`LLMCallLog`), and Store provides the PostgreSQL side of it.
         .target(name: "LLM", dependencies: [
-            "JSON", "PlanCore", "Store", "Postgres",
+            "JSON", "PlanCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Resources")]),
+        .target(name: "Store", dependencies: ["Postgres", "JSON", "PlanCore", "LLM"]),
         .target(name: "Engine", dependencies: [
             "JSON", "PlanCore", "Store", "Postgres", "LLM",
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], resources: [.copy("Resources")]),
         .target(name: "API", dependencies: [
             "FastCGI", "Postgres", "JSON", "PlanCore", "Store",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -55,8 +57,8 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "JSON", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LLMTests", dependencies: ["LLM", "JSON", "Store", "Postgres", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "JSON", "LLM", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "Engine", "JSON", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "PlanCore", "JSON", "Store", "Postgres", "LLM", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "FastCGI", "JSON", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "masterplanTests", dependencies: ["masterplan", "Store", "Postgres", "TestSupport"]),

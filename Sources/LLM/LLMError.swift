@@ -1,4 +1,3 @@
-import Store
 
 /// Why a call failed, with the provider's own words when it gave any. `description` is one sentence
 /// for an operator; it never contains a key or a request body.

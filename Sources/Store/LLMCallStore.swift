@@ -1,64 +1,6 @@
 import Foundation
+import LLM
 import Postgres
-
-/// One row of the `llm_calls` cost ledger (Migrations/0003), as the LLM layer produces it.
-///
-/// Token counts and cost are optional because a provider may not report them (a local server that sends
-/// no usage, a model missing from the price table). An unknown value is stored as NULL (migration
-/// 0007), never as 0, and `LLMCallStore.Inserted.unknownColumns` names the columns that were unknown
-/// (`masterplan llm ask` prints "unknown"). When the provider reported nothing and the client estimated the
-/// tokens from the text instead, `usageEstimated` says so (migration 0017), and every total that includes
-/// the row says "estimated" (`UsageQueries`, the plan's `actual_cost_estimated`).
-public struct LLMCallRecord: Sendable, Hashable {
-    /// The values of `llm_calls.status`.
-    public enum Status: String, Sendable, Hashable, CaseIterable {
-        case ok, error, timeout, cancelled
-    }
-
-    public var ownerID: UUID?
-    public var planID: UUID?
-    public var jobID: UUID?
-    public var conversationID: UUID?
-    /// One of the words of `llm_calls_purpose_check`.
-    public var purpose: String
-    /// `anthropic`, `openai` or `openai-compatible`.
-    public var provider: String
-    public var model: String
-    public var inputTokens: Int?
-    public var outputTokens: Int?
-    public var cachedTokens: Int?
-    public var costUSD: Double?
-    /// The token counts (and the cost computed from them) are an estimate from the text, because the
-    /// provider reported none (`llm_calls.usage_estimated`).
-    public var usageEstimated: Bool
-    public var latencyMilliseconds: Int
-    public var status: Status
-    /// Required when `status` is `error`, forbidden when it is `ok` (`llm_calls_error_check`).
-    public var error: String?
-    public var providerRequestID: String?
-
-    public init(ownerID: UUID? = nil, planID: UUID? = nil, jobID: UUID? = nil, conversationID: UUID? = nil,
-                purpose: String, provider: String, model: String, inputTokens: Int?, outputTokens: Int?,
-                cachedTokens: Int?, costUSD: Double?, usageEstimated: Bool = false, latencyMilliseconds: Int,
-                status: Status, error: String? = nil, providerRequestID: String? = nil) {
-        self.ownerID = ownerID
-        self.planID = planID
-        self.jobID = jobID
-        self.conversationID = conversationID
-        self.purpose = purpose
-        self.provider = provider
-        self.model = model
-        self.inputTokens = inputTokens
-        self.outputTokens = outputTokens
-        self.cachedTokens = cachedTokens
-        self.costUSD = costUSD
-        self.usageEstimated = usageEstimated
-        self.latencyMilliseconds = latencyMilliseconds
-        self.status = status
-        self.error = error
-        self.providerRequestID = providerRequestID
-    }
-}
 
 /// A row read back from `llm_calls`.
 public struct StoredLLMCall: Sendable, Hashable {
@@ -89,16 +31,10 @@ public struct StoredLLMCall: Sendable, Hashable {
 /// for one short transaction per row); the `llm_calls_add_cost` trigger adds the cost to the plan.
 public enum LLMCallStore {
     /// What `insert` wrote.
-    public struct Inserted: Sendable, Hashable {
-        public var id: UUID
-        /// Columns whose value was unknown and stored as NULL: any of `input_tokens`,
-        /// `output_tokens`, `cached_tokens`, `cost_usd`.
-        public var unknownColumns: [String]
-    }
 
     /// Inserts one call. Calls `INSERT INTO llm_calls … RETURNING id`.
     @discardableResult
-    public static func insert(_ record: LLMCallRecord, on connection: Connection) throws -> Inserted {
+    public static func insert(_ record: LLMCallRecord, on connection: Connection) throws -> LLMCallReceipt {
         var unknown: [String] = []
         if record.inputTokens == nil { unknown.append("input_tokens") }
         if record.outputTokens == nil { unknown.append("output_tokens") }
@@ -122,7 +58,7 @@ public enum LLMCallStore {
                 record.cachedTokens.map { max(0, $0) }, record.costUSD.map { max(0, $0) }, record.usageEstimated,
                 max(0, record.latencyMilliseconds), record.status.rawValue, error, record.providerRequestID,
             ]).first!
-        return Inserted(id: try row.decode(UUID.self, 0), unknownColumns: unknown)
+        return LLMCallReceipt(id: try row.decode(UUID.self, 0), unknownColumns: unknown)
     }
 
     /// The calls of a plan, oldest first.

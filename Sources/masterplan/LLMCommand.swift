@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import LLM
 import PlanCore
+import Store
 import Synchronization
 
 /// `masterplan llm …`: operator tools for the configured model.

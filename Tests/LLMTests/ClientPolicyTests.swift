@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import JSON
 @testable import LLM
@@ -15,9 +16,9 @@ import Testing
     /// Rows the client logs, in memory.
     final class Rows: LLMCallLog, Sendable {
         let rows = Mutex<[LLMCallRecord]>([])
-        func record(_ call: LLMCallRecord) async throws -> LLMCallStore.Inserted {
+        func record(_ call: LLMCallRecord) async throws -> LLMCallReceipt {
             rows.withLock { $0.append(call) }
-            return LLMCallStore.Inserted(id: UUID(), unknownColumns: [])
+            return LLMCallReceipt(id: UUID(), unknownColumns: [])
         }
         var all: [LLMCallRecord] { rows.withLock { $0 } }
     }

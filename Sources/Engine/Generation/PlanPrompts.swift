@@ -3,7 +3,7 @@ import LLM
 import PlanCore
 import Store
 
-/// Builds the requests of plan generation from the LLM module's prompt templates, with the fixed keys
+/// Builds the requests of plan generation from the prompt templates (`PromptTemplate`), with the fixed keys
 /// of `GenerationKeys`.
 ///
 /// Two kinds of context have no placeholder in `masterplan.txt`: similar approved plans (examples)

@@ -3,7 +3,6 @@ import Foundation
 import JSON
 import NIOCore
 import NIOHTTP1
-import Store
 
 /// The executor's only way to a model: one request in, a stream of text deltas out, ending in a
 /// result with tokens, cost and latency; every call (success or failure) leaves one `llm_calls` row

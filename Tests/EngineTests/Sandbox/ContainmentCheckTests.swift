@@ -26,7 +26,7 @@ import Testing
             for folder in [data, data + "/logs", data + "/run"] {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             }
-            FileManager.default.createFile(atPath: data + "/jwt-secret", contents: Data("not-a-real-secret-\(UUID())\n".utf8),
+            _ = FileManager.default.createFile(atPath: data + "/jwt-secret", contents: Data("not-a-real-secret-\(UUID())\n".utf8),
                                            attributes: [.posixPermissions: 0o600])
             cluster = try PrivateCluster.start(in: data + "/postgres", options: .init(throwaway: true, port: port, maxConnections: 20))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LLM
 import PlanCore
 import Synchronization
 
@@ -93,7 +94,7 @@ public struct PromptTemplate: Sendable {
         guard let url = Bundle.module.url(forResource: kind.rawValue, withExtension: "txt", subdirectory: "Resources/prompts")
             ?? Bundle.module.url(forResource: kind.rawValue, withExtension: "txt", subdirectory: "prompts"),
             let data = FileManager.default.contents(atPath: url.path) else {
-            throw PromptTemplateError(kind: kind, message: "the prompt template prompts/\(kind.rawValue).txt is missing from the LLM module's resources")
+            throw PromptTemplateError(kind: kind, message: "the prompt template prompts/\(kind.rawValue).txt is missing from the Engine module's resources")
         }
         return try parse(String(decoding: data, as: UTF8.self), kind: kind)
     }

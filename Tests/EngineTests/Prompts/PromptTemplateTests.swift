@@ -1,5 +1,6 @@
 import JSON
-@testable import LLM
+@testable import Engine
+import LLM
 import PlanCore
 import Testing
 
