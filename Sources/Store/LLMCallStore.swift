@@ -2,36 +2,20 @@ import Foundation
 import LLM
 import Postgres
 
-/// A row read back from `llm_calls`.
+/// A row read back from `llm_calls`: the record as written (a cost read back from numeric(14,6) as text
+/// and converted; nil when unknown), its id and when it was written.
+@dynamicMemberLookup
 public struct StoredLLMCall: Sendable, Hashable {
     public var id: UUID
-    public var ownerID: UUID?
-    public var planID: UUID?
-    public var jobID: UUID?
-    public var conversationID: UUID?
-    public var purpose: String
-    public var provider: String
-    public var model: String
-    /// nil when the provider did not report it.
-    public var inputTokens: Int?
-    public var outputTokens: Int?
-    public var cachedTokens: Int?
-    /// As stored: numeric(14,6), read as text and converted; nil when the model had no price.
-    public var costUSD: Double?
-    /// The tokens and cost are an estimate from the text (`LLMCallRecord.usageEstimated`).
-    public var usageEstimated: Bool
-    public var latencyMilliseconds: Int
-    public var status: LLMCallRecord.Status
-    public var error: String?
-    public var providerRequestID: String?
+    public var record: LLMCallRecord
     public var createdAt: Date
+
+    public subscript<Value>(dynamicMember path: KeyPath<LLMCallRecord, Value>) -> Value { record[keyPath: path] }
 }
 
 /// The SQL of the `llm_calls` ledger. Each insert is its own short statement (the table comment asks
 /// for one short transaction per row); the `llm_calls_add_cost` trigger adds the cost to the plan.
 public enum LLMCallStore {
-    /// What `insert` wrote.
-
     /// Inserts one call. Calls `INSERT INTO llm_calls … RETURNING id`.
     @discardableResult
     public static func insert(_ record: LLMCallRecord, on connection: Connection) throws -> LLMCallReceipt {
@@ -88,8 +72,7 @@ public enum LLMCallStore {
             guard let status = LLMCallRecord.Status(rawValue: statusWord) else {
                 throw PostgresError(kind: .decoding, message: "llm_calls.status has the unknown value \(statusWord)")
             }
-            return StoredLLMCall(
-                id: try row.decode(UUID.self, "id"),
+            let record = LLMCallRecord(
                 ownerID: try row.decode(UUID?.self, "owner_id"),
                 planID: try row.decode(UUID?.self, "plan_id"),
                 jobID: try row.decode(UUID?.self, "job_id"),
@@ -105,8 +88,8 @@ public enum LLMCallStore {
                 latencyMilliseconds: try row.decode(Int.self, "latency_ms"),
                 status: status,
                 error: try row.decode(String?.self, "error"),
-                providerRequestID: try row.decode(String?.self, "provider_request_id"),
-                createdAt: try row.decode(Date.self, "created_at"))
+                providerRequestID: try row.decode(String?.self, "provider_request_id"))
+            return StoredLLMCall(id: try row.decode(UUID.self, "id"), record: record, createdAt: try row.decode(Date.self, "created_at"))
         }
     }
 }
