@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Store", "Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "JSON", "LLM", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Engine", "JSON", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "PlanCore", "JSON", "Store", "Postgres", "LLM", "TestSupport"]),

@@ -1,11 +1,12 @@
 import FastCGI
 import Foundation
 import Testing
+import TestSupport
 
 /// Creating, inheriting, sharing and stopping the listening socket.
 @Suite(.serialized) struct ListeningSocketTests {
     @Test func socketFileLetsEveryoneConnect() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryFolder(prefix: "mpfcgi")
         defer { directory.remove() }
         let path = directory.file("api.sock")
         let socket = try ListeningSocket.listen(path: path)
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func staleSocketFileIsReplaced() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryFolder(prefix: "mpfcgi")
         defer { directory.remove() }
         let path = directory.file("stale.sock")
         // A server that died without removing its socket file.
@@ -35,11 +36,11 @@ import Testing
         defer { server.stop() }
         let client = try FastCGITestClient(path: path)
         try client.send(params: requestParams(uri: "/"))
-        #expect(try client.readResponse().bodyText == "fresh")
+        #expect(try client.readResponse().text == "fresh")
     }
 
     @Test func liveSocketIsNotTakenOver() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryFolder(prefix: "mpfcgi")
         defer { directory.remove() }
         let path = directory.file("live.sock")
         let live = try ListeningSocket.listen(path: path)
@@ -48,7 +49,7 @@ import Testing
     }
 
     @Test func somethingElseAtThePathIsLeftAlone() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryFolder(prefix: "mpfcgi")
         defer { directory.remove() }
         let path = directory.file("notes.txt")
         try "keep me".write(toFile: path, atomically: false, encoding: .utf8)
@@ -85,7 +86,7 @@ import Testing
     }
 
     @Test func closeRemovesTheSocketFileOnlyWhenAsked() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryFolder(prefix: "mpfcgi")
         defer { directory.remove() }
         let kept = try ListeningSocket.listen(path: directory.file("kept.sock"))
         kept.close()
@@ -96,7 +97,7 @@ import Testing
     }
 
     @Test func inheritedSocketServesRequests() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryFolder(prefix: "mpfcgi")
         defer { directory.remove() }
         let path = directory.file("inherited.sock")
         // What spawn-fcgi or systemd would hand over: a bound, listening socket on a descriptor.
@@ -111,7 +112,7 @@ import Testing
         defer { server.stop() }
         let client = try FastCGITestClient(path: path)
         try client.send(params: requestParams(uri: "/"))
-        #expect(try client.readResponse().bodyText == "inherited")
+        #expect(try client.readResponse().text == "inherited")
     }
 
     @Test func descriptorThatIsNotAListeningSocketIsRefused() throws {
@@ -128,7 +129,7 @@ import Testing
     }
 
     @Test func shutdownWakesBlockedAccepts() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryFolder(prefix: "mpfcgi")
         defer { directory.remove() }
         let socket = try ListeningSocket.listen(path: directory.file("stop.sock"))
         defer { socket.close(removingSocketFile: true) }
@@ -175,7 +176,7 @@ import Testing
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard fd >= 0, bound == 0, listen(fd, 16) == 0 else {
-            throw TestClientError("could not create a listening socket at \(path): \(String(cString: strerror(errno)))")
+            throw TestFailure("could not create a listening socket at \(path): \(String(cString: strerror(errno)))")
         }
         return fd
     }

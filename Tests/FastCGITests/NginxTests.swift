@@ -1,12 +1,13 @@
 import FastCGI
 import Foundation
 import Testing
+import TestSupport
 
 /// The module behind a real nginx (workers running as `nobody`), spoken to over HTTP. A missing
 /// nginx fails these tests; they never skip.
 @Suite(.serialized) struct NginxTests {
     @Test func getWithQueryAndPostWithBodyReachTheHandler() throws {
-        try #require(NginxServer.executable != nil, "nginx is not installed: apt-get install nginx")
+        try #require(NginxProcess.executable != nil, "nginx is not installed: apt-get install nginx")
         let seen = Mailbox<RequestParams>()
         let server = try TestServer(threads: 2) { request in
             seen.put(request.params)
@@ -30,14 +31,14 @@ import Testing
             }
         }
         defer { server.stop() }
-        let nginx = try NginxServer(prefix: try Self.prefix(in: server.directory), fastCGISocket: server.socketPath)
+        let nginx = try Self.nginx(for: server)
         defer { nginx.stop() }
 
-        let get = try HTTPTestClient(port: nginx.port)
-        try get.send(method: "GET", target: "/hello?name=W%C3%B6rld&x=1", headers: [("X-Trace", "t-1")])
+        let get = try HTTPConnection(port: nginx.port)
+        try get.send("GET", "/hello?name=W%C3%B6rld&x=1", headers: [("X-Trace", "t-1")])
         let getResponse = try get.readResponse()
         #expect(getResponse.status == 200, "nginx log: \(nginx.log)")
-        #expect(getResponse.bodyText == "hello Wörld via GET")
+        #expect(getResponse.text == "hello Wörld via GET")
         #expect(getResponse.headers["content-type"] == "text/plain; charset=utf-8")
         let getParams = try #require(seen.take())
         #expect(getParams.path == "/hello")
@@ -47,8 +48,8 @@ import Testing
         #expect(getParams.remoteAddress == "127.0.0.1")
 
         let body = Array(#"{"request": "create a FastAPI app with JWT auth"}"#.utf8)
-        let post = try HTTPTestClient(port: nginx.port)
-        try post.send(method: "POST", target: "/echo", headers: [("Content-Type", "application/json")], body: body)
+        let post = try HTTPConnection(port: nginx.port)
+        try post.send("POST", "/echo", headers: [("Content-Type", "application/json")], body: body)
         let postResponse = try post.readResponse()
         #expect(postResponse.status == 201, "nginx log: \(nginx.log)")
         #expect(postResponse.body == body)
@@ -58,35 +59,35 @@ import Testing
         #expect(postParams.method == "POST")
         #expect(postParams.contentLength == body.count)
 
-        let tooLarge = try HTTPTestClient(port: nginx.port)
-        try tooLarge.send(method: "POST", target: "/small", body: [UInt8](repeating: 120, count: 500))
+        let tooLarge = try HTTPConnection(port: nginx.port)
+        try tooLarge.send("POST", "/small", body: [UInt8](repeating: 120, count: 500))
         let tooLargeResponse = try tooLarge.readResponse()
         #expect(tooLargeResponse.status == 413)
-        #expect(tooLargeResponse.bodyText == "limit 100, declared 500")
+        #expect(tooLargeResponse.text == "limit 100, declared 500")
         _ = seen.take()
         #expect(server.errors.isEmpty)
     }
 
     @Test func streamArrivesLiveAndClientDisconnectIsSeen() throws {
-        try #require(NginxServer.executable != nil, "nginx is not installed: apt-get install nginx")
+        try #require(NginxProcess.executable != nil, "nginx is not installed: apt-get install nginx")
         let proceed = Mailbox<Bool>()
         let hangup = Mailbox<String>()
         let server = try TestServer { request in
             try request.writeHead(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
             try request.write("data: one\n\n")
             try request.flush()
-            guard proceed.take() != nil else { throw TestClientError("the browser never confirmed the first event") }
+            guard proceed.take() != nil else { throw TestFailure("the browser never confirmed the first event") }
             try request.write("data: two\n\n")
             try request.flush()
             // nginx closes the FastCGI connection as soon as the browser goes away.
             hangup.put("\(try request.waitForHangup(timeout: .seconds(10)))")
         }
         defer { server.stop() }
-        let nginx = try NginxServer(prefix: try Self.prefix(in: server.directory), fastCGISocket: server.socketPath)
+        let nginx = try Self.nginx(for: server)
         defer { nginx.stop() }
 
-        let browser = try HTTPTestClient(port: nginx.port)
-        try browser.send(method: "GET", target: "/events", headers: [("Accept", "text/event-stream")])
+        let browser = try HTTPConnection(port: nginx.port)
+        try browser.send("GET", "/events", headers: [("Accept", "text/event-stream")], version: "1.0")  // no chunk framing
         try browser.read(until: "data: one\n\n")
         let soFar = String(decoding: browser.received, as: UTF8.self)
         #expect(soFar.hasPrefix("HTTP/1.1 200"))
@@ -99,11 +100,21 @@ import Testing
         #expect(server.errors.isEmpty)
     }
 
-    /// nginx's prefix inside the server's temporary folder, searchable by `nobody`.
-    static func prefix(in directory: TemporaryDirectory) throws -> String {
-        let prefix = directory.file("nginx")
-        try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: false,
-                                                attributes: [.posixPermissions: 0o755])
-        return prefix
+    /// A private nginx in the server's temporary folder passing every request to its socket, with
+    /// response buffering off (as the SSE locations of the real config have it).
+    static func nginx(for server: TestServer) throws -> NginxProcess {
+        try NginxProcess(prefix: try server.directory.folder("nginx"), http: """
+            client_max_body_size 1m;
+            server {
+                listen 127.0.0.1:{{PORT}};
+                server_name localhost;
+                location / {
+                    include /etc/nginx/fastcgi_params;
+                    fastcgi_pass unix:\(server.socketPath);
+                    fastcgi_buffering off;
+                    fastcgi_read_timeout 60s;
+                }
+            }
+            """, workerConnections: 64)
     }
 }

@@ -2,6 +2,7 @@ import FastCGI
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 /// The request/response cycle against the real libfcgi, driven by the test's FastCGI client.
 @Suite(.serialized) struct RequestTests {
@@ -23,7 +24,7 @@ import Testing
         let response = try client.readResponse()
 
         #expect(response.status == 200)
-        #expect(response.bodyText == "ok GET /api/v1/things")
+        #expect(response.text == "ok GET /api/v1/things")
         #expect(response.header("Content-Length") == "21")
         #expect(response.header("Content-Type") == "text/plain")
         #expect(response.protocolStatus == 0)
@@ -95,7 +96,7 @@ import Testing
         let response = try client.readResponse()
         #expect(errors.take() == .bodyTooLarge(limit: 1000, declared: 2000))
         #expect(response.status == 413)
-        #expect(response.bodyText == "too large")
+        #expect(response.text == "too large")
         #expect(server.errors.isEmpty)
     }
 
@@ -157,7 +158,7 @@ import Testing
             try request.write("data: first\n\n")
             try request.flush()
             // The second event is written only after the client proved it received the first.
-            guard proceed.take() != nil else { throw TestClientError("the client never confirmed the first event") }
+            guard proceed.take() != nil else { throw TestFailure("the client never confirmed the first event") }
             try request.write("data: second\n\n")
         }
         defer { server.stop() }
@@ -169,10 +170,10 @@ import Testing
         #expect(!response.ended)
         #expect(response.status == 200)
         #expect(response.header("Content-Type") == "text/event-stream")
-        #expect(response.bodyText == "data: first\n\n")
+        #expect(response.text == "data: first\n\n")
         proceed.put(true)
         try client.readResponse(into: &response)
-        #expect(response.bodyText == "data: first\n\ndata: second\n\n")
+        #expect(response.text == "data: first\n\ndata: second\n\n")
         #expect(server.errors.isEmpty)
     }
 
@@ -224,7 +225,7 @@ import Testing
             try request.write("first")
             try request.flush()
             flushed.put(true)
-            guard clientClosed.take() != nil else { throw TestClientError("the client never closed") }
+            guard clientClosed.take() != nil else { throw TestFailure("the client never closed") }
             let chunk = [UInt8](repeating: 65, count: 4096)
             for attempt in 1...5 {
                 do throws(FastCGIError) {
@@ -268,7 +269,7 @@ import Testing
         #expect(write(pipeEnds[1], &byte, 1) == 1)
         #expect(results.take() == .ready([readEnd]))
         let response = try client.readResponse()
-        #expect(response.bodyText == "woken")
+        #expect(response.text == "woken")
     }
 
     @Test func threadsAcceptOnOneSocketConcurrently() throws {
@@ -289,7 +290,7 @@ import Testing
             try client.send(params: requestParams(uri: "/concurrent/\(index)"))
         }
         for client in clients {
-            #expect(try client.readResponse().bodyText == "together")
+            #expect(try client.readResponse().text == "together")
         }
         #expect(server.errors.isEmpty)
     }
@@ -307,7 +308,7 @@ import Testing
             let client = try FastCGITestClient(path: server.socketPath)
             try client.send(params: requestParams(uri: "/turn/\(index)"))
             let response = try client.readResponse()
-            #expect(response.bodyText == "served /turn/\(index)")
+            #expect(response.text == "served /turn/\(index)")
             // FCGX_Finish_r closed the connection (no keep-alive was asked for).
             #expect(try client.readsEndOfFile())
         }
@@ -326,11 +327,11 @@ import Testing
 
         let first = try FastCGITestClient(path: server.socketPath)
         try first.send(params: requestParams(uri: "/a", extra: [("REQUEST_ID_PARAM", "1")]), requestID: 1, keepConnection: true)
-        #expect(try first.readResponse().bodyText == "request 1")
+        #expect(try first.readResponse().text == "request 1")
         #expect(try first.readsEndOfFile())
         let second = try FastCGITestClient(path: server.socketPath)
         try second.send(params: requestParams(uri: "/b", extra: [("REQUEST_ID_PARAM", "2")]), requestID: 2, keepConnection: true)
-        #expect(try second.readResponse().bodyText == "request 2")
+        #expect(try second.readResponse().text == "request 2")
         #expect(try second.readsEndOfFile())
         #expect(server.errors.isEmpty)
     }
@@ -380,7 +381,7 @@ import Testing
     }
 
     @Test func callsWithoutAnAcceptedRequestFail() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryFolder(prefix: "mpfcgi")
         defer { directory.remove() }
         let socket = try ListeningSocket.listen(path: directory.file("idle.sock"))
         defer { socket.close(removingSocketFile: true) }

@@ -1,11 +1,6 @@
 import Foundation
+import TestSupport
 import Glibc
-
-/// A failure of the test's own client or helpers, with what it was doing.
-struct TestClientError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
 
 /// A small FastCGI client (the web server's side of the protocol) speaking FastCGI 1.0 records
 /// over a unix socket, as nginx does: BEGIN_REQUEST, PARAMS (name-value pairs, then an empty
@@ -57,7 +52,7 @@ final class FastCGITestClient {
             return []
         }
 
-        var bodyText: String { String(decoding: body, as: UTF8.self) }
+        var text: String { String(decoding: body, as: UTF8.self) }
     }
 
     let fd: Int32
@@ -66,7 +61,7 @@ final class FastCGITestClient {
     /// Connects to the application's socket; reads give up after `timeoutSeconds`.
     init(path: String, timeoutSeconds: Int = 10) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TestClientError("socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -77,7 +72,7 @@ final class FastCGITestClient {
         guard connected == 0 else {
             let message = String(cString: strerror(errno))
             Glibc.close(fd)
-            throw TestClientError("connect \(path): \(message)")
+            throw TestFailure("connect \(path): \(message)")
         }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -152,7 +147,7 @@ final class FastCGITestClient {
             }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw TestClientError("send: \(String(cString: strerror(errno)))")
+                throw TestFailure("send: \(String(cString: strerror(errno)))")
             }
             offset += written
         }
@@ -163,10 +158,10 @@ final class FastCGITestClient {
     /// The next record, or nil when the application closed the connection.
     func readRecord() throws -> Record? {
         guard let header = try readExactly(8) else { return nil }
-        guard header[0] == 1 else { throw TestClientError("unexpected FastCGI version \(header[0])") }
+        guard header[0] == 1 else { throw TestFailure("unexpected FastCGI version \(header[0])") }
         let length = Int(header[4]) << 8 | Int(header[5])
         let padding = Int(header[6])
-        guard let body = try readExactly(length + padding) else { throw TestClientError("connection closed inside a record") }
+        guard let body = try readExactly(length + padding) else { throw TestFailure("connection closed inside a record") }
         return Record(type: header[1], requestID: UInt16(header[2]) << 8 | UInt16(header[3]), content: Array(body.prefix(length)))
     }
 
@@ -174,14 +169,14 @@ final class FastCGITestClient {
     func readStdout(into response: inout Response, until marker: String) throws {
         let needle = Array(marker.utf8)
         while !Self.contains(response.stdout, needle) && !response.ended {
-            guard try readNext(into: &response) else { throw TestClientError("connection closed before \"\(marker)\" arrived") }
+            guard try readNext(into: &response) else { throw TestFailure("connection closed before \"\(marker)\" arrived") }
         }
     }
 
     /// Reads records until END_REQUEST.
     func readResponse(into response: inout Response) throws {
         while !response.ended {
-            guard try readNext(into: &response) else { throw TestClientError("connection closed before END_REQUEST") }
+            guard try readNext(into: &response) else { throw TestFailure("connection closed before END_REQUEST") }
         }
     }
 
@@ -203,13 +198,13 @@ final class FastCGITestClient {
         case .stdout: response.stdout += record.content
         case .stderr: response.stderr += record.content
         case .endRequest:
-            guard record.content.count >= 5 else { throw TestClientError("short END_REQUEST record") }
+            guard record.content.count >= 5 else { throw TestFailure("short END_REQUEST record") }
             let c = record.content
             response.appStatus = UInt32(c[0]) << 24 | UInt32(c[1]) << 16 | UInt32(c[2]) << 8 | UInt32(c[3])
             response.protocolStatus = c[4]
             response.ended = true
         default:
-            throw TestClientError("unexpected record type \(record.type)")
+            throw TestFailure("unexpected record type \(record.type)")
         }
         return true
     }
@@ -220,12 +215,12 @@ final class FastCGITestClient {
             let got = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
             if got < 0 {
                 if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { throw TestClientError("timed out waiting for the application") }
-                throw TestClientError("recv: \(String(cString: strerror(errno)))")
+                if errno == EAGAIN || errno == EWOULDBLOCK { throw TestFailure("timed out waiting for the application") }
+                throw TestFailure("recv: \(String(cString: strerror(errno)))")
             }
             if got == 0 {
                 if pending.isEmpty { return nil }
-                throw TestClientError("connection closed after \(pending.count) of \(count) bytes")
+                throw TestFailure("connection closed after \(pending.count) of \(count) bytes")
             }
             pending += buffer[0..<got]
         }

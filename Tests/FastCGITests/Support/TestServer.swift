@@ -1,12 +1,13 @@
 import Dispatch
 import FastCGI
 import Foundation
+import TestSupport
 import Synchronization
 
 /// Serves FastCGI requests with the module under test: `threads` threads, each with its own
 /// `Request`, accepting on one socket and running `handler` for each request.
 final class TestServer: Sendable {
-    let directory: TemporaryDirectory
+    let directory: TemporaryFolder
     let socket: ListeningSocket
     /// Errors the handler threw, as text; a test that expects none checks this is empty.
     let handlerErrors = Mutex<[String]>([])
@@ -17,12 +18,12 @@ final class TestServer: Sendable {
 
     /// Listens on a new socket in a new temporary folder.
     convenience init(threads: Int = 1, handler: @escaping @Sendable (Request) throws -> Void) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryFolder(prefix: "mpfcgi")
         let socket = try ListeningSocket.listen(path: directory.file("app.sock"))
         self.init(directory: directory, socket: socket, threads: threads, handler: handler)
     }
 
-    init(directory: TemporaryDirectory, socket: ListeningSocket, threads: Int = 1, handler: @escaping @Sendable (Request) throws -> Void) {
+    init(directory: TemporaryFolder, socket: ListeningSocket, threads: Int = 1, handler: @escaping @Sendable (Request) throws -> Void) {
         self.directory = directory
         self.socket = socket
         self.threadCount = threads
