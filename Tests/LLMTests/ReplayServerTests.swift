@@ -4,6 +4,7 @@ import JSON
 @testable import LLM
 import PlanCore
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(2))) struct ReplayServerTests {
     static let cassette = """
@@ -40,7 +41,7 @@ import Testing
             #expect(raw.lowercased().contains("content-type: text/event-stream"))
             #expect(raw.lowercased().contains("transfer-encoding: chunked"))
             #expect(raw.lowercased().contains("connection: close"), "the request asked for it")
-            let body = RawHTTP.dechunked(raw)
+            let body = try HTTPConnection.body(ofMessage: raw)
             let events = body.components(separatedBy: "\n\n").filter { !$0.isEmpty }
             #expect(events.allSatisfy { $0.hasPrefix("data: ") })
             #expect(events.last == "data: [DONE]")

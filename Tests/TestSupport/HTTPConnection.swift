@@ -117,6 +117,38 @@ public final class HTTPConnection: @unchecked Sendable {
         return Response(status: status, headers: headers, body: body)
     }
 
+    /// Reads until one whole response has arrived (the head, then `content-length` bytes of body or a
+    /// chunked body through its last chunk) or the server closed, whichever comes first, as an HTTP
+    /// client does: a server that keeps the connection open after the message does not hold the test.
+    /// Returns the response as it came on the wire.
+    @discardableResult
+    public func readMessage() throws -> String {
+        while !Self.isCompleteMessage(received), try readSome() {}
+        return receivedText
+    }
+
+    /// True once `bytes` hold a whole response (see `readMessage`).
+    static func isCompleteMessage(_ bytes: [UInt8]) -> Bool {
+        guard let headEnd = find(bytes, Array("\r\n\r\n".utf8)) else { return false }
+        let fields = String(decoding: bytes[..<headEnd], as: UTF8.self).lowercased().components(separatedBy: "\r\n").dropFirst()
+        func field(_ name: String) -> String? {
+            fields.first { $0.hasPrefix(name + ":") }.map { $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces) }
+        }
+        let body = bytes[(headEnd + 4)...]
+        if field("transfer-encoding") == "chunked" { return body.count >= 5 && Array(body.suffix(5)) == Array("0\r\n\r\n".utf8) }
+        if let length = field("content-length").flatMap({ Int($0) }) { return body.count >= length }
+        return false
+    }
+
+    /// The body of a response as it came on the wire (`readMessage`), de-chunked when it was chunked.
+    public static func body(ofMessage message: String) throws -> String {
+        let bytes = Array(message.utf8)
+        guard let headEnd = find(bytes, Array("\r\n\r\n".utf8)) else { throw TestFailure("no HTTP head in: \(message.prefix(300))") }
+        let body = Array(bytes[(headEnd + 4)...])
+        let chunked = String(decoding: bytes[..<headEnd], as: UTF8.self).lowercased().contains("\r\ntransfer-encoding: chunked")
+        return String(decoding: chunked ? try dechunk(body) : body, as: UTF8.self)
+    }
+
     /// One read; false at the end of the connection.
     @discardableResult
     public func readSome() throws -> Bool {
