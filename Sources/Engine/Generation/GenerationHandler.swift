@@ -25,16 +25,31 @@ import Store
 /// longer `generating` (already a draft, or failed) is left as it is.
 public struct GenerationHandler: JobHandler {
     public let kind = JobKind.generation.rawValue
-    public let client: LLMClient
-    public let configuration: GenerationConfiguration
-    let prompts: PlanPrompts
-    /// Tries the acceptance tests against an empty workspace (`CannotFailProbe`).
-    let probe: CannotFailProbe
-    let pool: BlockingPool
+    let generator: PlanGenerator
 
     /// Loads the prompt templates, so a broken installation fails when the executor starts rather
     /// than on every job. The sandbox runs the generated acceptance tests once before any code exists.
     public init(client: LLMClient, configuration: GenerationConfiguration = .default, sandbox: Sandbox) throws {
+        generator = try PlanGenerator(client: client, configuration: configuration, sandbox: sandbox)
+    }
+
+    public func run(_ job: ClaimedJob, context: JobContext) async throws {
+        guard let planID = job.planID else { throw JobPayloadError(jobID: job.id, kind: kind, missing: "plan_id") }
+        guard let state = try await generator.generatingPlan(planID, context: context) else { return }
+        try await generator.run(state: state, previous: nil, context: context)
+    }
+}
+
+/// What generation and regeneration jobs share: the client, the prompts, and the sandbox probe that
+/// tries the acceptance tests against an empty workspace (`CannotFailProbe`).
+struct PlanGenerator: Sendable {
+    let client: LLMClient
+    let configuration: GenerationConfiguration
+    let prompts: PlanPrompts
+    let probe: CannotFailProbe
+    let pool: BlockingPool
+
+    init(client: LLMClient, configuration: GenerationConfiguration, sandbox: Sandbox) throws {
         self.client = client
         self.configuration = configuration
         prompts = try PlanPrompts(configuration: configuration)
@@ -42,11 +57,15 @@ public struct GenerationHandler: JobHandler {
         pool = BlockingPool(threads: 1)
     }
 
-    public func run(_ job: ClaimedJob, context: JobContext) async throws {
-        guard let planID = job.planID else { throw JobPayloadError(jobID: job.id, kind: kind, missing: "plan_id") }
+    /// The plan's state when it is still `generating`; nil when it moved on (a draft already, or failed).
+    func generatingPlan(_ planID: UUID, context: JobContext) async throws -> GenerationPlanState? {
         guard let state = try await context.database.run({ c in try GenerationQueries(c).planState(id: planID) }),
-              state.status == PlanStatus.generating.rawValue else { return }
+              state.status == PlanStatus.generating.rawValue else { return nil }
+        return state
+    }
+
+    func run(state: GenerationPlanState, previous: PlanPrompts.PreviousPlan?, context: JobContext) async throws {
         try await PlanGenerationRun(client: client, configuration: configuration, prompts: prompts, probe: probe, pool: pool,
-                                    context: context, state: state, previous: nil).run()
+                                    context: context, state: state, previous: previous).run()
     }
 }

@@ -15,26 +15,16 @@ import Store
 /// first generation failed before one was stored) gets one first.
 public struct RegenerationHandler: JobHandler {
     public let kind = JobKind.regeneration.rawValue
-    public let client: LLMClient
-    public let configuration: GenerationConfiguration
-    let prompts: PlanPrompts
-    /// Tries the regenerated acceptance tests against an empty workspace (`CannotFailProbe`).
-    let probe: CannotFailProbe
-    let pool: BlockingPool
+    let generator: PlanGenerator
 
     /// Loads the prompt templates, so a broken installation fails when the executor starts.
     public init(client: LLMClient, configuration: GenerationConfiguration = .default, sandbox: Sandbox) throws {
-        self.client = client
-        self.configuration = configuration
-        prompts = try PlanPrompts(configuration: configuration)
-        probe = CannotFailProbe(sandbox: sandbox)
-        pool = BlockingPool(threads: 1)
+        generator = try PlanGenerator(client: client, configuration: configuration, sandbox: sandbox)
     }
 
     public func run(_ job: ClaimedJob, context: JobContext) async throws {
         guard let planID = job.planID else { throw JobPayloadError(jobID: job.id, kind: kind, missing: "plan_id") }
-        guard let state = try await context.database.run({ c in try GenerationQueries(c).planState(id: planID) }),
-              state.status == PlanStatus.generating.rawValue else { return }
+        guard let state = try await generator.generatingPlan(planID, context: context) else { return }
         let feedback = job.payload["feedback"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
         let snapshot = try await context.database.run { c -> JSONValue? in
             if let tree = try PlanQueries(c).snapshot(id: planID), tree["phases"]?.arrayValue?.isEmpty == false { return tree }
@@ -43,7 +33,6 @@ public struct RegenerationHandler: JobHandler {
         let version = job.payload["version"]?.intValue.map { Int($0) } ?? state.version
         let previous = PlanPrompts.PreviousPlan(version: version, snapshot: snapshot,
                                                 feedback: feedback?.isEmpty == false ? feedback : nil)
-        try await PlanGenerationRun(client: client, configuration: configuration, prompts: prompts, probe: probe, pool: pool,
-                                    context: context, state: state, previous: previous).run()
+        try await generator.run(state: state, previous: previous, context: context)
     }
 }
