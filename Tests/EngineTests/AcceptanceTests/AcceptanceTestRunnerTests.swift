@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import PlanCore
 import Testing
+import TestSupport
 
 /// Approved tests run for real (pytest and unittest from Debian) in the sandbox.
 @Suite struct AcceptanceTestRunnerTests {
@@ -88,7 +89,7 @@ import Testing
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let workspace = try makeWorkspace(folder)
-        let listener = try LoopbackListener()
+        let listener = try LoopbackListener(blocking: false)
         let networked = test("test_network", """
         import socket
 

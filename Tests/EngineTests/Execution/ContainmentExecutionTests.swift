@@ -81,7 +81,7 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
         chmod(other, 0o777)
         let drop = "/var/tmp/masterplan-escape-\(UInt32.random(in: 0 ... .max))"
-        let listener = try LoopbackListener()
+        let listener = try LoopbackListener(blocking: false)
         let marker = "masterplan-escape-marker-\(UInt64.random(in: 0 ... .max))"
         let socket = try #require(harness.generation.conninfo.split(separator: " ").first { $0.hasPrefix("host=") }).dropFirst(5)
         let targets: JSONValue = ["secret": .string(secret), "data": .string(harness.data.path), "other": .string(other),

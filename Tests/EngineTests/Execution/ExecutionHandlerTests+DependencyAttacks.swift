@@ -4,6 +4,7 @@ import JSON
 import PlanCore
 import Postgres
 import Testing
+import TestSupport
 
 /// The dependency-install step against hostile packages from a package index (a local one the test
 /// serves, reached through `PIP_INDEX_URL` as a sysadmin's mirror would be), and against a workspace
@@ -125,7 +126,7 @@ extension ExecutionHandlerTests {
         let owner: (user: UInt32, group: UInt32)? = sandbox.switchesUser ? (sandbox.configuration.userID, sandbox.configuration.groupID) : nil
         let empty = try workspace.makeEngineFolder(prefix: "box", owner: owner)
         let guardFolder = try workspace.makeEngineFolder(prefix: "guard", owner: nil, mode: 0o755)
-        let listener = try LoopbackListener()
+        let listener = try LoopbackListener(blocking: false)
         let marker = "masterplan-guard-marker-\(UInt64.random(in: 0 ... .max))"
         let indexGuard = try IndexGuard(sandbox: sandbox, python: python, folder: guardFolder, empty: empty, environment: [:])
         let probe = """

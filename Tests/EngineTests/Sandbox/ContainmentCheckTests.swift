@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Store
 import Testing
+import TestSupport
 
 /// The containment check against the real box, on a throwaway installation: every probe gives a verdict,
 /// the verdicts that hold for this box are pinned, and each kind of probe is shown to say LEAK when what
@@ -59,12 +60,12 @@ import Testing
         do {
             let installation = try Installation(port: 5463)
             defer { installation.remove() }
-            let listener = try LoopbackListener()
+            let listener = try LoopbackListener(blocking: false)
             // A socket open to everyone (0777) in a folder everyone can enter, as a careless service's would be.
             let socketPath = installation.parent + "/service.sock"
             let unixListener = try UnixListener(path: socketPath)
             let listeners = HostListeners(unixSockets: [.init(name: socketPath, isAbstract: false, type: 1)],
-                                          tcpPorts: [.init(address: "127.0.0.1", port: listener.port)])
+                                          tcpPorts: [.init(address: "127.0.0.1", port: UInt16(listener.port))])
             let report = ContainmentCheck(sandbox: try Sandbox(), targets: installation.targets(listeners: listeners)).run()
             withExtendedLifetime(unixListener) {}
             return .success(FullRun(report: report, listenerAccepted: listener.acceptedConnection()))

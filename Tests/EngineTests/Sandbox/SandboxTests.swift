@@ -3,6 +3,7 @@ import Foundation
 import Postgres
 import Store
 import Testing
+import TestSupport
 
 /// The sandbox against the real bwrap, with real programs trying to get out.
 @Suite struct SandboxTests {
@@ -142,7 +143,7 @@ import Testing
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let workspace = try makeWorkspace(folder)
-        let listener = try LoopbackListener()
+        let listener = try LoopbackListener(blocking: false)
         let script = """
         import socket, sys
         try:

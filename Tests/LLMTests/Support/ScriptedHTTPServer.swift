@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,34 +54,16 @@ final class ScriptedHTTPServer: Sendable {
         var bodyText: String { String(decoding: body, as: UTF8.self) }
     }
 
-    let port: Int
-    private let listener: Int32
+    private let listener: LoopbackListener
     private let state = Mutex<(responses: [Response], requests: [Request])>(([], []))
-    private let stopped = Atomic<Bool>(false)
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXFailure("socket") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else { close(fd); throw POSIXFailure("bind/listen") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        listener = try LoopbackListener()
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
 
+    var port: Int { listener.port }
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     func enqueue(_ responses: Response...) {
@@ -89,21 +72,12 @@ final class ScriptedHTTPServer: Sendable {
 
     var requests: [Request] { state.withLock { $0.requests } }
 
-    func stop() {
-        guard !stopped.exchange(true, ordering: .relaxed) else { return }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-    }
+    func stop() { listener.stop() }
 
     deinit { stop() }
 
     private func acceptLoop() {
-        while !stopped.load(ordering: .relaxed) {
-            let connection = accept(listener, nil, nil)
-            if connection < 0 {
-                if errno == EINTR { continue }
-                return
-            }
+        while let connection = listener.accept() {
             serve(connection)
             close(connection)
         }
@@ -144,27 +118,10 @@ final class ScriptedHTTPServer: Sendable {
                 ? .body(status: 500, reason: "Internal Server Error", "{\"error\":{\"message\":\"the test scripted no response for this request\"}}")
                 : state.responses.removeFirst()
         }
-        for segment in response.segments {
-            var offset = 0
-            while offset < segment.count {
-                let written = segment[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if written <= 0 { return }
-                offset += written
-            }
-        }
+        for segment in response.segments where !LoopbackListener.send(segment, to: fd) { return }
         if response.closeDelay > .zero {
             usleep(useconds_t(response.closeDelay.components.seconds * 1_000_000
                               + response.closeDelay.components.attoseconds / 1_000_000_000_000))
         }
     }
-}
-
-struct POSIXFailure: Error, CustomStringConvertible {
-    var call: String
-    var code: Int32
-    init(_ call: String) {
-        self.call = call
-        code = errno
-    }
-    var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
 }
