@@ -83,6 +83,9 @@ struct LifecycleTests {
         (.needsReview, .approve, .approved), (.needsReview, .edit, .approved), (.needsReview, .reject, .rejected),
         (.needsReview, .regenerate, .pending), (.succeeded, .regenerate, .pending), (.rejected, .regenerate, .pending),
         (.approved, .regenerate, .pending),
+        // The executor's after-the-fact reviews and a gate repair that kept approved content.
+        (.succeeded, .requestReview, .needsReview), (.approved, .requestReview, .needsReview),
+        (.needsReview, .requestReview, .needsReview), (.running, .approve, .approved),
         (.pending, .succeed, nil), (.succeeded, .approve, nil), (.approved, .start, nil), (.rejected, .approve, nil),
         (.running, .start, nil), (.failed, .succeed, nil),
     ])
@@ -120,7 +123,8 @@ struct LifecycleTests {
     @Test("wave transitions", arguments: [
         (WaveStatus.pending, WaveEvent.start, WaveStatus?.some(.running)), (.running, .atomsFinished, .gating),
         (.gating, .gatePassed, .passed), (.gating, .gateFailed, .failed), (.failed, .repair, .running), (.failed, .waive, .waived),
-        (.pending, .gatePassed, nil), (.passed, .repair, nil), (.running, .gatePassed, nil),
+        (.running, .atomsFailed, .failed), (.passed, .gateFailed, .failed), (.waived, .gateFailed, .failed),
+        (.pending, .gatePassed, nil), (.passed, .repair, nil), (.running, .gatePassed, nil), (.gating, .atomsFailed, nil),
     ])
     func waveTransitions(_ sample: (WaveStatus, WaveEvent, WaveStatus?)) {
         #expect((try? sample.0.applying(sample.1)) == sample.2)

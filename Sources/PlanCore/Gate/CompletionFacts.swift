@@ -22,15 +22,14 @@ public struct CompletionFacts: Sendable, Hashable {
             self.init(key: AtomKey(taskNumber: taskNumber, path: path), status: status, acceptedSHA256: acceptedSHA256)
         }
 
-        /// Succeeded or approved, with accepted content: nothing more will happen to it.
-        public var isSettled: Bool {
-            (status == .succeeded || status == .approved) && acceptedSHA256 != nil
-        }
+        /// Done (`AtomStatus.isDone`), with accepted content.
+        public var isDone: Bool { status.isDone(hasAcceptedContent: acceptedSHA256 != nil) }
 
-        /// Produced and validated, but held for a human: its content is accepted until the review says otherwise.
-        public var isAwaitingReview: Bool {
-            status == .needsReview && acceptedSHA256 != nil
-        }
+        /// Done and not held for a review (succeeded or approved): nothing more will happen to it.
+        public var isSettled: Bool { isDone && status != .needsReview }
+
+        /// Done, but held for a human: its content is accepted until the review says otherwise.
+        public var isAwaitingReview: Bool { isDone && status == .needsReview }
     }
 
     /// One acceptance test as the final gate saw it.

@@ -10,14 +10,19 @@ public enum WaveStatus: String, LifecycleStatus {
     case waived
 
     /// A failed gate leads to a repair round (back to running) or to a human waiver with a recorded reason.
+    /// A wave also fails without a gate when one of its atoms never validated (`atomsFailed`), and a
+    /// finished last wave fails again when the final gate, run after content was accepted later, fails.
     public static let lifecycle = StateMachine<WaveStatus, WaveEvent>(subject: "wave", transitions: [
         .init(.pending, .start, .running),
         .init(.running, .atomsFinished, .gating),
         .init(.running, .requeue, .pending),
+        .init(.running, .atomsFailed, .failed),
         .init(.gating, .gatePassed, .passed),
         .init(.gating, .gateFailed, .failed),
         .init(.failed, .repair, .running),
         .init(.failed, .waive, .waived),
+        .init(.passed, .gateFailed, .failed),
+        .init(.waived, .gateFailed, .failed),
     ])
 }
 
@@ -25,6 +30,8 @@ public enum WaveStatus: String, LifecycleStatus {
 public enum WaveEvent: String, JSONEnumeration {
     case start
     case atomsFinished = "atoms_finished"
+    /// An atom of the wave never validated: its blocking review holds the wave.
+    case atomsFailed = "atoms_failed"
     case requeue
     case gatePassed = "gate_passed"
     case gateFailed = "gate_failed"
