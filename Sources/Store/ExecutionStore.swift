@@ -1,12 +1,13 @@
 import Foundation
 import JSON
+import PlanCore
 import Postgres
 
 /// The columns of a plan that execution decides from.
 public struct ExecutionPlanRecord: Sendable {
     public var id: UUID
     public var ownerID: UUID
-    public var status: String
+    public var status: PlanStatus
     public var statusReason: String?
     public var projectName: String
     public var techStack: JSONValue
@@ -22,12 +23,15 @@ public struct StoredAtom: Sendable, Hashable {
     public var taskNumber: Int
     public var path: String
     public var wave: Int
-    public var status: String
+    public var status: AtomStatus
     public var attempts: Int
     public var confidence: Double?
     public var finalSHA256: String?
     /// Whether one of its attempts was accepted (its content is the file's content in the workspace).
     public var hasAcceptedAttempt: Bool
+
+    /// `AtomStatus.isDone`: its accepted content is the recorded content hash.
+    public var isDone: Bool { status.isDone(hasAcceptedContent: finalSHA256 != nil) }
 }
 
 /// One row of `waves`.
@@ -35,7 +39,7 @@ public struct StoredWave: Sendable, Hashable {
     public var id: UUID
     public var number: Int
     public var atomCount: Int
-    public var status: String
+    public var status: WaveStatus
     public var repairRounds: Int
     public var commitSHA: String?
 }
@@ -58,7 +62,7 @@ public struct ResolvedReview: Sendable, Hashable {
     public var kind: String
     public var atomID: UUID?
     public var waveID: UUID?
-    public var status: String
+    public var status: ReviewStatus
     public var feedback: String?
     public var editedContent: String?
     public var blocking: Bool
@@ -132,7 +136,7 @@ public struct ExecutionStore {
             FROM masterplans WHERE id = $1
             """, [id]).first else { return nil }
         return ExecutionPlanRecord(id: try row.decode(UUID.self, "id"), ownerID: try row.decode(UUID.self, "owner_id"),
-                                   status: try row.decode(String.self, "status"),
+                                   status: try Self.status(row, "status"),
                                    statusReason: try row.decode(String?.self, "status_reason"),
                                    projectName: try row.decode(String.self, "project_name"),
                                    techStack: try row.decode(JSONValue.self, "tech_stack"),
@@ -141,30 +145,41 @@ public struct ExecutionStore {
     }
 
     /// The plan's status alone (checked between atoms for pause and cancel).
-    public func status(planID: UUID) throws -> String? {
-        try connection.query("SELECT status FROM masterplans WHERE id = $1", [planID]).first?.decode(String.self, 0)
+    public func status(planID: UUID) throws -> PlanStatus? {
+        try connection.query("SELECT status FROM masterplans WHERE id = $1", [planID]).first.map { try Self.status($0, "status") }
+    }
+
+    /// A status column's word as its lifecycle status; a word the status does not have is a decoding error
+    /// (the table's CHECK constraint allows none).
+    static func status<Status: LifecycleStatus>(_ row: Row, _ column: String) throws -> Status {
+        let word = try row.decode(String.self, column)
+        guard let status = Status(rawValue: word) else {
+            throw PostgresError(kind: .decoding, message: "column \(column) has the unknown \(Status.lifecycle.subject) status \(word)")
+        }
+        return status
     }
 
     /// The plan's status with what it has cost and may cost, in one query (checked before atoms start);
     /// nil when the plan no longer exists.
-    public func runState(planID: UUID) throws -> (status: String, spent: Double, budget: Double)? {
+    public func runState(planID: UUID) throws -> (status: PlanStatus, spent: Double, budget: Double)? {
         guard let row = try connection.query(
-            "SELECT status, actual_cost_usd::float8, budget_usd::float8 FROM masterplans WHERE id = $1", [planID]).first else { return nil }
-        return (try row.decode(String.self, 0), try row.decode(Double.self, 1), try row.decode(Double.self, 2))
+            "SELECT status, actual_cost_usd::float8 AS spent, budget_usd::float8 AS budget FROM masterplans WHERE id = $1",
+            [planID]).first else { return nil }
+        return (try Self.status(row, "status"), try row.decode(Double.self, "spent"), try row.decode(Double.self, "budget"))
     }
 
-    /// Moves the plan from `from` to `to` with a history entry (actor `system`) and a
+    /// Makes the plan's status `change` with a history entry (actor `system`) and a
     /// `plan_status_changed` event, plus `extraEvents` after it; false (and nothing done) when the
-    /// status was no longer `from`.
+    /// status was no longer `change.from`.
     @discardableResult
-    public func transition(planID: UUID, ownerID: UUID, from: String, to: String, action: String, reason: String?,
+    public func transition(planID: UUID, ownerID: UUID, _ change: StatusChange<PlanStatus>, action: String, reason: String?,
                            data: JSONObject = [:], extraEvents: [(type: String, data: JSONObject)] = []) throws -> Bool {
         try connection.transaction { c in
             let plans = PlanQueries(c)
-            guard try plans.changeStatus(id: planID, from: from, to: to, reason: reason) else { return false }
+            guard try plans.changeStatus(id: planID, from: change.from.rawValue, to: change.to.rawValue, reason: reason) else { return false }
             var payload = data
-            payload["from"] = .string(from)
-            payload["to"] = .string(to)
+            payload["from"] = .string(change.from.rawValue)
+            payload["to"] = .string(change.to.rawValue)
             payload["action"] = .string(action)
             if let reason { payload["reason"] = .string(reason) }
             try plans.appendHistory(planID: planID, actor: "system", actorID: nil, event: action, data: payload)
@@ -248,8 +263,8 @@ public struct ExecutionStore {
 
     /// Whether a reviewer rejected one of the plan's atoms (and it was not run again since).
     public func hasRejectedAtom(planID: UUID) throws -> Bool {
-        try connection.query("SELECT EXISTS (SELECT 1 FROM atoms WHERE plan_id = $1 AND status = 'rejected')", [planID])
-            .first!.decode(Bool.self, 0)
+        try connection.query("SELECT EXISTS (SELECT 1 FROM atoms WHERE plan_id = $1 AND status = $2)",
+                             [planID, AtomStatus.rejected.rawValue]).first!.decode(Bool.self, 0)
     }
 
     /// One atom of the plan, as it is now.
@@ -265,7 +280,7 @@ public struct ExecutionStore {
 
     static func storedAtom(_ row: Row) throws -> StoredAtom {
         StoredAtom(id: try row.decode(UUID.self, 0), taskID: try row.decode(UUID.self, 1), taskNumber: try row.decode(Int.self, 2),
-                   path: try row.decode(String.self, 3), wave: try row.decode(Int.self, 4), status: try row.decode(String.self, 5),
+                   path: try row.decode(String.self, 3), wave: try row.decode(Int.self, 4), status: try status(row, "status"),
                    attempts: try row.decode(Int.self, 6), confidence: try row.decode(Double?.self, 7),
                    finalSHA256: try row.decode(String?.self, 8), hasAcceptedAttempt: try row.decode(Bool.self, 9))
     }
@@ -275,16 +290,18 @@ public struct ExecutionStore {
             "SELECT id, number, atom_count, status, repair_rounds, commit_sha FROM waves WHERE plan_id = $1 ORDER BY number",
             [planID]).rows.map { row in
             StoredWave(id: try row.decode(UUID.self, 0), number: try row.decode(Int.self, 1), atomCount: try row.decode(Int.self, 2),
-                       status: try row.decode(String.self, 3), repairRounds: try row.decode(Int.self, 4),
+                       status: try Self.status(row, "status"), repairRounds: try row.decode(Int.self, 4),
                        commitSHA: try row.decode(String?.self, 5))
         }
     }
 
-    /// Atoms left `running` by an executor that stopped or crashed go back to `pending`; returns how many.
+    /// Atoms left `running` by an executor that stopped or crashed go back to `pending` (`AtomEvent.requeue`);
+    /// returns how many.
     @discardableResult
     public func requeueRunningAtoms(planID: UUID) throws -> Int {
-        try connection.execute("UPDATE atoms SET status = 'pending', started_at = NULL WHERE plan_id = $1 AND status = 'running'",
-                               [planID])
+        let change = try StatusChange<AtomStatus>(from: .running, .requeue)
+        return try connection.execute("UPDATE atoms SET status = $3, started_at = NULL WHERE plan_id = $1 AND status = $2",
+                                      [planID, change.from.rawValue, change.to.rawValue])
     }
 
     /// The accepted content of an atom (its accepted attempt's output, the latest one).
@@ -303,27 +320,32 @@ public struct ExecutionStore {
         return (try row.decode(String?.self, 0), try row.decode(JSONValue.self, 1))
     }
 
-    /// Marks a wave running (once) and emits `wave_execution_start`.
-    public func startWave(planID: UUID, ownerID: UUID, wave: StoredWave, totalWaves: Int) throws {
-        try connection.transaction { c in
-            guard try c.execute("UPDATE waves SET status = 'running', started_at = now() WHERE id = $1 AND status = 'pending'",
-                                [wave.id]) == 1 else { return }
+    /// Starts a pending wave (`WaveEvent.start`, once) and emits `wave_execution_start`; returns its new status.
+    @discardableResult
+    public func startWave(planID: UUID, ownerID: UUID, wave: StoredWave, totalWaves: Int) throws -> WaveStatus {
+        let change = try StatusChange<WaveStatus>(from: wave.status, .start)
+        return try connection.transaction { c in
+            guard try c.execute("UPDATE waves SET status = $3, started_at = now() WHERE id = $1 AND status = $2",
+                                [wave.id, change.from.rawValue, change.to.rawValue]) == 1 else { return change.to }
             try c.execute("UPDATE masterplans SET current_wave = $2 WHERE id = $1", [planID, wave.number])
             try EventFeed(c).emit(type: "wave_execution_start", ownerID: ownerID, planID: planID,
                                   data: ["wave": .int(Int64(wave.number)), "atom_count": .int(Int64(wave.atomCount)),
                                          "total_waves": .int(Int64(totalWaves))])
+            return change.to
         }
     }
 
-    /// Marks an atom running (a first run, a retry after a review, a gate repair) and returns the
-    /// highest attempt number recorded for it (0 when none), in one statement.
+    /// Marks an atom running (a first run, a retry after a review, a gate repair: `AtomStatus.eventsToStart`
+    /// from `status`, the status it was loaded with) and returns the highest attempt number recorded for it
+    /// (0 when none), in one statement.
     @discardableResult
-    public func startAtom(_ atomID: UUID) throws -> Int {
-        try connection.query(
+    public func startAtom(_ atomID: UUID, from status: AtomStatus) throws -> Int {
+        let change = try StatusChange(from: status, events: status.eventsToStart)
+        return try connection.query(
             """
-            UPDATE atoms SET status = 'running', started_at = now(), finished_at = NULL WHERE id = $1
+            UPDATE atoms SET status = $2, started_at = now(), finished_at = NULL WHERE id = $1
             RETURNING greatest(attempts, (SELECT coalesce(max(attempt), 0) FROM atom_attempts WHERE atom_id = $1))
-            """, [atomID]).first?.decode(Int.self, 0) ?? 0
+            """, [atomID, change.to.rawValue]).first?.decode(Int.self, 0) ?? 0
     }
 
     /// Records one attempt (not accepted: `finishAtom` accepts one) and emits `atom_execution_progress`,
@@ -365,7 +387,7 @@ public struct ExecutionStore {
     /// its event needs no answer first): the plan row the trigger locks and the events lock are held
     /// for the server's work alone, not across round trips, while every other atom of the plan waits.
     @discardableResult
-    public func finishAtom(planID: UUID, ownerID: UUID, atomID: UUID, status: String, confidence: Double?,
+    public func finishAtom(planID: UUID, ownerID: UUID, atomID: UUID, _ change: StatusChange<AtomStatus>, confidence: Double?,
                            acceptedAttempt: Int?, contentSHA256: String?, review: NewAtomReview?,
                            event: JSONObject, attempt: AtomAttemptRecord? = nil, progress: JSONObject? = nil) throws -> UUID? {
         var statements: [PipelinedStatement] = []
@@ -401,7 +423,7 @@ public struct ExecutionStore {
                    final_content_sha256 = coalesce($4, final_content_sha256), finished_at = now(),
                    attempts = greatest(attempts, $5)
             WHERE id = $1
-            """, [atomID, status, confidence, contentSHA256, attempt?.attempt ?? 0]))
+            """, [atomID, change.to.rawValue, confidence, contentSHA256, attempt?.attempt ?? 0]))
         var data = event
         if let reviewID { data["review_id"] = .string(reviewID.uuidString.lowercased()) }
         if let progress { statements.append(EventFeed.emission(type: "atom_execution_progress", ownerID: ownerID, planID: planID, data: progress)) }
@@ -418,9 +440,9 @@ public struct ExecutionStore {
         return reviewID
     }
 
-    /// Sets an atom's status without other changes (a gate sending it to review, a reviewer's decision).
-    public func setAtomStatus(_ atomID: UUID, to status: String) throws {
-        try connection.execute("UPDATE atoms SET status = $2 WHERE id = $1", [atomID, status])
+    /// Changes an atom's status without other changes (a gate repair that kept the content, a reviewer's rejection).
+    public func changeAtom(_ atomID: UUID, _ change: StatusChange<AtomStatus>) throws {
+        try connection.execute("UPDATE atoms SET status = $2 WHERE id = $1", [atomID, change.to.rawValue])
     }
 
     /// Stores the wave's commit.
@@ -428,10 +450,10 @@ public struct ExecutionStore {
         try connection.execute("UPDATE waves SET commit_sha = $2 WHERE id = $1", [waveID, sha])
     }
 
-    /// Marks the wave gating.
-    public func startGate(waveID: UUID) throws {
-        try connection.execute(
-            "UPDATE waves SET status = 'gating', gate_started_at = now() WHERE id = $1 AND status IN ('running', 'failed')", [waveID])
+    /// Marks the wave gating (its atoms finished, or a failed wave gated again).
+    public func startGate(waveID: UUID, _ change: StatusChange<WaveStatus>) throws {
+        try connection.execute("UPDATE waves SET status = $3, gate_started_at = now() WHERE id = $1 AND status = $2",
+                               [waveID, change.from.rawValue, change.to.rawValue])
     }
 
     /// Counts a repair round.
@@ -466,11 +488,12 @@ public struct ExecutionStore {
         }
     }
 
-    /// Records a Gate S evaluation and emits `gate_validation_result`; when `passed`, also ends the
-    /// wave as passed and emits `wave_execution_complete` with `waveEvent`.
+    /// Records a Gate S evaluation and emits `gate_validation_result`; with `passedWave` (the wave's change
+    /// to passed), also ends the wave as passed and emits `wave_execution_complete` with its event.
     public func recordGate(planID: UUID, ownerID: UUID, waveID: UUID, repairRound: Int, mustTotal: Int, mustPassed: Int,
                            shouldTotal: Int, shouldPassed: Int, passed: Bool, failingTests: JSONValue, event: JSONObject,
-                           waveEvent: JSONObject?, waveNumber: Int? = nil, commitSHA: String? = nil, final: Bool = false) throws {
+                           passedWave: (change: StatusChange<WaveStatus>, event: JSONObject)?, waveNumber: Int? = nil,
+                           commitSHA: String? = nil, final: Bool = false) throws {
         try connection.transaction { c in
             try c.execute(
                 """
@@ -483,12 +506,12 @@ public struct ExecutionStore {
                     commit_sha = EXCLUDED.commit_sha, final = EXCLUDED.final
                 """, [planID, waveID, repairRound, mustTotal, mustPassed, shouldTotal, shouldPassed, passed, failingTests,
                       commitSHA, final])
-            if let waveEvent {
-                try c.execute("UPDATE waves SET status = 'passed', finished_at = now() WHERE id = $1", [waveID])
+            if let passedWave {
+                try c.execute("UPDATE waves SET status = $2, finished_at = now() WHERE id = $1", [waveID, passedWave.change.to.rawValue])
                 try updateTaskProgress(planID: planID, wave: waveNumber, on: c)
                 let feed = EventFeed(c)
                 try feed.emit(type: "gate_validation_result", ownerID: ownerID, planID: planID, data: event)
-                try feed.emit(type: "wave_execution_complete", ownerID: ownerID, planID: planID, data: waveEvent)
+                try feed.emit(type: "wave_execution_complete", ownerID: ownerID, planID: planID, data: passedWave.event)
             } else {
                 try EventFeed(c).emit(type: "gate_validation_result", ownerID: ownerID, planID: planID, data: event)
             }
@@ -532,8 +555,9 @@ public struct ExecutionStore {
     /// Completes the plan (`executing` → `completed`) recording how it was proven, with its history
     /// entry, `plan_status_changed` and `masterplan_execution_complete`; false when it was not executing.
     public func complete(planID: UUID, ownerID: UUID, verification: String, summary: JSONObject) throws -> Bool {
-        try connection.transaction { c in
-            guard try transition(planID: planID, ownerID: ownerID, from: "executing", to: "completed", action: "complete", reason: nil,
+        let change = try StatusChange<PlanStatus>(from: .executing, .complete)
+        return try connection.transaction { c in
+            guard try transition(planID: planID, ownerID: ownerID, change, action: "complete", reason: nil,
                                  data: ["verification": .string(verification)],
                                  extraEvents: [("masterplan_execution_complete", summary)]) else { return false }
             try c.execute("UPDATE masterplans SET verification = $2 WHERE id = $1", [planID, verification])
@@ -544,10 +568,10 @@ public struct ExecutionStore {
     /// Ends a wave whose gate failed as `waived` (reviewers accepted the failing tests with a reason):
     /// each test that failed its last gate evaluation gets a `test_waivers` row, and the history entry
     /// and `wave_execution_complete` say so. A waived wave is never `passed`.
-    public func waiveWave(planID: UUID, ownerID: UUID, waveID: UUID, reviewID: UUID?, reviewerID: UUID?, reason: String,
-                          waveEvent: JSONObject) throws {
+    public func waiveWave(planID: UUID, ownerID: UUID, waveID: UUID, _ change: StatusChange<WaveStatus>, reviewID: UUID?,
+                          reviewerID: UUID?, reason: String, waveEvent: JSONObject) throws {
         try connection.transaction { c in
-            try c.execute("UPDATE waves SET status = 'waived', finished_at = now() WHERE id = $1", [waveID])
+            try c.execute("UPDATE waves SET status = $2, finished_at = now() WHERE id = $1", [waveID, change.to.rawValue])
             // Every test that failed the wave's last gate evaluation is waived, with the reviewers' reason.
             try c.execute(
                 """
@@ -565,11 +589,12 @@ public struct ExecutionStore {
     }
 
     /// Marks the wave failed (its gate failed after the repair rounds, or an atom never validated).
-    public func failWave(waveID: UUID) throws {
-        try connection.execute("UPDATE waves SET status = 'failed', finished_at = now() WHERE id = $1 AND status <> 'failed'", [waveID])
+    public func failWave(waveID: UUID, _ change: StatusChange<WaveStatus>) throws {
+        try connection.execute("UPDATE waves SET status = $3, finished_at = now() WHERE id = $1 AND status = $2",
+                               [waveID, change.from.rawValue, change.to.rawValue])
     }
 
-    /// Tasks whose atoms all have accepted content are `completed`; the plan's counters follow. With
+    /// Tasks whose atoms are all done (`AtomStatus.isDone`) are `completed`; the plan's counters follow. With
     /// `wave`, only the tasks with an atom in that wave are looked at (a task completes with its last
     /// atom, so a passing wave can only complete its own tasks).
     func updateTaskProgress(planID: UUID, wave: Int? = nil, on c: Connection) throws {
@@ -580,8 +605,8 @@ public struct ExecutionStore {
               AND ($2::integer IS NULL OR t.id IN (SELECT task_id FROM atoms WHERE plan_id = $1 AND wave = $2))
               AND EXISTS (SELECT 1 FROM atoms a WHERE a.task_id = t.id)
               AND NOT EXISTS (SELECT 1 FROM atoms a WHERE a.task_id = t.id
-                              AND NOT (a.status IN ('succeeded', 'approved', 'needs_review') AND a.final_content_sha256 IS NOT NULL))
-            """, [planID, wave])
+                              AND NOT (a.status = ANY($3::text[]) AND a.final_content_sha256 IS NOT NULL))
+            """, [planID, wave, AtomStatus.holdingAcceptedContent.map(\.rawValue)])
         if wave != nil && completed == 0 { return }
         try c.execute(
             """
@@ -627,7 +652,7 @@ public struct ExecutionStore {
             FROM reviews WHERE plan_id = $1 AND status <> 'pending' AND applied_at IS NULL ORDER BY resolved_at, id
             """, [planID]).rows.map { row in
             ResolvedReview(id: try row.decode(UUID.self, 0), kind: try row.decode(String.self, 1), atomID: try row.decode(UUID?.self, 2),
-                           waveID: try row.decode(UUID?.self, 3), status: try row.decode(String.self, 4),
+                           waveID: try row.decode(UUID?.self, 3), status: try Self.status(row, "status"),
                            feedback: try row.decode(String?.self, 5), editedContent: try row.decode(String?.self, 6),
                            blocking: try row.decode(Bool.self, 7), reviewerID: try row.decode(UUID?.self, 8))
         }
@@ -638,15 +663,16 @@ public struct ExecutionStore {
         try connection.execute("UPDATE reviews SET applied_at = now() WHERE id = $1 AND applied_at IS NULL", [reviewID])
     }
 
-    /// Pending reviews of the plan: (blocking, all).
-    public func pendingReviewCounts(planID: UUID) throws -> (blocking: Int, all: Int) {
+    /// Pending reviews of the plan, blocking and all.
+    public func pendingReviewCounts(planID: UUID) throws -> ExecutionFacts.PendingReviews {
         let row = try connection.query(
-            "SELECT count(*) FILTER (WHERE blocking), count(*) FROM reviews WHERE plan_id = $1 AND status = 'pending'", [planID]).first!
-        return (try row.decode(Int.self, 0), try row.decode(Int.self, 1))
+            "SELECT count(*) FILTER (WHERE blocking), count(*) FROM reviews WHERE plan_id = $1 AND status = $2",
+            [planID, ReviewStatus.pending.rawValue]).first!
+        return ExecutionFacts.PendingReviews(blocking: try row.decode(Int.self, 0), all: try row.decode(Int.self, 1))
     }
 
     /// The latest blocking reviews of a wave: their statuses, waiver reasons and reviewers.
-    public func blockingReviews(waveID: UUID) throws -> [(id: UUID, status: String, waiverReason: String?, reviewerID: UUID?)] {
+    public func blockingReviews(waveID: UUID) throws -> [ExecutionFacts.BlockingReview<UUID, UUID>] {
         try connection.query(
             """
             SELECT r.id, r.status, r.waiver_reason, r.reviewer_id FROM reviews r
@@ -654,7 +680,8 @@ public struct ExecutionStore {
               AND r.created_at >= (SELECT max(created_at) FROM reviews WHERE wave_id = $1 AND blocking) - interval '1 second'
             ORDER BY r.created_at, r.id
             """, [waveID]).rows.map {
-                (try $0.decode(UUID.self, 0), try $0.decode(String.self, 1), try $0.decode(String?.self, 2), try $0.decode(UUID?.self, 3))
+                ExecutionFacts.BlockingReview(id: try $0.decode(UUID.self, 0), status: try Self.status($0, "status"),
+                                              waiverReason: try $0.decode(String?.self, 2), reviewer: try $0.decode(UUID?.self, 3))
             }
     }
 
@@ -684,11 +711,13 @@ extension ExecutionStore {
     }
 
     /// Sends an atom to review without ending it again (a gate that still fails after its repair
-    /// rounds): its status becomes `needs_review`, the review is created, `review_created` emitted.
+    /// rounds, an edit that did not validate): `change` leads to `needs_review`, the review is created,
+    /// `review_created` emitted.
     @discardableResult
-    public func sendToReview(planID: UUID, ownerID: UUID, atomID: UUID, review: NewAtomReview, event: JSONObject) throws -> UUID {
+    public func sendToReview(planID: UUID, ownerID: UUID, atomID: UUID, _ change: StatusChange<AtomStatus>, review: NewAtomReview,
+                             event: JSONObject) throws -> UUID {
         try connection.transaction { c in
-            try c.execute("UPDATE atoms SET status = 'needs_review' WHERE id = $1", [atomID])
+            try c.execute("UPDATE atoms SET status = $2 WHERE id = $1", [atomID, change.to.rawValue])
             let id = try c.query(
                 """
                 INSERT INTO reviews (plan_id, kind, atom_id, wave_id, confidence, reason, priority, ai_suggestions, blocking)

@@ -44,38 +44,38 @@ import TestSupport
         #expect(try completed(plan) == 0)
 
         // Running is not completed; starting returns the attempts so far.
-        #expect(try store.startAtom(atoms[0].id) == 0)
+        #expect(try store.startAtom(atoms[0].id, from: .pending) == 0)
         #expect(try completed(plan) == 0)
 
         // Finished with accepted content (the attempt recorded in the same transaction): counted once.
         let attempt = AtomAttemptRecord(attempt: 1, origin: "generate", temperature: 0.7, promptDigest: Self.sha, output: "x = 1\n",
                                         validation: .array([]), errorFeedback: nil, inputTokens: 1, outputTokens: 1, costUSD: 0,
                                         accepted: false)
-        try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[0].id, status: "succeeded", confidence: 0.9,
-                             acceptedAttempt: 1, contentSHA256: Self.sha, review: nil, event: [:], attempt: attempt,
+        try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[0].id, try StatusChange(from: .running, .succeed),
+                             confidence: 0.9, acceptedAttempt: 1, contentSHA256: Self.sha, review: nil, event: [:], attempt: attempt,
                              progress: ["attempt": 1])
         #expect(try completed(plan) == 1)
-        #expect(try store.startAtom(atoms[0].id) == 1, "the attempt recorded with the atom's end is seen by the next start")
+        #expect(try store.startAtom(atoms[0].id, from: .succeeded) == 1, "the attempt recorded with the atom's end is seen by the next start")
         #expect(try completed(plan) == 0, "running again: not completed until it ends again")
-        try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[0].id, status: "succeeded", confidence: 0.9,
-                             acceptedAttempt: 1, contentSHA256: Self.sha, review: nil, event: [:])
+        try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[0].id, try StatusChange(from: .running, .succeed),
+                             confidence: 0.9, acceptedAttempt: 1, contentSHA256: Self.sha, review: nil, event: [:])
         #expect(try completed(plan) == 1)
 
         // Low confidence with content counts; a status change that keeps it counted changes nothing.
-        try store.setAtomStatus(atoms[0].id, to: "needs_review")
+        try store.changeAtom(atoms[0].id, try StatusChange(from: .succeeded, .requestReview))
         #expect(try completed(plan) == 1)
-        try store.setAtomStatus(atoms[0].id, to: "approved")
+        try store.changeAtom(atoms[0].id, try StatusChange(from: .needsReview, .approve))
         #expect(try completed(plan) == 1)
         // Rejected no longer counts; requeued neither.
-        try store.setAtomStatus(atoms[0].id, to: "rejected")
+        try store.changeAtom(atoms[0].id, try StatusChange(from: .approved, reaching: .rejected))
         #expect(try completed(plan) == 0)
 
         // An atom that never validated goes to review without content: not counted.
-        try store.startAtom(atoms[1].id)
-        try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[1].id, status: "needs_review", confidence: 0.2,
-                             acceptedAttempt: nil, contentSHA256: nil, review: nil, event: [:])
+        try store.startAtom(atoms[1].id, from: .pending)
+        try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[1].id, try StatusChange(from: .running, .requestReview),
+                             confidence: 0.2, acceptedAttempt: nil, contentSHA256: nil, review: nil, event: [:])
         #expect(try completed(plan) == 0)
-        try store.setAtomStatus(atoms[0].id, to: "approved")
+        try store.changeAtom(atoms[0].id, try StatusChange(from: .rejected, reaching: .approved))
         #expect(try completed(plan) == 1)
 
         // The counter equals the count of the rows, as the old recount computed it.

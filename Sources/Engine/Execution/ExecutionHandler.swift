@@ -76,11 +76,9 @@ public struct ExecutionHandler: JobHandler {
         try await database.run { c in
             let store = ExecutionStore(c)
             guard let plan = try store.plan(id: planID) else { return }
-            for from in [PlanStatus.executing, .queued] where plan.status == from.rawValue {
-                let to = try from.applying(.fail)
-                try store.transition(planID: planID, ownerID: plan.ownerID, from: from.rawValue, to: to.rawValue, action: "fail",
-                                     reason: reason, data: data)
-            }
+            guard plan.status == .executing || plan.status == .queued else { return }
+            try store.transition(planID: planID, ownerID: plan.ownerID, try StatusChange(from: plan.status, .fail), action: "fail",
+                                 reason: reason, data: data)
         }
     }
 }

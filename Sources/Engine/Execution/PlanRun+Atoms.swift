@@ -32,12 +32,14 @@ extension PlanRun {
         case unchanged
     }
 
-    /// Runs the wave's pending atoms, at most `concurrency` at once, longest remaining path first.
-    /// False when the run stopped early (pause, cancel, budget) — unstarted atoms stay pending.
-    func runPendingAtoms(ofWave number: Int) async throws -> Bool {
-        let pending = try await store { try $0.atoms(planID: self.planID, wave: number) }
-            .filter { $0.status == AtomStatus.pending.rawValue }
-            .sorted { remainingPath(of: $0) > remainingPath(of: $1) }
+    /// Runs the atoms the decider starts (`ExecutionDecider.atomsToStart`: the pending atoms of the first
+    /// unfinished wave, longest remaining path first), at most `concurrency` at once. False when the run
+    /// stopped early (pause, cancel, budget) — unstarted atoms stay pending.
+    func runPendingAtoms(of wave: StoredWave) async throws -> Bool {
+        let atoms = try await store { try $0.atoms(planID: self.planID, wave: wave.number) }
+        let waves = try await store { try $0.waves(planID: self.planID) }
+        let byID = Dictionary(atoms.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let pending = decider.atomsToStart(atoms.map(facts), waves: waves.map(\.facts)).compactMap { byID[$0.id] }
         guard !pending.isEmpty else { return true }
         return try await withThrowingTaskGroup(of: Void.self, returning: Bool.self) { group in
             var next = 0
@@ -63,10 +65,6 @@ extension PlanRun {
         }
     }
 
-    func remainingPath(of atom: StoredAtom) -> Int {
-        execution.index(of: AtomKey(taskNumber: atom.taskNumber, path: atom.path)).map { execution.remainingPathLength[$0] } ?? 0
-    }
-
     /// Produces an atom's file: up to `maxAttempts` LLM answers, each written through the safe writer
     /// and validated in the sandbox, each retry carrying the previous errors at a lower temperature;
     /// then the confidence score decides between accepting it and a review. An atom that never
@@ -80,7 +78,7 @@ extension PlanRun {
             throw ExecutionHandler.Refusal(description: "atom \(atom.id) names task \(atom.taskNumber), which the plan does not have")
         }
         let index = execution.index(of: AtomKey(taskNumber: atom.taskNumber, path: atom.path))
-        var attemptNumber = try await store { try $0.startAtom(atom.id) }
+        var attemptNumber = try await store { try $0.startAtom(atom.id, from: atom.status) }
         let previous: String? = try? await pool.run { () throws(WorkspaceError) -> String in try self.workspace.read(atom.path) }
         let dependencyFiles = try await readDependencyFiles(of: index)
         let promptContext = AtomPrompts.Context(plan: planContext, task: task, path: atom.path,
@@ -158,12 +156,12 @@ extension PlanRun {
                 validatorsPassed: success.validation.filter(\.passed).count, validatorsRun: success.validation.count,
                 attempts: success.tries, complexity: task.complexity), policy: settings.confidence)
             var review: NewAtomReview?
-            let status: String
+            let change: StatusChange<AtomStatus>
             switch score.decision {
             case .accept:
-                status = AtomStatus.succeeded.rawValue
+                change = try StatusChange(from: .running, .succeed)
             case .review(let priority):
-                status = AtomStatus.needsReview.rawValue
+                change = try StatusChange(from: .running, .requestReview)
                 let reason = String(format: "confidence %.2f is below %.2f (%d attempt(s), %@ complexity)", score.value,
                                     settings.confidence.reviewThreshold, success.tries, task.complexity.rawValue)
                 review = NewAtomReview(confidence: score.value, reason: reason, priority: priority.rawValue,
@@ -171,7 +169,7 @@ extension PlanRun {
                                                                         validation: success.validation, content: success.content),
                                        blockingWaveID: blockingWaveID)
             }
-            event["status"] = .string(status)
+            event["status"] = .string(change.to.rawValue)
             event["attempts"] = .int(Int64(success.tries))
             event["confidence"] = .double(score.value)
             event["origin"] = .string(production.origin)
@@ -179,7 +177,7 @@ extension PlanRun {
             let chosen = review
             let completion = event
             try await store {
-                try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, status: status, confidence: score.value,
+                try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change, confidence: score.value,
                                   acceptedAttempt: success.attempt, contentSHA256: sha, review: chosen, event: completion,
                                   attempt: success.record, progress: success.progress)
             }
@@ -191,7 +189,9 @@ extension PlanRun {
             if let previous { try self.workspace.write(previous, to: atom.path) } else { try self.workspace.remove(atom.path) }
         }
         if case .gateRepair = production {
-            try await store { try $0.setAtomStatus(atom.id, to: atom.status == AtomStatus.running.rawValue ? AtomStatus.succeeded.rawValue : atom.status) }
+            // The content stays, and with it the status it had (succeeded for an atom that was running).
+            let restored = try StatusChange(from: .running, reaching: atom.status == .running ? .succeeded : atom.status)
+            try await store { try $0.changeAtom(atom.id, restored) }
             return .unchanged
         }
         let score = ConfidenceScore(ConfidenceInput(
@@ -203,14 +203,15 @@ extension PlanRun {
                                    aiSuggestions: await suggestions(task: task, atom: atom, reason: reason, confidence: score.value,
                                                                     validation: lastValidation, content: lastContent),
                                    blockingWaveID: wave)
-        event["status"] = .string(AtomStatus.needsReview.rawValue)
+        let change = try StatusChange<AtomStatus>(from: .running, .requestReview)
+        event["status"] = .string(change.to.rawValue)
         event["attempts"] = .int(Int64(settings.maxAttempts))
         event["confidence"] = .double(score.value)
         event["validated"] = false
         let completion = event
         try await store {
-            try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, status: AtomStatus.needsReview.rawValue,
-                              confidence: score.value, acceptedAttempt: nil, contentSHA256: nil, review: review, event: completion)
+            try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change, confidence: score.value,
+                              acceptedAttempt: nil, contentSHA256: nil, review: review, event: completion)
         }
         return .failed
     }

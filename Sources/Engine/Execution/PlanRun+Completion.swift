@@ -22,17 +22,17 @@ extension PlanRun {
                 try await failForRejection(try await store { try $0.atoms(planID: self.planID) })
                 return
             case .waitingForReviews(let count):
-                _ = try await transition(from: .executing, to: .blocked, action: "block",
+                _ = try await transition(try StatusChange(from: .executing, .block), action: "block",
                                          reason: "every wave passed; waiting for \(count) review(s) before the plan can complete")
                 return
             case .incomplete:
-                _ = try await transition(from: .executing, to: .blocked, action: "block", reason: decision.description)
+                _ = try await transition(try StatusChange(from: .executing, .block), action: "block", reason: decision.description)
                 return
             case .needsFinalGate:
                 // Once is enough: asked again right after its own final gate, the workspace cannot hold
                 // the accepted content, and running it again would loop.
                 guard finalGatesRun == 0 else {
-                    _ = try await transition(from: .executing, to: .blocked, action: "block", reason: decision.description)
+                    _ = try await transition(try StatusChange(from: .executing, .block), action: "block", reason: decision.description)
                     return
                 }
                 finalGatesRun += 1
@@ -69,7 +69,7 @@ extension PlanRun {
         return CompletionFacts(
             atoms: atoms.map { atom in
                 CompletionFacts.Atom(taskNumber: atom.taskNumber, path: atom.path,
-                                     status: AtomStatus(rawValue: atom.status) ?? .pending, acceptedSHA256: atom.finalSHA256)
+                                     status: atom.status, acceptedSHA256: atom.finalSHA256)
             },
             pendingReviews: pending.all, headCommit: head, headFileSHA256: headFiles,
             finalGate: gate.flatMap { gate in
@@ -133,7 +133,7 @@ extension PlanRun {
             try $0.recordGate(planID: self.planID, ownerID: self.ownerID, waveID: last.id, repairRound: round,
                               mustTotal: gate.mustTotal, mustPassed: gate.mustPassed, shouldTotal: gate.shouldTotal,
                               shouldPassed: gate.shouldPassed, passed: gate.passed, failingTests: .array(failing), event: finalEvent,
-                              waveEvent: nil, commitSHA: commit, final: true)
+                              passedWave: nil, commitSHA: commit, final: true)
         }
         // The wave's status stays as it was (passed or waived); a failing verdict fails it (blockOnFinalGate).
         return true

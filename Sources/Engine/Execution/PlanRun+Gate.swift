@@ -23,27 +23,33 @@ extension PlanRun {
         var repairsDone = wave.repairRounds
         var repairsLeft = allowRepairs ? max(0, settings.repairRounds - repairsDone) : 0
         let isFinal = wave.number == totalWaves
+        // The wave's status as this run moves it: gating from the first evaluation on, through repair rounds.
+        var status = wave.status
         while true {
             try context.checkpoint()
-            try await store { try $0.startGate(waveID: wave.id) }
+            if status != .gating {
+                let change = try StatusChange(from: status, reaching: .gating)
+                try await store { try $0.startGate(waveID: wave.id, change) }
+                status = change.to
+            }
             // With no acceptance tests nothing is due and no atom is repairable: the wave's atoms do.
             let current = tests.isEmpty ? waveAtoms : try await store { try $0.atoms(planID: self.planID) }
             let done = doneTasks(current)
             let due = tests.filter { isFinal || Set($0.coveredTasks).isSubset(of: done) }
             let results = try await runTests(due, wave: wave, repairRound: round)
             let (gate, failing, gateEvent) = evaluateGate(results, done: done, isFinal: isFinal, wave: wave.number, round: round)
-            let waveEvent: JSONObject? = gate.passed ? [
+            let passedWave: (change: StatusChange<WaveStatus>, event: JSONObject)? = gate.passed ? (try StatusChange(from: status, .gatePassed), [
                 "wave": .int(Int64(wave.number)), "status": "passed", "commit": .string(sha),
                 "atoms": .int(Int64(waveAtoms.count)), "repair_rounds": .int(Int64(round)),
                 "tests_run": .int(Int64(due.count)),
-            ] : nil
+            ]) : nil
             let roundNow = round
             let commitNow = gated
             try await store {
                 try $0.recordGate(planID: self.planID, ownerID: self.ownerID, waveID: wave.id, repairRound: roundNow,
                                   mustTotal: gate.mustTotal, mustPassed: gate.mustPassed, shouldTotal: gate.shouldTotal,
                                   shouldPassed: gate.shouldPassed, passed: gate.passed, failingTests: .array(failing),
-                                  event: gateEvent, waveEvent: waveEvent, waveNumber: isFinal ? nil : wave.number,
+                                  event: gateEvent, passedWave: passedWave, waveNumber: isFinal ? nil : wave.number,
                                   commitSHA: commitNow, final: isFinal)
             }
             if gate.passed { return true }
@@ -61,11 +67,16 @@ extension PlanRun {
             let repairable = current.filter { failingTasks.contains($0.taskNumber) && $0.hasAcceptedAttempt }
 
             let mayGoOn = try await mayContinue()
-            if repairsLeft == 0 || repairable.isEmpty || codeCanFix.isEmpty || !mayGoOn {
-                let status = try await store { try $0.status(planID: self.planID) }
-                guard status == PlanStatus.executing.rawValue else { return false }
-                try await block(wave: wave, atoms: repairable, failingNames: names, output: output, round: round)
+            switch decider.afterFailedGate(repairsLeft: repairsLeft, repairableAtoms: repairable.count, codeCanFix: !codeCanFix.isEmpty,
+                                           mayGoOn: mayGoOn) {
+            case .block:
+                guard try await store({ try $0.status(planID: self.planID) }) == .executing else { return false }
+                var failing = wave
+                failing.status = status
+                try await block(wave: failing, atoms: repairable, failingNames: names, output: output, round: round)
                 return false
+            case .repair:
+                break
             }
             repairsLeft -= 1
             round += 1
@@ -111,14 +122,9 @@ extension PlanRun {
         return (gate, failing, event)
     }
 
-    /// Tasks whose every atom has accepted content.
+    /// Tasks whose every atom is done (`ExecutionDecider.doneTasks`).
     func doneTasks(_ atoms: [StoredAtom]) -> Set<Int> {
-        var done = Set(atoms.map(\.taskNumber))
-        for atom in atoms where !atom.hasAcceptedAttempt || atom.status == AtomStatus.rejected.rawValue
-            || atom.status == AtomStatus.pending.rawValue || atom.status == AtomStatus.running.rawValue {
-            done.remove(atom.taskNumber)
-        }
-        return done
+        decider.doneTasks(atoms.map(facts))
     }
 
     /// Runs the tests (each alone, in a throwaway copy of the workspace, without network), records
@@ -288,10 +294,16 @@ extension PlanRun {
             var event = atomPayload(atom)
             event["gate"] = true
             let payload = event
-            try await store { try $0.sendToReview(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, review: review, event: payload) }
+            let change = try StatusChange(from: atom.status, .requestReview, orReaching: .needsReview)
+            try await store {
+                try $0.sendToReview(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change, review: review, event: payload)
+            }
         }
-        try await store { try $0.failWave(waveID: wave.id) }
-        _ = try await transition(from: .executing, to: .blocked, action: "block",
+        if wave.status != .failed {
+            let change = try StatusChange(from: wave.status, .gateFailed, orReaching: .failed)
+            try await store { try $0.failWave(waveID: wave.id, change) }
+        }
+        _ = try await transition(try StatusChange(from: .executing, .block), action: "block",
                                  reason: "wave \(wave.number): Gate S failed after \(round) repair round(s); the reviews of the failing tasks are waiting",
                                  data: ["wave": .int(Int64(wave.number))])
     }

@@ -28,22 +28,23 @@ extension PlanRun {
                 continue
             }
             switch review.status {
-            case ReviewStatus.approved.rawValue, ReviewStatus.waived.rawValue:
+            case .approved, .waived:
                 // A waiver accepts the atom as it is, like an approval; the wave's failing tests are
                 // waived when the wave is picked up again (runWave).
                 try await applyApproval(atom)
-            case ReviewStatus.edited.rawValue:
+            case .edited:
                 try await applyEdit(atom, content: review.editedContent ?? "", blockingWaveID: review.blocking ? review.waveID : nil)
-            case ReviewStatus.regenerated.rawValue:
+            case .regenerated:
                 try await produce(atom, .regenerate(feedback: review.feedback ?? "make it better"),
                                   blockingWaveID: review.blocking ? review.waveID : nil)
-            case ReviewStatus.rejected.rawValue:
+            case .rejected:
                 rejected = true
+                let change = try StatusChange(from: atom.status, .reject, orReaching: .rejected)
                 try await store {
-                    try $0.setAtomStatus(atom.id, to: AtomStatus.rejected.rawValue)
+                    try $0.changeAtom(atom.id, change)
                     try $0.failTask(taskID: atom.taskID, planID: self.planID)
                 }
-            default:
+            case .pending:
                 break
             }
             try await store { try $0.markApplied(reviewID: review.id) }
@@ -53,13 +54,14 @@ extension PlanRun {
 
     /// A reviewer accepted the atom.
     func applyApproval(_ atom: StoredAtom) async throws {
+        let change = try StatusChange(from: atom.status, .approve, orReaching: .approved)
         var event = atomPayload(atom)
-        event["status"] = .string(AtomStatus.approved.rawValue)
+        event["status"] = .string(change.to.rawValue)
         event["origin"] = "review_approve"
         let payload = event
         if atom.hasAcceptedAttempt, let sha = atom.finalSHA256 {
             try await store {
-                try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, status: AtomStatus.approved.rawValue,
+                try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change,
                                   confidence: nil, acceptedAttempt: nil, contentSHA256: sha, review: nil, event: payload)
             }
             return
@@ -71,7 +73,7 @@ extension PlanRun {
         let number = try await store { try $0.lastAttemptNumber(atomID: atom.id) }
         let sha = AtomPrompts.sha256(content)
         try await store {
-            try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, status: AtomStatus.approved.rawValue,
+            try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change,
                               confidence: nil, acceptedAttempt: number > 0 ? number : nil, contentSHA256: sha, review: nil, event: payload)
         }
     }
@@ -101,18 +103,20 @@ extension PlanRun {
                 if let previous { try self.workspace.write(previous, to: atom.path) } else { try self.workspace.remove(atom.path) }
             }
             let reason = "the reviewer's edited content did not pass validation:\n" + AtomPrompts.cut(problem, to: 2_000)
-            event["status"] = .string(AtomStatus.needsReview.rawValue)
+            let change = try StatusChange(from: atom.status, .requestReview, orReaching: .needsReview)
+            event["status"] = .string(change.to.rawValue)
             let review = NewAtomReview(confidence: atom.confidence ?? 0, reason: reason, priority: ReviewPriority.high.rawValue,
                                        aiSuggestions: nil, blockingWaveID: blockingWaveID)
             let payload = event
-            try await store { try $0.sendToReview(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, review: review, event: payload) }
+            try await store { try $0.sendToReview(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change, review: review, event: payload) }
             return
         }
-        event["status"] = .string(AtomStatus.approved.rawValue)
+        let change = try StatusChange(from: atom.status, .edit, orReaching: .approved)
+        event["status"] = .string(change.to.rawValue)
         let sha = AtomPrompts.sha256(content)
         let payload = event
         try await store {
-            try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, status: AtomStatus.approved.rawValue,
+            try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change,
                               confidence: nil, acceptedAttempt: attempt, contentSHA256: sha, review: nil, event: payload)
         }
     }
@@ -120,7 +124,7 @@ extension PlanRun {
     /// A plan resumed after a rejection: each rejected atom is produced again with the reviewer's
     /// feedback. False when the run must stop.
     func reviveRejectedAtoms() async throws -> Bool {
-        let rejected = try await store { try $0.atoms(planID: self.planID) }.filter { $0.status == AtomStatus.rejected.rawValue }
+        let rejected = try await store { try $0.atoms(planID: self.planID) }.filter { $0.status == .rejected }
         for atom in rejected {
             guard try await mayContinue() else { return false }
             let feedback = try await store { try $0.latestRejection(atomID: atom.id) } ?? "the reviewer rejected this file"

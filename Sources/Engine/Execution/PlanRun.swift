@@ -89,33 +89,39 @@ final class PlanRun: Sendable {
 
     // MARK: the job
 
+    /// What decides the run's next step; this only loads the facts it asks about and performs the answer.
+    var decider: ExecutionDecider { ExecutionDecider(budgetWarningShare: settings.budgetWarningShare) }
+
     func execute() async throws {
         guard let status = try await store({ try $0.status(planID: self.planID) }) else { return }
-        switch status {
-        case PlanStatus.queued.rawValue, PlanStatus.executing.rawValue:
-            break
-        case PlanStatus.blocked.rawValue:
+        let starting: Bool
+        switch decider.claim(status) {
+        case .run(let isStart):
+            starting = isStart
+        case .settleBlocked:
             let rejected = try await applyResolvedReviews()
-            if rejected {
-                // A rejected atom fails its task: the plan leaves `blocked` for `failed` (through
-                // `executing`, the only way the lifecycle allows).
-                guard try await transition(from: .blocked, to: .executing, action: "resume", reason: nil) else { return }
+            let pending = try await store { try $0.pendingReviewCounts(planID: self.planID) }
+            let waves = try await store { try $0.waves(planID: self.planID) }
+            switch decider.blockedPlan(rejectionApplied: rejected, pending: pending, waves: waves.map(\.facts)) {
+            case .failForRejection:
+                guard try await transition(try StatusChange(from: .blocked, .resume), action: "resume", reason: nil) else { return }
                 try await failForRejection(try await store { try $0.atoms(planID: self.planID) })
                 return
+            case .stayBlocked:
+                return
+            case .resume:
+                guard try await transition(try StatusChange(from: .blocked, .resume), action: "resume", reason: nil) else { return }
+                starting = false
             }
-            guard try await mayLeaveBlocked() else { return }
-            guard try await transition(from: .blocked, to: .executing, action: "resume", reason: nil) else { return }
-        default:
-            // Paused, cancelled, finished or not approved: nothing to run. Resolutions made meanwhile are
-            // applied when the plan runs again.
+        case .nothing:
             return
         }
         try await materialize()
-        if status == PlanStatus.queued.rawValue {
+        if starting {
             let counts: JSONObject = ["total_atoms": .int(Int64(execution.atoms.count)), "total_waves": .int(Int64(execution.waves.count)),
                                       "concurrency": .int(Int64(settings.concurrency)),
                                       "workspace": .string(workspace.root)]
-            guard try await transition(from: .queued, to: .executing, action: "start", reason: nil,
+            guard try await transition(try StatusChange(from: .queued, .start), action: "start", reason: nil,
                                        extraEvents: [("masterplan_execution_start", counts)]) else { return }
         }
         try await recoverWorkspace()
@@ -126,7 +132,8 @@ final class PlanRun: Sendable {
         guard try await reviveRejectedAtoms() else { return }
 
         let waves = try await store { try $0.waves(planID: self.planID) }
-        for wave in waves where !wave.isFinished {
+        let toRun = Set(decider.wavesToRun(waves.map(\.facts)).map(\.number))
+        for wave in waves where toRun.contains(wave.number) {
             guard try await mayContinue() else { return }
             // Resolutions made while the plan runs (low-confidence reviews) are applied between waves.
             if try await applyResolvedReviews() {
@@ -140,63 +147,64 @@ final class PlanRun: Sendable {
 
     /// Runs one wave to its end; false when the run stops here (paused, cancelled, blocked, failed).
     func runWave(_ stored: StoredWave, totalWaves: Int) async throws -> Bool {
-        var current = stored
-        if current.status == WaveStatus.pending.rawValue {
-            let pending = current
-            try await store { try $0.startWave(planID: self.planID, ownerID: self.ownerID, wave: pending, totalWaves: totalWaves) }
-            current.status = WaveStatus.running.rawValue
-        }
-        let wave = current
-        var wasBlockedByGate = false
-        if wave.status == WaveStatus.failed.rawValue {
-            let reviews = try await store { try $0.blockingReviews(waveID: wave.id) }
-            let rounds = try await gateRounds(of: wave)
-            wasBlockedByGate = !reviews.isEmpty && rounds > 0
-            let waivers = reviews.filter { $0.status == ReviewStatus.waived.rawValue }
-            let reasons = waivers.compactMap(\.waiverReason).filter { !$0.allSatisfy(\.isWhitespace) }
-            if wasBlockedByGate, !reviews.isEmpty, waivers.count == reviews.count, reasons.count == waivers.count {
-                // Every blocking review waived the failing tests with a written reason: the wave ends
-                // `waived` (never `passed`) and each failing test is recorded as waived. An approval is
-                // not a waiver: approved content is gated again below, and blocks again if it still fails.
-                let reviewer = waivers.compactMap(\.reviewerID).last
-                let reason = Array(Set(reasons)).sorted().joined(separator: "\n")
-                try await store {
-                    try $0.waiveWave(planID: self.planID, ownerID: self.ownerID, waveID: wave.id, reviewID: waivers.first?.id,
-                                     reviewerID: reviewer, reason: reason,
-                                     waveEvent: ["wave": .int(Int64(wave.number)), "status": "waived", "waived": true,
-                                                 "commit": JSONValue(wave.commitSHA), "waiver_reasons": JSONValue(reasons)])
+        let reviews = stored.status == .failed ? try await store { try $0.blockingReviews(waveID: stored.id) } : []
+        let rounds = stored.status == .failed ? try await gateRounds(of: stored) : 0
+        let allowRepairs: Bool
+        var pickedUp = stored
+        switch decider.pickUp(stored.facts, blockingReviews: reviews, gateRounds: rounds) {
+        case .waive(let reviewID, let reviewer, let reasons, let reason):
+            // Every blocking review waived the failing tests with a written reason: the wave ends
+            // `waived` (never `passed`) and each failing test is recorded as waived. An approval is
+            // not a waiver: approved content is gated again below, and blocks again if it still fails.
+            let change = try StatusChange(from: stored.status, .waive)
+            try await store {
+                try $0.waiveWave(planID: self.planID, ownerID: self.ownerID, waveID: stored.id, change, reviewID: reviewID,
+                                 reviewerID: reviewer, reason: reason,
+                                 waveEvent: ["wave": .int(Int64(stored.number)), "status": "waived", "waived": true,
+                                             "commit": JSONValue(stored.commitSHA), "waiver_reasons": JSONValue(reasons)])
+            }
+            return true
+        case .run(let starting, let repairs):
+            allowRepairs = repairs
+            if starting {
+                pickedUp.status = try await store {
+                    try $0.startWave(planID: self.planID, ownerID: self.ownerID, wave: stored, totalWaves: totalWaves)
                 }
-                return true
             }
         }
+        let wave = pickedUp
 
-        guard try await runPendingAtoms(ofWave: wave.number) else { return false }
+        guard try await runPendingAtoms(of: wave) else { return false }
 
         // A reviewer may have rejected an atom of an earlier wave while this one ran.
-        if try await store({ try $0.hasRejectedAtom(planID: self.planID) }) {
+        let rejected = try await store { try $0.hasRejectedAtom(planID: self.planID) }
+        let waveAtoms = try await store { try $0.atoms(planID: self.planID, wave: wave.number) }
+        switch decider.afterAtoms(waveAtoms.map(facts), rejectedInPlan: rejected) {
+        case .failForRejection:
             try await failForRejection(try await store { try $0.atoms(planID: self.planID) })
             return false
-        }
-        let waveAtoms = try await store { try $0.atoms(planID: self.planID, wave: wave.number) }
-        let unvalidated = waveAtoms.filter { !$0.hasAcceptedAttempt }
-        if !unvalidated.isEmpty {
-            try await store { try $0.failWave(waveID: wave.id) }
-            let names = unvalidated.prefix(5).map { "task \($0.taskNumber): \($0.path)" }.joined(separator: ", ")
-            _ = try await transition(from: .executing, to: .blocked, action: "block",
-                                     reason: "wave \(wave.number): \(unvalidated.count) atom(s) did not pass validation (\(names)); "
+        case .block(let notDone):
+            if wave.status != .failed {
+                let change = try StatusChange(from: wave.status, reaching: .failed)
+                try await store { try $0.failWave(waveID: wave.id, change) }
+            }
+            let names = notDone.prefix(5).map(\.key.description).joined(separator: ", ")
+            _ = try await transition(try StatusChange(from: .executing, .block),
+                                     action: "block", reason: "wave \(wave.number): \(notDone.count) atom(s) did not pass validation (\(names)); "
                                          + "their reviews are waiting")
             return false
+        case .finishWave:
+            // A wave this run started cannot have been committed before; one it resumes (after a crash,
+            // or blocked and now resolved) may have been, and its commit is then reused.
+            return try await finishWave(wave, atoms: waveAtoms, totalWaves: totalWaves, allowRepairs: allowRepairs,
+                                        mayHaveCommitted: stored.status != .pending)
         }
-        // A wave this run started cannot have been committed before; one it resumes (after a crash,
-        // or blocked and now resolved) may have been, and its commit is then reused.
-        return try await finishWave(wave, atoms: waveAtoms, totalWaves: totalWaves, allowRepairs: !wasBlockedByGate,
-                                    mayHaveCommitted: stored.status != WaveStatus.pending.rawValue)
     }
 
     func failForRejection(_ atoms: [StoredAtom]) async throws {
-        let rejected = atoms.filter { $0.status == AtomStatus.rejected.rawValue }
+        let rejected = atoms.filter { $0.status == .rejected }
         let names = rejected.prefix(5).map { "task \($0.taskNumber): \($0.path)" }.joined(separator: ", ")
-        _ = try await transition(from: .executing, to: .failed, action: "fail",
+        _ = try await transition(try StatusChange(from: .executing, .fail), action: "fail",
                                  reason: "a reviewer rejected \(rejected.count) atom(s) (\(names)); resume the plan to regenerate them "
                                      + "with the reviewer's feedback")
     }
@@ -234,25 +242,24 @@ final class PlanRun: Sendable {
         }
     }
 
-    /// Whether a blocked plan may run again: no blocking review is waiting, and either some wave is
-    /// left to run or no review at all is waiting.
-    func mayLeaveBlocked() async throws -> Bool {
-        let pending = try await store { try $0.pendingReviewCounts(planID: self.planID) }
-        if pending.blocking > 0 { return false }
-        if pending.all == 0 { return true }
-        let waves = try await store { try $0.waves(planID: self.planID) }
-        return waves.contains { !$0.isFinished }
-    }
-
-    /// Checked before each atom: the job still holds its lease, the plan is still executing (not
-    /// paused or cancelled by its owner), and the budget allows more spending (80 % warns once, 100 %
-    /// pauses once; a plan resumed after that pause goes on).
+    /// Checked before each wave and each batch of atoms: the job still holds its lease, and the decider's
+    /// `checkpoint` (the plan still executing, not paused or cancelled by its owner; 80 % of the budget
+    /// warns once, 100 % pauses once; a plan resumed after that pause goes on).
     func mayContinue() async throws -> Bool {
         try context.checkpoint()
-        guard let (status, spent, budget) = try await store({ try $0.runState(planID: self.planID) }),
-              status == PlanStatus.executing.rawValue else { return false }
-        guard budget > 0 else { return true }
-        if spent >= budget * settings.budgetWarningShare, try await !store({ try $0.hasEvent("cost_warning", planID: self.planID) }) {
+        guard let (status, spent, budget) = try await store({ try $0.runState(planID: self.planID) }) else { return false }
+        let decide = { (warned: Bool, paused: Bool) in
+            self.decider.checkpoint(status: status, budget: ExecutionFacts.Budget(spentUSD: spent, limitUSD: budget, warned: warned,
+                                                                                    pausedBefore: paused))
+        }
+        // What was said before is only looked up when the spending could call for saying it.
+        var checkpoint = decide(true, true)
+        if checkpoint.step == .goOn, status == .executing, budget > 0, spent >= budget * settings.budgetWarningShare {
+            let warned = try await store { try $0.hasEvent("cost_warning", planID: self.planID) }
+            let paused = spent >= budget ? try await store { try $0.hasHistory("budget_paused", planID: self.planID) } : true
+            checkpoint = decide(warned, paused)
+        }
+        if checkpoint.warn {
             try await store {
                 try $0.emit("cost_warning", planID: self.planID, ownerID: self.ownerID, data: [
                     "spent_usd": .double(spent), "budget_usd": .double(budget), "share": .double(spent / budget),
@@ -260,13 +267,17 @@ final class PlanRun: Sendable {
                 ])
             }
         }
-        if spent >= budget, try await !store({ try $0.hasHistory("budget_paused", planID: self.planID) }) {
+        switch checkpoint.step {
+        case .goOn:
+            return true
+        case .stop:
+            return false
+        case .pauseForBudget:
             let reason = String(format: "the budget of $%.2f is used up ($%.2f spent); resume to go on past it", budget, spent)
-            _ = try await transition(from: .executing, to: .paused, action: "budget_paused", reason: reason,
+            _ = try await transition(try StatusChange(from: .executing, .pause), action: "budget_paused", reason: reason,
                                      data: ["spent_usd": .double(spent), "budget_usd": .double(budget)])
             return false
         }
-        return true
     }
 
     // MARK: helpers
@@ -277,13 +288,20 @@ final class PlanRun: Sendable {
     }
 
     @discardableResult
-    func transition(from: PlanStatus, to: PlanStatus, action: String, reason: String?, data: JSONObject = [:],
+    func transition(_ change: StatusChange<PlanStatus>, action: String, reason: String?, data: JSONObject = [:],
                     extraEvents: [(String, JSONObject)] = []) async throws -> Bool {
         let events = extraEvents.map { (type: $0.0, data: $0.1) }
         return try await store {
-            try $0.transition(planID: self.planID, ownerID: self.ownerID, from: from.rawValue, to: to.rawValue, action: action,
-                              reason: reason, data: data, extraEvents: events)
+            try $0.transition(planID: self.planID, ownerID: self.ownerID, change, action: action, reason: reason, data: data,
+                              extraEvents: events)
         }
+    }
+
+    /// The atom as the decider sees it.
+    func facts(_ atom: StoredAtom) -> ExecutionFacts.Atom<UUID> {
+        let key = AtomKey(taskNumber: atom.taskNumber, path: atom.path)
+        return ExecutionFacts.Atom(id: atom.id, key: key, wave: atom.wave, status: atom.status, hasAcceptedContent: atom.finalSHA256 != nil,
+                                   remainingPath: execution.index(of: key).map { execution.remainingPathLength[$0] } ?? 0)
     }
 
     func gateRounds(of wave: StoredWave) async throws -> Int {
@@ -299,6 +317,6 @@ final class PlanRun: Sendable {
 }
 
 extension StoredWave {
-    /// Passed, or waived by reviewers: nothing is left to run in it.
-    var isFinished: Bool { status == WaveStatus.passed.rawValue || status == WaveStatus.waived.rawValue }
+    /// The wave as the decider sees it.
+    var facts: ExecutionFacts.Wave { ExecutionFacts.Wave(number: number, status: status) }
 }

@@ -1,0 +1,63 @@
+import Foundation
+import JSON
+import PlanCore
+import Postgres
+@testable import Store
+import Testing
+import TestSupport
+
+/// "An atom is done" is written once, as `AtomStatus.isDone`; the SQL that counts done atoms (the
+/// atoms_count_completed trigger of migration 0009) and the task progress in `ExecutionStore` must agree
+/// with it on every status, with and without accepted content.
+@Suite struct AtomDoneAgreementTests {
+    let connection: Connection
+    let owner: UUID
+
+    init() throws {
+        connection = try Connection(try TestDatabase.migrated())
+        owner = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
+                                     ["done-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+    }
+
+    static let sha = String(repeating: "cd", count: 32)
+
+    static let combinations: [(AtomStatus, Bool)] = AtomStatus.allCases.flatMap { status in [(status, false), (status, true)] }
+
+    @Test("the trigger's counter and the task progress agree with AtomStatus.isDone", arguments: combinations)
+    func sqlAgreesWithSwift(_ combination: (AtomStatus, Bool)) throws {
+        let (status, hasContent) = combination
+        let planID = try connection.query("INSERT INTO masterplans (owner_id, request, budget_usd) VALUES ($1, $2, 5) RETURNING id",
+                                          [owner, "create a todo API"]).first!.decode(UUID.self, 0)
+        _ = try PlanWriter(connection: connection).storeGeneratedPlan(
+            planID: planID, plan: try PlanParser().parsePlan(PlanWriterTests.answer), tests: [], estimate: nil, changeNote: "first")
+        let store = ExecutionStore(connection)
+        _ = try store.materialize(planID: planID, atoms: [(task: 1, path: "todo/__init__.py", wave: 1),
+                                                          (task: 2, path: "todo/store.py", wave: 2)],
+                                  waveSizes: [1, 1], dependencies: [])
+        let atom = try #require(try store.atoms(planID: planID).first { $0.taskNumber == 1 })
+
+        let update = {
+            try connection.execute(
+                """
+                UPDATE atoms SET status = $2, final_content_sha256 = $3, confidence = 0.5, started_at = now() WHERE id = $1
+                """, [atom.id, status.rawValue, hasContent ? Self.sha : nil])
+        }
+        // The table refuses succeeded or approved without content; the rule never sees such a row.
+        if !hasContent && (status == .succeeded || status == .approved) {
+            #expect(throws: PostgresError.self) { try update() }
+            return
+        }
+        _ = try update()
+        let expected = status.isDone(hasAcceptedContent: hasContent)
+
+        let counted = try connection.query("SELECT completed_atoms FROM masterplans WHERE id = $1", [planID]).first!.decode(Int.self, 0)
+        #expect(counted == (expected ? 1 : 0), "the trigger counts \(status.rawValue) with content \(hasContent) as \(counted)")
+
+        let stored = try #require(try store.atom(id: atom.id, planID: planID))
+        #expect(stored.isDone == expected)
+
+        try store.updateTaskProgress(planID: planID, on: connection)
+        let task = try connection.query("SELECT status FROM tasks WHERE plan_id = $1 AND number = 1", [planID]).first!.decode(String.self, 0)
+        #expect((task == "completed") == expected, "task 1 is \(task) with its one atom \(status.rawValue), content \(hasContent)")
+    }
+}
