@@ -30,8 +30,23 @@ public struct EventFeed {
     /// The NOTIFY channel `masterplan_emit_event` signals on; the payload is the event id.
     public static let channel = "masterplan_events"
 
-    /// Inserts an event and NOTIFYs its id through `masterplan_emit_event`, which must be the last
+    /// Inserts `event` and NOTIFYs its id through `masterplan_emit_event`, which must be the last
     /// statement of the caller's transaction (it takes the lock that keeps ids in commit order).
+    /// Returns the event's id.
+    @discardableResult
+    public func emit(_ event: ProgressEvent, ownerID: UUID? = nil, planID: UUID? = nil, conversationID: UUID? = nil) throws -> Int64 {
+        try emit(type: event.kind.rawValue, ownerID: ownerID, planID: planID, conversationID: conversationID, data: event.payload)
+    }
+
+    /// The statement `emit(_:ownerID:planID:conversationID:)` runs, for the end of a
+    /// `Connection.pipeline` (its result is the event id).
+    public static func emission(_ event: ProgressEvent, ownerID: UUID? = nil, planID: UUID? = nil,
+                                conversationID: UUID? = nil) -> PipelinedStatement {
+        emission(type: event.kind.rawValue, ownerID: ownerID, planID: planID, conversationID: conversationID, data: event.payload)
+    }
+
+    /// `emit(_:ownerID:planID:conversationID:)` for a name and payload built by hand: the executor's
+    /// execution events (`PlanRun`, `ExecutionStore`) until they have payload types of their own.
     @discardableResult
     public func emit(type: String, ownerID: UUID? = nil, planID: UUID? = nil, conversationID: UUID? = nil,
                      data: JSONObject = [:]) throws -> Int64 {

@@ -168,7 +168,8 @@ public struct ExecutionStore {
         return (try Self.status(row, "status"), try row.decode(Double.self, "spent"), try row.decode(Double.self, "budget"))
     }
 
-    /// Makes the plan's status `change` with a history entry (actor `system`) and a
+    /// Makes the plan's status `change` with a history entry (actor `system`, the word of
+    /// `ProgressEvent.PlanStatusChanged.Action.historyEvent`) and a
     /// `plan_status_changed` event, plus `extraEvents` after it; false (and nothing done) when the
     /// status was no longer `change.from`.
     @discardableResult
@@ -182,7 +183,8 @@ public struct ExecutionStore {
             payload["to"] = .string(change.to.rawValue)
             payload["action"] = .string(action)
             if let reason { payload["reason"] = .string(reason) }
-            try plans.appendHistory(planID: planID, actor: "system", actorID: nil, event: action, data: payload)
+            try plans.appendHistory(planID: planID, actor: "system", actorID: nil,
+                                    event: ProgressEvent.PlanStatusChanged.Action(rawValue: action)?.historyEvent ?? action, data: payload)
             let feed = EventFeed(c)
             try feed.emit(type: "plan_status_changed", ownerID: ownerID, planID: planID, data: payload)
             for event in extraEvents { try feed.emit(type: event.type, ownerID: ownerID, planID: planID, data: event.data) }

@@ -57,8 +57,8 @@ public struct PlanWriter {
                       json["services"] ?? [], json["assumptions"] ?? [], json["clarifications"] ?? [], json["risks"] ?? [],
                       usage.model, usage.inputTokens, usage.outputTokens, usage.costUSD]).first!.decode(UUID.self, 0)
             try c.execute("UPDATE masterplans SET discovery_id = $2 WHERE id = $1", [planID, id])
-            try c.query("SELECT masterplan_emit_event($1, $2, NULL, 'discovery_generation_complete', $3)",
-                        [owner, planID, JSONValue(["discovery_id": .string(id.uuidString.lowercased()), "domain": .string(discovery.domain)])])
+            try EventFeed(c).emit(.discoveryGenerationComplete(.init(discoveryID: id, domain: discovery.domain)),
+                                  ownerID: owner, planID: planID)
             return id
         }
     }
@@ -130,13 +130,13 @@ public struct PlanWriter {
             try c.execute("INSERT INTO plan_history (plan_id, actor, event, data) VALUES ($1, 'llm', 'generated', $2)",
                           [planID, JSONValue(["version": .int(Int64(version)), "tasks": .int(Int64(validated.tasks.count)),
                                               "tests": .int(Int64(tests.count)), "note": .string(changeNote)])])
-            try c.query("SELECT masterplan_emit_event($1, $2, NULL, 'plan_status_changed', $3)",
-                        [owner, planID, JSONValue(["from": .string(from), "to": "draft"])])
-            try c.query("SELECT masterplan_emit_event($1, $2, NULL, 'masterplan_generation_complete', $3)",
-                        [owner, planID, JSONValue(["version": .int(Int64(version)), "project_name": .string(plan.projectName),
-                                                   "tasks": .int(Int64(validated.tasks.count)), "tests": .int(Int64(tests.count)),
-                                                   "tests_that_cannot_fail": JSONValue(cannotFail.keys.sorted()),
-                                                   "estimated_cost_usd": estimate.map { .double($0.costUSD) } ?? .null])])
+            let feed = EventFeed(c)
+            try feed.emit(.planStatusChanged(.init(from: status, to: .draft)), ownerID: owner, planID: planID)
+            try feed.emit(.masterplanGenerationComplete(.init(version: version, projectName: plan.projectName,
+                                                              tasks: validated.tasks.count, tests: tests.count,
+                                                              testsThatCannotFail: cannotFail.keys.sorted(),
+                                                              estimatedCostUSD: estimate?.costUSD)),
+                          ownerID: owner, planID: planID)
             return version
         }
     }
