@@ -92,8 +92,7 @@ public struct ChatHandler: JobHandler {
                                                                     content: reply.text)
                 try GenerationQueries(c).recordReply(jobID: jobID, messageID: message.id)
                 try GenerationMessages.emitChatMessage(message.json, conversationID: conversationID, ownerID: owner, planID: nil,
-                                                       extra: ["plan_request": JSONValue(reply.planRequest),
-                                                               "in_reply_to": .string(messageID.uuidString.lowercased())], on: c)
+                                                       reply: .init(planRequest: reply.planRequest, inReplyTo: messageID), on: c)
             }
         }
     }

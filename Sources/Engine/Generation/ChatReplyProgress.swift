@@ -15,9 +15,6 @@ import Synchronization
 ///
 /// Best effort, like the plan's token progress: a database hiccup loses one event, never the reply.
 final class ChatReplyProgress: Sendable {
-    /// The event's type, registered by `Migrations/0010_chat_reply_progress.sql`.
-    static let eventType = "chat_reply_progress"
-
     let database: AsyncDatabase
     let interval: Duration
     let ownerID: UUID
@@ -64,12 +61,10 @@ final class ChatReplyProgress: Sendable {
     }
 
     private func emit(_ reply: String) async {
-        let type = Self.eventType, owner = ownerID, conversation = conversationID
-        let data: JSONObject = ["conversation_id": .string(conversationID.uuidString.lowercased()),
-                                "message_id": .string(messageID.uuidString.lowercased()),
-                                "text": .string(reply), "characters": JSONValue(reply.count)]
+        let owner = ownerID, conversation = conversationID
+        let event = ProgressEvent.chatReplyProgress(.init(conversationID: conversationID, messageID: messageID, text: reply))
         _ = try? await database.run { c in
-            try EventFeed(c).emit(type: type, ownerID: owner, planID: nil, conversationID: conversation, data: data)
+            try EventFeed(c).emit(event, ownerID: owner, conversationID: conversation)
         }
     }
 }

@@ -1,6 +1,8 @@
+import Foundation
 import JSON
 import LLM
 import PlanCore
+import Store
 
 /// Why a generation stopped without a plan, in words for the person who asked for it.
 ///
@@ -77,12 +79,12 @@ struct GenerationFailure: Error, CustomStringConvertible, Sendable {
             problems: problems)
     }
 
-    /// The event payload's details.
-    var eventData: JSONObject {
-        var data: JSONObject = ["stage": .string(stage.rawValue), "reason": .string(reason), "transient": .bool(isTransient)]
-        if let llmError { data["llm_error"] = .string(llmError.description) }
-        if let problems { data["problems"] = JSONValue(problems.problems.prefix(20).map(\.description)) }
-        return data
+    /// The `masterplan_generation_failed` event of the plan, whose details the history entry records too.
+    func event(planID: UUID, jobAttempt: Int) -> ProgressEvent.MasterplanGenerationFailed {
+        ProgressEvent.MasterplanGenerationFailed(planID: planID, stage: stage.rawValue, reason: reason, transient: isTransient,
+                                                 llmError: llmError?.description,
+                                                 problems: problems.map { $0.problems.prefix(20).map(\.description) },
+                                                 jobAttempt: jobAttempt)
     }
 }
 

@@ -30,14 +30,13 @@ enum GenerationMessages {
     }
 
     /// Emits `chat_message` for a message just added, in the shape the API uses
-    /// (`{"conversation_id", "message"}`), plus the plan it is about. Call it last in the transaction.
+    /// (`{"conversation_id", "message"}`), plus the plan it is about, or for a chat reply the plan
+    /// request it proposes and the message it answers. Call it last in the transaction.
     static func emitChatMessage(_ message: JSONValue, conversationID: UUID, ownerID: UUID, planID: UUID?,
-                                extra: JSONObject = [:], on connection: Connection) throws {
-        var data: JSONObject = ["conversation_id": .string(conversationID.uuidString.lowercased()), "message": message]
-        if let planID { data["plan_id"] = .string(planID.uuidString.lowercased()) }
-        for (key, value) in extra { data[key] = value }
-        try EventFeed(connection).emit(type: GenerationEvent.chatMessage.rawValue, ownerID: ownerID, planID: planID,
-                                       conversationID: conversationID, data: data)
+                                reply: ProgressEvent.ChatMessage.Reply? = nil, on connection: Connection) throws {
+        try EventFeed(connection).emit(.chatMessage(.init(conversationID: conversationID, message: message, planID: planID,
+                                                          reply: reply)),
+                                       ownerID: ownerID, planID: planID, conversationID: conversationID)
     }
 
     private static func count(_ number: Int, _ noun: String) -> String {

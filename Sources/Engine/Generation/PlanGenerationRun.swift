@@ -66,7 +66,7 @@ struct PlanGenerationRun: Sendable {
         // changed since) is made again rather than failing the plan.
         if let stored = state.discovery, let discovery = try? Discovery(json: stored) { return discovery }
 
-        try await emit(.discoveryStart, ["request": .string(state.request), "job_attempt": JSONValue(context.job.attempts)])
+        try await emit(.discoveryGenerationStart(.init(planID: planID, request: state.request, jobAttempt: context.job.attempts)))
         let parser = PlanParser(limits: configuration.limits(for: state.request))
         var request = try prompts.discovery(request: state.request)
         var usage = PlanWriter.Usage(model: client.configuration.model, inputTokens: 0, outputTokens: 0, costUSD: 0)
@@ -74,7 +74,7 @@ struct PlanGenerationRun: Sendable {
         var lastProblems = PlanProblems([])
         for attempt in 1...answers {
             if attempt > 1 { try context.checkpoint() }
-            let answer = try await ask(request, stage: .discovery, step: "discovery", attempt: attempt, event: .discoveryProgress)
+            let answer = try await ask(request, stage: .discovery, step: .discovery, attempt: attempt, target: .discovery)
             let result = answer.result
             usage.model = result.model
             usage.inputTokens += result.usage.inputTokens ?? 0
@@ -105,20 +105,14 @@ struct PlanGenerationRun: Sendable {
                                                           limit: exampleCount, maxTasks: exampleTasks)
         }
         let budget = configuration.taskBudget(for: state.request)
-        var start: JSONObject = ["regeneration": .bool(isRegeneration), "max_tasks": JSONValue(budget),
-                                 "examples": JSONValue(examples.count),
-                                 "example_plan_ids": JSONValue(examples.map { $0.id.uuidString.lowercased() }),
-                                 "job_attempt": JSONValue(context.job.attempts)]
-        if let previous {
-            start["from_version"] = JSONValue(previous.version)
-            start["feedback"] = JSONValue(previous.feedback)
-        }
-        try await emit(.planStart, start)
+        try await emit(.masterplanGenerationStart(.init(
+            planID: planID, regeneration: isRegeneration, maxTasks: budget, examplePlanIDs: examples.map(\.id),
+            jobAttempt: context.job.attempts, previous: previous.map { .init(version: $0.version, feedback: $0.feedback) })))
 
         let parser = PlanParser(limits: configuration.limits(for: state.request))
         var answer = try await ask(
             try prompts.masterplan(request: state.request, discovery: discovery, maxTasks: budget, examples: examples, previous: previous),
-            stage: .plan, step: "plan", attempt: 1, event: .planProgress)
+            stage: .plan, step: .plan, attempt: 1, target: .plan)
         var repairs = 0
         while true {
             let text = answer.result.text
@@ -132,8 +126,8 @@ struct PlanGenerationRun: Sendable {
                 try context.checkpoint()
                 repairs += 1
                 answer = try await ask(try prompts.planRepair(request: state.request, answer: text, problems: problems),
-                                       stage: .plan, step: "plan_repair", attempt: repairs + 1, event: .planProgress,
-                                       extra: ["problems": JSONValue(problems.count)])
+                                       stage: .plan, step: .planRepair, attempt: repairs + 1, target: .plan,
+                                       problems: problems.count)
             }
         }
     }
@@ -147,8 +141,8 @@ struct PlanGenerationRun: Sendable {
         var lastProblems = PlanProblems([])
         for attempt in 1...answers {
             if attempt > 1 { try context.checkpoint() }
-            let answer = try await ask(request, stage: .acceptanceTests, step: "acceptance_tests", attempt: attempt,
-                                       event: .planProgress)
+            let answer = try await ask(request, stage: .acceptanceTests, step: .acceptanceTests, attempt: attempt,
+                                       target: .plan)
             let result = answer.result
             switch answer.parsed({ text throws(PlanProblems) in try parser.parseAcceptanceTests(text, for: plan) }) {
             case .success(let tests):
@@ -221,14 +215,13 @@ struct PlanGenerationRun: Sendable {
                 }
                 let plans = PlanQueries(c)
                 _ = try plans.changeStatus(id: planID, from: from.rawValue, to: to.rawValue, reason: failure.reason)
-                var data = failure.eventData
-                data["job_attempt"] = JSONValue(jobAttempt)
-                try plans.appendHistory(planID: planID, actor: "system", actorID: nil, event: "generation_failed", data: data)
+                let failed = failure.event(planID: planID, jobAttempt: jobAttempt)
+                try plans.appendHistory(planID: planID, actor: "system", actorID: nil, event: "generation_failed",
+                                        data: failed.historyData)
                 let feed = EventFeed(c)
-                try feed.emit(type: GenerationEvent.statusChanged.rawValue, ownerID: current.ownerID, planID: planID,
-                              data: ["from": .string(from.rawValue), "to": .string(to.rawValue), "reason": .string(failure.reason)])
-                data["plan_id"] = .string(planID.uuidString.lowercased())
-                try feed.emit(type: GenerationEvent.planFailed.rawValue, ownerID: current.ownerID, planID: planID, data: data)
+                try feed.emit(.planStatusChanged(.init(from: from, to: to, reason: failure.reason)), ownerID: current.ownerID,
+                              planID: planID)
+                try feed.emit(.masterplanGenerationFailed(failed), ownerID: current.ownerID, planID: planID)
                 if let message, let conversation = current.conversationID {
                     try GenerationMessages.emitChatMessage(message.json, conversationID: conversation, ownerID: current.ownerID,
                                                            planID: planID, on: c)
@@ -257,12 +250,10 @@ struct PlanGenerationRun: Sendable {
 
     /// One LLM call with progress events; a provider failure becomes a `GenerationFailure`. An answer
     /// that breaks its schema is returned with the violations, for the repair loop.
-    private func ask(_ request: LLMRequest, stage: GenerationFailure.Stage, step: String, attempt: Int, event: GenerationEvent,
-                     extra: JSONObject = [:]) async throws -> Answer {
-        var data: JSONObject = ["plan_id": .string(planID.uuidString.lowercased()), "stage": .string(step),
-                                "attempt": JSONValue(attempt)]
-        for (key, value) in extra { data[key] = value }
-        let report = ProgressReportingCaller.Report(type: event, ownerID: state.ownerID, planID: planID, data: data)
+    private func ask(_ request: LLMRequest, stage: GenerationFailure.Stage, step: ProgressEvent.TokensProgress.Step, attempt: Int,
+                     target: ProgressReportingCaller.Report.Target, problems: Int? = nil) async throws -> Answer {
+        let report = ProgressReportingCaller.Report(target: target, ownerID: state.ownerID, planID: planID, step: step,
+                                                    attempt: attempt, problems: problems)
         do {
             return Answer(result: try await caller.call(request, attribution: attribution, report: report), schemaViolations: [])
         } catch {
@@ -275,12 +266,10 @@ struct PlanGenerationRun: Sendable {
         }
     }
 
-    /// Emits a generation event with `plan_id` in its payload (its own transaction).
-    private func emit(_ event: GenerationEvent, _ data: JSONObject) async throws {
-        var payload: JSONObject = ["plan_id": .string(planID.uuidString.lowercased())]
-        for (key, value) in data { payload[key] = value }
-        let owner = state.ownerID, plan = planID, type = event.rawValue, body = payload
-        try await database.run { c in _ = try EventFeed(c).emit(type: type, ownerID: owner, planID: plan, data: body) }
+    /// Emits a generation event of the plan (its own transaction).
+    private func emit(_ event: ProgressEvent) async throws {
+        let owner = state.ownerID, plan = planID
+        try await database.run { c in _ = try EventFeed(c).emit(event, ownerID: owner, planID: plan) }
     }
 
     private func changeNote(repairs: Int) -> String {

@@ -17,11 +17,32 @@ struct ProgressReportingCaller: Sendable {
 
     /// Where the progress events of one call go, and what each carries.
     struct Report: Sendable {
-        var type: GenerationEvent
+        /// Which generation's tokens the call writes: the discovery's or the plan's (with its tests).
+        enum Target: Sendable {
+            case discovery
+            case plan
+        }
+
+        var target: Target
         var ownerID: UUID
         var planID: UUID
-        /// Members every event of the call carries (plan_id, stage, attempt).
-        var data: JSONObject
+        var step: ProgressEvent.TokensProgress.Step
+        var attempt: Int
+        /// For a plan repair: how many problems the answer being repaired had.
+        var problems: Int?
+
+        /// The event reporting `characters` and `chunks` after `elapsed`, with the provider's counts
+        /// once the answer is complete.
+        func event(characters: Int, chunks: Int, elapsed: Duration,
+                   completion: ProgressEvent.TokensProgress.Completion?) -> ProgressEvent {
+            let progress = ProgressEvent.TokensProgress(planID: planID, step: step, attempt: attempt, problems: problems,
+                                                        characters: characters, chunks: chunks,
+                                                        elapsedMilliseconds: elapsed.wholeMilliseconds, completion: completion)
+            return switch target {
+            case .discovery: .discoveryTokensProgress(progress)
+            case .plan: .masterplanTokensProgress(progress)
+            }
+        }
     }
 
     /// Runs `request` to its end; throws the client's `LLMError` when the call fails.
@@ -41,8 +62,8 @@ struct ProgressReportingCaller: Sendable {
                     let now = clock.now
                     if now - lastReport >= interval {
                         lastReport = now
-                        await emit(report, ["characters": JSONValue(characters), "chunks": JSONValue(chunks),
-                                            "elapsed_ms": JSONValue((now - started).wholeMilliseconds), "done": false])
+                        await emit(report.event(characters: characters, chunks: chunks, elapsed: now - started, completion: nil),
+                                   for: report)
                     }
                 case .completed(let completed):
                     result = completed
@@ -58,20 +79,17 @@ struct ProgressReportingCaller: Sendable {
             throw LLMError(kind: .cancelled, message: "the answer stream ended without a result", provider: client.configuration.provider,
                            model: client.configuration.model)
         }
-        await emit(report, ["characters": JSONValue(characters), "chunks": JSONValue(chunks),
-                            "elapsed_ms": JSONValue((clock.now - started).wholeMilliseconds), "done": true,
-                            "input_tokens": result.usage.inputTokens.map { JSONValue($0) } ?? .null,
-                            "output_tokens": result.usage.outputTokens.map { JSONValue($0) } ?? .null,
-                            "model": .string(result.model)])
+        let completion = ProgressEvent.TokensProgress.Completion(inputTokens: result.usage.inputTokens,
+                                                                 outputTokens: result.usage.outputTokens, model: result.model)
+        await emit(report.event(characters: characters, chunks: chunks, elapsed: clock.now - started, completion: completion),
+                   for: report)
         return result
     }
 
-    private func emit(_ report: Report, _ progress: JSONObject) async {
-        var data = report.data
-        for (key, value) in progress { data[key] = value }
-        let type = report.type.rawValue, owner = report.ownerID, plan = report.planID, payload = data
+    private func emit(_ event: ProgressEvent, for report: Report) async {
+        let owner = report.ownerID, plan = report.planID
         _ = try? await database.run { c in
-            try EventFeed(c).emit(type: type, ownerID: owner, planID: plan, data: payload)
+            try EventFeed(c).emit(event, ownerID: owner, planID: plan)
         }
     }
 }

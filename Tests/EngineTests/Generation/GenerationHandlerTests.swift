@@ -271,7 +271,7 @@ import TestSupport
             let caller = ProgressReportingCaller(client: client, database: harness.database, interval: .zero)
             let result = try await caller.call(
                 try PlanPrompts(configuration: .default).discovery(request: WordCountFixture.request), attribution: .none,
-                report: .init(type: .discoveryProgress, ownerID: harness.owner, planID: plan, data: ["stage": "discovery"]))
+                report: .init(target: .discovery, ownerID: harness.owner, planID: plan, step: .discovery, attempt: 1))
             #expect(result.text == answer)
             return try harness.events(plan: plan)
         }
