@@ -158,7 +158,7 @@ export function describeEvent(event) {
     case 'discovery_generation_complete': return `Discovery done${d.domain ? `: ${d.domain}` : ''}.`;
     case 'masterplan_generation_start': return `Plan generation started${d.attempt > 1 ? ` (attempt ${d.attempt})` : ''}.`;
     case 'masterplan_tokens_progress': return `Writing the plan: ${TOKEN_WORDS(d) || 'tokens arriving'}.`;
-    case 'masterplan_generation_complete': return `Plan ready${d.total_tasks ? ` with ${d.total_tasks} tasks` : ''}.`;
+    case 'masterplan_generation_complete': return `Plan ready${d.tasks ? ` with ${plural(d.tasks, 'task')}` : ''}.`;
     case 'masterplan_generation_failed': return `Plan generation failed${d.error || d.reason ? `: ${d.error || d.reason}` : ''}.`;
     case 'plan_status_changed': return `Status ${d.from ? `${String(d.from).replaceAll('_', ' ')} → ` : ''}${String(d.to ?? '').replaceAll('_', ' ')}${d.reason ? ` (${d.reason})` : ''}.`;
     case 'masterplan_execution_start': return `Execution started${(d.waves ?? d.total_waves) ? `: ${d.waves ?? d.total_waves} waves` : ''}${atoms ? `, ${atoms} atoms` : ''}.`;

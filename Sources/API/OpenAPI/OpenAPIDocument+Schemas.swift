@@ -1,9 +1,12 @@
 import JSON
 import PlanCore
+import Store
 
 extension OpenAPIDocument {
     static let planStatuses = PlanStatus.allCases.map(\.rawValue)
     static let userActions = PlanEvent.allCases.filter(\.isUserAction).map(\.rawValue)
+    /// The SSE `event:` names, from the feed's catalogue.
+    static let eventTypes = ProgressEvent.Kind.allCases.map(\.rawValue)
 
     static let planSummaryProperties: KeyValuePairs<String, JSONValue> = [
         "id": uuid, "status": enumeration(planStatuses), "status_reason": nullable(string), "version": integer,
@@ -280,7 +283,8 @@ extension OpenAPIDocument {
                               "demo_model": .object(["type": "boolean", "description": "Readiness only: true when a scripted demo model answers."]),
                               "model": .object(["type": "string", "description": "Readiness in demo mode only: the demo model's name."])],
                              required: ["status"])
-        s["Event"] = object(["id": integer, "plan_id": nullable(uuid), "type": string, "created_at": time, "data": anyObject],
+        s["Event"] = object(["id": integer, "plan_id": nullable(uuid), "type": enumeration(eventTypes), "created_at": time,
+                             "data": anyObject],
                             required: ["id", "type", "created_at", "data"])
         for (name, schema) in accountSchemas { s[name] = schema }
         return s

@@ -72,9 +72,8 @@ extension APIApplication {
                 jobID = try JobQueue(db).enqueue(.chat, conversationID: conversationID,
                                                  payload: ["message_id": .string(message.id.uuidString.lowercased())])
             }
-            try EventFeed(db).emit(type: "chat_message", ownerID: user.id, planID: planID, conversationID: conversationID,
-                                   data: ["conversation_id": .string(conversationID.uuidString.lowercased()),
-                                          "message": message.json])
+            try EventFeed(db).emit(.chatMessage(.init(conversationID: conversationID, message: message.json)), ownerID: user.id,
+                                   planID: planID, conversationID: conversationID)
             return (message.json, jobID, planID)
         }
         var body: JSONObject = ["message": outcome.message, "job_id": .string(outcome.job.uuidString.lowercased()),

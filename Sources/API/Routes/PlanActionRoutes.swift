@@ -36,21 +36,21 @@ extension APIApplication {
             }
 
             var jobID: UUID?
-            var data: JSONObject = ["from": .string(current.rawValue), "to": .string(next.rawValue)]
-            if let reason { data["reason"] = .string(reason) }
+            var change = ProgressEvent.PlanStatusChanged(from: current, to: next, action: ProgressEvent.PlanStatusChanged.Action(action),
+                                                         reason: reason)
             let jobs = JobQueue(db)
             do {
                 switch action {
                 case .approve:
                     let unconfirmed = try plans.unconfirmedTestsThatCannotFail(planID: plan.id)
                     if !unconfirmed.isEmpty { throw Problem.testsCannotFail(unconfirmed, planID: plan.id) }
-                    data["frozen_tests"] = .int(Int64(try plans.freezeAcceptanceTests(planID: plan.id)))
+                    change.frozenTests = try plans.freezeAcceptanceTests(planID: plan.id)
                     if let snapshot = try plans.snapshot(id: plan.id) {
-                        data["version"] = .int(Int64(try plans.addVersion(planID: plan.id, snapshot: snapshot, note: "approved",
-                                                                           author: "user", authorID: user.id)))
+                        change.version = try plans.addVersion(planID: plan.id, snapshot: snapshot, note: "approved",
+                                                              author: "user", authorID: user.id)
                     }
                 case .regenerate:
-                    if let feedback { data["feedback"] = .string(feedback) }
+                    change.feedback = feedback
                     jobID = try jobs.enqueue(.regeneration, planID: plan.id, conversationID: plan.conversationID,
                                              payload: ["feedback": JSONValue(feedback), "version": .int(Int64(plan.version))])
                 case .execute:
@@ -58,7 +58,7 @@ extension APIApplication {
                 case .resume:
                     jobID = try jobs.ensureExecution(planID: plan.id, payload: ["resumed": true]).id
                 case .cancel:
-                    data["cancelled_jobs"] = .int(Int64(try jobs.cancelQueued(planID: plan.id)))
+                    change.cancelledJobs = try jobs.cancelQueued(planID: plan.id)
                 default:
                     break
                 }
@@ -69,10 +69,10 @@ extension APIApplication {
                                          reason: action == .resume ? nil : reason) else {
                 throw Problem.internalError()
             }
-            if let jobID { data["job_id"] = .string(jobID.uuidString.lowercased()) }
-            try plans.appendHistory(planID: plan.id, actor: "user", actorID: user.id, event: Self.historyEvent(action), data: data)
-            data["action"] = .string(action.rawValue)
-            try EventFeed(db).emit(type: "plan_status_changed", ownerID: user.id, planID: plan.id, data: data)
+            change.jobID = jobID
+            try plans.appendHistory(planID: plan.id, actor: "user", actorID: user.id, event: change.action?.historyEvent ?? action.rawValue,
+                                    data: change.historyData)
+            try EventFeed(db).emit(.planStatusChanged(change), ownerID: user.id, planID: plan.id)
             return (current, next, jobID)
         }
 
@@ -92,21 +92,6 @@ extension APIApplication {
         case .reject, .pause, .cancel: ["reason"]
         case .regenerate: ["feedback"]
         default: []
-        }
-    }
-
-    /// The past-tense history event of an action (`plan_history.event`).
-    static func historyEvent(_ action: PlanEvent) -> String {
-        switch action {
-        case .approve: "approved"
-        case .reject: "rejected"
-        case .regenerate: "regeneration_requested"
-        case .edit: "task_edited"
-        case .execute: "execution_requested"
-        case .pause: "paused"
-        case .resume: "resumed"
-        case .cancel: "cancelled"
-        default: action.rawValue
         }
     }
 }

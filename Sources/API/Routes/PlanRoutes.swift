@@ -27,8 +27,8 @@ extension APIApplication {
             try plans.appendHistory(planID: planID, actor: "user", actorID: user.id, event: "created")
             let jobID = try JobQueue(db).enqueue(.generation, planID: planID, conversationID: conversationID,
                                                  payload: ["request": .string(request)])
-            try EventFeed(db).emit(type: "plan_status_changed", ownerID: user.id, planID: planID,
-                                   data: ["from": .null, "to": .string(PlanStatus.generating.rawValue), "action": "create"])
+            try EventFeed(db).emit(.planStatusChanged(.init(from: nil, to: .generating, action: .create)), ownerID: user.id,
+                                   planID: planID)
             return (planID, jobID)
         }
         return Self.accepted(planID: planID, jobID: jobID, status: .generating)

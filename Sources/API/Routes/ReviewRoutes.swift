@@ -66,9 +66,8 @@ extension APIApplication {
             let plans = PlanQueries(db)
             try plans.appendHistory(planID: record.planID, actor: "user", actorID: user.id, event: "review_\(next.rawValue)",
                                     data: ["review_id": .string(record.id.uuidString.lowercased())])
-            try EventFeed(db).emit(type: "review_resolved", ownerID: user.id, planID: record.planID,
-                                   data: ["review_id": .string(record.id.uuidString.lowercased()), "status": .string(next.rawValue),
-                                          "kind": .string(record.kind), "atom_id": JSONValue(record.atomID.map { $0.uuidString.lowercased() })])
+            try EventFeed(db).emit(.reviewResolved(.init(reviewID: record.id, status: next, kind: record.kind, atomID: record.atomID)),
+                                   ownerID: user.id, planID: record.planID)
             guard let json = try reviews.review(id: record.id, ownerID: user.id) else { throw Problem.notFound("review") }
             return (json, job.id, record.planID)
         }
