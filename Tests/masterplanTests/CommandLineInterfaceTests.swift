@@ -104,8 +104,11 @@ import TestSupport
             if line.hasPrefix("  ") && !line.hasPrefix("   ") {
                 var words = line.split(separator: " ")
                 if words.first == "-h," { words.removeFirst() }
-                guard let name = words.first else { continue }
-                entries.append((String(name), words.dropFirst().joined(separator: " ")))
+                // A closing sentence ("See 'masterplan help …'") is not an entry.
+                guard let name = words.first, name.first?.isUppercase == false else { continue }
+                var text = words.dropFirst()
+                if let value = text.first, value.hasPrefix("<"), name.hasPrefix("-") { text = text.dropFirst() }  // `--tasks <tasks>`
+                entries.append((String(name), text.joined(separator: " ")))
             } else if line.hasPrefix("   "), !entries.isEmpty {
                 let more = line.split(separator: " ").joined(separator: " ")
                 entries[entries.count - 1].text += entries[entries.count - 1].text.isEmpty ? more : " " + more
