@@ -3,6 +3,7 @@ import Dispatch
 import Engine
 import Foundation
 import LLM
+import Store
 
 /// `masterplan executor`: the daemon that claims jobs (generation, regeneration, chat, execution)
 /// from PostgreSQL and runs them.

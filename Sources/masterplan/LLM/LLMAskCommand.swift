@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import LLM
 import PlanCore
+import Store
 
 /// `masterplan llm ask "PROMPT"`: one prompt, the answer streamed, then the usage line.
 struct LLMAskCommand: ParsableCommand {

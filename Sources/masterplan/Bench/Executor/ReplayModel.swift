@@ -1,5 +1,6 @@
 import Foundation
 import LLM
+import Store
 
 /// The replay server answering the plan's atoms and the LLM client the executor talks to it with.
 struct ReplayModel: Sendable {
