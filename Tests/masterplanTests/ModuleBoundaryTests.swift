@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Only the three wrapper modules import the C modules.
+/// Only the three wrapper modules import the C modules, and every module imports exactly the package's
+/// modules the README's module table says it does.
 @Suite struct ModuleBoundaryTests {
     @Test func onlyTheWrappersImportCModules() throws {
         let sources = TestDatabase.repositoryRoot + "/Sources"
@@ -19,5 +20,54 @@ import TestSupport
             if importsC { importers.insert(String(relative.split(separator: "/")[0])) }
         }
         #expect(importers == ["JSON", "Postgres", "FastCGI"])
+    }
+
+    /// The package's modules each source folder imports (other packages and the system are left out).
+    static func packageImports() throws -> [String: Set<String>] {
+        let sources = TestDatabase.repositoryRoot + "/Sources"
+        let modules = Set(try FileManager.default.contentsOfDirectory(atPath: sources))
+        var imports: [String: Set<String>] = [:]
+        for module in modules {
+            imports[module] = []
+            guard let enumerator = FileManager.default.enumerator(atPath: sources + "/" + module) else { continue }
+            while let relative = enumerator.nextObject() as? String {
+                guard relative.hasSuffix(".swift") || relative.hasSuffix(".modulemap") else { continue }
+                let text = try String(contentsOfFile: "\(sources)/\(module)/\(relative)", encoding: .utf8)
+                for line in text.split(separator: "\n") {
+                    let words = line.split(separator: " ")
+                    guard let i = words.firstIndex(of: "import"), i + 1 < words.count, i == 0 || words[i - 1].hasPrefix("@") || ["internal", "public", "package", "private", "fileprivate"].contains(String(words[i - 1])) else { continue }
+                    let name = String(words[i + 1])
+                    if modules.contains(name) { imports[module, default: []].insert(name) }
+                }
+            }
+        }
+        return imports
+    }
+
+    /// The README's module table: module name (the first in a row that names several) → its imports.
+    static func documentedImports() throws -> [String: Set<String>] {
+        let readme = try String(contentsOfFile: TestDatabase.repositoryRoot + "/README.md", encoding: .utf8)
+        let table = try #require(readme.components(separatedBy: "### Modules").dropFirst().first)
+        var documented: [String: Set<String>] = [:]
+        for line in table.split(separator: "\n") where line.hasPrefix("| `") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= 3 else { continue }
+            let names = cells[0].split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "` ")) }
+            let imports = cells[2] == "—" ? [] : cells[2].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            for name in names { documented[name] = Set(imports) }
+        }
+        return documented
+    }
+
+    @Test func everyModuleImportsWhatTheREADMESays() throws {
+        let actual = try Self.packageImports()
+        var documented = try Self.documentedImports()
+        // The executable's row says "all of the above": it may import any module of the package.
+        #expect(documented["masterplan"] != nil, "the README's module table has no row for masterplan")
+        documented["masterplan"] = actual["masterplan"]
+        #expect(Set(documented.keys) == Set(actual.keys), "modules in the README's table vs Sources/")
+        for (module, imports) in actual.sorted(by: { $0.key < $1.key }) {
+            #expect(documented[module] == imports, "\(module) imports \(imports.sorted()); the README says \(documented[module]?.sorted() ?? [])")
+        }
     }
 }
