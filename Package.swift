@@ -20,10 +20,14 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
 
+        // Infrastructure every module may use, written once: process spawning, the structured log,
+        // durations, the blocking thread pool. Foundation and Glibc only, no C library.
+        .target(name: "Base"),
+
         // Wrappers.
         .target(name: "JSON", dependencies: ["CJansson"]),
-        .target(name: "Postgres", dependencies: ["CLibPQ", "JSON"]),
-        .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "JSON", "Base"]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "Base"]),
 
         // Domain and application.
         .target(name: "PlanCore", dependencies: ["JSON"]),
@@ -37,31 +41,32 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Resources")]),
-        .target(name: "Store", dependencies: ["Postgres", "JSON", "PlanCore", "LLM"]),
+        .target(name: "Store", dependencies: ["Base", "Postgres", "JSON", "PlanCore", "LLM"]),
         .target(name: "Engine", dependencies: [
-            "JSON", "PlanCore", "Store", "Postgres", "LLM",
+            "Base", "JSON", "PlanCore", "Store", "Postgres", "LLM",
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Resources")]),
         .target(name: "API", dependencies: [
-            "FastCGI", "Postgres", "JSON", "PlanCore", "Store",
+            "Base", "FastCGI", "Postgres", "JSON", "PlanCore", "Store",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .executableTarget(name: "masterplan", dependencies: [
-            "Store", "Postgres", "JSON", "PlanCore", "LLM", "Engine", "API", "FastCGI",
+            "Base", "Store", "Postgres", "JSON", "PlanCore", "LLM", "Engine", "API", "FastCGI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Tests mirror Sources/.
-        .target(name: "TestSupport", dependencies: ["Store", "Postgres"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Base", "Store", "Postgres"], path: "Tests/TestSupport"),
+        .testTarget(name: "BaseTests", dependencies: ["Base"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Base", "Postgres", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "JSON", "LLM", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Engine", "JSON", "Store", "Postgres", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "PlanCore", "JSON", "Store", "Postgres", "LLM", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "FastCGI", "JSON", "Store", "Postgres", "TestSupport"]),
-        .testTarget(name: "masterplanTests", dependencies: ["masterplan", "Store", "Postgres", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Base", "Engine", "PlanCore", "JSON", "Store", "Postgres", "LLM", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["Base", "API", "FastCGI", "JSON", "Store", "Postgres", "TestSupport"]),
+        .testTarget(name: "masterplanTests", dependencies: ["Base", "masterplan", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "PlanCoreTests", dependencies: [
             "PlanCore", "JSON",
             .product(name: "PropertyBased", package: "swift-property-based"),

@@ -1,4 +1,5 @@
 internal import CFastCGI
+import Base
 import Glibc
 
 extension Request {
@@ -68,8 +69,6 @@ extension Request {
         guard let deadline else { return -1 }
         let left = deadline - clock.now
         if left <= .zero { return 0 }
-        let (seconds, attoseconds) = left.components
-        let total = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
-        return Int32(clamping: total)
+        return Int32(clamping: left.roundedUpMilliseconds)
     }
 }

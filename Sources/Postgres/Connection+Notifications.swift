@@ -1,3 +1,4 @@
+import Base
 import CLibPQ
 import Foundation
 
@@ -94,8 +95,7 @@ extension Connection {
             if let deadline {
                 let left = deadline - clock.now
                 if left <= .zero { return [] }
-                let (seconds, attoseconds) = left.components
-                waitMS = Int32(min(Int64(Int32.max), seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000))
+                waitMS = Int32(clamping: left.roundedUpMilliseconds)
             }
             let n = poll(&fds, nfds_t(fds.count), waitMS)
             if n < 0 {

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import JSON
 import Postgres
@@ -65,7 +66,7 @@ public struct JobClaims: Sendable {
     }
 
     var leaseSeconds: Double {
-        Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        lease.inSeconds
     }
 
     /// Claims the next queued job that is due, or returns nil. One statement: the row is locked with
@@ -108,7 +109,7 @@ public struct JobClaims: Sendable {
     /// Records a failed attempt: the job is queued again after `retryAfter` while attempts remain,
     /// else it fails for good. Returns the job's new state, or nil when this executor no longer holds it.
     public func fail(_ jobID: UUID, error: String, retryAfter: Duration = .seconds(5), on connection: Connection) throws -> String? {
-        let delay = Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18
+        let delay = retryAfter.inSeconds
         return try connection.query("""
             UPDATE jobs SET
                 state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,

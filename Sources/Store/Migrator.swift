@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Postgres
 
@@ -140,7 +141,7 @@ public struct Migrator: Sendable {
                         current = statement
                         try c.simpleQuery(statement.sql)
                     }
-                    let ms = Int((clock.now - start).components.seconds * 1000 + (clock.now - start).components.attoseconds / 1_000_000_000_000_000)
+                    let ms = Int((clock.now - start).wholeMilliseconds)
                     try c.query("INSERT INTO schema_migrations (version, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)",
                                 [file.version, file.name, sum, ms])
                 }

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Postgres
 
@@ -165,7 +166,12 @@ public final class PrivateCluster: Sendable {
         }
         let outputPath = directory + "/.command-\(getpid())-\(UUID().uuidString).out"
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let outcome = try ChildProcess.run(program, args, outputPath: outputPath)
+        let outcome: ChildProcess.Outcome
+        do {
+            outcome = try ChildProcess.run(program, args, outputPath: outputPath)
+        } catch {
+            throw PrivateClusterError(message: error.description)
+        }
         guard outcome.status == 0 else {
             let name = (executable as NSString).lastPathComponent
             throw PrivateClusterError(message: "\(name) failed with status \(outcome.status): \(outcome.output.trimmingCharacters(in: .whitespacesAndNewlines))")

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Store
 
@@ -6,54 +7,30 @@ import Store
 ///
 /// `Foundation.Process` is not used: its `waitUntilExit` was seen to hang here (see `ChildProcess`).
 public final class BackgroundProcess: @unchecked Sendable {
-    // Mutable state (`exitStatus`) is only touched under `lock`; everything else is set once in init.
-    public let pid: pid_t
+    // `program` (which caches how the child ended) is only used under `lock`, apart from its constant `pid`.
     public let executable: String
     public let outputPath: String
     private let lock = NSLock()
-    private var exitStatus: Int32?
+    private let program: RunningProgram
 
     /// Starts `executable ARGUMENTS` with exactly `environment` (plus PATH when missing), stdin from
-    /// `inputPath` (default /dev/null), stdout and stderr appended to `outputPath`.
+    /// `inputPath` (default /dev/null), stdout and stderr appended to `outputPath`, default signal
+    /// dispositions and an empty signal mask (the child must not inherit a blocked SIGTERM).
     public init(_ executable: String, _ arguments: [String], environment: [String: String],
                 outputPath: String, inputPath: String = "/dev/null") throws {
         self.executable = executable
         self.outputPath = outputPath
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, inputPath, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-        // A fresh signal mask and default dispositions: the child must not inherit a blocked SIGTERM.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGPIPE, SIGUSR1, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
         var env = environment
         env["PATH"] = env["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+        do {
+            program = try SpawnedProgram(executable: executable, arguments: arguments, environment: env, input: inputPath,
+                                         output: .file(outputPath, append: true), newProcessGroup: false).start()
+        } catch {
+            throw PrivateClusterError(message: error.description)
         }
-        var child: pid_t = 0
-        let code = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
-        guard code == 0 else {
-            throw PrivateClusterError(message: "cannot start \(executable): \(String(cString: strerror(code)))")
-        }
-        pid = child
     }
+
+    public var pid: pid_t { program.pid }
 
     /// Everything the process wrote so far.
     public var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
@@ -65,12 +42,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     public func poll() -> Int32? {
         lock.lock()
         defer { lock.unlock() }
-        if let exitStatus { return exitStatus }
-        var status: Int32 = 0
-        let result = waitpid(pid, &status, WNOHANG)
-        guard result == pid else { return nil }
-        exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return exitStatus
+        return program.poll()?.status
     }
 
     /// Waits up to `seconds` for the process to exit; its status, or nil if it still runs.

@@ -1,3 +1,4 @@
+import Base
 import FastCGI
 import Foundation
 import Glibc

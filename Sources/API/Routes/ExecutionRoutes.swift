@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import JSON
 import PlanCore
@@ -92,8 +93,8 @@ extension APIApplication {
                 extra.append("--add-file=" + url.path)
             }
         }
-        let archive = try Subprocess.output(of: "/usr/bin/git", ["-C", path, "archive", "--format=tar.gz", "--prefix=\(prefix)"]
-                                            + extra + ["HEAD"])
+        let archive = try ChildProcess.standardOutput(of: "/usr/bin/git", ["-C", path, "archive", "--format=tar.gz", "--prefix=\(prefix)"]
+                                                      + extra + ["HEAD"])
         guard archive.status == 0 else {
             throw Problem.workspaceUnavailable("The workspace has no committed wave yet.")
         }
@@ -101,6 +102,6 @@ extension APIApplication {
         return HTTPResponse(status: 200, headers: [("Content-Type", "application/gzip"),
                                                    ("Content-Disposition", "attachment; filename=\"\(name)\""),
                                                    ("Cache-Control", "no-store")],
-                            body: archive.output)
+                            body: archive.bytes)
     }
 }

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Postgres
 import Store
@@ -193,7 +194,7 @@ public final class ExecutorDaemon: Sendable {
     private func startRenewer(of job: ClaimedJob, context: JobContext) -> RenewerHandle {
         let handle = RenewerHandle()
         let interval = configuration.lease / 3
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let seconds = interval.inSeconds
         let claims = self.claims
         let conninfo = configuration.conninfo
         let thread = Thread {

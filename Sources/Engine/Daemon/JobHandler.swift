@@ -1,3 +1,4 @@
+import Postgres
 import Store
 
 /// Runs one kind of job (generation, execution, …) for the executor daemon.

@@ -1,7 +1,9 @@
+import Base
 import Foundation
 import JSON
 import LLM
 import PlanCore
+import Postgres
 import Store
 
 /// Runs a plan's execution job: atoms wave by wave, each generated, written safely,

@@ -1,6 +1,8 @@
+import Base
 import Foundation
 import JSON
 import LLM
+import Postgres
 import Store
 
 /// Makes one streamed LLM call and reports its progress as events: while the answer arrives, at most

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// What `ContainmentCheck.run()` found: one finding per probe and kind of run, or why no probe could run.
@@ -41,7 +42,7 @@ public struct ContainmentReport: Sendable {
     public var summary: String {
         if let boxFailure { return "the box does not start, no probe ran: \(boxFailure)" }
         func count(_ verdict: ContainmentFinding.Verdict) -> Int { findings.filter { $0.verdict == verdict }.count }
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.inSeconds
         let parts = ["\(count(.contained)) contained", "\(count(.leak)) LEAK", "\(count(.error)) ERROR", "\(count(.skipped)) skipped"]
         return "\(findings.count) probes in \(String(format: "%.1f", seconds)) s: " + parts.joined(separator: ", ")
             + (isContained ? "; the box is contained" : "; the box is NOT contained")

@@ -1,3 +1,4 @@
+import Base
 import Glibc
 
 /// Runs a program under bubblewrap as an unprivileged box: no capabilities, no network (unless asked),
@@ -115,7 +116,7 @@ public struct Sandbox: Sendable {
                                    message: "\(name) is not available at \(path); install the Debian package \(package) (make deps)")
             }
         }
-        if SpawnedProgram.closeFrom == nil {
+        if !SpawnedProgram.closesInheritedDescriptors {
             throw SandboxError(kind: .missingProgram,
                                message: "this C library cannot close inherited descriptors in a new process (posix_spawn_file_actions_addclosefrom_np, glibc 2.34 or later): the box would inherit the executor's sockets")
         }
@@ -332,8 +333,7 @@ public struct Sandbox: Sendable {
             var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             let length = readlink(path, &target, target.count - 1)
             guard length > 0 else { return [] }
-            target[length] = 0
-            let destination = String(cString: target)
+            let destination = String(decoding: target.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             // A file link (/etc/localtime → the zone file) is bound through to its target; a folder
             // link (/bin → usr/bin) stays a link, so that paths inside it keep resolving the same way.
             var resolved = stat()

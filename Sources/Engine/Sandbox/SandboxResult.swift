@@ -1,3 +1,4 @@
+import Base
 import JSON
 
 /// How one program run in the sandbox ended, with the tail of what it printed.

@@ -1,3 +1,4 @@
+import Base
 import Glibc
 
 /// A throwaway copy of a workspace's working tree (without `.git`) for one sandboxed run that may

@@ -1,3 +1,4 @@
+import Base
 import Glibc
 
 /// A plan's git repository: the only place generated code is written, committed wave by wave, and

@@ -1,5 +1,6 @@
 import API
 import ArgumentParser
+import FastCGI
 import Foundation
 
 /// `masterplan serve api`: the prefork pool of API workers (php-fpm style).
@@ -48,9 +49,11 @@ struct ServeAPICommand: ParsableCommand {
         configuration.tokenLifetimeSeconds = Int64(tokenLifetime)
         let listening = try ServeCommand.listeningSocket(path: socket)
         // Nothing before this line starts a thread, a Dispatch queue or a Task: the supervisor forks.
-        let supervisor = PreforkSupervisor(socket: listening, configuration: configuration,
+        let supervisor = PreforkSupervisor(socket: listening,
                                            options: .init(workers: workers, maxRequests: maxRequests,
-                                                          gracefulTimeoutSeconds: UInt32(gracefulTimeout)))
+                                                          gracefulTimeoutSeconds: UInt32(gracefulTimeout))) { [configuration, maxRequests] in
+            APIWorker(socket: listening, configuration: configuration, maxRequests: maxRequests).run()
+        }
         let status = supervisor.run()
         if status != 0 { throw ExitCode(status) }
     }

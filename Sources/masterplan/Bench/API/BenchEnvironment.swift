@@ -1,4 +1,5 @@
 import API
+import Base
 import Foundation
 import JSON
 import PlanCore
@@ -179,21 +180,15 @@ final class BenchEnvironment {
     }
 
     private func spawn(_ name: String, _ executable: String, _ arguments: [String], environment: [String: String]) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, folder + "/\(name).log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+        let program: RunningProgram
+        do {
+            program = try SpawnedProgram(executable: executable, arguments: arguments, environment: environment,
+                                         output: .file(folder + "/\(name).log", append: true), newProcessGroup: false).start()
+        } catch {
+            throw BenchFailure(error.description)
         }
-        var pid: pid_t = 0
-        let code = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard code == 0 else { throw BenchFailure("cannot start \(executable): \(String(cString: strerror(code)))") }
+        // Stopped and reaped by its PID in `stop()`.
+        let pid = program.pid
         children.append((name, pid))
     }
 

@@ -1,4 +1,4 @@
-import Engine
+import Base
 import Testing
 
 @Suite struct OutputTailTests {

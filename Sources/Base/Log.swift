@@ -1,11 +1,18 @@
 import Glibc
 
-/// Structured log lines on standard error (fd 2; the `stderr` global is not concurrency-safe):
-/// `level=warning msg="worker exited" pid=123 status=9`. A short constant message plus fields, one
-/// `write` per line so lines from several processes and threads do not interleave.
+/// The daemons' structured log: lines on standard error (fd 2; the `stderr` global is not
+/// concurrency-safe) such as `level=warning msg="worker died" pid=123 status="signal 9"`. A short
+/// constant message plus fields named the same everywhere (`plan.id`, `job.id`, `request.id`,
+/// `duration_ms`, `error`), one `write` per line so lines from several processes and threads do not
+/// interleave. `masterplan up` sends each daemon's standard error to its own file (README,
+/// "Operations").
 public enum Log {
     public enum Level: String, Sendable {
         case debug, info, warning, error
+    }
+
+    public static func debug(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
+        write(.debug, message, fields)
     }
 
     public static func info(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
@@ -21,10 +28,7 @@ public enum Log {
     }
 
     public static func write(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, String>) {
-        var line = "level=\(level.rawValue) msg=\(quoted(message))"
-        for (key, value) in fields { line += " \(key)=\(quoted(value))" }
-        line += "\n"
-        var bytes = Array(line.utf8)
+        var bytes = Array((line(level, message, fields) + "\n").utf8)
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -33,6 +37,13 @@ public enum Log {
                 offset += written
             }
         }
+    }
+
+    /// One line without its line break: `level=… msg=… key=value …`.
+    public static func line(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, String>) -> String {
+        var line = "level=\(level.rawValue) msg=\(quoted(message))"
+        for (key, value) in fields { line += " \(key)=\(quoted(value))" }
+        return line
     }
 
     /// Bare when the value is a simple word, else double-quoted with `"` and `\` escaped and line

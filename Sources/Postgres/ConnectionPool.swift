@@ -1,9 +1,9 @@
 import Dispatch
-import Postgres
 import Synchronization
 
 /// A few PostgreSQL connections shared by many threads, one thread per connection at a time: the
-/// relay's replays and ownership checks. A thread that finds all of them busy waits for one.
+/// API relay's replays and ownership checks, and the threads of an `AsyncDatabase`. A thread that
+/// finds all of them busy waits for one.
 public final class ConnectionPool: Sendable {
     private let conninfo: String
     private let idle = Mutex<[Connection]>([])
@@ -15,11 +15,13 @@ public final class ConnectionPool: Sendable {
         slots = DispatchSemaphore(value: size)
     }
 
-    /// Runs `body` with a connection of its own; a connection that was lost is dropped, not reused.
+    /// Runs `body` with a connection of its own, so `body` may open and finish a transaction. An idle
+    /// connection known to be bad is replaced before use; one lost during `body`, or left inside a
+    /// transaction, is dropped, not reused.
     public func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
         slots.wait()
         defer { slots.signal() }
-        let connection = try idle.withLock { $0.popLast() } ?? Connection(conninfo)
+        let connection = try idle.withLock { $0.popLast() }.flatMap { $0.isConnected ? $0 : nil } ?? Connection(conninfo)
         do {
             let value = try body(connection)
             if !connection.inTransaction { idle.withLock { $0.append(connection) } }

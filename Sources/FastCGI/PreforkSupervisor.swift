@@ -1,8 +1,10 @@
-import FastCGI
+import Base
+import Base
 import Glibc
 
-/// The API's process manager, in the manner of php-fpm: `workers` forked processes accept on one
-/// FastCGI socket, each serving one request at a time with its own database connection.
+/// A FastCGI process manager in the manner of php-fpm: `workers` forked processes accept on one
+/// FastCGI socket, each running `worker` (the API's `APIWorker`: one request at a time on its own
+/// database connection) and exiting with the status it returns.
 ///
 /// - A worker that exits (crash, `kill`, `max_requests` reached) is replaced at once; one that keeps
 ///   dying within a second of starting is replaced at most once a second.
@@ -36,8 +38,9 @@ public final class PreforkSupervisor {
     }
 
     let socket: ListeningSocket
-    let configuration: APIConfiguration
     let options: Options
+    /// What a forked worker runs; its result is the worker's exit status.
+    let worker: () -> Int32
     private var workers: [pid_t: Worker] = [:]
     private var generation = 0
     /// Old workers still to be replaced after a SIGHUP, and the one being retired now.
@@ -45,10 +48,10 @@ public final class PreforkSupervisor {
     private var retiring: pid_t?
     private var rapidFailures = 0
 
-    public init(socket: ListeningSocket, configuration: APIConfiguration, options: Options) {
+    public init(socket: ListeningSocket, options: Options, worker: @escaping () -> Int32) {
         self.socket = socket
-        self.configuration = configuration
         self.options = options
+        self.worker = worker
     }
 
     /// The pids of the live workers (for tests and status output).
@@ -105,8 +108,7 @@ public final class PreforkSupervisor {
             // The child: becomes a worker and never returns into the supervisor's loop; it dies with
             // the supervisor, so no orphan keeps serving.
             ParentDeath.follow(parent: supervisor)
-            let status = APIWorker(socket: socket, configuration: configuration, maxRequests: options.maxRequests).run()
-            exit(status)
+            exit(worker())
         }
         guard pid > 0 else {
             Log.error("fork failed", ["error": String(cString: strerror(errno))])

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A first-in first-out queue of work for a fixed set of threads that block waiting for it: the
-/// database threads of `AsyncDatabase`, the executor's `BlockingPool`.
+/// A first-in first-out queue of work for a fixed set of threads that block waiting for it (the
+/// threads of a `BlockingPool`).
 public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     // Every access to `items`, `head` and `closed` holds `condition`'s lock.
     private var items: [Item] = []

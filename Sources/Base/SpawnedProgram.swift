@@ -1,66 +1,134 @@
 import Glibc
 
-/// Runs a program with `posix_spawn`, keeping the tail of its output and killing it at a deadline.
+/// Runs a program with `posix_spawn`: to completion, keeping the tail of its output and killing it at
+/// a deadline (`run()`), or in the background as a long-running child signalled and reaped by its PID
+/// (`start()`).
 ///
-/// Why not Foundation's `Process`: its `waitUntilExit` was seen to hang here, and it cannot put the
-/// child in its own process group before exec. Why not `fork`: Swift cannot safely run code between
-/// fork and exec. `posix_spawn` does all the child-side set-up in the C library: a new process group
-/// (so a timeout kills everything the program started), default signal dispositions (so an ignored
-/// SIGPIPE in the executor is not inherited), stdin from /dev/null, stdout and stderr into one pipe.
+/// Why not Foundation's `Process`: its `waitUntilExit` was seen to hang here (the child stayed a
+/// zombie when it left a daemon behind, as `pg_ctl start` does), and it cannot put the child in its
+/// own process group before exec. Why not `fork`: Swift cannot safely run code between fork and exec.
+/// `posix_spawn` does all the child-side set-up in the C library: a new process group (so a timeout
+/// kills everything the program started), default signal dispositions and an empty signal mask (so an
+/// ignored SIGPIPE or a blocked signal of this process is not inherited), stdin from /dev/null or a file,
+/// stdout and stderr into one pipe or one file, and no other descriptor of this process.
 ///
-/// Blocking: call it from a thread of its own, never from the cooperative pool.
-struct SpawnedProgram {
-    var executable: String
-    var arguments: [String]
-    /// The complete environment of the program; nothing is inherited.
-    var environment: [String: String]
-    /// Wall-clock time before the process group is killed; nil waits for ever.
-    var timeout: Duration?
-    /// Output bytes kept (the tail).
-    var outputLimit: Int
+/// Blocking: call `run()` from a thread of its own (a `BlockingPool`), never from the cooperative pool.
+public struct SpawnedProgram: Sendable {
+    public var executable: String
+    public var arguments: [String]
+    /// The complete environment of the program; nil inherits this process's environment.
+    public var environment: [String: String]?
+    /// Wall-clock time before the process group is killed; nil waits for ever (`run()` only).
+    public var timeout: Duration?
+    /// Output bytes kept (the tail) when the output goes to a pipe.
+    public var outputLimit: Int
+    /// The file standard input reads.
+    public var input = "/dev/null"
+    /// Where standard output goes.
+    public var output: Output = .pipe
+    /// Where standard error goes.
+    public var standardError: StandardError = .withOutput
+    /// When true the program leads a process group of its own (its PID is the group id).
+    public var newProcessGroup = true
     /// When true, descriptor 3 of the program is a second pipe whose content comes back in `Run.statusBytes`
     /// (bwrap's `--json-status-fd 3`).
-    var capturesDescriptor3 = false
+    public var capturesDescriptor3 = false
     /// When true, descriptor 4 of the program is a third pipe whose content (up to `reportLimit` bytes)
     /// comes back in `Run.reportBytes`: a channel of its own for a machine-readable report, kept apart
     /// from the output, whose tail is all that is kept.
-    var capturesDescriptor4 = false
-    var reportLimit = SpawnedProgram.defaultReportLimit
-    static let defaultReportLimit = 4 << 20
+    public var capturesDescriptor4 = false
+    public var reportLimit = SpawnedProgram.defaultReportLimit
+    public static let defaultReportLimit = 4 << 20
     /// When set, descriptor 4's bytes (up to `reportLimit`) are written to this open file instead of
-    /// being kept in memory: a bounded way for a box to hand over a large result (see `Sandbox.run`).
-    var reportSink: Int32?
+    /// being kept in memory: a bounded way for a box to hand over a large result.
+    public var reportSink: Int32?
     /// Open descriptors of this process the child gets at the given numbers.
-    var passedDescriptors: [(source: Int32, target: Int32)] = []
+    public var passedDescriptors: [(source: Int32, target: Int32)] = []
     /// Files the child opens read-only at the given descriptors before exec (bwrap's `--seccomp 5`).
-    var openedFiles: [(descriptor: Int32, path: String)] = []
+    public var openedFiles: [(descriptor: Int32, path: String)] = []
+
+    public init(executable: String, arguments: [String], environment: [String: String]?, timeout: Duration? = nil,
+                outputLimit: Int = 64 << 10, input: String = "/dev/null", output: Output = .pipe, standardError: StandardError = .withOutput,
+                newProcessGroup: Bool = true, capturesDescriptor3: Bool = false, capturesDescriptor4: Bool = false,
+                reportLimit: Int = SpawnedProgram.defaultReportLimit, reportSink: Int32? = nil,
+                passedDescriptors: [(source: Int32, target: Int32)] = [],
+                openedFiles: [(descriptor: Int32, path: String)] = []) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.timeout = timeout
+        self.outputLimit = outputLimit
+        self.input = input
+        self.output = output
+        self.standardError = standardError
+        self.newProcessGroup = newProcessGroup
+        self.capturesDescriptor3 = capturesDescriptor3
+        self.capturesDescriptor4 = capturesDescriptor4
+        self.reportLimit = reportLimit
+        self.reportSink = reportSink
+        self.passedDescriptors = passedDescriptors
+        self.openedFiles = openedFiles
+    }
+
+    /// Where standard output goes.
+    public enum Output: Sendable, Equatable {
+        /// A pipe read by `run()`, whose tail (`outputLimit` bytes) comes back in `Run.output`.
+        case pipe
+        /// A file, created if missing (mode 0644), truncated first unless `append`. A file rather than
+        /// a pipe when a daemon the program starts inherits it: nobody has to keep reading.
+        case file(String, append: Bool)
+    }
+
+    /// Where standard error goes.
+    public enum StandardError: Sendable, Equatable {
+        /// Wherever standard output goes, interleaved with it.
+        case withOutput
+        /// /dev/null.
+        case discarded
+    }
 
     /// How the program ended.
-    enum Termination: Sendable, Equatable {
+    public enum Termination: Sendable, Equatable {
         case exited(Int32)
         case signalled(Int32)
         /// Killed at the deadline.
         case timedOut
+
+        /// Decodes a `waitpid` status word (WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift
+        /// cannot call).
+        init(waitStatus word: Int32) {
+            self = word & 0x7f == 0 ? .exited((word >> 8) & 0xff) : .signalled(word & 0x7f)
+        }
+
+        /// The status a shell would report: the exit code, or 128 + the signal number.
+        public var status: Int32 {
+            switch self {
+            case .exited(let code): code
+            case .signalled(let signal): 128 + signal
+            case .timedOut: 128 + SIGKILL
+            }
+        }
     }
 
-    struct Run: Sendable {
-        var termination: Termination
-        var duration: Duration
-        var output: OutputTail
-        var statusBytes: [UInt8]
-        var reportBytes: [UInt8]
+    public struct Run: Sendable {
+        public var termination: Termination
+        public var duration: Duration
+        /// The tail of the output when it went to a pipe; empty otherwise.
+        public var output: OutputTail
+        public var statusBytes: [UInt8]
+        public var reportBytes: [UInt8]
         /// Bytes descriptor 4 carried past `reportLimit` (read and dropped).
-        var reportOverflow = 0
+        public var reportOverflow = 0
         /// A write to `reportSink` failed with this errno.
-        var reportSinkError: Int32?
+        public var reportSinkError: Int32?
     }
 
     /// The program could not be started at all.
-    struct LaunchError: Error, CustomStringConvertible {
-        var executable: String
-        var operation: String
-        var code: Int32
-        var description: String {
+    public struct LaunchError: Error, CustomStringConvertible {
+        public var executable: String
+        public var operation: String
+        public var code: Int32
+        public var description: String {
             "cannot start \(executable): \(operation) failed: \(String(cString: strerror(code)))"
         }
     }
@@ -74,37 +142,40 @@ struct SpawnedProgram {
         return unsafeBitCast(symbol, to: CloseFrom.self)
     }()
 
+    /// Whether this C library can keep this process's other descriptors out of a child (glibc 2.34
+    /// or later); without it a child inherits every descriptor opened without close-on-exec.
+    public static var closesInheritedDescriptors: Bool { closeFrom != nil }
+
     /// What bwrap writes to its status descriptor is a few hundred bytes; anything beyond is ignored.
     private static let statusLimit = 64 << 10
     /// After the program exits, how long descendants that still hold the output pipe may keep it open.
     private static let drainGrace: Duration = .milliseconds(300)
 
-    func run() throws(LaunchError) -> Run {
+    /// Runs the program to completion (or to its deadline) and reports how it ended.
+    public func run() throws(LaunchError) -> Run {
         let clock = ContinuousClock()
         let start = clock.now
-        let output = try makePipe()
-        var status: (read: Int32, write: Int32)?
-        var report: (read: Int32, write: Int32)?
-        do {
-            status = capturesDescriptor3 ? try makePipe() : nil
-            report = capturesDescriptor4 ? try makePipe() : nil
-        } catch {
-            for pipe in [output, status, report].compactMap({ $0 }) { close(pipe.read); close(pipe.write) }
-            throw error
-        }
-
+        var pipes: [(read: Int32, write: Int32)] = []
+        func closePipes() { for pipe in pipes { close(pipe.read); close(pipe.write) } }
+        let output: (read: Int32, write: Int32)?
+        let status: (read: Int32, write: Int32)?
+        let report: (read: Int32, write: Int32)?
         let pid: pid_t
         do {
-            pid = try spawn(outputWrite: output.write, statusWrite: status?.write, reportWrite: report?.write)
+            output = self.output == .pipe ? try makePipe() : nil
+            if let output { pipes.append(output) }
+            status = capturesDescriptor3 ? try makePipe() : nil
+            if let status { pipes.append(status) }
+            report = capturesDescriptor4 ? try makePipe() : nil
+            if let report { pipes.append(report) }
+            pid = try spawn(outputWrite: output?.write, statusWrite: status?.write, reportWrite: report?.write)
         } catch {
-            for pipe in [output, status, report].compactMap({ $0 }) { close(pipe.read); close(pipe.write) }
+            closePipes()
             throw error
         }
-        close(output.write)
-        if let status { close(status.write) }
-        if let report { close(report.write) }
+        for pipe in pipes { close(pipe.write) }
 
-        var reader = PipeReader(outputFD: output.read, statusFD: status?.read, reportFD: report?.read,
+        var reader = PipeReader(outputFD: output?.read, statusFD: status?.read, reportFD: report?.read,
                                 output: OutputTail(capacity: outputLimit), statusLimit: Self.statusLimit,
                                 reportLimit: reportLimit, reportSink: reportSink)
         defer { reader.closeAll() }
@@ -115,7 +186,7 @@ struct SpawnedProgram {
         var idleSleep: Duration = .microseconds(200)
 
         while true {
-            if waitStatus == nil, let reaped = Self.reap(pid, blocking: false) {
+            if waitStatus == nil, let reaped = Self.reap(pid, blocking: !reader.isOpen && deadline == nil) {
                 waitStatus = reaped
                 exitedAt = clock.now
             }
@@ -125,7 +196,7 @@ struct SpawnedProgram {
             } else if let deadline, clock.now >= deadline {
                 // The program is in its own process group; bwrap's --die-with-parent and the end of its pid
                 // namespace take everything inside the box with it.
-                kill(-pid, SIGKILL)
+                if newProcessGroup { kill(-pid, SIGKILL) }
                 kill(pid, SIGKILL)
                 waitStatus = Self.reap(pid, blocking: true)
                 timedOut = true
@@ -138,24 +209,28 @@ struct SpawnedProgram {
             if reader.isOpen {
                 reader.poll(for: slice)
             } else {
-                // Output is closed but the process has not been reaped yet: it is exiting; look again soon.
+                // No pipe to wait on (closed, or the output goes to a file) and the process has not been
+                // reaped yet: look again soon.
                 let nap = min(idleSleep, slice)
                 usleep(UInt32(max(1, nap.wholeMicroseconds)))
                 idleSleep = min(idleSleep * 2, .milliseconds(20))
             }
         }
 
-        let termination: Termination
-        if timedOut {
-            termination = .timedOut
-        } else {
-            let word = waitStatus ?? 0
-            // WIFEXITED / WEXITSTATUS / WTERMSIG are macros; decode the status word by hand.
-            termination = word & 0x7f == 0 ? .exited((word >> 8) & 0xff) : .signalled(word & 0x7f)
-        }
+        let termination = timedOut ? .timedOut : Termination(waitStatus: waitStatus ?? 0)
         return Run(termination: termination, duration: clock.now - start, output: reader.output,
                    statusBytes: reader.status, reportBytes: reader.report, reportOverflow: reader.reportOverflow,
                    reportSinkError: reader.sinkError)
+    }
+
+    /// Starts the program in the background and returns at once: a long-running child whose output
+    /// goes to a file. `timeout` and the captured descriptors do not apply; the caller polls, signals
+    /// and reaps the child through the returned `RunningProgram`.
+    public func start() throws(LaunchError) -> RunningProgram {
+        precondition(output != .pipe && !capturesDescriptor3 && !capturesDescriptor4,
+                     "a started program writes to a file: nobody reads a pipe for it")
+        return RunningProgram(pid: try spawn(outputWrite: nil, statusWrite: nil, reportWrite: nil),
+                              leadsGroup: newProcessGroup)
     }
 
     /// A connected pair of descriptors used as a pipe (read end, write end), close-on-exec from the
@@ -185,13 +260,21 @@ struct SpawnedProgram {
         return (moved[0], moved[1])
     }
 
-    private func spawn(outputWrite: Int32, statusWrite: Int32?, reportWrite: Int32?) throws(LaunchError) -> pid_t {
+    private func spawn(outputWrite: Int32?, statusWrite: Int32?, reportWrite: Int32?) throws(LaunchError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outputWrite, 1)
-        posix_spawn_file_actions_adddup2(&actions, outputWrite, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
+        switch output {
+        case .pipe:
+            if let outputWrite { posix_spawn_file_actions_adddup2(&actions, outputWrite, 1) }
+        case .file(let path, let append):
+            posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o644)
+        }
+        switch standardError {
+        case .withOutput: posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        case .discarded: posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
         if let statusWrite { posix_spawn_file_actions_adddup2(&actions, statusWrite, 3) }
         if let reportWrite { posix_spawn_file_actions_adddup2(&actions, reportWrite, 4) }
         for passed in passedDescriptors { posix_spawn_file_actions_adddup2(&actions, passed.source, passed.target) }
@@ -212,23 +295,29 @@ struct SpawnedProgram {
         sigfillset(&allSignals)
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if newProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.sorted { $0.key < $1.key }
-            .map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { environment in
+            environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        }
+        defer { envp?.forEach { free($0) } }
 
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let rc = envp.map { posix_spawn(&pid, executable, &actions, &attributes, argv, $0) }
+            ?? posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard rc == 0 else { throw LaunchError(executable: executable, operation: "posix_spawn", code: rc) }
         return pid
     }
 
-    /// The wait status of `pid`, or nil when it is still running (non-blocking) .
-    private static func reap(_ pid: pid_t, blocking: Bool) -> Int32? {
+    /// The wait status of `pid`, or nil when it is still running (non-blocking).
+    static func reap(_ pid: pid_t, blocking: Bool) -> Int32? {
         var word: Int32 = 0
         while true {
             let rc = waitpid(pid, &word, blocking ? 0 : WNOHANG)
@@ -259,7 +348,7 @@ private struct PipeReader {
     var sinkError: Int32?
     private var chunk = [UInt8](repeating: 0, count: 64 << 10)
 
-    init(outputFD: Int32, statusFD: Int32?, reportFD: Int32?, output: OutputTail, statusLimit: Int, reportLimit: Int,
+    init(outputFD: Int32?, statusFD: Int32?, reportFD: Int32?, output: OutputTail, statusLimit: Int, reportLimit: Int,
          reportSink: Int32?) {
         self.reportSink = reportSink
         self.outputFD = outputFD

@@ -1,22 +1,23 @@
 import Glibc
 import Synchronization
 
-/// Flags set by signal handlers and read by the supervisor's and workers' loops.
+/// Flags set by signal handlers and read by the loops of a process that is one plain thread at
+/// heart: the API's prefork supervisor, its workers, the relay.
 ///
 /// `Atomic` stores are async-signal-safe. The statics are initialised lazily (`swift_once`), which
 /// is not safe inside a handler, so `prepare()` touches every one of them before any handler is
 /// installed.
-enum ProcessSignals {
+public enum ProcessSignals {
     /// SIGTERM or SIGINT: stop fast.
-    static let terminate = Atomic<Bool>(false)
+    public static let terminate = Atomic<Bool>(false)
     /// SIGQUIT: stop gracefully, after the requests in flight.
-    static let quit = Atomic<Bool>(false)
+    public static let quit = Atomic<Bool>(false)
     /// SIGHUP: replace the workers one by one.
-    static let reload = Atomic<Bool>(false)
+    public static let reload = Atomic<Bool>(false)
     /// SIGALRM: a deadline the supervisor set has passed.
-    static let alarm = Atomic<Bool>(false)
+    public static let alarm = Atomic<Bool>(false)
 
-    static func prepare() {
+    public static func prepare() {
         terminate.store(false, ordering: .relaxed)
         quit.store(false, ordering: .relaxed)
         reload.store(false, ordering: .relaxed)
@@ -25,7 +26,7 @@ enum ProcessSignals {
 
     /// Installs `handler` for `signal` with `sigaction` and no `SA_RESTART`, so a blocking `waitpid`,
     /// `poll` or `accept` returns `EINTR` and the loop looks at its flags.
-    static func install(_ signal: Int32, _ handler: @convention(c) (Int32) -> Void) {
+    public static func install(_ signal: Int32, _ handler: @convention(c) (Int32) -> Void) {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = handler
         sigemptyset(&action.sa_mask)
@@ -34,7 +35,7 @@ enum ProcessSignals {
     }
 
     /// Sets `signal` back to its default action (or ignores it).
-    static func reset(_ signal: Int32, ignore: Bool = false) {
+    public static func reset(_ signal: Int32, ignore: Bool = false) {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = ignore ? SIG_IGN : SIG_DFL
         sigemptyset(&action.sa_mask)
@@ -43,7 +44,7 @@ enum ProcessSignals {
     }
 
     /// Blocks (true) or unblocks (false) `signals` for the calling thread.
-    static func setBlocked(_ signals: [Int32], _ blocked: Bool) {
+    public static func setBlocked(_ signals: [Int32], _ blocked: Bool) {
         var set = sigset_t()
         sigemptyset(&set)
         for signal in signals { sigaddset(&set, signal) }
