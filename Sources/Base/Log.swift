@@ -28,7 +28,12 @@ public enum Log {
     }
 
     public static func write(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, String>) {
-        var bytes = Array((line(level, message, fields) + "\n").utf8)
+        write(line: line(level, message, fields))
+    }
+
+    /// Writes one finished line (see `line(_:_:_:)`) and its line break to standard error.
+    public static func write(line: String) {
+        var bytes = Array((line + "\n").utf8)
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0
             while offset < buffer.count {

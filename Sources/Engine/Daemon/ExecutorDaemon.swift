@@ -46,9 +46,9 @@ public final class ExecutorDaemon: Sendable {
     private let inFlight = Mutex<Set<UUID>>([])
     /// Jobs that ended on a lost database connection, to hand back once it answers.
     private let interrupted = Mutex<Set<UUID>>([])
-    private let log: @Sendable (String) -> Void
+    private let log: Logger
 
-    public init(configuration: Configuration, handlers: [any JobHandler], log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(configuration: Configuration, handlers: [any JobHandler], log: Logger = .silent) {
         self.configuration = configuration
         database = AsyncDatabase(conninfo: configuration.conninfo, connections: max(2, configuration.jobSlots + 1))
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
@@ -84,7 +84,8 @@ public final class ExecutorDaemon: Sendable {
                     let spared = inFlight.withLock { Array($0) }
                     let reclaimed = try await database.run { c in try JobClaims.reclaimExpired(on: c, sparing: spared) }
                     for reclaim in reclaimed {
-                        log("job \(reclaim.job.id) taken back: \(reclaim.job.lastError)")
+                        log.warning("job taken back: its lease lapsed", ["job.id": reclaim.job.id.uuidString.lowercased(),
+                                                                         "state": reclaim.state, "error": reclaim.job.lastError])
                         if reclaim.state == "failed" { await gaveUp(reclaim.job) }
                     }
                     while running.load(ordering: .acquiring) < configuration.jobSlots, !isStopping {
@@ -132,8 +133,12 @@ public final class ExecutorDaemon: Sendable {
         for id in jobs {
             let handedBack = try await database.run { c in try claims.release(id, on: c) }
             interrupted.withLock { _ = $0.remove(id) }
-            log(handedBack ? "job \(id) handed back after losing the database; it resumes from where the database says it was"
-                           : "job \(id) was taken over while the database was away")
+            if handedBack {
+                log.info("job handed back after losing the database", ["job.id": id.uuidString.lowercased(),
+                                                                        "action": "it resumes from where the database says it was"])
+            } else {
+                log.info("job taken over while the database was away", ["job.id": id.uuidString.lowercased()])
+            }
         }
     }
 
@@ -143,7 +148,7 @@ public final class ExecutorDaemon: Sendable {
         do {
             try await handler.jobGaveUp(job, database: database)
         } catch {
-            log("job \(job.id) failed for good, and recording that failed too: \(error)")
+            log.error("job failed for good, and recording that failed too", ["job.id": job.id.uuidString.lowercased(), "error": "\(error)"])
         }
     }
 
@@ -157,33 +162,37 @@ public final class ExecutorDaemon: Sendable {
             try await handler.run(job, context: context)
             renewer.cancel()
             if try await !database.run({ c in try claims.complete(job.id, on: c) }) {
-                log("job \(job.id) finished after its lease was lost; another executor owns it now")
+                log.warning("job finished after its lease was lost", ["job.id": job.id.uuidString.lowercased(),
+                                                                      "action": "another executor owns it now"])
             }
         } catch let interruption as JobContext.Interruption {
             renewer.cancel()
             if interruption == .executorStopping {
                 _ = try? await database.run { c in try claims.release(job.id, on: c) }
             }
-            log("job \(job.id) stopped: \(interruption)")
+            log.info("job stopped", ["job.id": job.id.uuidString.lowercased(), "reason": "\(interruption)"])
         } catch let error as PostgresError where error.isConnectionLost {
             // Not the job's fault: it goes back to the queue once the database answers (run()).
             renewer.cancel()
             interrupted.withLock { _ = $0.insert(job.id) }
-            log("job \(job.id) paused: the database connection was lost (\(error)); it is handed back when the database answers")
+            log.warning("job paused: the database connection was lost", ["job.id": job.id.uuidString.lowercased(), "error": "\(error)",
+                                                                           "action": "it is handed back when the database answers"])
         } catch {
             renewer.cancel()
             let message = String(describing: error)
             let delay = configuration.retryDelay
             do {
                 let state = try await database.run { c in try claims.fail(job.id, error: message, retryAfter: delay, on: c) }
-                log("job \(job.id) failed (attempt \(job.attempts) of \(job.maxAttempts)): \(message)")
+                log.warning("job failed", ["job.id": job.id.uuidString.lowercased(), "job.kind": job.kind, "attempt": String(job.attempts),
+                                           "max_attempts": String(job.maxAttempts), "state": state ?? "lost", "error": message])
                 if state == "failed" {
                     await gaveUp(FailedJob(id: job.id, kind: job.kind, planID: job.planID, conversationID: job.conversationID,
                                            attempts: job.attempts, lastError: message))
                 }
             } catch {
                 // The failure could not be recorded: the lease lapses and the job is taken back then.
-                log("job \(job.id) failed (\(message)), and recording it failed too: \(error)")
+                log.error("job failed, and recording it failed too", ["job.id": job.id.uuidString.lowercased(), "error": message,
+                                                                       "db.error": "\(error)"])
             }
         }
     }
@@ -279,16 +288,17 @@ public final class ExecutorDaemon: Sendable {
 /// Whether the executor can reach its database, for the log (one line per change, not one per retry)
 /// and the retry delay (doubling from 1 s to 15 s while it stays away).
 struct DatabaseOutage {
-    let log: @Sendable (String) -> Void
+    let log: Logger
     private(set) var since: Date?
     private(set) var failures = 0
 
-    init(log: @escaping @Sendable (String) -> Void) { self.log = log }
+    init(log: Logger) { self.log = log }
 
     /// The database answered: logs the end of an outage.
     mutating func answered() {
         guard let since else { return }
-        log(String(format: "database reachable again after %.1f s; claiming jobs", Date().timeIntervalSince(since)))
+        log.info("database reachable again", ["duration_ms": String(Int(Date().timeIntervalSince(since) * 1000)),
+                                              "action": "claiming jobs"])
         self.since = nil
         failures = 0
     }
@@ -300,9 +310,9 @@ struct DatabaseOutage {
         let lost = (error as? PostgresError)?.isConnectionLost == true
         if since == nil && lost {
             since = Date()
-            log("database unreachable (\(error)); retrying with backoff, running jobs carry on")
+            log.error("database unreachable", ["error": "\(error)", "action": "retrying with backoff; running jobs carry on"])
         } else if !lost {
-            log("claiming jobs failed (\(error)); retrying")
+            log.warning("claiming jobs failed", ["error": "\(error)", "action": "retrying"])
         }
         return min(15, pow(2, Double(min(failures - 1, 4))))
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Base
 import Dispatch
 import Engine
 import Foundation
@@ -97,7 +98,7 @@ struct ExecutorCommand: ParsableCommand {
         ]
         let daemon = ExecutorDaemon(
             configuration: .init(conninfo: conninfo, jobSlots: jobs, lease: .seconds(lease), pollInterval: .seconds(poll)),
-            handlers: handlers, log: log)
+            handlers: handlers, log: .standardError)
 
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)

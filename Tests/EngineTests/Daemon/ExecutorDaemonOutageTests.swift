@@ -1,3 +1,4 @@
+import Base
 import Engine
 import Foundation
 import Postgres
@@ -89,7 +90,7 @@ final class DaemonLog: Sendable {
     static func daemon(_ database: Database, handler: DatabaseBoundHandler, lease: Duration, lines: DaemonLog) -> ExecutorDaemon {
         ExecutorDaemon(configuration: .init(conninfo: database.conninfo, jobSlots: 2, lease: lease, pollInterval: .milliseconds(200),
                                             retryDelay: .zero, owner: "outage-test"),
-                       handlers: [handler], log: { line in lines.append(line) })
+                       handlers: [handler], log: Logger { line in lines.append(line) })
     }
 
     /// The database is away for longer than a lease while two jobs run: the executor keeps running,
@@ -120,9 +121,9 @@ final class DaemonLog: Sendable {
         }
         let log = lines.all
         // One line when it went away, one when it came back: not one per retry.
-        #expect(log.filter { $0.hasPrefix("database unreachable") }.count == 1, "\(log)")
-        #expect(log.filter { $0.hasPrefix("database reachable again") }.count == 1, "\(log)")
-        #expect(log.contains { $0.contains("handed back after losing the database") }, "\(log)")
+        #expect(log.filter { $0.hasPrefix("level=error msg=\"database unreachable\"") }.count == 1, "\(log)")
+        #expect(log.filter { $0.hasPrefix("level=info msg=\"database reachable again\"") }.count == 1, "\(log)")
+        #expect(log.contains { $0.contains("msg=\"job handed back after losing the database\"") }, "\(log)")
     }
 
     /// A job queued while the database is away is claimed once it is back: the daemon never exits.
