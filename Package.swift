@@ -34,7 +34,7 @@ let package = Package(
         // The LLM client is a leaf below the application: it owns the protocol its call log is
         // written through (`LLMCallLog`), and Store provides the PostgreSQL side of it.
         .target(name: "LLM", dependencies: [
-            "JSON", "PlanCore",
+            "Base", "JSON", "PlanCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Base", "Postgres", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "JSON", "LLM", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LLMTests", dependencies: ["LLM", "Engine", "JSON", "Store", "Postgres", "TestSupport"]),
+        .testTarget(name: "LLMTests", dependencies: ["Base", "LLM", "Engine", "JSON", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Base", "Engine", "PlanCore", "JSON", "Store", "Postgres", "LLM", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["Base", "API", "FastCGI", "JSON", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "masterplanTests", dependencies: ["Base", "masterplan", "Store", "Postgres", "TestSupport"]),

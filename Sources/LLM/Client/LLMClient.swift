@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Base
 import Foundation
 import JSON
 import NIOCore
@@ -25,13 +26,13 @@ public final class LLMClient: Sendable {
     private let memory = WireMemory()
     private let callLog: (any LLMCallLog)?
     private let recorder: CassetteRecorder?
-    private let diagnostics: LLMDiagnostics
+    private let diagnostics: Logger
 
     /// - Parameters:
     ///   - prices: the price table; the bundled one (overlaid by `configuration.pricesPath`) when nil.
     ///   - callLog: where `llm_calls` rows go; none when nil.
     public init(configuration: LLMConfiguration, prices: LLMPriceTable? = nil, callLog: (any LLMCallLog)? = nil,
-                diagnostics: LLMDiagnostics = .standardError) throws {
+                diagnostics: Logger = .standardError) throws {
         var table = try prices ?? LLMPriceTable.bundled()
         if let path = configuration.pricesPath { table = table.overlaid(with: try LLMPriceTable(contentsOf: path)) }
         self.configuration = configuration
@@ -155,8 +156,8 @@ public final class LLMClient: Sendable {
                 }
             }
             if let note {
-                diagnostics.warning("llm cost unknown", [("model", model), ("provider", configuration.provider.rawValue),
-                                                         ("purpose", request.purpose.rawValue), ("reason", note)])
+                diagnostics.warning("llm cost unknown", ["model": model, "provider": configuration.provider.rawValue,
+                                                         "purpose": request.purpose.rawValue, "reason": note])
             }
             await log(request, attribution: attribution, record: LLMCallRecord(
                 ownerID: attribution.ownerID, planID: attribution.planID, jobID: attribution.jobID,
@@ -169,7 +170,7 @@ public final class LLMClient: Sendable {
                 do {
                     try recorder.record(request, result: result)
                 } catch {
-                    diagnostics.warning("llm cassette not written", [("path", recorder.path), ("error", "\(error)")])
+                    diagnostics.warning("llm cassette not written", ["path": recorder.path, "error": "\(error)"])
                 }
             }
             emit(.completed(result))
@@ -189,7 +190,7 @@ public final class LLMClient: Sendable {
                 do {
                     try recorder.record(request, result: answer)
                 } catch {
-                    diagnostics.warning("llm cassette not written", [("path", recorder.path), ("error", "\(error)")])
+                    diagnostics.warning("llm cassette not written", ["path": recorder.path, "error": "\(error)"])
                 }
             }
             finish(error)
@@ -223,12 +224,12 @@ public final class LLMClient: Sendable {
             // to fix (MASTERPLAN_LLM_PRICES), so only that one warns.
             if inserted.unknownColumns.contains("cost_usd") {
                 diagnostics.warning("llm_calls row has no cost: the model is not in the price table", [
-                    ("id", inserted.id.uuidString.lowercased()), ("columns", inserted.unknownColumns.joined(separator: ",")),
-                    ("model", record.model), ("purpose", record.purpose)])
+                    "id": inserted.id.uuidString.lowercased(), "columns": inserted.unknownColumns.joined(separator: ","),
+                    "model": record.model, "purpose": record.purpose])
             }
         } catch {
-            diagnostics.warning("llm_calls row not written", [("purpose", request.purpose.rawValue), ("model", record.model),
-                                                              ("error", "\(error)")])
+            diagnostics.warning("llm_calls row not written", ["purpose": request.purpose.rawValue, "model": record.model,
+                                                              "error": "\(error)"])
         }
     }
 
@@ -254,11 +255,11 @@ public final class LLMClient: Sendable {
             case .status(let providerFailure, let after, let hints):
                 if !progress.delivered, let adjusted = wire.adjustedOptions(after: providerFailure, current: progress.options),
                    !tried.contains(adjusted) {
-                    diagnostics.notice("llm request adjusted after refusal", [
-                        ("provider", configuration.provider.rawValue), ("model", configuration.model),
-                        ("status", String(providerFailure.status)),
-                        ("from", Self.describe(progress.options)), ("to", Self.describe(adjusted)),
-                        ("provider_message", excerpt(providerFailure.message ?? "", limit: 300))])
+                    diagnostics.info("llm request adjusted after refusal", [
+                        "provider": configuration.provider.rawValue, "model": configuration.model,
+                        "status": String(providerFailure.status),
+                        "from": Self.describe(progress.options), "to": Self.describe(adjusted),
+                        "provider_message": excerpt(providerFailure.message ?? "", limit: 300)])
                     // Remembered at once: the next call starts with the form this server accepts, even if
                     // this one fails for another reason.
                     await memory.remember(adjusted, structured: request.jsonSchema != nil)

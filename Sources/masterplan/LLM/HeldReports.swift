@@ -1,15 +1,13 @@
+import Base
 import Foundation
-import LLM
 import Synchronization
 
 /// Diagnostics held back and written to standard error on `flush()`.
 final class HeldReports: Sendable {
     private let lines = Mutex<[String]>([])
 
-    var diagnostics: LLMDiagnostics {
-        LLMDiagnostics { [self] level, message, fields in
-            self.lines.withLock { $0.append(LLMDiagnostics.logfmt(level, message, fields)) }
-        }
+    var diagnostics: Logger {
+        Logger { [self] line in self.lines.withLock { $0.append(line) } }
     }
 
     func flush() {

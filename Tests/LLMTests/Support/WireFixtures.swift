@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import JSON
 @testable import LLM
@@ -116,10 +117,8 @@ final class RecordedWaits: Sendable {
 final class CollectedDiagnostics: Sendable {
     private let reports = Mutex<[String]>([])
     var lines: [String] { reports.withLock { $0 } }
-    var diagnostics: LLMDiagnostics {
-        LLMDiagnostics { [self] level, message, fields in
-            reports.withLock { $0.append(LLMDiagnostics.logfmt(level, message, fields)) }
-        }
+    var diagnostics: Logger {
+        Logger { [self] line in reports.withLock { $0.append(line) } }
     }
 }
 
