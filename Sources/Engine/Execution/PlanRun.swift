@@ -45,18 +45,19 @@ final class PlanRun: Sendable {
         testRunner = AcceptanceTestRunner(sandbox: handler.sandbox)
     }
 
-    /// Reads the plan, parses its stored tree back through PlanCore (so execution runs on a plan that
-    /// passes every rule, as approved), and opens its workspace. Nil when the plan no longer exists.
+    /// Reads the plan and builds PlanCore's model from its rows, validated again for execution (so a
+    /// run works on a plan that passes every rule that keeps execution safe, as approved), and opens its
+    /// workspace. Nil when the plan no longer exists.
     static func load(planID: UUID, handler: ExecutionHandler, context: JobContext) async throws -> PlanRun? {
         let database = context.database
         guard let record = try await database.run({ try ExecutionStore($0).plan(id: planID) }) else { return nil }
-        guard let snapshot = try await database.run({ try PlanQueries($0).snapshot(id: planID) }) else { return nil }
         let validated: ValidatedPlan
         do {
-            validated = try PlanParser(limits: storedPlanLimits).parsePlan(snapshot.jsonText)
-        } catch {
+            guard let plan = try await database.run({ try PlanTreeReader($0).plan(id: planID) }) else { return nil }
+            validated = try PlanValidator().validateStored(plan)
+        } catch let problems as PlanProblems {
             throw ExecutionHandler.Refusal(description: "the stored plan \(planID) does not pass validation: "
-                                           + error.repairInstructions(maxListed: 3))
+                                           + problems.repairInstructions(maxListed: 3))
         }
         let tests = try await database.run { try ExecutionStore($0).tests(planID: planID) }
         let path = record.workspacePath ?? handler.settings.workspacePath(planID: planID)
@@ -71,21 +72,6 @@ final class PlanRun: Sendable {
             try await database.run { try ExecutionStore($0).setWorkspacePath(planID: planID, path: path) }
         }
         return PlanRun(record: record, validated: validated, tests: tests, workspace: workspace, handler: handler, context: context)
-    }
-
-    /// The stored plan was checked against the configured bounds when it was generated or edited; on
-    /// the way back only the rules that keep execution safe matter (paths, dependencies, cycles), so
-    /// the count bounds are wide.
-    static var storedPlanLimits: PlanLimits {
-        var limits = PlanLimits.default
-        limits.minTasks = 1
-        limits.maxTasks = max(limits.maxTasks, 100_000)
-        limits.maxPhases = max(limits.maxPhases, 10_000)
-        limits.maxMilestonesPerPhase = max(limits.maxMilestonesPerPhase, 10_000)
-        limits.maxTasksPerMilestone = max(limits.maxTasksPerMilestone, 100_000)
-        limits.maxSubtasks = max(limits.maxSubtasks, 1_000_000)
-        limits.maxAtoms = max(limits.maxAtoms, 1_000_000)
-        return limits
     }
 
     // MARK: the job

@@ -53,6 +53,15 @@ extension TechStack {
         ])
     }
 
+    /// Reads a tech stack from its JSON form as strictly as `MasterPlan(json:)` reads the one inside a
+    /// plan, with problems at `tech_stack` (a plan's stored tree keeps it as one JSON value).
+    public init(json: JSONValue) throws(PlanProblems) {
+        var reader = SchemaReader()
+        let stack = Self.read(RawJSON(json), at: .root.appending("tech_stack"), with: &reader)
+        guard reader.problems.isEmpty, let stack else { throw PlanProblems(reader.problems) }
+        self = stack
+    }
+
     static func read(_ value: RawJSON, at path: JSONPath, with reader: inout SchemaReader) -> TechStack? {
         guard let object = reader.object(value, at: path, PlanFields.techStack) else { return nil }
         let language = reader.string(object, "language", at: path)
