@@ -16,12 +16,12 @@ public struct ExecutionPlanRecord: Sendable {
     public var actualCostUSD: Double
 }
 
-/// One row of `atoms` with its task's number.
+/// One row of `atoms`: its database id and PlanCore's `AtomKey` (its task's number and its file), the
+/// one identity `ExecutionPlan.index(of:)` and the decider's facts use.
 public struct StoredAtom: Sendable, Hashable {
     public var id: UUID
     public var taskID: UUID
-    public var taskNumber: Int
-    public var path: String
+    public var key: AtomKey
     public var wave: Int
     public var status: AtomStatus
     public var attempts: Int
@@ -32,6 +32,9 @@ public struct StoredAtom: Sendable, Hashable {
 
     /// `AtomStatus.isDone`: its accepted content is the recorded content hash.
     public var isDone: Bool { status.isDone(hasAcceptedContent: finalSHA256 != nil) }
+
+    public var taskNumber: Int { key.taskNumber }
+    public var path: String { key.path }
 }
 
 /// One row of `waves`.
@@ -212,9 +215,9 @@ public struct ExecutionStore {
     // MARK: atoms and waves
 
     /// Stores the plan's atoms, their dependencies and its waves, once: false when they exist already.
-    /// `atoms` are (task number, file, wave); `dependencies` index into `atoms`.
+    /// `atoms` are (key, wave) in `ExecutionPlan.atoms` order; `dependencies` index into `atoms`.
     @discardableResult
-    public func materialize(planID: UUID, atoms: [(task: Int, path: String, wave: Int)], waveSizes: [Int],
+    public func materialize(planID: UUID, atoms: [(key: AtomKey, wave: Int)], waveSizes: [Int],
                             dependencies: [(atom: Int, dependsOn: Int, kind: String)]) throws -> Bool {
         try connection.transaction { c in
             _ = try c.query("SELECT 1 FROM masterplans WHERE id = $1 FOR UPDATE", [planID])
@@ -232,7 +235,7 @@ public struct ExecutionStore {
                 JOIN tasks t ON t.plan_id = $1 AND t.number = a.task
                 ORDER BY a.position
                 RETURNING id
-                """, [planID, atoms.map { String($0.task) }, atoms.map(\.path), atoms.map { String($0.wave) }]).rows
+                """, [planID, atoms.map { String($0.key.taskNumber) }, atoms.map(\.key.path), atoms.map { String($0.wave) }]).rows
                 .map { try $0.decode(UUID.self, 0) }
             guard ids.count == atoms.count else {
                 throw PlanWriter.Refusal(description: "the plan's tasks changed while its atoms were stored")
@@ -281,8 +284,8 @@ public struct ExecutionStore {
         """
 
     static func storedAtom(_ row: Row) throws -> StoredAtom {
-        StoredAtom(id: try row.decode(UUID.self, 0), taskID: try row.decode(UUID.self, 1), taskNumber: try row.decode(Int.self, 2),
-                   path: try row.decode(String.self, 3), wave: try row.decode(Int.self, 4), status: try status(row, "status"),
+        StoredAtom(id: try row.decode(UUID.self, 0), taskID: try row.decode(UUID.self, 1),
+                   key: AtomKey(taskNumber: try row.decode(Int.self, 2), path: try row.decode(String.self, 3)), wave: try row.decode(Int.self, 4), status: try status(row, "status"),
                    attempts: try row.decode(Int.self, 6), confidence: try row.decode(Double?.self, 7),
                    finalSHA256: try row.decode(String?.self, 8), hasAcceptedAttempt: try row.decode(Bool.self, 9))
     }

@@ -31,8 +31,8 @@ import TestSupport
         _ = try PlanWriter(connection: connection).storeGeneratedPlan(
             planID: planID, plan: try PlanParser().parsePlan(PlanWriterTests.answer), tests: [], estimate: nil, changeNote: "first")
         let store = ExecutionStore(connection)
-        _ = try store.materialize(planID: planID, atoms: [(task: 1, path: "todo/__init__.py", wave: 1),
-                                                          (task: 2, path: "todo/store.py", wave: 2)],
+        _ = try store.materialize(planID: planID, atoms: [(key: AtomKey(taskNumber: 1, path: "todo/__init__.py"), wave: 1),
+                                                          (key: AtomKey(taskNumber: 2, path: "todo/store.py"), wave: 2)],
                                   waveSizes: [1, 1], dependencies: [])
         let atom = try #require(try store.atoms(planID: planID).first { $0.taskNumber == 1 })
 

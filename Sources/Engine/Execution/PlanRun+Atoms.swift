@@ -77,7 +77,7 @@ extension PlanRun {
         guard let task = task(atom.taskNumber) else {
             throw ExecutionHandler.Refusal(description: "atom \(atom.id) names task \(atom.taskNumber), which the plan does not have")
         }
-        let index = execution.index(of: AtomKey(taskNumber: atom.taskNumber, path: atom.path))
+        let index = execution.index(of: atom.key)
         var attemptNumber = try await store { try $0.startAtom(atom.id, from: atom.status) }
         let previous: String? = try? await pool.run { () throws(WorkspaceError) -> String in try self.workspace.read(atom.path) }
         let dependencyFiles = try await readDependencyFiles(of: index)

@@ -48,7 +48,7 @@ extension PlanRun {
     func completionFacts() async throws -> CompletionFacts {
         let stored = try await store { try $0.atoms(planID: self.planID) }
         // Execution order, so that of several writers of one file the last listed wrote its content.
-        func position(_ atom: StoredAtom) -> Int { execution.index(of: AtomKey(taskNumber: atom.taskNumber, path: atom.path)) ?? .max }
+        func position(_ atom: StoredAtom) -> Int { execution.index(of: atom.key) ?? .max }
         let atoms = stored.sorted { position($0) < position($1) }
         let pending = try await store { try $0.pendingReviewCounts(planID: self.planID) }
         let paths = Array(Set(atoms.map(\.path))).sorted()
@@ -68,8 +68,7 @@ extension PlanRun {
         let waivers = try await store { try $0.waivers(planID: self.planID) }
         return CompletionFacts(
             atoms: atoms.map { atom in
-                CompletionFacts.Atom(taskNumber: atom.taskNumber, path: atom.path,
-                                     status: atom.status, acceptedSHA256: atom.finalSHA256)
+                CompletionFacts.Atom(key: atom.key, status: atom.status, acceptedSHA256: atom.finalSHA256)
             },
             pendingReviews: pending.all, headCommit: head, headFileSHA256: headFiles,
             finalGate: gate.flatMap { gate in

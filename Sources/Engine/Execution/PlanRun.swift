@@ -190,7 +190,7 @@ final class PlanRun: Sendable {
 
     func failForRejection(_ atoms: [StoredAtom]) async throws {
         let rejected = atoms.filter { $0.status == .rejected }
-        let names = rejected.prefix(5).map { "task \($0.taskNumber): \($0.path)" }.joined(separator: ", ")
+        let names = rejected.prefix(5).map(\.key.description).joined(separator: ", ")
         _ = try await transition(try StatusChange(from: .executing, .fail), action: "fail",
                                  reason: "a reviewer rejected \(rejected.count) atom(s) (\(names)); resume the plan to regenerate them "
                                      + "with the reviewer's feedback")
@@ -200,9 +200,7 @@ final class PlanRun: Sendable {
 
     /// Stores the atoms and waves PlanCore computed, once.
     func materialize() async throws {
-        let atoms = execution.atoms.enumerated().map { index, atom in
-            (task: atom.taskNumber, path: atom.path, wave: execution.waveIndex[index] + 1)
-        }
+        let atoms = execution.atoms.enumerated().map { index, atom in (key: atom.key, wave: execution.waveIndex[index] + 1) }
         var dependencies: [(atom: Int, dependsOn: Int, kind: String)] = []
         for (index, predecessors) in execution.graph.predecessors.enumerated() {
             for predecessor in predecessors {
@@ -286,9 +284,8 @@ final class PlanRun: Sendable {
 
     /// The atom as the decider sees it.
     func facts(_ atom: StoredAtom) -> ExecutionFacts.Atom<UUID> {
-        let key = AtomKey(taskNumber: atom.taskNumber, path: atom.path)
-        return ExecutionFacts.Atom(id: atom.id, key: key, wave: atom.wave, status: atom.status, hasAcceptedContent: atom.finalSHA256 != nil,
-                                   remainingPath: execution.index(of: key).map { execution.remainingPathLength[$0] } ?? 0)
+        ExecutionFacts.Atom(id: atom.id, key: atom.key, wave: atom.wave, status: atom.status, hasAcceptedContent: atom.finalSHA256 != nil,
+                            remainingPath: execution.index(of: atom.key).map { execution.remainingPathLength[$0] } ?? 0)
     }
 
     func gateRounds(of wave: StoredWave) async throws -> Int {
