@@ -176,7 +176,8 @@ public struct ExecutionStore {
     /// `plan_status_changed` event, plus `extraEvents` after it; false (and nothing done) when the
     /// status was no longer `change.from`.
     @discardableResult
-    public func transition(planID: UUID, ownerID: UUID, _ change: StatusChange<PlanStatus>, action: String, reason: String?,
+    public func transition(planID: UUID, ownerID: UUID, _ change: StatusChange<PlanStatus>,
+                           action: ProgressEvent.PlanStatusChanged.Action, reason: String?,
                            data: JSONObject = [:], extraEvents: [(type: String, data: JSONObject)] = []) throws -> Bool {
         try connection.transaction { c in
             let plans = PlanQueries(c)
@@ -184,10 +185,10 @@ public struct ExecutionStore {
             var payload = data
             payload["from"] = .string(change.from.rawValue)
             payload["to"] = .string(change.to.rawValue)
-            payload["action"] = .string(action)
+            payload["action"] = .string(action.rawValue)
             if let reason { payload["reason"] = .string(reason) }
             try plans.appendHistory(planID: planID, actor: "system", actorID: nil,
-                                    event: ProgressEvent.PlanStatusChanged.Action(rawValue: action)?.historyEvent ?? action, data: payload)
+                                    event: action.historyEvent, data: payload)
             let feed = EventFeed(c)
             try feed.emit(type: "plan_status_changed", ownerID: ownerID, planID: planID, data: payload)
             for event in extraEvents { try feed.emit(type: event.type, ownerID: ownerID, planID: planID, data: event.data) }
@@ -202,8 +203,8 @@ public struct ExecutionStore {
     }
 
     /// Emits one event for the plan in its own transaction.
-    public func emit(_ type: String, planID: UUID, ownerID: UUID, data: JSONObject) throws {
-        try connection.transaction { c in _ = try EventFeed(c).emit(type: type, ownerID: ownerID, planID: planID, data: data) }
+    public func emit(_ event: ProgressEvent, planID: UUID, ownerID: UUID) throws {
+        try connection.transaction { c in _ = try EventFeed(c).emit(event, ownerID: ownerID, planID: planID) }
     }
 
     /// Whether the plan already has an event of this type (e.g. the one `cost_warning`).
@@ -562,7 +563,7 @@ public struct ExecutionStore {
     public func complete(planID: UUID, ownerID: UUID, verification: String, summary: JSONObject) throws -> Bool {
         let change = try StatusChange<PlanStatus>(from: .executing, .complete)
         return try connection.transaction { c in
-            guard try transition(planID: planID, ownerID: ownerID, change, action: "complete", reason: nil,
+            guard try transition(planID: planID, ownerID: ownerID, change, action: .complete, reason: nil,
                                  data: ["verification": .string(verification)],
                                  extraEvents: [("masterplan_execution_complete", summary)]) else { return false }
             try c.execute("UPDATE masterplans SET verification = $2 WHERE id = $1", [planID, verification])

@@ -118,7 +118,7 @@ import TestSupport
             VALUES ($1, 'x', 5, 'blocked', 'todo-api', 'A todo API.', now(), now()) RETURNING id
             """, [owner]).first!.decode(UUID.self, 0)
         #expect(try ExecutionStore(connection).transition(planID: planID, ownerID: owner,
-                                                          try StatusChange(from: .blocked, .resume), action: "resume", reason: nil))
+                                                          try StatusChange(from: .blocked, .resume), action: .resume, reason: nil))
         let history = try connection.query("SELECT event FROM plan_history WHERE plan_id = $1", [planID]).rows
             .map { try $0.decode(String.self, 0) }
         #expect(history == ["resumed"])

@@ -79,7 +79,7 @@ public struct ExecutionHandler: JobHandler {
             let store = ExecutionStore(c)
             guard let plan = try store.plan(id: planID) else { return }
             guard plan.status == .executing || plan.status == .queued else { return }
-            try store.transition(planID: planID, ownerID: plan.ownerID, try StatusChange(from: plan.status, .fail), action: "fail",
+            try store.transition(planID: planID, ownerID: plan.ownerID, try StatusChange(from: plan.status, .fail), action: .fail,
                                  reason: reason, data: data)
         }
     }

@@ -22,17 +22,17 @@ extension PlanRun {
                 try await failForRejection(try await store { try $0.atoms(planID: self.planID) })
                 return
             case .waitingForReviews(let count):
-                _ = try await transition(try StatusChange(from: .executing, .block), action: "block",
+                _ = try await transition(try StatusChange(from: .executing, .block), action: .block,
                                          reason: "every wave passed; waiting for \(count) review(s) before the plan can complete")
                 return
             case .incomplete:
-                _ = try await transition(try StatusChange(from: .executing, .block), action: "block", reason: decision.description)
+                _ = try await transition(try StatusChange(from: .executing, .block), action: .block, reason: decision.description)
                 return
             case .needsFinalGate:
                 // Once is enough: asked again right after its own final gate, the workspace cannot hold
                 // the accepted content, and running it again would loop.
                 guard finalGatesRun == 0 else {
-                    _ = try await transition(try StatusChange(from: .executing, .block), action: "block", reason: decision.description)
+                    _ = try await transition(try StatusChange(from: .executing, .block), action: .block, reason: decision.description)
                     return
                 }
                 finalGatesRun += 1

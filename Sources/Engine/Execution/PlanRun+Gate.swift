@@ -303,7 +303,7 @@ extension PlanRun {
             let change = try StatusChange(from: wave.status, .gateFailed, orReaching: .failed)
             try await store { try $0.failWave(waveID: wave.id, change) }
         }
-        _ = try await transition(try StatusChange(from: .executing, .block), action: "block",
+        _ = try await transition(try StatusChange(from: .executing, .block), action: .block,
                                  reason: "wave \(wave.number): Gate S failed after \(round) repair round(s); the reviews of the failing tasks are waiting",
                                  data: ["wave": .int(Int64(wave.number))])
     }

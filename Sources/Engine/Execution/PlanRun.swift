@@ -91,13 +91,13 @@ final class PlanRun: Sendable {
             let waves = try await store { try $0.waves(planID: self.planID) }
             switch decider.blockedPlan(rejectionApplied: rejected, pending: pending, waves: waves.map(\.facts)) {
             case .failForRejection:
-                guard try await transition(try StatusChange(from: .blocked, .resume), action: "resume", reason: nil) else { return }
+                guard try await transition(try StatusChange(from: .blocked, .resume), action: .resume, reason: nil) else { return }
                 try await failForRejection(try await store { try $0.atoms(planID: self.planID) })
                 return
             case .stayBlocked:
                 return
             case .resume:
-                guard try await transition(try StatusChange(from: .blocked, .resume), action: "resume", reason: nil) else { return }
+                guard try await transition(try StatusChange(from: .blocked, .resume), action: .resume, reason: nil) else { return }
                 starting = false
             }
         case .nothing:
@@ -108,7 +108,7 @@ final class PlanRun: Sendable {
             let counts: JSONObject = ["total_atoms": .int(Int64(execution.atoms.count)), "total_waves": .int(Int64(execution.waves.count)),
                                       "concurrency": .int(Int64(settings.concurrency)),
                                       "workspace": .string(workspace.root)]
-            guard try await transition(try StatusChange(from: .queued, .start), action: "start", reason: nil,
+            guard try await transition(try StatusChange(from: .queued, .start), action: .start, reason: nil,
                                        extraEvents: [("masterplan_execution_start", counts)]) else { return }
         }
         try await recoverWorkspace()
@@ -177,7 +177,7 @@ final class PlanRun: Sendable {
             }
             let names = notDone.prefix(5).map(\.key.description).joined(separator: ", ")
             _ = try await transition(try StatusChange(from: .executing, .block),
-                                     action: "block", reason: "wave \(wave.number): \(notDone.count) atom(s) did not pass validation (\(names)); "
+                                     action: .block, reason: "wave \(wave.number): \(notDone.count) atom(s) did not pass validation (\(names)); "
                                          + "their reviews are waiting")
             return false
         case .finishWave:
@@ -191,7 +191,7 @@ final class PlanRun: Sendable {
     func failForRejection(_ atoms: [StoredAtom]) async throws {
         let rejected = atoms.filter { $0.status == .rejected }
         let names = rejected.prefix(5).map(\.key.description).joined(separator: ", ")
-        _ = try await transition(try StatusChange(from: .executing, .fail), action: "fail",
+        _ = try await transition(try StatusChange(from: .executing, .fail), action: .fail,
                                  reason: "a reviewer rejected \(rejected.count) atom(s) (\(names)); resume the plan to regenerate them "
                                      + "with the reviewer's feedback")
     }
@@ -246,10 +246,8 @@ final class PlanRun: Sendable {
         }
         if checkpoint.warn {
             try await store {
-                try $0.emit("cost_warning", planID: self.planID, ownerID: self.ownerID, data: [
-                    "spent_usd": .double(spent), "budget_usd": .double(budget), "share": .double(spent / budget),
-                    "threshold": .double(self.settings.budgetWarningShare),
-                ])
+                try $0.emit(.costWarning(.init(spentUSD: spent, budgetUSD: budget, threshold: self.settings.budgetWarningShare)),
+                            planID: self.planID, ownerID: self.ownerID)
             }
         }
         switch checkpoint.step {
@@ -259,7 +257,7 @@ final class PlanRun: Sendable {
             return false
         case .pauseForBudget:
             let reason = String(format: "the budget of $%.2f is used up ($%.2f spent); resume to go on past it", budget, spent)
-            _ = try await transition(try StatusChange(from: .executing, .pause), action: "budget_paused", reason: reason,
+            _ = try await transition(try StatusChange(from: .executing, .pause), action: .budgetPaused, reason: reason,
                                      data: ["spent_usd": .double(spent), "budget_usd": .double(budget)])
             return false
         }
@@ -273,7 +271,7 @@ final class PlanRun: Sendable {
     }
 
     @discardableResult
-    func transition(_ change: StatusChange<PlanStatus>, action: String, reason: String?, data: JSONObject = [:],
+    func transition(_ change: StatusChange<PlanStatus>, action: ProgressEvent.PlanStatusChanged.Action, reason: String?, data: JSONObject = [:],
                     extraEvents: [(String, JSONObject)] = []) async throws -> Bool {
         let events = extraEvents.map { (type: $0.0, data: $0.1) }
         return try await store {
