@@ -164,8 +164,9 @@ final class PlanRun: Sendable {
         guard try await runPendingAtoms(of: wave) else { return false }
 
         // A reviewer may have rejected an atom of an earlier wave while this one ran.
-        let rejected = try await store { try $0.hasRejectedAtom(planID: self.planID) }
-        let waveAtoms = try await store { try $0.atoms(planID: self.planID, wave: wave.number) }
+        let (rejected, waveAtoms) = try await store {
+            (try $0.hasRejectedAtom(planID: self.planID), try $0.atoms(planID: self.planID, wave: wave.number))
+        }
         switch decider.afterAtoms(waveAtoms.map(facts), rejectedInPlan: rejected) {
         case .failForRejection:
             try await failForRejection(try await store { try $0.atoms(planID: self.planID) })

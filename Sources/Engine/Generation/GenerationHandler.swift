@@ -66,7 +66,6 @@ struct PlanGenerator: Sendable {
     }
 
     func run(state: GenerationPlanState, previous: PlanPrompts.PreviousPlan?, context: JobContext) async throws {
-        try await PlanGenerationRun(client: client, configuration: configuration, prompts: prompts, probe: probe, pool: pool,
-                                    context: context, state: state, previous: previous).run()
+        try await PlanGenerationRun(generator: self, context: context, state: state, previous: previous).run()
     }
 }

@@ -15,17 +15,19 @@ import Store
 /// Every step is safe to run again: a job resumed after a crash reuses the stored discovery, and a plan
 /// that already left `generating` is not touched.
 struct PlanGenerationRun: Sendable {
-    let client: LLMClient
-    let configuration: GenerationConfiguration
-    let prompts: PlanPrompts
-    let probe: CannotFailProbe
-    let pool: BlockingPool
+    let generator: PlanGenerator
     let context: JobContext
     let state: GenerationPlanState
     /// Set for a regeneration: the version it starts from and the reviewer's feedback; nil for a new plan.
     let previous: PlanPrompts.PreviousPlan?
 
     private var isRegeneration: Bool { previous != nil }
+
+    private var client: LLMClient { generator.client }
+    private var configuration: GenerationConfiguration { generator.configuration }
+    private var prompts: PlanPrompts { generator.prompts }
+    private var probe: CannotFailProbe { generator.probe }
+    private var pool: BlockingPool { generator.pool }
 
     private var database: AsyncDatabase { context.database }
     private var planID: UUID { state.id }
