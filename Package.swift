@@ -58,7 +58,7 @@ let package = Package(
 
         // Tests mirror Sources/.
         .target(name: "TestSupport", dependencies: ["Base", "Store", "Postgres"], path: "Tests/TestSupport"),
-        .testTarget(name: "BaseTests", dependencies: ["Base"]),
+        .testTarget(name: "BaseTests", dependencies: ["Base", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "PostgresTests", dependencies: ["Base", "Postgres", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "TestSupport"]),

@@ -2,9 +2,10 @@ import API
 import Foundation
 import JSON
 import Testing
+import TestSupport
 
 /// What the application answers before it needs the database: routing, authentication, bodies.
-@Suite struct APIApplicationTests {
+@Suite(.dedicatedThreads) struct APIApplicationTests {
     static let secret = Array("application-test-secret-of-32-bytes!!".utf8)
     // No database behind it: these requests must be answered before one is needed.
     let app = APIApplication(configuration: APIConfiguration(databaseURL: "host=/nonexistent port=1 dbname=none",
@@ -83,7 +84,7 @@ import Testing
     }
 }
 
-@Suite struct ConfigurationTests {
+@Suite(.dedicatedThreads) struct ConfigurationTests {
     @Test func missingSecretNamesTheVariable() {
         #expect(throws: ConfigurationError.self) { try APIConfiguration.jwtSecret(from: [:]) }
         do {
@@ -112,7 +113,7 @@ import Testing
     }
 }
 
-@Suite struct PageCursorTests {
+@Suite(.dedicatedThreads) struct PageCursorTests {
     @Test func roundTripsKeys() {
         let keys = ["2026-11-25 08:02:45.123456+00", "6f1c3c1e-5b1f-4a36-9d7e-0c6a1f0e2b11"]
         #expect(PageCursor.decode(PageCursor.encode(keys)) == keys)

@@ -10,7 +10,7 @@ import Testing
 
 /// The REST API as a client meets it: the built binary's worker pool behind a real nginx (with the
 /// shipped location rules) on a private PostgreSQL, spoken to over HTTP.
-@Suite(.serialized) struct APIEndToEndTests {
+@Suite(.dedicatedThreads, .serialized) struct APIEndToEndTests {
     let stack: APIStack
 
     init() throws {

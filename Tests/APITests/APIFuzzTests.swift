@@ -26,7 +26,7 @@ import Testing
 /// failure prints the seed, the request's number and the request, so it can be replayed.
 /// `MASTERPLAN_FUZZ_REQUESTS` sets the requests per operation (default 200; 20 for the operations
 /// that read no input), `MASTERPLAN_FUZZ_VERBOSE` prints each operation's time and statuses.
-@Suite struct APIFuzzTests {
+@Suite(.dedicatedThreads) struct APIFuzzTests {
     static let started: Result<APIStack, any Error> = {
         do {
             var options = APIStack.Options()
@@ -102,12 +102,12 @@ import Testing
     }
 
     @Test(arguments: operations)
-    func noRequestAnswers5xxOrBreaksTheDocument(_ key: String) async throws {
+    func noRequestAnswers5xxOrBreaksTheDocument(_ key: String) throws {
         let stack = try Self.started.get()
         let document = try Self.served.get()
         let operation = try #require(try DocumentedOperation.all(in: document).first { $0.key == key },
                                      "the served document has no \(key)")
-        let report = try await Self.onOwnThread { try Self.fuzz(operation, stack: stack, document: document) }
+        let report = try Self.fuzz(operation, stack: stack, document: document)
         for failure in report.failures { Issue.record(Comment(rawValue: failure)) }
         if ProcessInfo.processInfo.environment["MASTERPLAN_FUZZ_VERBOSE"] != nil {
             print("fuzz \(key): \(String(format: "%.1f s (world %.1f s)", report.seconds, report.worldSeconds)), "
@@ -132,25 +132,6 @@ import Testing
         var seconds = 0.0
         var worldSeconds = 0.0
         var successes: Int { statuses.filter { (200..<300).contains($0.key) }.values.reduce(0, +) }
-    }
-
-    /// Operations fuzzed at once: enough to keep the workers, nginx and PostgreSQL busy while
-    /// requests are on the wire, few enough for the connections of a shared machine.
-    static let running = DispatchSemaphore(value: 6)
-
-    /// Runs `body` on a thread of its own, so the blocking sockets and libpq calls of a run never
-    /// hold a thread of Swift's cooperative pool (which has as many threads as cores) and several
-    /// operations are fuzzed at once.
-    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                running.wait()
-                defer { running.signal() }
-                continuation.resume(with: Result { try body() })
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
     }
 
     /// Sends `requestsPerOperation` requests to one operation and checks every answer.

@@ -10,7 +10,7 @@ import Testing
 /// Client values that reached a statement as a failed cast or a broken constraint and answered 500:
 /// each is now refused before any SQL sees it, with a 4xx problem naming the parameter or field,
 /// and changes nothing. One test per bug, through the real workers behind nginx.
-@Suite(.serialized) struct APIValidationRegressionTests {
+@Suite(.dedicatedThreads, .serialized) struct APIValidationRegressionTests {
     let stack: APIStack
 
     init() throws {

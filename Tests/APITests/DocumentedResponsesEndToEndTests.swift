@@ -12,7 +12,7 @@ import Testing
 /// still generating; a conversation), answers with a status the operation documents and a body that
 /// fits the schema the document gives for that status. The response shapes are written twice, in SQL
 /// and in the document; this is what keeps them the same.
-@Suite(.serialized) struct DocumentedResponsesEndToEndTests {
+@Suite(.dedicatedThreads, .serialized) struct DocumentedResponsesEndToEndTests {
     let stack: APIStack
 
     init() throws {

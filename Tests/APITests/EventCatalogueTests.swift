@@ -9,7 +9,7 @@ import Testing
 /// The event names and payloads the server sends (`ProgressEvent`) against the two other places that
 /// list them: the OpenAPI document's `Event` schema and the UI's catalogue (`static/js/events.js`,
 /// run in node), which must also read the fields the server writes.
-@Suite struct EventCatalogueTests {
+@Suite(.dedicatedThreads) struct EventCatalogueTests {
     static let catalogue = ProgressEvent.Kind.allCases.map(\.rawValue)
 
     @Test func theDocumentsEventTypesAreTheCatalogue() throws {

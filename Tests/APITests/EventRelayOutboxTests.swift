@@ -1,9 +1,10 @@
 @testable import API
 import Testing
+import TestSupport
 
 /// The relay's per-stream outbox and the fan-out's write budget: what the end-to-end tests cannot
 /// see directly (a stream written a piece at a time, a credit never overspent).
-@Suite struct EventRelayOutboxTests {
+@Suite(.dedicatedThreads) struct EventRelayOutboxTests {
     /// Drains `outbox` in pieces of at most `limit` bytes, as the fan-out does with little credit.
     static func drain(_ outbox: inout Outbox, limit: Int) -> [[UInt8]] {
         var pieces: [[UInt8]] = []

@@ -9,7 +9,7 @@ import Testing
 
 /// The SSE relay (`masterplan serve events`) behind nginx: live delivery, replay after
 /// Last-Event-ID without gap or duplicate, ownership, heartbeats, disconnects.
-@Suite(.serialized) struct EventStreamEndToEndTests {
+@Suite(.dedicatedThreads, .serialized) struct EventStreamEndToEndTests {
     /// Heartbeats every second so the tests need not wait 15 s to see one.
     static let started: Result<APIStack, any Error> = {
         do {

@@ -9,7 +9,7 @@ import TestSupport
 /// straight to the worker socket, with the client address in REMOTE_ADDR as nginx would pass it —
 /// and behind nginx for every form of the login path. Serialized: the suite's waits are measured
 /// from the answers, and other suites' logins must not hold the workers between them.
-@Suite(.serialized) struct LoginThrottleEndToEndTests {
+@Suite(.dedicatedThreads, .serialized) struct LoginThrottleEndToEndTests {
     /// 5 failures per account, 12 per address, then 8 s doubling to 60 s, within 300 s.
     static let settings = ["MASTERPLAN_LOGIN_ACCOUNT_FAILURES": "5", "MASTERPLAN_LOGIN_ADDRESS_FAILURES": "12",
                            "MASTERPLAN_LOGIN_WINDOW_SECONDS": "300", "MASTERPLAN_LOGIN_BACKOFF_SECONDS": "8",

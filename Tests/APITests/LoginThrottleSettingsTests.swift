@@ -1,9 +1,10 @@
 import API
 import Store
 import Testing
+import TestSupport
 
 /// `MASTERPLAN_LOGIN_*`: defaults when unset, each value checked at start with one line naming it.
-@Suite struct LoginThrottleSettingsTests {
+@Suite(.dedicatedThreads) struct LoginThrottleSettingsTests {
     @Test func unsetVariablesKeepTheDefaults() throws {
         let policy = try APIConfiguration.loginThrottle(from: [:])
         #expect(policy == LoginThrottlePolicy())

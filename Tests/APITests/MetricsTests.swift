@@ -7,7 +7,7 @@ import Testing
 import TestSupport
 
 /// `GET /metrics`: Prometheus text computed from the database at scrape time.
-@Suite struct MetricsTests {
+@Suite(.dedicatedThreads) struct MetricsTests {
     static let secret = Array("metrics-test-secret-of-at-least-32-bytes".utf8)
 
     /// An application on a database of its own, and a way to scrape it.

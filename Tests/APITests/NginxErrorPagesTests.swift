@@ -7,7 +7,7 @@ import TestSupport
 
 /// Every error nginx itself answers is problem+json, provoked for real through the shipped
 /// `nginx/masterplan-locations.conf`; and no form of the login path slips past its rate limit.
-@Suite(.serialized) struct NginxErrorPagesTests {
+@Suite(.dedicatedThreads, .serialized) struct NginxErrorPagesTests {
     /// Errors nginx produces on its own, each provoked the way a client or a failure would.
     enum Failure: String, CaseIterable, CustomTestStringConvertible {
         case malformedRequestLine, malformedHeaderLine, metricsFromAnotherAddress, missingStaticFile, deleteOfAStaticFile,

@@ -3,8 +3,9 @@ import Foundation
 import JSON
 import PlanCore
 import Testing
+import TestSupport
 
-@Suite struct OpenAPIDocumentTests {
+@Suite(.dedicatedThreads) struct OpenAPIDocumentTests {
     let document = OpenAPIDocument.document
 
     @Test func isOpenAPI31WithBearerSecurity() {

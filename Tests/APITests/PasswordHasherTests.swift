@@ -1,7 +1,8 @@
 @testable import API
 import Testing
+import TestSupport
 
-@Suite struct PasswordHasherTests {
+@Suite(.dedicatedThreads) struct PasswordHasherTests {
     let hasher = PasswordHasher(testIterations: 1_000)
 
     @Test func productionDefaultIsAtLeast600000Iterations() {

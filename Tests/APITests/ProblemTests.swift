@@ -1,8 +1,9 @@
 import API
 import JSON
 import Testing
+import TestSupport
 
-@Suite struct ProblemTests {
+@Suite(.dedicatedThreads) struct ProblemTests {
     @Test func rendersRFC9457Members() throws {
         let problem = Problem(status: 409, type: "illegal-transition", title: "This plan cannot be approved now.",
                               detail: "The plan is executing.", extra: ["allowed_actions": ["pause", "cancel"]])

@@ -1,7 +1,8 @@
 import API
 import Testing
+import TestSupport
 
-@Suite struct RouterTests {
+@Suite(.dedicatedThreads) struct RouterTests {
     let router = Router<String>([
         Route("GET", "/api/v1/masterplans", "list"),
         Route("POST", "/api/v1/masterplans", "create"),

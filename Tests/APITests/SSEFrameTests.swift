@@ -2,8 +2,9 @@
 import Foundation
 import Store
 import Testing
+import TestSupport
 
-@Suite struct SSEFrameTests {
+@Suite(.dedicatedThreads) struct SSEFrameTests {
     @Test func framesIdEventAndCompactDataLines() {
         let event = FeedEvent(id: 42, ownerID: UUID(), planID: nil, type: "cost_warning",
                               json: #"{"id" : 42, "plan_id" : null, "type" : "cost_warning", "data" : {"spent" : 4.2}}"#)
@@ -17,7 +18,7 @@ import Testing
     }
 }
 
-@Suite struct PlanTreeCacheTests {
+@Suite(.dedicatedThreads) struct PlanTreeCacheTests {
     @Test func hitsOnlyForTheStampItWasStoredWith() {
         let cache = PlanTreeCache(capacityBytes: 1000)
         let plan = UUID()

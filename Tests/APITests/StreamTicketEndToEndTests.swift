@@ -8,7 +8,7 @@ import Testing
 
 /// Stream tickets through nginx and the relay: a ticket opens one stream once, within its minute,
 /// for the stream it names; a token in the URL is refused; and no ticket reaches nginx's access log.
-@Suite(.serialized) struct StreamTicketEndToEndTests {
+@Suite(.dedicatedThreads, .serialized) struct StreamTicketEndToEndTests {
     typealias Stream = EventStreamEndToEndTests.Stream
     let stack: APIStack
 

@@ -9,7 +9,7 @@ import Testing
 /// Tokens end with what they stand for: a new password or a disable (from `masterplan user`) makes
 /// every earlier token 401 on the API and ends the account's open streams; a stream also ends when
 /// its token (or the token behind its ticket) expires; enabling lets the account log in again.
-@Suite(.serialized) struct TokenLifecycleEndToEndTests {
+@Suite(.dedicatedThreads, .serialized) struct TokenLifecycleEndToEndTests {
     typealias Stream = EventStreamEndToEndTests.Stream
     let stack: APIStack
 

@@ -3,8 +3,9 @@ import Crypto
 import Foundation
 import JSON
 import Testing
+import TestSupport
 
-@Suite struct TokenSignerTests {
+@Suite(.dedicatedThreads) struct TokenSignerTests {
     static let secret = Array("0123456789abcdef0123456789abcdef-test".utf8)
     let signer = TokenSigner(secret: Self.secret)
     let claims = TokenClaims(subject: UUID(uuidString: "10000000-0000-4000-8000-000000000001")!, email: "ann@example.org",
@@ -91,7 +92,7 @@ import Testing
     }
 }
 
-@Suite struct Base64URLTests {
+@Suite(.dedicatedThreads) struct Base64URLTests {
     @Test(arguments: [[], [0], [0, 1], [0, 1, 2], [255, 254, 253, 252], Array("hello, world".utf8)] as [[UInt8]])
     func roundTrips(_ bytes: [UInt8]) {
         let text = Base64URL.encode(bytes)

@@ -7,7 +7,7 @@ import Testing
 
 /// `GET /usage` and the plan's cost through nginx and the worker pool: what was reported, what was
 /// estimated and what is unknown stay apart, and every answer fits the served OpenAPI document.
-@Suite(.serialized) struct UsageEndToEndTests {
+@Suite(.dedicatedThreads, .serialized) struct UsageEndToEndTests {
     let stack: APIStack
 
     init() throws {

@@ -8,7 +8,7 @@ import Testing
 
 /// Account management through the API: what an admin may do, and that a member gets 403 on every
 /// admin route (the README's role table).
-@Suite(.serialized) struct UserAdminEndToEndTests {
+@Suite(.dedicatedThreads, .serialized) struct UserAdminEndToEndTests {
     typealias Stream = EventStreamEndToEndTests.Stream
     let stack: APIStack
 

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// `masterplan user add|list|passwd` as a sysadmin runs them, then a login through nginx.
-@Suite(.serialized) struct UserCommandEndToEndTests {
+@Suite(.dedicatedThreads, .serialized) struct UserCommandEndToEndTests {
     let stack: APIStack
 
     init() throws {

@@ -9,7 +9,7 @@ import Testing
 
 /// The prefork pool as a sysadmin meets it: killed workers come back, signals mean what they mean
 /// in php-fpm. Each test has a stack of its own, since it kills or stops processes.
-@Suite(.serialized) struct WorkerPoolEndToEndTests {
+@Suite(.dedicatedThreads, .serialized) struct WorkerPoolEndToEndTests {
     /// Waits until `condition` holds (polling), or fails after `seconds`.
     func eventually(_ seconds: Double = 10, _ what: String, _ condition: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(seconds)

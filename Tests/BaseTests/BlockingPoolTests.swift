@@ -1,8 +1,9 @@
 import Base
 import Foundation
 import Testing
+import TestSupport
 
-@Suite struct BlockingPoolTests {
+@Suite(.dedicatedThreads) struct BlockingPoolTests {
     @Test func runsWorkOnItsOwnThreadsAndReturnsResultsAndErrors() async throws {
         let pool = BlockingPool(threads: 2)
         defer { pool.close() }

@@ -1,7 +1,8 @@
 import Base
 import Testing
+import TestSupport
 
-@Suite struct LogTests {
+@Suite(.dedicatedThreads) struct LogTests {
     @Test(arguments: [
         ("plain", "plain"),
         ("plan.id", "plan.id"),

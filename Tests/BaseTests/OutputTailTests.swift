@@ -1,7 +1,8 @@
 import Base
 import Testing
+import TestSupport
 
-@Suite struct OutputTailTests {
+@Suite(.dedicatedThreads) struct OutputTailTests {
     @Test func keepsOnlyTheNewestBytes() {
         var tail = OutputTail(capacity: 10)
         for i in 0 ..< 1_000 { tail.append(Array("line \(i)\n".utf8)) }

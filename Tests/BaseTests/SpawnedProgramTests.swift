@@ -2,8 +2,9 @@ import Base
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
-@Suite struct SpawnedProgramTests {
+@Suite(.dedicatedThreads) struct SpawnedProgramTests {
     /// A folder of its own under the system's temporary folder, removed by the caller.
     static func folder() throws -> String {
         var template = Array((NSTemporaryDirectory() + "masterplan-base.XXXXXX").utf8CString)

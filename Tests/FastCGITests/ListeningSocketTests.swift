@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Creating, inheriting, sharing and stopping the listening socket.
-@Suite(.serialized) struct ListeningSocketTests {
+@Suite(.dedicatedThreads, .serialized) struct ListeningSocketTests {
     @Test func socketFileLetsEveryoneConnect() throws {
         let directory = try TemporaryFolder(prefix: "mpfcgi")
         defer { directory.remove() }

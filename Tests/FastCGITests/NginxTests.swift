@@ -5,7 +5,7 @@ import TestSupport
 
 /// The module behind a real nginx (workers running as `nobody`), spoken to over HTTP. A missing
 /// nginx fails these tests; they never skip.
-@Suite(.serialized) struct NginxTests {
+@Suite(.dedicatedThreads, .serialized) struct NginxTests {
     @Test func getWithQueryAndPostWithBodyReachTheHandler() throws {
         try #require(NginxProcess.executable != nil, "nginx is not installed: apt-get install nginx")
         let seen = Mailbox<RequestParams>()

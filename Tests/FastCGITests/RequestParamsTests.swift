@@ -1,8 +1,9 @@
 import FastCGI
 import Testing
+import TestSupport
 
 /// Decoding of the CGI parameters, without a socket.
-@Suite struct RequestParamsTests {
+@Suite(.dedicatedThreads) struct RequestParamsTests {
     @Test(arguments: [
         ("a=1&b=2", [QueryItem(name: "a", value: "1"), QueryItem(name: "b", value: "2")]),
         ("q=caf%C3%A9+au+lait", [QueryItem(name: "q", value: "café au lait")]),

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The request/response cycle against the real libfcgi, driven by the test's FastCGI client.
-@Suite(.serialized) struct RequestTests {
+@Suite(.dedicatedThreads, .serialized) struct RequestTests {
     @Test func paramsAndQueryReachTheHandler() throws {
         let seen = Mailbox<RequestParams>()
         let server = try TestServer { request in

@@ -3,6 +3,7 @@ import Foundation
 import JSON
 @testable import LLM
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(2))) struct AnthropicProviderTests {
     let request = LLMRequest(purpose: .chat, system: "You are terse.", messages: [.init(role: .user, content: "Say hello")],

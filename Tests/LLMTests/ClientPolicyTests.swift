@@ -5,10 +5,11 @@ import JSON
 @testable import Store
 import Synchronization
 import Testing
+import TestSupport
 
 /// The client's decisions about failures, usage and structured answers, against scripted servers that
 /// answer as real providers and gateways do.
-@Suite struct ClientPolicyTests {
+@Suite(.dedicatedThreads) struct ClientPolicyTests {
     let request = LLMRequest(purpose: .chat, system: "You are terse.", messages: [.init(role: .user, content: "Say hi")], key: "hi")
     let structured = LLMRequest(purpose: .atom, system: "Write the file.", messages: [.init(role: .user, content: "app.py")],
                                 jsonSchema: AnswerSchemas.atomFile, key: "task-1/app.py")

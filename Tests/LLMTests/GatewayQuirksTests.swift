@@ -4,6 +4,7 @@ import JSON
 @testable import LLM
 import PlanCore
 import Testing
+import TestSupport
 
 /// Gateways and servers that answer differently from the providers, scripted over HTTP and met by
 /// the real client.

@@ -1,7 +1,8 @@
 @testable import LLM
 import Testing
+import TestSupport
 
-@Suite struct LLMConfigurationTests {
+@Suite(.dedicatedThreads) struct LLMConfigurationTests {
     @Test func readsEachProviderForm() throws {
         let anthropic = try LLMConfiguration.fromEnvironment(["MASTERPLAN_LLM": "anthropic:claude-sonnet-4-5", "ANTHROPIC_API_KEY": "sk-ant-x"])
         #expect(anthropic.provider == .anthropic)

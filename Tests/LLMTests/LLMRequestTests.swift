@@ -1,7 +1,8 @@
 import LLM
 import Testing
+import TestSupport
 
-@Suite struct LLMRequestTests {
+@Suite(.dedicatedThreads) struct LLMRequestTests {
     @Test func purposesMatchTheLLMCallsCheckConstraint() {
         // Migrations/0003: llm_calls.purpose accepts exactly these (plus 'estimate', which is not a model call).
         #expect(Set(LLMRequest.Purpose.allCases.map(\.rawValue)) == [

@@ -2,11 +2,12 @@ import Foundation
 import JSON
 @testable import LLM
 import Testing
+import TestSupport
 
 /// `OpenAIChunkReader` must give the full parse's answer or none: every test here runs the decoder
 /// with the reader and without it (`consumeParsingInFull`) and compares what each returns, throws
 /// and remembers.
-@Suite struct OpenAIChunkReaderTests {
+@Suite(.dedicatedThreads) struct OpenAIChunkReaderTests {
     /// Data of `data:` events from real and replayed streams, and of chunks the reader must leave alone.
     static let corpus: [[UInt8]] = {
         var texts: [String] = []

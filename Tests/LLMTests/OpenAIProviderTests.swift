@@ -4,6 +4,7 @@ import JSON
 @testable import LLM
 import PlanCore
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(2))) struct OpenAIProviderTests {
     let request = LLMRequest(purpose: .atom, system: "You write code.", messages: [.init(role: .user, content: "Write main.py")],

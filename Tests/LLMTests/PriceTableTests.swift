@@ -1,8 +1,9 @@
 import JSON
 @testable import LLM
 import Testing
+import TestSupport
 
-@Suite struct PriceTableTests {
+@Suite(.dedicatedThreads) struct PriceTableTests {
     @Test func theBundledTableLoadsAndPricesCurrentModels() throws {
         let table = try LLMPriceTable.bundled()
         for model in ["claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-4-5", "claude-sonnet-4-5", "gpt-6-sol", "gpt-5",

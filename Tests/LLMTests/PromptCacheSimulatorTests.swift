@@ -2,9 +2,10 @@ import JSON
 @testable import LLM
 import PlanCore
 import Testing
+import TestSupport
 
 /// OpenAI's automatic prompt caching as `masterplan replay-llm --simulate-prompt-cache` plays it.
-@Suite struct PromptCacheSimulatorTests {
+@Suite(.dedicatedThreads) struct PromptCacheSimulatorTests {
     /// `count` pseudo-random lowercase letters; texts of different seeds differ from their first bytes.
     static func text(_ count: Int, seed: UInt64 = 0) -> [UInt8] {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1

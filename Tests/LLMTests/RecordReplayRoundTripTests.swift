@@ -3,6 +3,7 @@ import Foundation
 import JSON
 @testable import LLM
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(2))) struct RecordReplayRoundTripTests {
     @Test func whatTheRecorderWritesTheReplayServerAnswers() async throws {

@@ -1,8 +1,9 @@
 import JSON
 @testable import LLM
 import Testing
+import TestSupport
 
-@Suite struct RecordingTests {
+@Suite(.dedicatedThreads) struct RecordingTests {
     @Test func theFingerprintFollowsTheQuestionNotTheModel() {
         let request = LLMRequest(purpose: .atom, system: "s", messages: [.init(role: .user, content: "u")], key: "task-1/attempt-1")
         var other = request

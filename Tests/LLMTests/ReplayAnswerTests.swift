@@ -2,8 +2,9 @@ import JSON
 @testable import LLM
 import NIOCore
 import Testing
+import TestSupport
 
-@Suite struct ReplayAnswerTests {
+@Suite(.dedicatedThreads) struct ReplayAnswerTests {
     static let texts = [
         "Hello from the cassette!",
         #"{"file":"main.py","content":"print(\"hi\")\n\tx = 'a\\b'\r\n","notes":""}"#,

@@ -1,8 +1,9 @@
 import Foundation
 @testable import LLM
 import Testing
+import TestSupport
 
-@Suite struct RetryPolicyTests {
+@Suite(.dedicatedThreads) struct RetryPolicyTests {
     /// A generator that always returns the same value, for exact jitter.
     struct Fixed: RandomNumberGenerator {
         var value: UInt64

@@ -1,7 +1,8 @@
 @testable import LLM
 import Testing
+import TestSupport
 
-@Suite struct ServerSentEventDecoderTests {
+@Suite(.dedicatedThreads) struct ServerSentEventDecoderTests {
     static let stream = "\u{FEFF}: keep-alive comment\nevent: message_start\ndata: {\"a\":1}\n\nid: 7\nretry: 3000\ndata: first line\ndata:second line\n\ndata: é 漢字 🚀\n\n"
     static let expected = [ServerSentEvent(event: "message_start", data: "{\"a\":1}"),
                            ServerSentEvent(event: nil, data: "first line\nsecond line"),

@@ -1,9 +1,10 @@
 import JSON
 @testable import LLM
 import Testing
+import TestSupport
 
 /// The per-dialect schema forms of `WireSchema`.
-@Suite struct WireSchemaTests {
+@Suite(.dedicatedThreads) struct WireSchemaTests {
     static let bounded: JSONValue = [
         "type": "object",
         "description": "A plan.",

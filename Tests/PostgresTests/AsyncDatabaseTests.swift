@@ -3,7 +3,7 @@ import Postgres
 import Testing
 import TestSupport
 
-@Suite struct AsyncDatabaseTests {
+@Suite(.dedicatedThreads) struct AsyncDatabaseTests {
     @Test func runsClosuresOnItsOwnThreadsAndReturnsResults() async throws {
         let database = AsyncDatabase(conninfo: try TestDatabase.empty(), connections: 2)
         defer { database.close() }

@@ -5,7 +5,7 @@ import Store
 import Testing
 import TestSupport
 
-@Suite struct ConnectionFailureTests {
+@Suite(.dedicatedThreads) struct ConnectionFailureTests {
     @Test func unreachableHostGivesOneClearLine() {
         do {
             _ = try Connection("host=127.0.0.1 port=1 user=nobody password=hunter2 dbname=x connect_timeout=3")

@@ -4,7 +4,7 @@ import Postgres
 import Testing
 import TestSupport
 
-@Suite struct ConnectionTests {
+@Suite(.dedicatedThreads) struct ConnectionTests {
     let connection: Connection
 
     init() throws {

@@ -3,7 +3,7 @@ import Postgres
 import Testing
 import TestSupport
 
-@Suite struct NotificationTests {
+@Suite(.dedicatedThreads) struct NotificationTests {
     let conninfo: String
 
     init() throws {

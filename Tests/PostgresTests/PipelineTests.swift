@@ -5,7 +5,7 @@ import TestSupport
 
 /// `Connection.pipeline` runs statements in one round trip: in order, as one transaction outside a
 /// transaction, inside the caller's otherwise, with the same errors as `query`.
-@Suite struct PipelineTests {
+@Suite(.dedicatedThreads) struct PipelineTests {
     let connection: Connection
     let table: String
 

@@ -5,7 +5,7 @@ import TestSupport
 
 /// `Connection.query` prepares a statement on its second run and runs it prepared from then on;
 /// callers see the same results and the same errors as with unnamed statements.
-@Suite struct StatementCacheTests {
+@Suite(.dedicatedThreads) struct StatementCacheTests {
     let connection: Connection
 
     init() throws {

@@ -8,7 +8,7 @@ import TestSupport
 
 /// masterplans.completed_atoms follows the atoms through the atoms_count_completed trigger (0009),
 /// whichever statement changes them.
-@Suite struct AtomCounterTests {
+@Suite(.dedicatedThreads) struct AtomCounterTests {
     let connection: Connection
     let owner: UUID
 

@@ -9,7 +9,7 @@ import TestSupport
 /// "An atom is done" is written once, as `AtomStatus.isDone`; the SQL that counts done atoms (the
 /// atoms_count_completed trigger of migration 0009) and the task progress in `ExecutionStore` must agree
 /// with it on every status, with and without accepted content.
-@Suite struct AtomDoneAgreementTests {
+@Suite(.dedicatedThreads) struct AtomDoneAgreementTests {
     let connection: Connection
     let owner: UUID
 

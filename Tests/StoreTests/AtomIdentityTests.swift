@@ -8,7 +8,7 @@ import TestSupport
 
 /// An atom has one identity from PlanCore to the database: the `AtomKey` `ExecutionStore.materialize`
 /// stores is the one `ExecutionStore.atoms` gives back, and it finds the same atom in `ExecutionPlan`.
-@Suite struct AtomIdentityTests {
+@Suite(.dedicatedThreads) struct AtomIdentityTests {
     let connection: Connection
     let owner: UUID
 

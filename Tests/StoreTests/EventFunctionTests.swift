@@ -4,7 +4,7 @@ import Postgres
 import Testing
 import TestSupport
 
-@Suite struct EventFunctionTests {
+@Suite(.dedicatedThreads) struct EventFunctionTests {
     @Test func emittedEventNotifiesItsIdOnlyWhenCommitted() throws {
         let conninfo = try TestDatabase.migrated()
         let listener = try Connection(conninfo)

@@ -5,7 +5,7 @@ import Store
 import Testing
 import TestSupport
 
-@Suite struct JobClaimsTests {
+@Suite(.dedicatedThreads) struct JobClaimsTests {
     let conninfo: String
     let connection: Connection
     let conversation: UUID

@@ -1,9 +1,10 @@
 import Store
 import Testing
+import TestSupport
 
 /// The pure rule of the login throttle: free failures up to the limit, then a doubling wait from the
 /// latest failure, capped.
-@Suite struct LoginThrottlePolicyTests {
+@Suite(.dedicatedThreads) struct LoginThrottlePolicyTests {
     let policy = LoginThrottlePolicy()  // 5 per account, 20 per address, 3600 s window, 30 s doubling to 900 s
 
     @Test(arguments: [(0, 0), (4, 0), (5, 30), (6, 60), (7, 120), (8, 240), (9, 480), (10, 900), (11, 900), (44, 900),

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// `login_attempts` (0016) through `LoginThrottleStore`, on the real database.
-@Suite struct LoginThrottleStoreTests {
+@Suite(.dedicatedThreads) struct LoginThrottleStoreTests {
     let conninfo: String
     let connection: Connection
     /// 3 failures per account, 6 per address, a long first wait (so nothing opens during a test).

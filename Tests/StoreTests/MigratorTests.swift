@@ -4,7 +4,7 @@ import Store
 import Testing
 import TestSupport
 
-@Suite struct MigratorTests {
+@Suite(.dedicatedThreads) struct MigratorTests {
     /// Every table the migrations create.
     static let designTables = [
         "users", "api_tokens", "conversations", "messages", "discoveries", "masterplans", "phases", "milestones",

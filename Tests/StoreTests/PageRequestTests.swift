@@ -6,7 +6,7 @@ import Testing
 
 /// Sort keys from clients are checked before any statement sees them: what `PageKeyKind` accepts,
 /// PostgreSQL casts; what PostgreSQL prints for a key column, `PageKeyKind` accepts.
-@Suite struct PageRequestTests {
+@Suite(.dedicatedThreads) struct PageRequestTests {
     static let uuid = "6f1c3c1e-5b1f-4a36-9d7e-0c6a1f0e2b11"
 
     @Test func aKeyOfTheListsShapeIsAccepted() throws {

@@ -8,7 +8,7 @@ import TestSupport
 
 /// `PlanTreeReader` builds the plan from its rows; the executor used to get the same plan by parsing
 /// the JSON that `PlanQueries.snapshot` builds. Both must agree on every seeded plan.
-@Suite struct PlanTreeReaderTests {
+@Suite(.dedicatedThreads) struct PlanTreeReaderTests {
     let connection: Connection
     let owner: UUID
 

@@ -6,7 +6,7 @@ import Store
 import Testing
 import TestSupport
 
-@Suite struct PlanWriterTests {
+@Suite(.dedicatedThreads) struct PlanWriterTests {
     let connection: Connection
     let owner: UUID
 

@@ -8,7 +8,7 @@ import TestSupport
 
 /// The typed event catalogue (`ProgressEvent`) against what the database accepts, and each payload
 /// against the JSON a browser receives today: the SSE wire format does not change with the types.
-@Suite struct ProgressEventTests {
+@Suite(.dedicatedThreads) struct ProgressEventTests {
     /// Every `('name', …)` row of an `INSERT INTO event_types` in `Migrations/*.sql`, in file order.
     static func registeredNames() throws -> [String] {
         let folder = TestDatabase.migrationsDirectory

@@ -1,7 +1,7 @@
 @testable import Store
 import Testing
 
-@Suite struct SQLScriptTests {
+@Suite(.dedicatedThreads) struct SQLScriptTests {
     @Test func splitsOnSemicolonsOutsideQuotesAndComments() {
         let text = """
             -- leading comment; not a statement

@@ -6,7 +6,7 @@ import TestSupport
 
 /// `stream_tickets` (Migrations/0015): a ticket is redeemed once, knows when it expired, never
 /// outlives its token, and old ones are purged.
-@Suite struct StreamTicketStoreTests {
+@Suite(.dedicatedThreads) struct StreamTicketStoreTests {
     let connection: Connection
     let tickets: StreamTicketStore
     let userID: UUID

@@ -7,7 +7,7 @@ import Testing
 import TestSupport
 
 /// `UsageQueries` (`GET /usage`) on the real database: estimated, reported and unknown usage summed apart.
-@Suite struct UsageQueriesTests {
+@Suite(.dedicatedThreads) struct UsageQueriesTests {
     let connection: Connection
     let owner = UUID()
 

@@ -6,7 +6,7 @@ import TestSupport
 
 /// `users.token_version` (Migrations/0015): what raises it, what does not, and the notification
 /// the SSE relay wakes on.
-@Suite struct UserStoreTests {
+@Suite(.dedicatedThreads) struct UserStoreTests {
     static let hash = "pbkdf2-sha256$600000$c2FsdA$aGFzaA"
     static let otherHash = "pbkdf2-sha256$600000$c2FsdA$b3RoZXI"
 

@@ -5,7 +5,7 @@ import TestSupport
 
 /// `masterplan bench executor` on a tiny plan, so the benchmark keeps working as the executor changes.
 /// It asserts that the run completes and prints its figure lines, never how fast it was.
-@Suite struct BenchExecutorCommandTests {
+@Suite(.dedicatedThreads) struct BenchExecutorCommandTests {
     @Test func tinyPlanRunsToCompletionAndPrintsEveryFigure() throws {
         let conninfo = try TestDatabase.migrated()
         let outcome = try MasterplanBinary.run([

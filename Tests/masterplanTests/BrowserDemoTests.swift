@@ -9,7 +9,7 @@ import TestSupport
 /// waves complete live, resolve the review, see `completed`, download the workspace — then a tour of
 /// every page at desktop and phone width with the keyboard checks. Screenshots of each page are kept
 /// in `test-artifacts/browser/` of the checkout.
-@Suite(.serialized) struct BrowserDemoTests {
+@Suite(.dedicatedThreads, .serialized) struct BrowserDemoTests {
     static let artifacts = TestDatabase.repositoryRoot + "/test-artifacts/browser"
 
     @Test func theDemoRunsToCompletedInTheBrowserAndEveryPageRenders() throws {

@@ -12,7 +12,7 @@ import TestSupport
 /// executor killed with SIGKILL. The plan must complete exactly as an undisturbed one did — same
 /// commits, same trees, no atom accepted twice — and a browser's event stream must see every event
 /// once. The figures (downtime per fault) are printed.
-@Suite(.serialized) struct ChaosTests {
+@Suite(.dedicatedThreads, .serialized) struct ChaosTests {
     /// The bundled demo cassette with one answer per call (the last of each purpose and key), slowed
     /// down: a killed executor may have used up an answer it never recorded, and with one answer per
     /// call the next executor hears what an undisturbed one would.

@@ -4,7 +4,7 @@ import TestSupport
 
 /// The command line is an interface sysadmins script against: every command keeps its options, their
 /// order and their defaults, whichever file or option group declares them.
-@Suite struct CommandLineInterfaceTests {
+@Suite(.dedicatedThreads) struct CommandLineInterfaceTests {
     /// One command and what its `--help` lists: subcommands, arguments (`<name>`) and options, each
     /// option with `=DEFAULT` when the help shows a default.
     struct Listing: Sendable, CustomTestStringConvertible {

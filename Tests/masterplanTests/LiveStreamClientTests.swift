@@ -8,7 +8,7 @@ import TestSupport
 /// (`Tests/Browser/live_stream_test.mjs`): a fresh single-use ticket for every connection and never
 /// the token in the URL, its own reconnection with `?last_event_id=` (EventSource's would reuse the
 /// spent ticket), no event lost or shown twice, the session ended by a 401 for a ticket.
-@Suite struct LiveStreamClientTests {
+@Suite(.dedicatedThreads) struct LiveStreamClientTests {
     @Test func everyConnectionOpensWithAFreshTicketAndResumesWithoutGapOrDuplicate() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/node") else {
             throw TestFailure("node is not installed at /usr/bin/node: install the Debian package nodejs (make deps)")

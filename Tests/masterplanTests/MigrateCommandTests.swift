@@ -4,7 +4,7 @@ import Store
 import Testing
 import TestSupport
 
-@Suite struct MigrateCommandTests {
+@Suite(.dedicatedThreads) struct MigrateCommandTests {
     @Test func checkFailsWhilePendingMigrateAppliesAndCheckThenPasses() throws {
         let conninfo = try TestDatabase.empty()
         let env = ["MASTERPLAN_DATABASE_URL": conninfo, "MASTERPLAN_MIGRATIONS_DIR": TestDatabase.migrationsDirectory]

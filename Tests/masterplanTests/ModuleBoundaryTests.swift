@@ -4,7 +4,7 @@ import TestSupport
 
 /// Only the three wrapper modules import the C modules, and every module imports exactly the package's
 /// modules the README's module table says it does.
-@Suite struct ModuleBoundaryTests {
+@Suite(.dedicatedThreads) struct ModuleBoundaryTests {
     @Test func onlyTheWrappersImportCModules() throws {
         let sources = TestDatabase.repositoryRoot + "/Sources"
         let enumerator = try #require(FileManager.default.enumerator(atPath: sources))
@@ -69,5 +69,34 @@ import TestSupport
         for (module, imports) in actual.sorted(by: { $0.key < $1.key }) {
             #expect(documented[module] == imports, "\(module) imports \(imports.sorted()); the README says \(documented[module]?.sorted() ?? [])")
         }
+    }
+
+    /// Every suite of a test module that can block (one that depends on TestSupport, which starts
+    /// servers and processes) runs off Swift's cooperative pool; see `DedicatedThreadsTrait` for the
+    /// starvation this prevents. The pure modules' tests (PlanCore, JSON) need not, nor the suites
+    /// with a time limit: those are asynchronous and never block, and a time limit would count the
+    /// wait for a turn on the dedicated threads.
+    @Test func everySuiteThatCanBlockRunsOnDedicatedThreads() throws {
+        let root = TestDatabase.repositoryRoot
+        let manifest = try String(contentsOfFile: root + "/Package.swift", encoding: .utf8)
+        let blocking = manifest.split(separator: "\n").compactMap { line -> String? in
+            guard line.contains(".testTarget(name: \""), line.contains("\"TestSupport\"") else { return nil }
+            return line.components(separatedBy: "name: \"").dropFirst().first?.components(separatedBy: "\"").first
+        }
+        #expect(Set(blocking).isSuperset(of: ["APITests", "EngineTests", "masterplanTests"]), "\(blocking)")
+        var untagged: [String] = []
+        for module in blocking {
+            let folder = root + "/Tests/" + module
+            let enumerator = try #require(FileManager.default.enumerator(atPath: folder))
+            while let relative = enumerator.nextObject() as? String {
+                guard relative.hasSuffix(".swift") else { continue }
+                let text = try String(contentsOfFile: folder + "/" + relative, encoding: .utf8)
+                for line in text.split(separator: "\n") where line.trimmingCharacters(in: .whitespaces).hasPrefix("@Suite")
+                    && line.contains(".dedicatedThreads") == line.contains(".timeLimit") {
+                    untagged.append("\(module)/\(relative): \(line.trimmingCharacters(in: .whitespaces))")
+                }
+            }
+        }
+        #expect(untagged.isEmpty, "suites with neither or both of .dedicatedThreads and .timeLimit:\n\(untagged.joined(separator: "\n"))")
     }
 }

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `masterplan sandbox check`, run as an operator runs it: the built binary against a throwaway data folder.
-@Suite struct SandboxCommandTests {
+@Suite(.dedicatedThreads) struct SandboxCommandTests {
     /// Every TCP port this machine listens on, passed as --skip-port: the test must not poke at the
     /// machine's own services (the Engine tests aim the loopback probe at a listener of their own).
     static func hostPorts() -> [String] {

@@ -7,7 +7,7 @@ import TestSupport
 
 /// `masterplan up`, run as a newcomer runs it: the built binary in the background, spoken to over
 /// HTTP through the nginx it started, then stopped with Ctrl-C (SIGINT).
-@Suite(.serialized) struct UpCommandTests {
+@Suite(.dedicatedThreads, .serialized) struct UpCommandTests {
     /// The bundled demo cassette in the checkout; while it is not written yet, a one-line cassette
     /// stands in (passed with --demo-cassette), so the rest of `up` is still tested.
     static let bundledDemoCassette = TestDatabase.repositoryRoot + "/Sources/LLM/Resources/demo/fastapi-jwt.jsonl"

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// Approved tests run for real (pytest and unittest from Debian) in the sandbox.
-@Suite struct AcceptanceTestRunnerTests {
+@Suite(.dedicatedThreads) struct AcceptanceTestRunnerTests {
     let runner: AcceptanceTestRunner
 
     init() throws {

@@ -2,11 +2,12 @@ import Engine
 import Foundation
 import PlanCore
 import Testing
+import TestSupport
 
 /// Code that fails its test tries to make the run pass anyway, the way a cheating model would: every
 /// attack runs for real in the sandbox under the harness, against a workspace whose `calc.add` is
 /// wrong, and none may come out as a pass.
-@Suite struct HarnessAttackTests {
+@Suite(.dedicatedThreads) struct HarnessAttackTests {
     /// One trick: the files generated code leaves in the workspace besides the broken `calc.py`.
     struct Attack: Sendable, CustomTestStringConvertible {
         var name: String

@@ -1,7 +1,8 @@
 import Engine
 import Testing
+import TestSupport
 
-@Suite struct TestCommandTests {
+@Suite(.dedicatedThreads) struct TestCommandTests {
     @Test(arguments: [
         ("pytest -q", TestCommand.pytest(options: ["-q"])),
         ("python -m pytest", .pytest(options: [])),

@@ -33,7 +33,7 @@ final class DaemonLog: Sendable {
 
 /// The executor rides out a database that goes away: a restart, or an outage longer than a lease. Each
 /// test has a cluster of its own, since stopping the shared one would disturb every other suite.
-@Suite(.serialized) struct ExecutorDaemonOutageTests {
+@Suite(.dedicatedThreads, .serialized) struct ExecutorDaemonOutageTests {
     /// A throwaway cluster, migrated, with one conversation to hang jobs on.
     final class Database {
         let folder = "/tmp/masterplan-outage-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

@@ -31,7 +31,7 @@ struct RecordingHandler: JobHandler {
     }
 }
 
-@Suite struct ExecutorDaemonTests {
+@Suite(.dedicatedThreads) struct ExecutorDaemonTests {
     let conninfo: String
     let connection: Connection
     let conversation: UUID

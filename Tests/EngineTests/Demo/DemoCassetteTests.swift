@@ -12,7 +12,7 @@ import TestSupport
 /// handlers: the plan for "create a FastAPI app with JWT auth" generated, approved and executed with
 /// real files, real validators and the real pytest acceptance tests in bubblewrap — one retry, one
 /// Gate S failure repaired, one low-confidence review, and `completed` once the review is approved.
-@Suite(.serialized) struct DemoCassetteTests {
+@Suite(.dedicatedThreads, .serialized) struct DemoCassetteTests {
     let harness: ExecutionHarness
     var connection: Connection { harness.connection }
 
@@ -179,7 +179,7 @@ import TestSupport
 
 /// The bundled cassette is what `DemoScript` generates, names the scripted model on every line, and
 /// reads as a cassette.
-@Suite struct DemoCassetteScriptTests {
+@Suite(.dedicatedThreads) struct DemoCassetteScriptTests {
     /// Where the cassette lives in the repository.
     static var sourcePath: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

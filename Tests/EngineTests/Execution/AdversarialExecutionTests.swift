@@ -12,7 +12,7 @@ import TestSupport
 /// and harness, while the model answers the counting module (whose frozen MUST test it cannot pass)
 /// with a trick instead of working code, every time it is asked. No run may end `completed`: the plan
 /// blocks with the failure recorded, and nothing the trick did is taken for a pass.
-@Suite(.serialized) struct AdversarialExecutionTests {
+@Suite(.dedicatedThreads, .serialized) struct AdversarialExecutionTests {
     let harness: ExecutionHarness
     var connection: Connection { harness.connection }
 

@@ -2,10 +2,11 @@
 import LLM
 import PlanCore
 import Testing
+import TestSupport
 
 /// The atom prompts' layout: what every atom of a plan shares comes first, identical byte for byte,
 /// so a provider's prompt cache can serve it to every atom after the first.
-@Suite struct AtomPromptsTests {
+@Suite(.dedicatedThreads) struct AtomPromptsTests {
     static let techStack = #"{"language":"Python 3.11","framework":"FastAPI","test_command":"python3 -m pytest -q"}"#
 
     /// A synthetic plan of `tasks` tasks; task 1's description made long and spread over lines.

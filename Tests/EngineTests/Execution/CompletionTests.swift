@@ -11,7 +11,7 @@ import TestSupport
 /// When a plan may say `completed`, through the real executor: only when its final gate ran on the
 /// commit that holds exactly the accepted content, and then as `verified` or, with waived tests,
 /// `accepted_with_waivers` — never one for the other.
-@Suite(.serialized) struct CompletionTests {
+@Suite(.dedicatedThreads, .serialized) struct CompletionTests {
     let harness: ExecutionHarness
     var connection: Connection { harness.connection }
 

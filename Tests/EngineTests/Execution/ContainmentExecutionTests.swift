@@ -14,7 +14,7 @@ import TestSupport
 /// (and so fail the atom's tests: the plan never completes), and nothing outside the workspace may change:
 /// the data folder's secret is never copied, no file appears outside, the other workspace and the
 /// database are untouched, and no connection reaches a listener on the host's loopback.
-@Suite(.serialized) struct ContainmentExecutionTests {
+@Suite(.dedicatedThreads, .serialized) struct ContainmentExecutionTests {
     let harness: ExecutionHarness
     var connection: Connection { harness.connection }
 

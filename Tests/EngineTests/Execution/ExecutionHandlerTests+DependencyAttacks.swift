@@ -114,7 +114,7 @@ extension ExecutionHandlerTests {
 
 /// The fetch box has no network: it reaches the package index only through `IndexGuard`, which opens no
 /// connection to the host's loopback or its own addresses, whatever the box asks for.
-@Suite struct IndexGuardTests {
+@Suite(.dedicatedThreads) struct IndexGuardTests {
     @Test func theGuardRefusesTheHostsLoopbackAndTheBoxHasNoNetworkOfItsOwn() throws {
         let sandbox = try Sandbox()
         let python = try #require(Interpreters.locate().python3)

@@ -11,7 +11,7 @@ import TestSupport
 /// The execution job end to end: a real plan (generated through the scripted model), real files in
 /// a git workspace, real validators and real pytest acceptance tests in bubblewrap, Gate S, repair
 /// rounds and reviews.
-@Suite(.serialized) struct ExecutionHandlerTests {
+@Suite(.dedicatedThreads, .serialized) struct ExecutionHandlerTests {
     let harness: ExecutionHarness
     var connection: Connection { harness.connection }
 

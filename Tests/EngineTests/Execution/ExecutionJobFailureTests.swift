@@ -19,7 +19,7 @@ struct UnreachableModelExecution: JobHandler {
     func jobGaveUp(_ job: FailedJob, database: AsyncDatabase) async throws { try await real.jobGaveUp(job, database: database) }
 }
 
-@Suite struct ExecutionJobFailureTests {
+@Suite(.dedicatedThreads) struct ExecutionJobFailureTests {
     /// Regression: the plan sat in `executing` with no job once its job had burnt its attempts (the
     /// second `make run` read an old model address and every call failed). It now fails, saying why,
     /// and a resume is offered.

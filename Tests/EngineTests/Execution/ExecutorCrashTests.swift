@@ -11,7 +11,7 @@ import TestSupport
 /// `masterplan executor` killed with SIGKILL in the middle of a wave, then started again: the plan
 /// completes with the same workspace tree as an uninterrupted run, no atom accepted twice, and every
 /// event of the run exactly once.
-@Suite struct ExecutorCrashTests {
+@Suite(.dedicatedThreads) struct ExecutorCrashTests {
     @Test func killedInTheMiddleOfAWaveTheNextExecutorFinishesWithTheSameTree() async throws {
         let harness = try ExecutionHarness()
         let plan = try await harness.approvedPlan()

@@ -1,9 +1,10 @@
 @testable import Engine
 import Testing
+import TestSupport
 
 /// The reply read out of a chat answer while it streams: it only grows, never shows a half escape,
 /// and ends as the reply that is stored.
-@Suite struct PartialChatReplyTests {
+@Suite(.dedicatedThreads) struct PartialChatReplyTests {
     /// Answers as models send them, each streamed one Unicode scalar at a time below.
     static let answers: [String] = [
         // The schema's order, compact, with every escape JSON has and raw non-ASCII text.

@@ -5,10 +5,11 @@ import LLM
 import PlanCore
 import Store
 import Testing
+import TestSupport
 
 /// What the generation calls ask: templates filled, examples, the previous version and the feedback
 /// in the plan prompt, fixed keys, and chat history the providers accept.
-@Suite struct PlanPromptsTests {
+@Suite(.dedicatedThreads) struct PlanPromptsTests {
     let prompts: PlanPrompts
     let discovery: Discovery
 

@@ -2,10 +2,11 @@ import Engine
 import Foundation
 import PlanCore
 import Testing
+import TestSupport
 
 /// The scripted model's acceptance tests are real: in the sandbox, with the plan's own test command,
 /// they pass against the reference files and catch a counter that miscounts.
-@Suite struct WordCountFixtureTests {
+@Suite(.dedicatedThreads) struct WordCountFixtureTests {
     @Test func theScriptedTestsPassAgainstTheReferenceFilesAndCatchABrokenCounter() throws {
         let interpreters = Interpreters.locate()
         try #require(interpreters.python3 != nil, "python3 from Debian is required (make deps)")

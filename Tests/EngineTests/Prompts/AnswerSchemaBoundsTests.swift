@@ -3,11 +3,12 @@ import JSON
 import LLM
 import PlanCore
 import Testing
+import TestSupport
 
 /// Every answer schema bounds its arrays and strings (a small model under a grammar would otherwise loop
 /// until its context is full), is one `JSONSchemaValidator` applies faithfully, and agrees with the
 /// parsers on where the bounds are.
-@Suite struct AnswerSchemaBoundsTests {
+@Suite(.dedicatedThreads) struct AnswerSchemaBoundsTests {
     /// Every array without `maxItems` and every string without `maxLength` (or a fixed set of words), by
     /// schema path.
     static func unbounded(in schema: JSONValue, at path: String = "") -> [String] {

@@ -3,8 +3,9 @@ import JSON
 import LLM
 import PlanCore
 import Testing
+import TestSupport
 
-@Suite struct PromptTemplateTests {
+@Suite(.dedicatedThreads) struct PromptTemplateTests {
     @Test(arguments: PromptTemplate.Kind.allCases)
     func everyTemplateLoadsWithAStaticSystemPartAndASchema(_ kind: PromptTemplate.Kind) throws {
         let template = try PromptTemplate.load(kind)

@@ -7,7 +7,7 @@ import TestSupport
 /// The containment check against the real box, on a throwaway installation: every probe gives a verdict,
 /// the verdicts that hold for this box are pinned, and each kind of probe is shown to say LEAK when what
 /// it aims at really is within reach — so "contained" means the box stopped it, not that the probe is blind.
-@Suite struct ContainmentCheckTests {
+@Suite(.dedicatedThreads) struct ContainmentCheckTests {
     /// A throwaway installation outside /tmp (the box has a /tmp of its own, which would hide a data
     /// folder there from every probe whatever the box binds): a data folder with a fake JWT secret,
     /// logs/ and run/, and a private cluster whose socket folder is `postgres/`, as `masterplan up` lays them out.

@@ -1,10 +1,11 @@
 @testable import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// The stream a box hands a folder over with is written by whatever ran in the box: the reader takes
 /// plain relative paths in order and nothing else, and never writes outside the folder it was given.
-@Suite struct FolderStreamTests {
+@Suite(.dedicatedThreads) struct FolderStreamTests {
     /// One record: kind, path, mode, content.
     static func record(_ kind: UInt8, _ path: String, mode: UInt32 = 0o644, content: [UInt8] = [], size: UInt64? = nil) -> [UInt8] {
         func bigEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }

@@ -4,10 +4,11 @@ import Foundation
 import Glibc
 import Store
 import Testing
+import TestSupport
 
 /// A box adopted by init (its executor was killed while it was being set up) is ended by the next
 /// executor of the same data folder; a box whose parent lives, and boxes of other folders, are not.
-@Suite struct OrphanedBoxesTests {
+@Suite(.dedicatedThreads) struct OrphanedBoxesTests {
     static func bwrap(_ folder: String, dieWithParent: Bool = false) -> [String] {
         ["/usr/bin/bwrap", "--unshare-all", "--cap-drop", "ALL"] + (dieWithParent ? ["--die-with-parent"] : []) + ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
          "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev",

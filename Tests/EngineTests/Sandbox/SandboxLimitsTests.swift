@@ -1,7 +1,8 @@
 import Engine
 import Testing
+import TestSupport
 
-@Suite struct SandboxLimitsTests {
+@Suite(.dedicatedThreads) struct SandboxLimitsTests {
     @Test func neitherValidatorsNorTestsGetTheNetwork() {
         #expect(!SandboxLimits.validator.network)
         #expect(!SandboxLimits.acceptanceTest.network)

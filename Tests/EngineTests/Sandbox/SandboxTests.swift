@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// The sandbox against the real bwrap, with real programs trying to get out.
-@Suite struct SandboxTests {
+@Suite(.dedicatedThreads) struct SandboxTests {
     let sandbox: Sandbox
     let bash = "/usr/bin/bash"
     let python: String

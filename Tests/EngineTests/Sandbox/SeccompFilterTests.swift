@@ -1,9 +1,10 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// The seccomp program, run through a small classic-BPF interpreter and then installed by the real bwrap.
-@Suite struct SeccompFilterTests {
+@Suite(.dedicatedThreads) struct SeccompFilterTests {
     typealias Architecture = SeccompFilter.Architecture
 
     // Return values and audit arches written out from linux/seccomp.h and linux/audit.h, so a wrong

@@ -1,7 +1,8 @@
 import Engine
 import Testing
+import TestSupport
 
-@Suite struct CodeShapeTests {
+@Suite(.dedicatedThreads) struct CodeShapeTests {
     @Test(arguments: [
         ("app/main.py", "", FileKind.python), ("web/x.mjs", "", .javascript), ("a.JSON", "", .json),
         ("ci.yml", "", .yaml), ("pyproject.toml", "", .toml), ("run.sh", "", .shell), ("README.md", "", .text),

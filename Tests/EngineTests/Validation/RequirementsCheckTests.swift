@@ -1,9 +1,10 @@
 import Engine
 import Testing
+import TestSupport
 
 /// What a model may write in requirements.txt: package names from the index, with extras, version
 /// specifiers and markers; nothing that makes pip fetch or build code from elsewhere.
-@Suite struct RequirementsCheckTests {
+@Suite(.dedicatedThreads) struct RequirementsCheckTests {
     @Test(arguments: ["fastapi", "PyJWT==2.6.0", "uvicorn[standard]>=0.20,<1", "httpx ~= 0.24", "pydantic!=2.0.0",
                       "tomli-w===1.0.0", "backports.zoneinfo; python_version < \"3.9\"", "zope.interface>=5.*",
                       "requests  # comment", "Django>=4.2.1,!=4.2.3"])

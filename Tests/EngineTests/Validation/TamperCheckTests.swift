@@ -1,10 +1,11 @@
 import Engine
 import Testing
+import TestSupport
 
 /// The tamper check through the real validators in the real sandbox: each hostile file below is a trick
 /// to make acceptance tests pass without the work, and is refused with the construct and its line; honest
 /// code, every generated file of the demo and of the word-count fixture included, passes.
-@Suite struct TamperCheckTests {
+@Suite(.dedicatedThreads) struct TamperCheckTests {
     let validators: Validators
 
     init() throws {

@@ -2,9 +2,10 @@ import Engine
 import Foundation
 import JSON
 import Testing
+import TestSupport
 
 /// Each validator with real tools in the real sandbox: it catches the error (with its line) and passes good code.
-@Suite struct ValidatorsTests {
+@Suite(.dedicatedThreads) struct ValidatorsTests {
     let validators: Validators
 
     init() throws {

@@ -1,10 +1,11 @@
 @testable import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// The cheaper wave commit (git's own files read instead of asking git where that is certain) against
 /// real git: what is committed, which git processes run, and the fallbacks when `.git` is not plain.
-@Suite struct WorkspaceGitTests {
+@Suite(.dedicatedThreads) struct WorkspaceGitTests {
     /// A workspace whose git is a wrapper logging each call's arguments to `calls` before running git.
     private struct LoggedWorkspace {
         let workspace: Workspace

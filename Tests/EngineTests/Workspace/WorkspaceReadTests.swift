@@ -1,10 +1,11 @@
 @testable import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// `Workspace.read(_:)` at the size limits, through links, and its text check against the scalar
 /// decoder it replaced.
-@Suite struct WorkspaceReadTests {
+@Suite(.dedicatedThreads) struct WorkspaceReadTests {
     private func makeWorkspace(_ folder: TemporaryFolder, limits: WorkspaceLimits = .default) throws -> Workspace {
         try Workspace.open(at: folder.sub("workspaces/plan-1"), limits: limits)
     }

@@ -2,9 +2,10 @@ import Engine
 import Foundation
 import PlanCore
 import Testing
+import TestSupport
 
 /// The workspace against the real file system and git, with the hostile answers of the executor issue.
-@Suite struct WorkspaceTests {
+@Suite(.dedicatedThreads) struct WorkspaceTests {
     private func makeWorkspace(_ folder: TemporaryFolder, limits: WorkspaceLimits = .default) throws -> Workspace {
         try Workspace.open(at: folder.sub("workspaces/plan-1"), limits: limits)
     }
