@@ -45,8 +45,9 @@ public struct EventFeed {
         emission(type: event.kind.rawValue, ownerID: ownerID, planID: planID, conversationID: conversationID, data: event.payload)
     }
 
-    /// `emit(_:ownerID:planID:conversationID:)` for a name and payload built by hand: the executor's
-    /// execution events (`PlanRun`, `ExecutionStore`) until they have payload types of their own.
+    /// `emit(_:ownerID:planID:conversationID:)` for a name and payload built by hand. The product emits
+    /// only `ProgressEvent`s; this is for benches and test fixtures that store rows of a given shape
+    /// (the database still refuses a name outside the catalogue).
     @discardableResult
     public func emit(type: String, ownerID: UUID? = nil, planID: UUID? = nil, conversationID: UUID? = nil,
                      data: JSONObject = [:]) throws -> Int64 {

@@ -172,26 +172,25 @@ public struct ExecutionStore {
     }
 
     /// Makes the plan's status `change` with a history entry (actor `system`, the word of
-    /// `ProgressEvent.PlanStatusChanged.Action.historyEvent`) and a
-    /// `plan_status_changed` event, plus `extraEvents` after it; false (and nothing done) when the
-    /// status was no longer `change.from`.
+    /// `ProgressEvent.PlanStatusChanged.Action.historyEvent`) and a `plan_status_changed` event
+    /// (`details` with the change's from, to, action and reason), plus `extraEvents` after it; false
+    /// (and nothing done) when the status was no longer `change.from`.
     @discardableResult
     public func transition(planID: UUID, ownerID: UUID, _ change: StatusChange<PlanStatus>,
                            action: ProgressEvent.PlanStatusChanged.Action, reason: String?,
-                           data: JSONObject = [:], extraEvents: [(type: String, data: JSONObject)] = []) throws -> Bool {
+                           details: ProgressEvent.PlanStatusChanged = .details(), extraEvents: [ProgressEvent] = []) throws -> Bool {
         try connection.transaction { c in
             let plans = PlanQueries(c)
             guard try plans.changeStatus(id: planID, from: change.from.rawValue, to: change.to.rawValue, reason: reason) else { return false }
-            var payload = data
-            payload["from"] = .string(change.from.rawValue)
-            payload["to"] = .string(change.to.rawValue)
-            payload["action"] = .string(action.rawValue)
-            if let reason { payload["reason"] = .string(reason) }
-            try plans.appendHistory(planID: planID, actor: "system", actorID: nil,
-                                    event: action.historyEvent, data: payload)
+            var event = details
+            event.from = change.from
+            event.to = change.to
+            event.action = action
+            event.reason = reason
+            try plans.appendHistory(planID: planID, actor: "system", actorID: nil, event: action.historyEvent, data: event.json)
             let feed = EventFeed(c)
-            try feed.emit(type: "plan_status_changed", ownerID: ownerID, planID: planID, data: payload)
-            for event in extraEvents { try feed.emit(type: event.type, ownerID: ownerID, planID: planID, data: event.data) }
+            try feed.emit(.planStatusChanged(event), ownerID: ownerID, planID: planID)
+            for event in extraEvents { try feed.emit(event, ownerID: ownerID, planID: planID) }
             return true
         }
     }
@@ -334,9 +333,9 @@ public struct ExecutionStore {
             guard try c.execute("UPDATE waves SET status = $3, started_at = now() WHERE id = $1 AND status = $2",
                                 [wave.id, change.from.rawValue, change.to.rawValue]) == 1 else { return change.to }
             try c.execute("UPDATE masterplans SET current_wave = $2 WHERE id = $1", [planID, wave.number])
-            try EventFeed(c).emit(type: "wave_execution_start", ownerID: ownerID, planID: planID,
-                                  data: ["wave": .int(Int64(wave.number)), "atom_count": .int(Int64(wave.atomCount)),
-                                         "total_waves": .int(Int64(totalWaves))])
+            try EventFeed(c).emit(.waveExecutionStart(ProgressEvent.WaveExecutionStart(wave: wave.number, atomCount: wave.atomCount,
+                                                                                        totalWaves: totalWaves)),
+                                  ownerID: ownerID, planID: planID)
             return change.to
         }
     }
@@ -357,13 +356,13 @@ public struct ExecutionStore {
     /// Records one attempt (not accepted: `finishAtom` accepts one) and emits `atom_execution_progress`,
     /// in one transaction and one round trip.
     public func recordAttempt(planID: UUID, ownerID: UUID, atom: StoredAtom, _ attempt: AtomAttemptRecord,
-                              progress: JSONObject) throws {
+                              progress: ProgressEvent.AtomExecutionProgress) throws {
         var attempt = attempt
         attempt.accepted = false
         try connection.pipeline([
             Self.attemptInsertion(attempt, planID: planID, atomID: atom.id),
             PipelinedStatement("UPDATE atoms SET attempts = greatest(attempts, $2) WHERE id = $1", [atom.id, attempt.attempt]),
-            EventFeed.emission(type: "atom_execution_progress", ownerID: ownerID, planID: planID, data: progress),
+            EventFeed.emission(.atomExecutionProgress(progress), ownerID: ownerID, planID: planID),
         ])
     }
 
@@ -395,7 +394,8 @@ public struct ExecutionStore {
     @discardableResult
     public func finishAtom(planID: UUID, ownerID: UUID, atomID: UUID, _ change: StatusChange<AtomStatus>, confidence: Double?,
                            acceptedAttempt: Int?, contentSHA256: String?, review: NewAtomReview?,
-                           event: JSONObject, attempt: AtomAttemptRecord? = nil, progress: JSONObject? = nil) throws -> UUID? {
+                           event: ProgressEvent.AtomExecutionComplete, attempt: AtomAttemptRecord? = nil,
+                           progress: ProgressEvent.AtomExecutionProgress? = nil) throws -> UUID? {
         var statements: [PipelinedStatement] = []
         if let acceptedAttempt, acceptedAttempt > 1 || attempt == nil {
             // One accepted attempt per atom (a unique index): a repair or a review's new content
@@ -430,17 +430,15 @@ public struct ExecutionStore {
                    attempts = greatest(attempts, $5)
             WHERE id = $1
             """, [atomID, change.to.rawValue, confidence, contentSHA256, attempt?.attempt ?? 0]))
-        var data = event
-        if let reviewID { data["review_id"] = .string(reviewID.uuidString.lowercased()) }
-        if let progress { statements.append(EventFeed.emission(type: "atom_execution_progress", ownerID: ownerID, planID: planID, data: progress)) }
-        statements.append(EventFeed.emission(type: "atom_execution_complete", ownerID: ownerID, planID: planID, data: data))
+        var completion = event
+        completion.reviewID = reviewID
+        if let progress { statements.append(EventFeed.emission(.atomExecutionProgress(progress), ownerID: ownerID, planID: planID)) }
+        statements.append(EventFeed.emission(.atomExecutionComplete(completion), ownerID: ownerID, planID: planID))
         if let reviewID, let review {
-            statements.append(EventFeed.emission(type: "review_created", ownerID: ownerID, planID: planID, data: [
-                "review_id": .string(reviewID.uuidString.lowercased()), "atom_id": .string(atomID.uuidString.lowercased()),
-                "kind": "atom", "priority": .string(review.priority), "confidence": .double(review.confidence),
-                "reason": .string(review.reason), "blocking": .bool(review.blockingWaveID != nil),
-                "task_number": data["task_number"] ?? .null, "file": data["file"] ?? .null,
-            ]))
+            let created = ProgressEvent.ReviewCreated(reviewID: reviewID, atom: event.atom, priority: review.priority,
+                                                      confidence: review.confidence, reason: review.reason,
+                                                      blocking: review.blockingWaveID != nil, gate: false)
+            statements.append(EventFeed.emission(.reviewCreated(created), ownerID: ownerID, planID: planID))
         }
         try connection.pipeline(statements)
         return reviewID
@@ -481,7 +479,7 @@ public struct ExecutionStore {
     public func recordTestRun(planID: UUID, ownerID: UUID, test: StoredTest, sha256: String, waveID: UUID, repairRound: Int,
                               status: String, exitCode: Int32?, durationMilliseconds: Int64, outputTail: String,
                               cases: JSONValue = .array([]), reason: String? = nil, kind: String = "gate",
-                              filesSHA256: String? = nil, event: JSONObject?) throws {
+                              filesSHA256: String? = nil, event: ProgressEvent.AcceptanceTestResult?) throws {
         try connection.transaction { c in
             try c.execute(
                 """
@@ -490,15 +488,15 @@ public struct ExecutionStore {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                 """, [planID, test.id, sha256, waveID, repairRound, status, exitCode.map(Int.init), Int(durationMilliseconds),
                       outputTail, cases, reason.map { String(decoding: $0.utf8.prefix(4000), as: UTF8.self) }, kind, filesSHA256])
-            if let event { try EventFeed(c).emit(type: "acceptance_test_result", ownerID: ownerID, planID: planID, data: event) }
+            if let event { try EventFeed(c).emit(.acceptanceTestResult(event), ownerID: ownerID, planID: planID) }
         }
     }
 
     /// Records a Gate S evaluation and emits `gate_validation_result`; with `passedWave` (the wave's change
     /// to passed), also ends the wave as passed and emits `wave_execution_complete` with its event.
     public func recordGate(planID: UUID, ownerID: UUID, waveID: UUID, repairRound: Int, mustTotal: Int, mustPassed: Int,
-                           shouldTotal: Int, shouldPassed: Int, passed: Bool, failingTests: JSONValue, event: JSONObject,
-                           passedWave: (change: StatusChange<WaveStatus>, event: JSONObject)?, waveNumber: Int? = nil,
+                           shouldTotal: Int, shouldPassed: Int, passed: Bool, event: ProgressEvent.GateValidationResult,
+                           passedWave: (change: StatusChange<WaveStatus>, event: ProgressEvent.WaveExecutionComplete)?, waveNumber: Int? = nil,
                            commitSHA: String? = nil, final: Bool = false) throws {
         try connection.transaction { c in
             try c.execute(
@@ -510,16 +508,16 @@ public struct ExecutionStore {
                     must_passed = EXCLUDED.must_passed, should_total = EXCLUDED.should_total,
                     should_passed = EXCLUDED.should_passed, passed = EXCLUDED.passed, failing_tests = EXCLUDED.failing_tests,
                     commit_sha = EXCLUDED.commit_sha, final = EXCLUDED.final
-                """, [planID, waveID, repairRound, mustTotal, mustPassed, shouldTotal, shouldPassed, passed, failingTests,
-                      commitSHA, final])
+                """, [planID, waveID, repairRound, mustTotal, mustPassed, shouldTotal, shouldPassed, passed,
+                      JSONValue.array(event.failingTests.map(\.json)), commitSHA, final])
             if let passedWave {
                 try c.execute("UPDATE waves SET status = $2, finished_at = now() WHERE id = $1", [waveID, passedWave.change.to.rawValue])
                 try updateTaskProgress(planID: planID, wave: waveNumber, on: c)
                 let feed = EventFeed(c)
-                try feed.emit(type: "gate_validation_result", ownerID: ownerID, planID: planID, data: event)
-                try feed.emit(type: "wave_execution_complete", ownerID: ownerID, planID: planID, data: passedWave.event)
+                try feed.emit(.gateValidationResult(event), ownerID: ownerID, planID: planID)
+                try feed.emit(.waveExecutionComplete(passedWave.event), ownerID: ownerID, planID: planID)
             } else {
-                try EventFeed(c).emit(type: "gate_validation_result", ownerID: ownerID, planID: planID, data: event)
+                try EventFeed(c).emit(.gateValidationResult(event), ownerID: ownerID, planID: planID)
             }
         }
     }
@@ -560,13 +558,13 @@ public struct ExecutionStore {
 
     /// Completes the plan (`executing` → `completed`) recording how it was proven, with its history
     /// entry, `plan_status_changed` and `masterplan_execution_complete`; false when it was not executing.
-    public func complete(planID: UUID, ownerID: UUID, verification: String, summary: JSONObject) throws -> Bool {
+    public func complete(planID: UUID, ownerID: UUID, summary: ProgressEvent.MasterplanExecutionComplete) throws -> Bool {
         let change = try StatusChange<PlanStatus>(from: .executing, .complete)
         return try connection.transaction { c in
             guard try transition(planID: planID, ownerID: ownerID, change, action: .complete, reason: nil,
-                                 data: ["verification": .string(verification)],
-                                 extraEvents: [("masterplan_execution_complete", summary)]) else { return false }
-            try c.execute("UPDATE masterplans SET verification = $2 WHERE id = $1", [planID, verification])
+                                 details: .details(verification: summary.verification),
+                                 extraEvents: [.masterplanExecutionComplete(summary)]) else { return false }
+            try c.execute("UPDATE masterplans SET verification = $2 WHERE id = $1", [planID, summary.verification])
             return true
         }
     }
@@ -575,7 +573,7 @@ public struct ExecutionStore {
     /// each test that failed its last gate evaluation gets a `test_waivers` row, and the history entry
     /// and `wave_execution_complete` say so. A waived wave is never `passed`.
     public func waiveWave(planID: UUID, ownerID: UUID, waveID: UUID, _ change: StatusChange<WaveStatus>, reviewID: UUID?,
-                          reviewerID: UUID?, reason: String, waveEvent: JSONObject) throws {
+                          reviewerID: UUID?, reason: String, waveEvent: ProgressEvent.WaveExecutionComplete) throws {
         try connection.transaction { c in
             try c.execute("UPDATE waves SET status = $2, finished_at = now() WHERE id = $1", [waveID, change.to.rawValue])
             // Every test that failed the wave's last gate evaluation is waived, with the reviewers' reason.
@@ -589,8 +587,8 @@ public struct ExecutionStore {
                                                               waived_by = EXCLUDED.waived_by, waived_at = now()
                 """, [planID, waveID, reviewID, reason, reviewerID])
             try updateTaskProgress(planID: planID, on: c)
-            try PlanQueries(c).appendHistory(planID: planID, actor: "user", actorID: reviewerID, event: "gate_waived", data: waveEvent)
-            try EventFeed(c).emit(type: "wave_execution_complete", ownerID: ownerID, planID: planID, data: waveEvent)
+            try PlanQueries(c).appendHistory(planID: planID, actor: "user", actorID: reviewerID, event: "gate_waived", data: waveEvent.json)
+            try EventFeed(c).emit(.waveExecutionComplete(waveEvent), ownerID: ownerID, planID: planID)
         }
     }
 
@@ -721,7 +719,7 @@ extension ExecutionStore {
     /// `review_created` emitted.
     @discardableResult
     public func sendToReview(planID: UUID, ownerID: UUID, atomID: UUID, _ change: StatusChange<AtomStatus>, review: NewAtomReview,
-                             event: JSONObject) throws -> UUID {
+                             atom: ProgressEvent.AtomReference, gate: Bool) throws -> UUID {
         try connection.transaction { c in
             try c.execute("UPDATE atoms SET status = $2 WHERE id = $1", [atomID, change.to.rawValue])
             let id = try c.query(
@@ -730,15 +728,9 @@ extension ExecutionStore {
                 VALUES ($1, 'atom', $2, $3, $4, $5, $6, $7, $8) RETURNING id
                 """, [planID, atomID, review.blockingWaveID, review.confidence, review.reason, review.priority,
                       review.aiSuggestions, review.blockingWaveID != nil]).first!.decode(UUID.self, 0)
-            var data = event
-            data["review_id"] = .string(id.uuidString.lowercased())
-            data["atom_id"] = .string(atomID.uuidString.lowercased())
-            data["kind"] = "atom"
-            data["priority"] = .string(review.priority)
-            data["confidence"] = .double(review.confidence)
-            data["reason"] = .string(review.reason)
-            data["blocking"] = .bool(review.blockingWaveID != nil)
-            try EventFeed(c).emit(type: "review_created", ownerID: ownerID, planID: planID, data: data)
+            let created = ProgressEvent.ReviewCreated(reviewID: id, atom: atom, priority: review.priority, confidence: review.confidence,
+                                                      reason: review.reason, blocking: review.blockingWaveID != nil, gate: gate)
+            try EventFeed(c).emit(.reviewCreated(created), ownerID: ownerID, planID: planID)
             return id
         }
     }

@@ -86,6 +86,14 @@ extension ProgressEvent {
         }
 
         /// The members of a user's history entry for the step: the event's without `action`.
+        /// The members an executor's transition adds to the event (its from, to, action and reason
+        /// come from the transition; see `ExecutionStore.transition`).
+        public static func details(jobID: UUID? = nil, attempts: Int? = nil, llmError: String? = nil, wave: Int? = nil,
+                                   spentUSD: Double? = nil, budgetUSD: Double? = nil, verification: String? = nil) -> Self {
+            Self(from: nil, to: .executing, jobID: jobID, verification: verification, spentUSD: spentUSD, budgetUSD: budgetUSD,
+                 wave: wave, attempts: attempts, llmError: llmError)
+        }
+
         public var historyData: JSONObject {
             var json: JSONObject = ["from": JSONValue(from?.rawValue), "to": .string(to.rawValue)]
             if let reason { json["reason"] = .string(reason) }

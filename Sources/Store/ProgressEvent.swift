@@ -20,8 +20,15 @@ public enum ProgressEvent: Sendable, Equatable {
     case planStatusChanged(PlanStatusChanged)
     case masterplanExecutionStart(MasterplanExecutionStart)
     case waveExecutionStart(WaveExecutionStart)
+    case atomExecutionProgress(AtomExecutionProgress)
+    case atomExecutionComplete(AtomExecutionComplete)
+    case waveExecutionComplete(WaveExecutionComplete)
+    case acceptanceTestResult(AcceptanceTestResult)
+    case gateValidationResult(GateValidationResult)
+    case reviewCreated(ReviewCreated)
     case reviewResolved(ReviewResolved)
     case costWarning(CostWarning)
+    case masterplanExecutionComplete(MasterplanExecutionComplete)
     case chatMessage(ChatMessage)
     case chatReplyProgress(ChatReplyProgress)
 
@@ -63,8 +70,15 @@ public enum ProgressEvent: Sendable, Equatable {
         case .planStatusChanged: .planStatusChanged
         case .masterplanExecutionStart: .masterplanExecutionStart
         case .waveExecutionStart: .waveExecutionStart
+        case .atomExecutionProgress: .atomExecutionProgress
+        case .atomExecutionComplete: .atomExecutionComplete
+        case .waveExecutionComplete: .waveExecutionComplete
+        case .acceptanceTestResult: .acceptanceTestResult
+        case .gateValidationResult: .gateValidationResult
+        case .reviewCreated: .reviewCreated
         case .reviewResolved: .reviewResolved
         case .costWarning: .costWarning
+        case .masterplanExecutionComplete: .masterplanExecutionComplete
         case .chatMessage: .chatMessage
         case .chatReplyProgress: .chatReplyProgress
         }
@@ -83,8 +97,15 @@ public enum ProgressEvent: Sendable, Equatable {
         case .planStatusChanged(let payload): payload.json
         case .masterplanExecutionStart(let payload): payload.json
         case .waveExecutionStart(let payload): payload.json
+        case .atomExecutionProgress(let payload): payload.json
+        case .atomExecutionComplete(let payload): payload.json
+        case .waveExecutionComplete(let payload): payload.json
+        case .acceptanceTestResult(let payload): payload.json
+        case .gateValidationResult(let payload): payload.json
+        case .reviewCreated(let payload): payload.json
         case .reviewResolved(let payload): payload.json
         case .costWarning(let payload): payload.json
+        case .masterplanExecutionComplete(let payload): payload.json
         case .chatMessage(let payload): payload.json
         case .chatReplyProgress(let payload): payload.json
         }

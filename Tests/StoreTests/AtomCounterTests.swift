@@ -37,6 +37,10 @@ import TestSupport
 
     static let sha = String(repeating: "ab", count: 32)
 
+    func completion(_ atom: StoredAtom, _ status: AtomStatus) -> ProgressEvent.AtomExecutionComplete {
+        ProgressEvent.AtomExecutionComplete(atom: ProgressEvent.AtomReference(atom), status: status)
+    }
+
     @Test func theCounterFollowsEveryChangeOfAnAtomsAcceptedState() throws {
         let (plan, atoms) = try materialisedPlan()
         let store = ExecutionStore(connection)
@@ -52,13 +56,16 @@ import TestSupport
                                         validation: .array([]), errorFeedback: nil, inputTokens: 1, outputTokens: 1, costUSD: 0,
                                         accepted: false)
         try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[0].id, try StatusChange(from: .running, .succeed),
-                             confidence: 0.9, acceptedAttempt: 1, contentSHA256: Self.sha, review: nil, event: [:], attempt: attempt,
-                             progress: ["attempt": 1])
+                             confidence: 0.9, acceptedAttempt: 1, contentSHA256: Self.sha, review: nil, event: completion(atoms[0], .succeeded), attempt: attempt,
+                             progress: ProgressEvent.AtomExecutionProgress(atom: ProgressEvent.AtomReference(atoms[0]), attempt: 1,
+                                                                           temperature: 0.7, passed: true, origin: "generate",
+                                                                           validators: [], errors: []))
         #expect(try completed(plan) == 1)
         #expect(try store.startAtom(atoms[0].id, from: .succeeded) == 1, "the attempt recorded with the atom's end is seen by the next start")
         #expect(try completed(plan) == 0, "running again: not completed until it ends again")
         try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[0].id, try StatusChange(from: .running, .succeed),
-                             confidence: 0.9, acceptedAttempt: 1, contentSHA256: Self.sha, review: nil, event: [:])
+                             confidence: 0.9, acceptedAttempt: 1, contentSHA256: Self.sha, review: nil,
+                             event: completion(atoms[0], .succeeded))
         #expect(try completed(plan) == 1)
 
         // Low confidence with content counts; a status change that keeps it counted changes nothing.
@@ -73,7 +80,8 @@ import TestSupport
         // An atom that never validated goes to review without content: not counted.
         try store.startAtom(atoms[1].id, from: .pending)
         try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[1].id, try StatusChange(from: .running, .requestReview),
-                             confidence: 0.2, acceptedAttempt: nil, contentSHA256: nil, review: nil, event: [:])
+                             confidence: 0.2, acceptedAttempt: nil, contentSHA256: nil, review: nil,
+                             event: completion(atoms[1], .needsReview))
         #expect(try completed(plan) == 0)
         try store.changeAtom(atoms[0].id, try StatusChange(from: .rejected, reaching: .approved))
         #expect(try completed(plan) == 1)

@@ -85,7 +85,38 @@ import TestSupport
          #"{"conversation_id":"bbbbbbbb-0000-4000-8000-000000000002","message":{"role":"assistant"},"plan_request":null,"in_reply_to":"aaaaaaaa-0000-4000-8000-000000000001"}"#),
         (.chatReplyProgress(.init(conversationID: other, messageID: plan, text: "héllo")),
          #"{"conversation_id":"bbbbbbbb-0000-4000-8000-000000000002","message_id":"aaaaaaaa-0000-4000-8000-000000000001","text":"héllo","characters":5}"#),
+        // The executor's events, as `PlanRun` built them by hand before they had types.
+        (.atomExecutionProgress(.init(atom: atom, attempt: 2, temperature: 0.3, passed: false, origin: "retry",
+                                      validators: [.init(name: "python_syntax", passed: false)], errors: ["line 1: invalid syntax"])),
+         #"{"atom_id":"bbbbbbbb-0000-4000-8000-000000000002","wave":1,"task_number":3,"file":"app/main.py","attempt":2,"temperature":0.3,"passed":false,"origin":"retry","validators":[{"name":"python_syntax","passed":false}],"errors":["line 1: invalid syntax"]}"#),
+        (.atomExecutionComplete(.init(atom: atom, status: .succeeded, origin: "generate", attempts: 1, confidence: 0.9)),
+         #"{"atom_id":"bbbbbbbb-0000-4000-8000-000000000002","wave":1,"task_number":3,"file":"app/main.py","status":"succeeded","attempts":1,"confidence":0.9,"origin":"generate"}"#),
+        (.atomExecutionComplete(.init(atom: atom, status: .needsReview, attempts: 3, confidence: 0.2, validated: false, reviewID: plan)),
+         #"{"atom_id":"bbbbbbbb-0000-4000-8000-000000000002","wave":1,"task_number":3,"file":"app/main.py","status":"needs_review","attempts":3,"confidence":0.2,"validated":false,"review_id":"aaaaaaaa-0000-4000-8000-000000000001"}"#),
+        (.atomExecutionComplete(.init(atom: atom, status: .approved, origin: "review_edit", attempt: 4)),
+         #"{"atom_id":"bbbbbbbb-0000-4000-8000-000000000002","wave":1,"task_number":3,"file":"app/main.py","origin":"review_edit","attempt":4,"status":"approved"}"#),
+        (.waveExecutionComplete(.init(wave: 2, commit: "abc123", outcome: .passed(atoms: 4, repairRounds: 1, testsRun: 3))),
+         #"{"wave":2,"status":"passed","commit":"abc123","atoms":4,"repair_rounds":1,"tests_run":3}"#),
+        (.waveExecutionComplete(.init(wave: 2, commit: nil, outcome: .waived(reasons: ["flaky upstream"]))),
+         #"{"wave":2,"status":"waived","waived":true,"commit":null,"waiver_reasons":["flaky upstream"]}"#),
+        (.acceptanceTestResult(.init(testID: plan, name: "test_add", file: "tests/test_add.py", priority: "must", wave: 1, repairRound: 0,
+                                     status: "passed", durationMilliseconds: 120, reason: nil, cases: 2, casesPassed: 2, mutation: "caught")),
+         #"{"test_id":"aaaaaaaa-0000-4000-8000-000000000001","name":"test_add","file":"tests/test_add.py","priority":"must","wave":1,"repair_round":0,"status":"passed","duration_ms":120,"reason":null,"cases":2,"cases_passed":2,"mutation":"caught"}"#),
+        (.gateValidationResult(.init(wave: 1, repairRound: 1, passed: false, mustTotal: 2, mustPassed: 1, shouldTotal: 0, shouldPassed: 0,
+                                     failingTests: [.init(testID: "t1", name: nil, priority: "must", status: "not_run")], final: true,
+                                     finalGateCommit: "def456")),
+         #"{"wave":1,"repair_round":1,"passed":false,"must_total":2,"must_passed":1,"should_total":0,"should_passed":0,"failing_tests":[{"test_id":"t1","name":null,"priority":"must","status":"not_run"}],"final":true,"final_gate":true,"commit":"def456"}"#),
+        (.masterplanExecutionComplete(.init(verification: "accepted_with_waivers",
+                                            waivers: [.init(testID: "t1", name: "test_x", reason: "known", waivedBy: "u", waivedAt: "2026-12-06T00:00:00Z")],
+                                            totalWaves: 2, totalAtoms: 5, costUSD: 0.5, workspace: "/w", commit: nil)),
+         #"{"status":"completed","verification":"accepted_with_waivers","waivers":[{"test_id":"t1","name":"test_x","reason":"known","waived_by":"u","waived_at":"2026-12-06T00:00:00Z"}],"total_waves":2,"total_atoms":5,"cost_usd":0.5,"workspace":"/w","commit":null}"#),
+        // review_created used to come in two shapes (without `wave` from an atom's end, with the
+        // producer's fields from a gate or an edit); it now has one.
+        (.reviewCreated(.init(reviewID: plan, atom: atom, priority: "high", confidence: 0.4, reason: "low", blocking: true, gate: true)),
+         #"{"atom_id":"bbbbbbbb-0000-4000-8000-000000000002","wave":1,"task_number":3,"file":"app/main.py","review_id":"aaaaaaaa-0000-4000-8000-000000000001","kind":"atom","priority":"high","confidence":0.4,"reason":"low","blocking":true,"gate":true}"#),
     ]
+
+    static let atom = ProgressEvent.AtomReference(atomID: other, wave: 1, taskNumber: 3, file: "app/main.py")
 
     @Test(arguments: wire.indices) func aTypedPayloadIsTheJSONSentBefore(_ index: Int) throws {
         let (event, json) = Self.wire[index]

@@ -43,8 +43,7 @@ public struct ExecutionHandler: JobHandler {
         let tries = job.attempts == 1 ? "1 attempt" : "\(job.attempts) attempts"
         let reason = "The execution job stopped after \(tries); the last error: \(AtomPrompts.cut(job.lastError, to: 1_000)) "
             + "Resume the plan to try again."
-        try await fail(planID: planID, reason: reason, data: ["job_id": .string(job.id.uuidString.lowercased()),
-                                                              "attempts": .int(Int64(job.attempts))], database: database)
+        try await fail(planID: planID, reason: reason, details: .details(jobID: job.id, attempts: job.attempts), database: database)
     }
 
     public func run(_ job: ClaimedJob, context: JobContext) async throws {
@@ -57,8 +56,8 @@ public struct ExecutionHandler: JobHandler {
             // provider's words, and the job ends; resuming the plan (after the cause is fixed) carries on.
             let reason = "The model's provider refused a request in a way no retry fixes: \(AtomPrompts.cut(error.description, to: 1_000)). "
                 + "Fix the cause, then resume the plan."
-            try await fail(planID: planID, reason: reason, data: ["job_id": .string(job.id.uuidString.lowercased()),
-                                                                  "llm_error": .string(error.description)], database: context.database)
+            try await fail(planID: planID, reason: reason, details: .details(jobID: job.id, llmError: error.description),
+                           database: context.database)
         }
     }
 
@@ -74,13 +73,13 @@ public struct ExecutionHandler: JobHandler {
 
     /// Moves a plan that is executing or queued to `failed` with `reason` (nothing for a plan in any
     /// other state: it was paused, cancelled or finished meanwhile).
-    private func fail(planID: UUID, reason: String, data: JSONObject, database: AsyncDatabase) async throws {
+    private func fail(planID: UUID, reason: String, details: ProgressEvent.PlanStatusChanged, database: AsyncDatabase) async throws {
         try await database.run { c in
             let store = ExecutionStore(c)
             guard let plan = try store.plan(id: planID) else { return }
             guard plan.status == .executing || plan.status == .queued else { return }
             try store.transition(planID: planID, ownerID: plan.ownerID, try StatusChange(from: plan.status, .fail), action: .fail,
-                                 reason: reason, data: data)
+                                 reason: reason, details: details)
         }
     }
 }

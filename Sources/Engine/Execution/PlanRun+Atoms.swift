@@ -87,7 +87,7 @@ extension PlanRun {
         var lastErrors = ""
         var lastValidation: [ValidatorResult] = []
         var success: (attempt: Int, content: String, validation: [ValidatorResult], tries: Int, record: AtomAttemptRecord,
-                      progress: JSONObject)?
+                      progress: ProgressEvent.AtomExecutionProgress)?
 
         for (position, temperature) in settings.temperatures.enumerated() {
             try context.checkpoint()
@@ -131,13 +131,10 @@ extension PlanRun {
                 errorFeedback: passed ? nil : checked.errors.joined(separator: "\n"),
                 inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0,
                 costUSD: result.costUSD ?? 0, accepted: false)
-            var progress = atomPayload(atom)
-            progress["attempt"] = .int(Int64(attemptNumber))
-            progress["temperature"] = .double(temperature)
-            progress["passed"] = .bool(passed)
-            progress["origin"] = .string(record.origin)
-            progress["validators"] = .array(checked.validation.map { JSONValue(["name": .string($0.name), "passed": .bool($0.passed)]) })
-            progress["errors"] = .array(checked.errors.prefix(5).map { JSONValue.string(AtomPrompts.cut($0, to: 500)) })
+            let progress = ProgressEvent.AtomExecutionProgress(
+                atom: ProgressEvent.AtomReference(atom), attempt: attemptNumber, temperature: temperature, passed: passed,
+                origin: record.origin, validators: checked.validation.map { .init(name: $0.name, passed: $0.passed) },
+                errors: checked.errors.prefix(5).map { AtomPrompts.cut($0, to: 500) })
             if passed, let content = checked.content {
                 // Recorded with the atom's end, in one transaction.
                 success = (attemptNumber, content, checked.validation, position + 1, record, progress)
@@ -150,7 +147,6 @@ extension PlanRun {
             lastValidation = checked.validation
         }
 
-        var event = atomPayload(atom)
         if let success {
             let score = ConfidenceScore(ConfidenceInput(
                 validatorsPassed: success.validation.filter(\.passed).count, validatorsRun: success.validation.count,
@@ -169,13 +165,10 @@ extension PlanRun {
                                                                         validation: success.validation, content: success.content),
                                        blockingWaveID: blockingWaveID)
             }
-            event["status"] = .string(change.to.rawValue)
-            event["attempts"] = .int(Int64(success.tries))
-            event["confidence"] = .double(score.value)
-            event["origin"] = .string(production.origin)
+            let completion = ProgressEvent.AtomExecutionComplete(atom: ProgressEvent.AtomReference(atom), status: change.to,
+                                                                 origin: production.origin, attempts: success.tries, confidence: score.value)
             let sha = AtomPrompts.sha256(success.content)
             let chosen = review
-            let completion = event
             try await store {
                 try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change, confidence: score.value,
                                   acceptedAttempt: success.attempt, contentSHA256: sha, review: chosen, event: completion,
@@ -204,11 +197,8 @@ extension PlanRun {
                                                                     validation: lastValidation, content: lastContent),
                                    blockingWaveID: wave)
         let change = try StatusChange<AtomStatus>(from: .running, .requestReview)
-        event["status"] = .string(change.to.rawValue)
-        event["attempts"] = .int(Int64(settings.maxAttempts))
-        event["confidence"] = .double(score.value)
-        event["validated"] = false
-        let completion = event
+        let completion = ProgressEvent.AtomExecutionComplete(atom: ProgressEvent.AtomReference(atom), status: change.to,
+                                                             attempts: settings.maxAttempts, confidence: score.value, validated: false)
         try await store {
             try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change, confidence: score.value,
                               acceptedAttempt: nil, contentSHA256: nil, review: review, event: completion)

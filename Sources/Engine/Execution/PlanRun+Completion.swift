@@ -91,22 +91,18 @@ extension PlanRun {
     func complete(_ verification: CompletionDecision.Verification) async throws {
         let atoms = try await store { try $0.atoms(planID: self.planID) }
         let record = try await store { try $0.plan(id: self.planID) }
-        let waived: [JSONValue] = {
+        let waived: [ProgressEvent.MasterplanExecutionComplete.Waiver] = {
             guard case .acceptedWithWaivers(let waivers) = verification else { return [] }
             return waivers.map { waiver in
-                let name = tests.first { $0.id.uuidString.lowercased() == waiver.testID }?.name
-                return ["test_id": .string(waiver.testID), "name": JSONValue(name), "reason": .string(waiver.reason),
-                        "waived_by": .string(waiver.waivedBy), "waived_at": .string(waiver.waivedAt)]
+                .init(testID: waiver.testID, name: tests.first { $0.id.uuidString.lowercased() == waiver.testID }?.name,
+                      reason: waiver.reason, waivedBy: waiver.waivedBy, waivedAt: waiver.waivedAt)
             }
         }()
-        let summary: JSONObject = [
-            "status": "completed", "verification": .string(verification.statusLabel), "waivers": .array(waived),
-            "total_waves": .int(Int64(execution.waves.count)), "total_atoms": .int(Int64(atoms.count)),
-            "cost_usd": .double(record?.actualCostUSD ?? 0), "workspace": .string(workspace.root),
-            "commit": JSONValue(try? await pool.run { () throws(WorkspaceError) -> String? in try self.workspace.head() }),
-        ]
-        let label = verification.statusLabel
-        try await store { _ = try $0.complete(planID: self.planID, ownerID: self.ownerID, verification: label, summary: summary) }
+        let head = try? await pool.run { () throws(WorkspaceError) -> String? in try self.workspace.head() }
+        let summary = ProgressEvent.MasterplanExecutionComplete(
+            verification: verification.statusLabel, waivers: waived, totalWaves: execution.waves.count, totalAtoms: atoms.count,
+            costUSD: record?.actualCostUSD ?? 0, workspace: workspace.root, commit: head ?? nil)
+        try await store { _ = try $0.complete(planID: self.planID, ownerID: self.ownerID, summary: summary) }
     }
 
     /// Content was accepted after the last gate (or no gate ran on the head commit): the accepted content
@@ -123,15 +119,14 @@ extension PlanRun {
         try await store { try $0.appendHistory(planID: self.planID, event: "final_gate", data: ["reason": .string(reason), "commit": .string(commit)]) }
         let round = try await gateRounds(of: last)
         let results = try await runTests(tests, wave: last, repairRound: round)
-        let (gate, failing, gateEvent) = evaluateGate(results, done: doneTasks(atoms), isFinal: true, wave: last.number, round: round)
+        let (gate, gateEvent) = evaluateGate(results, done: doneTasks(atoms), isFinal: true, wave: last.number, round: round)
         var event = gateEvent
-        event["final_gate"] = true
-        event["commit"] = .string(commit)
+        event.finalGateCommit = commit
         let finalEvent = event
         try await store {
             try $0.recordGate(planID: self.planID, ownerID: self.ownerID, waveID: last.id, repairRound: round,
                               mustTotal: gate.mustTotal, mustPassed: gate.mustPassed, shouldTotal: gate.shouldTotal,
-                              shouldPassed: gate.shouldPassed, passed: gate.passed, failingTests: .array(failing), event: finalEvent,
+                              shouldPassed: gate.shouldPassed, passed: gate.passed, event: finalEvent,
                               passedWave: nil, commitSHA: commit, final: true)
         }
         // The wave's status stays as it was (passed or waived); a failing verdict fails it (blockOnFinalGate).

@@ -37,18 +37,18 @@ extension PlanRun {
             let done = doneTasks(current)
             let due = tests.filter { isFinal || Set($0.coveredTasks).isSubset(of: done) }
             let results = try await runTests(due, wave: wave, repairRound: round)
-            let (gate, failing, gateEvent) = evaluateGate(results, done: done, isFinal: isFinal, wave: wave.number, round: round)
-            let passedWave: (change: StatusChange<WaveStatus>, event: JSONObject)? = gate.passed ? (try StatusChange(from: status, .gatePassed), [
-                "wave": .int(Int64(wave.number)), "status": "passed", "commit": .string(sha),
-                "atoms": .int(Int64(waveAtoms.count)), "repair_rounds": .int(Int64(round)),
-                "tests_run": .int(Int64(due.count)),
-            ]) : nil
+            let (gate, gateEvent) = evaluateGate(results, done: done, isFinal: isFinal, wave: wave.number, round: round)
+            let passedWave: (change: StatusChange<WaveStatus>, event: ProgressEvent.WaveExecutionComplete)? = gate.passed
+                ? (try StatusChange(from: status, .gatePassed),
+                   ProgressEvent.WaveExecutionComplete(wave: wave.number, commit: sha,
+                                                       outcome: .passed(atoms: waveAtoms.count, repairRounds: round, testsRun: due.count)))
+                : nil
             let roundNow = round
             let commitNow = gated
             try await store {
                 try $0.recordGate(planID: self.planID, ownerID: self.ownerID, waveID: wave.id, repairRound: roundNow,
                                   mustTotal: gate.mustTotal, mustPassed: gate.mustPassed, shouldTotal: gate.shouldTotal,
-                                  shouldPassed: gate.shouldPassed, passed: gate.passed, failingTests: .array(failing),
+                                  shouldPassed: gate.shouldPassed, passed: gate.passed,
                                   event: gateEvent, passedWave: passedWave, waveNumber: isFinal ? nil : wave.number,
                                   commitSHA: commitNow, final: isFinal)
             }
@@ -99,27 +99,24 @@ extension PlanRun {
         }
     }
 
-    /// Gate S over the tests' `results`, the JSON of its failures as stored with the result, and the
-    /// `gate_validation_result` event.
+    /// Gate S over the tests' `results`, and the `gate_validation_result` event (whose failing tests
+    /// are stored with the result).
     func evaluateGate(_ results: [UUID: AcceptanceTestResult], done: Set<Int>, isFinal: Bool, wave: Int, round: Int)
-        -> (gate: GateResult, failing: [JSONValue], event: JSONObject) {
+        -> (gate: GateResult, event: ProgressEvent.GateValidationResult) {
         let gateTests = tests.map { test in
             GateTest(id: test.id.uuidString.lowercased(), priority: CriterionPriority(rawValue: test.priority) ?? .must,
                      coveredTasks: Set(test.coveredTasks), outcome: results[test.id]?.outcome)
         }
         let gate = GateS.evaluate(tests: gateTests, doneTasks: done, isFinalWave: isFinal, policy: settings.gate)
-        let failing = gate.failures.map { failure -> JSONValue in
+        let failing = gate.failures.map { failure in
             let test = tests.first { $0.id.uuidString.lowercased() == failure.testID }
-            return ["test_id": .string(failure.testID), "name": JSONValue(test?.name), "priority": .string(failure.priority.rawValue),
-                    "status": .string(results[test?.id ?? UUID()]?.outcome.rawValue ?? "not_run")]
+            return ProgressEvent.FailingTest(testID: failure.testID, name: test?.name, priority: failure.priority.rawValue,
+                                             status: results[test?.id ?? UUID()]?.outcome.rawValue ?? "not_run")
         }
-        let event: JSONObject = [
-            "wave": .int(Int64(wave)), "repair_round": .int(Int64(round)), "passed": .bool(gate.passed),
-            "must_total": .int(Int64(gate.mustTotal)), "must_passed": .int(Int64(gate.mustPassed)),
-            "should_total": .int(Int64(gate.shouldTotal)), "should_passed": .int(Int64(gate.shouldPassed)),
-            "failing_tests": .array(failing), "final": .bool(isFinal),
-        ]
-        return (gate, failing, event)
+        let event = ProgressEvent.GateValidationResult(
+            wave: wave, repairRound: round, passed: gate.passed, mustTotal: gate.mustTotal, mustPassed: gate.mustPassed,
+            shouldTotal: gate.shouldTotal, shouldPassed: gate.shouldPassed, failingTests: failing, final: isFinal)
+        return (gate, event)
     }
 
     /// Tasks whose every atom is done (`ExecutionDecider.doneTasks`).
@@ -257,15 +254,11 @@ extension PlanRun {
             var tail = result.output
             if let reason = result.reason { tail = tail.isEmpty ? reason : tail + "\n" + reason }
             while tail.utf8.count > 65_000 { tail = String(tail.dropFirst(tail.count / 4)) }
-            let event: JSONObject = [
-                "test_id": .string(test.id.uuidString.lowercased()), "name": .string(test.name), "file": .string(test.file),
-                "priority": .string(test.priority), "wave": .int(Int64(wave.number)), "repair_round": .int(Int64(repairRound)),
-                "status": .string(result.outcome.rawValue), "duration_ms": .int(result.durationMilliseconds),
-                "reason": JSONValue(result.reason),
-                "cases": .int(Int64(result.report?.cases.count ?? 0)),
-                "cases_passed": .int(Int64(result.report?.cases.filter(\.passed).count ?? 0)),
-                "mutation": JSONValue(result.mutation),
-            ]
+            let event = ProgressEvent.AcceptanceTestResult(
+                testID: test.id, name: test.name, file: test.file, priority: test.priority, wave: wave.number,
+                repairRound: repairRound, status: result.outcome.rawValue, durationMilliseconds: result.durationMilliseconds,
+                reason: result.reason, cases: result.report?.cases.count ?? 0,
+                casesPassed: result.report?.cases.filter(\.passed).count ?? 0, mutation: result.mutation)
             let outputTail = tail
             let cases = result.report?.casesJSON ?? .array([])
             try await store {
@@ -291,12 +284,10 @@ extension PlanRun {
                                                 confidence: score.value, validation: [], content: content)
             let review = NewAtomReview(confidence: score.value, reason: AtomPrompts.cut(reason, to: 4_000), priority: ReviewPriority.high.rawValue,
                                        aiSuggestions: suggestions, blockingWaveID: wave.id)
-            var event = atomPayload(atom)
-            event["gate"] = true
-            let payload = event
             let change = try StatusChange(from: atom.status, .requestReview, orReaching: .needsReview)
             try await store {
-                try $0.sendToReview(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change, review: review, event: payload)
+                try $0.sendToReview(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change, review: review,
+                                    atom: ProgressEvent.AtomReference(atom), gate: true)
             }
         }
         if wave.status != .failed {
@@ -305,7 +296,7 @@ extension PlanRun {
         }
         _ = try await transition(try StatusChange(from: .executing, .block), action: .block,
                                  reason: "wave \(wave.number): Gate S failed after \(round) repair round(s); the reviews of the failing tasks are waiting",
-                                 data: ["wave": .int(Int64(wave.number))])
+                                 details: .details(wave: wave.number))
     }
 
     /// Commits the working tree; when the current commit already has `reuseIfHeadIs` as its subject

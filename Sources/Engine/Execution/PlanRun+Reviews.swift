@@ -55,10 +55,8 @@ extension PlanRun {
     /// A reviewer accepted the atom.
     func applyApproval(_ atom: StoredAtom) async throws {
         let change = try StatusChange(from: atom.status, .approve, orReaching: .approved)
-        var event = atomPayload(atom)
-        event["status"] = .string(change.to.rawValue)
-        event["origin"] = "review_approve"
-        let payload = event
+        let payload = ProgressEvent.AtomExecutionComplete(atom: ProgressEvent.AtomReference(atom), status: change.to,
+                                                          origin: "review_approve")
         if atom.hasAcceptedAttempt, let sha = atom.finalSHA256 {
             try await store {
                 try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change,
@@ -95,26 +93,24 @@ extension PlanRun {
         let attempt = try await store {
             try $0.recordEdit(planID: self.planID, atomID: atom.id, content: content, validation: results)
         }
-        var event = atomPayload(atom)
-        event["origin"] = "review_edit"
-        event["attempt"] = .int(Int64(attempt))
         if let problem {
             try await pool.run { () throws(WorkspaceError) in
                 if let previous { try self.workspace.write(previous, to: atom.path) } else { try self.workspace.remove(atom.path) }
             }
             let reason = "the reviewer's edited content did not pass validation:\n" + AtomPrompts.cut(problem, to: 2_000)
             let change = try StatusChange(from: atom.status, .requestReview, orReaching: .needsReview)
-            event["status"] = .string(change.to.rawValue)
             let review = NewAtomReview(confidence: atom.confidence ?? 0, reason: reason, priority: ReviewPriority.high.rawValue,
                                        aiSuggestions: nil, blockingWaveID: blockingWaveID)
-            let payload = event
-            try await store { try $0.sendToReview(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change, review: review, event: payload) }
+            try await store {
+                try $0.sendToReview(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change, review: review,
+                                    atom: ProgressEvent.AtomReference(atom), gate: false)
+            }
             return
         }
         let change = try StatusChange(from: atom.status, .edit, orReaching: .approved)
-        event["status"] = .string(change.to.rawValue)
         let sha = AtomPrompts.sha256(content)
-        let payload = event
+        let payload = ProgressEvent.AtomExecutionComplete(atom: ProgressEvent.AtomReference(atom), status: change.to,
+                                                          origin: "review_edit", attempt: attempt)
         try await store {
             try $0.finishAtom(planID: self.planID, ownerID: self.ownerID, atomID: atom.id, change,
                               confidence: nil, acceptedAttempt: attempt, contentSHA256: sha, review: nil, event: payload)

@@ -105,11 +105,10 @@ final class PlanRun: Sendable {
         }
         try await materialize()
         if starting {
-            let counts: JSONObject = ["total_atoms": .int(Int64(execution.atoms.count)), "total_waves": .int(Int64(execution.waves.count)),
-                                      "concurrency": .int(Int64(settings.concurrency)),
-                                      "workspace": .string(workspace.root)]
+            let counts = ProgressEvent.MasterplanExecutionStart(totalAtoms: execution.atoms.count, totalWaves: execution.waves.count,
+                                                                concurrency: settings.concurrency, workspace: workspace.root)
             guard try await transition(try StatusChange(from: .queued, .start), action: .start, reason: nil,
-                                       extraEvents: [("masterplan_execution_start", counts)]) else { return }
+                                       extraEvents: [.masterplanExecutionStart(counts)]) else { return }
         }
         try await recoverWorkspace()
         if try await applyResolvedReviews() {
@@ -147,8 +146,8 @@ final class PlanRun: Sendable {
             try await store {
                 try $0.waiveWave(planID: self.planID, ownerID: self.ownerID, waveID: stored.id, change, reviewID: reviewID,
                                  reviewerID: reviewer, reason: reason,
-                                 waveEvent: ["wave": .int(Int64(stored.number)), "status": "waived", "waived": true,
-                                             "commit": JSONValue(stored.commitSHA), "waiver_reasons": JSONValue(reasons)])
+                                 waveEvent: ProgressEvent.WaveExecutionComplete(wave: stored.number, commit: stored.commitSHA,
+                                                                                outcome: .waived(reasons: reasons)))
             }
             return true
         case .run(let starting, let repairs):
@@ -259,7 +258,7 @@ final class PlanRun: Sendable {
         case .pauseForBudget:
             let reason = String(format: "the budget of $%.2f is used up ($%.2f spent); resume to go on past it", budget, spent)
             _ = try await transition(try StatusChange(from: .executing, .pause), action: .budgetPaused, reason: reason,
-                                     data: ["spent_usd": .double(spent), "budget_usd": .double(budget)])
+                                     details: .details(spentUSD: spent, budgetUSD: budget))
             return false
         }
     }
@@ -272,12 +271,12 @@ final class PlanRun: Sendable {
     }
 
     @discardableResult
-    func transition(_ change: StatusChange<PlanStatus>, action: ProgressEvent.PlanStatusChanged.Action, reason: String?, data: JSONObject = [:],
-                    extraEvents: [(String, JSONObject)] = []) async throws -> Bool {
-        let events = extraEvents.map { (type: $0.0, data: $0.1) }
-        return try await store {
-            try $0.transition(planID: self.planID, ownerID: self.ownerID, change, action: action, reason: reason, data: data,
-                              extraEvents: events)
+    func transition(_ change: StatusChange<PlanStatus>, action: ProgressEvent.PlanStatusChanged.Action, reason: String?,
+                    details: ProgressEvent.PlanStatusChanged = .details(),
+                    extraEvents: [ProgressEvent] = []) async throws -> Bool {
+        try await store {
+            try $0.transition(planID: self.planID, ownerID: self.ownerID, change, action: action, reason: reason, details: details,
+                              extraEvents: extraEvents)
         }
     }
 
@@ -293,10 +292,6 @@ final class PlanRun: Sendable {
 
     func task(_ number: Int) -> PlanTask? { validated.task(number: number) }
 
-    func atomPayload(_ atom: StoredAtom) -> JSONObject {
-        ["atom_id": .string(atom.id.uuidString.lowercased()), "wave": .int(Int64(atom.wave)),
-         "task_number": .int(Int64(atom.taskNumber)), "file": .string(atom.path)]
-    }
 }
 
 extension StoredWave {
