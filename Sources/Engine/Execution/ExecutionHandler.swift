@@ -20,10 +20,9 @@ public struct ExecutionHandler: JobHandler {
     let sandbox: Sandbox
     let settings: ExecutionSettings
     let pool: BlockingPool
-    let log: @Sendable (String) -> Void
+    let log: Logger
 
-    public init(llm: LLMClient, sandbox: Sandbox, settings: ExecutionSettings,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(llm: LLMClient, sandbox: Sandbox, settings: ExecutionSettings, log: Logger = .silent) {
         self.llm = llm
         self.sandbox = sandbox
         self.settings = settings

@@ -288,7 +288,9 @@ extension PlanRun {
             let result = try await llm.complete(request, attribution: attribution)
             return try AnswerParser.reviewSuggestions(result.text).json
         } catch {
-            handler.log("review suggestions unavailable for atom \(atom.id): \(error)")
+            handler.log.warning("review suggestions unavailable", ["plan.id": planID.uuidString.lowercased(),
+                                                                  "atom.id": atom.id.uuidString.lowercased(),
+                                                                  "error": AtomPrompts.cut(String(describing: error), to: 300)])
             return ["error": .string("no AI suggestions: \(AtomPrompts.cut(String(describing: error), to: 300))")]
         }
     }

@@ -32,7 +32,8 @@ extension PlanRun {
             let reason = "requirements.txt has lines pip may not install: " + refused.prefix(5).map(\.description).joined(separator: "; ")
             try await store { try $0.appendHistory(planID: self.planID, event: "dependency_install_failed",
                                                    data: ["requirements_sha256": .string(digest), "passed": false, "refused": .string(reason)]) }
-            handler.log("dependency install refused for plan \(planID): \(AtomPrompts.cut(reason, to: 300))")
+            handler.log.warning("dependency install refused", ["plan.id": planID.uuidString.lowercased(),
+                                                               "reason": AtomPrompts.cut(reason, to: 300)])
             return
         }
         let install = PythonDependencyInstall(sandbox: handler.sandbox, python: python,
@@ -48,7 +49,10 @@ extension PlanRun {
         let history = data
         try await store { try $0.appendHistory(planID: self.planID, event: outcome.passed ? "dependencies_installed" : "dependency_install_failed",
                                                data: history) }
-        if let reason = outcome.reason { handler.log("dependency install failed for plan \(planID): \(AtomPrompts.cut(reason, to: 300))") }
+        if let reason = outcome.reason {
+            handler.log.warning("dependency install failed", ["plan.id": planID.uuidString.lowercased(),
+                                                              "reason": AtomPrompts.cut(reason, to: 300)])
+        }
     }
 
     /// The test environment: installed dependencies on `PYTHONPATH` when there are any.

@@ -75,20 +75,24 @@ struct ExecutorCommand: ParsableCommand {
         if let problem = sandbox.selfCheck() {
             throw Settings.Missing(description: "the sandbox failed its self-check: \(problem)")
         }
-        let log: @Sendable (String) -> Void = { line in LLMTerminal.standardError("executor: " + line) }
-        log("model: \(llmConfiguration.effectiveModel(scripted: environment["MASTERPLAN_DEMO_MODEL"] == "1")) (MASTERPLAN_LLM)")
+        let log = Logger.standardError
+        log.info("model", ["model": llmConfiguration.effectiveModel(scripted: environment["MASTERPLAN_DEMO_MODEL"] == "1"),
+                           "setting": "MASTERPLAN_LLM"])
         // Generated code runs only in a box that was just seen to hold (README, "Containment check").
         switch try SandboxContainment.decide(sandbox: sandbox, dataDirectory: settings.dataDirectory, environment: environment) {
         case .contained(let report):
-            log("sandbox contained: \(report.summary)")
+            log.info("sandbox contained", ["report": report.summary])
         case .switchedOff:
-            log("WARNING: " + SandboxContainment.switchedOffWarning)
+            log.warning("sandbox containment check switched off", ["why": SandboxContainment.switchedOffWarning])
         case .refused(let sentence):
             throw Settings.Missing(description: sentence)
         }
         // Boxes a killed predecessor left behind on this data folder (README, "The executor").
         let orphans = OrphanedBoxes.reap(under: settings.dataDirectory)
-        if !orphans.isEmpty { log("ended \(orphans.count) box(es) a previous executor left behind: pids \(orphans.map(String.init).joined(separator: ", "))") }
+        if !orphans.isEmpty {
+            log.warning("ended boxes a previous executor left behind", ["count": String(orphans.count),
+                                                                         "pids": orphans.map(String.init).joined(separator: ",")])
+        }
         let llm = try LLMClient(configuration: llmConfiguration, callLog: PostgresLLMCallLog(conninfo: conninfo))
         let handlers: [any JobHandler] = [
             try GenerationHandler(client: llm, sandbox: sandbox),
@@ -107,21 +111,22 @@ struct ExecutorCommand: ParsableCommand {
         let sources = [SIGINT, SIGTERM, SIGQUIT].map { number in
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler {
-                log("stopping: signal \(number); running jobs stop at their next checkpoint")
+                log.info("stopping: running jobs stop at their next checkpoint", ["signal": String(number)])
                 daemon.stop()
             }
             source.resume()
             return source
         }
-        log("started: model=\(llmConfiguration.settingValue) data_dir=\(settings.dataDirectory) concurrency=\(settings.concurrency) "
-            + "cpu_slots=\(settings.cpuSlots) jobs=\(jobs) kinds=\(handlers.map(\.kind).joined(separator: ","))")
+        log.info("started", ["model": llmConfiguration.settingValue, "data_dir": settings.dataDirectory,
+                             "concurrency": String(settings.concurrency), "cpu_slots": String(settings.cpuSlots), "jobs": String(jobs),
+                             "kinds": handlers.map(\.kind).joined(separator: ",")])
         // The daemon returns only when asked to stop: a database that goes away is waited for.
         LLMTerminal.blockingAsync { () async in
             defer { Task { try? await llm.shutdown() } }
             await daemon.run()
         }
         for source in sources { source.cancel() }
-        log("stopped")
+        log.info("stopped")
     }
 
     func executionSettings(_ environment: [String: String]) throws -> ExecutionSettings {

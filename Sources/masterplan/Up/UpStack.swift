@@ -141,7 +141,7 @@ final class UpStack {
         // at most this long.
         executor = try spawn("executor", ["executor", "--data-dir", layout.dataDirectory, "--lease", String(Self.executorLeaseSeconds)],
                              environment)
-        try waitForLine("executor: started", of: executor!, title: "executor", seconds: 120)
+        try waitForLine("level=info msg=started model=", of: executor!, title: "executor", seconds: 120)
         try checkpoint()
 
         // nginx, then readiness through it.
