@@ -38,9 +38,9 @@ extension UpStack {
         while Date() < deadline {
             try checkpoint()
             for (title, process) in children where process.poll() != nil { throw failure(process, title) }
-            if let response = UpHTTPProbe.get(port: options.port, path: "/health/ready") {
+            if let response = try? LoopbackHTTP.request(port: UInt16(options.port), path: "/health/ready", timeout: .seconds(2)) {
                 if response.status == 200 { return }
-                last = "\(response.status) \(response.body.prefix(600))"
+                last = "\(response.status) \(response.text.prefix(600))"
             }
             usleep(200_000)
         }

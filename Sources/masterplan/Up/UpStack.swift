@@ -93,7 +93,7 @@ final class UpStack {
         try lock()
         say("masterplan up: data folder \(layout.dataDirectory)")
         stopLeftovers()
-        if UpHTTPProbe.accepts(port: options.port) {
+        if LoopbackHTTP.accepts(port: UInt16(options.port)) {
             throw UpFailure("127.0.0.1:\(options.port) is already taken by another program: choose another port with --port")
         }
         let staticFolder = options.nginx ? try UpLayout.staticFolder() : ""

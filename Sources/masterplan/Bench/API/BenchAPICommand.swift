@@ -57,7 +57,7 @@ struct BenchAPICommand: ParsableCommand {
 
         let planID = try bench.createPlan(tasks: tasks)
         let apiPath = "/api/v1/masterplans/\(planID.uuidString.lowercased())"
-        let plan = try HTTPProbe.get(port: bench.port, path: apiPath, headers: ["Authorization": "Bearer \(bench.token)"])
+        let plan = try LoopbackHTTP.request(port: bench.port, path: apiPath, headers: ["Authorization": "Bearer \(bench.token)"])
         guard plan.status == 200 else { throw BenchFailure("GET \(apiPath) answered \(plan.status): \(String(decoding: plan.body.prefix(300), as: UTF8.self))") }
         try Data(plan.body).write(to: URL(fileURLWithPath: bench.staticRoot + "/plan.json"))
         print("setup:      \(tasks)-task plan, \(plan.body.count) bytes of JSON; \(workers) API workers; \(nginxWorkers) nginx workers")

@@ -111,11 +111,11 @@ final class BenchEnvironment {
         try spawn("nginx", "/usr/sbin/nginx", ["-p", folder + "/", "-c", folder + "/nginx.conf", "-e", folder + "/nginx-error.log"],
                   environment: [:])
         let deadline = Date().addingTimeInterval(10)
-        while (try? HTTPProbe.get(port: port, path: "/index.html", headers: [:])) == nil {
+        while (try? LoopbackHTTP.request(port: port, path: "/index.html", timeout: .seconds(2))) == nil {
             guard Date() < deadline else { throw BenchFailure("nginx did not start: \(log("nginx"))") }
             usleep(20_000)
         }
-        let login = try HTTPProbe.request(port: port, method: "POST", path: "/api/v1/auth/login",
+        let login = try LoopbackHTTP.request(port: port, method: "POST", path: "/api/v1/auth/login",
                                           headers: ["Content-Type": "application/json"],
                                           body: Array(JSONValue.object(["email": .string(email), "password": .string(password)]).jsonText.utf8))
         guard login.status == 200, let value = try? JSONValue.parse(login.body)["access_token"]?.stringValue else {

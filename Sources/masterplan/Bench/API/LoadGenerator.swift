@@ -25,14 +25,14 @@ struct LoadGenerator {
             let thread = Thread { [port] in
                 defer { finished.add(1, ordering: .releasing) }
                 var fd: Int32 = -1
-                var reader: HTTPProbe.ResponseReader?
+                var reader: LoopbackHTTP.ResponseReader?
                 while Date() < end {
                     do {
                         if fd < 0 {
-                            fd = try HTTPProbe.connect(port: port)
-                            reader = HTTPProbe.ResponseReader(fd: fd)
+                            fd = try LoopbackHTTP.connect(port: port)
+                            reader = LoopbackHTTP.ResponseReader(fd: fd)
                         }
-                        try HTTPProbe.sendAll(fd, request)
+                        try LoopbackHTTP.sendAll(fd, request)
                         guard let response = try reader?.next() else { throw BenchFailure("closed") }
                         if response.status == 200 { completed.add(1, ordering: .relaxed) } else { failed.add(1, ordering: .relaxed) }
                     } catch {

@@ -37,9 +37,9 @@ struct SSELatency {
         defer { sockets.forEach { close($0) } }
         let epoll = try Epoll()
         for index in 0..<streams {
-            let fd = try HTTPProbe.connect(port: bench.port)
+            let fd = try LoopbackHTTP.connect(port: bench.port)
             sockets.append(fd)
-            try HTTPProbe.sendAll(fd, Array("GET \(path) HTTP/1.0\r\nHost: bench\r\nAuthorization: Bearer \(bench.token)\r\n\r\n".utf8))
+            try LoopbackHTTP.sendAll(fd, Array("GET \(path) HTTP/1.0\r\nHost: bench\r\nAuthorization: Bearer \(bench.token)\r\n\r\n".utf8))
             try epoll.add(fd, tag: UInt64(index))
         }
         var states = [StreamState](repeating: StreamState(), count: sockets.count)
