@@ -1,4 +1,5 @@
 internal import CFastCGI
+import Base
 import Glibc
 
 /// Process-wide set-up of libfcgi: initialisation and the signal handlers it installs.
@@ -46,6 +47,18 @@ public enum FastCGILibrary {
         try setDisposition(SIGTERM, to: SIG_DFL)
         try setDisposition(SIGUSR1, to: SIG_DFL)
         try setDisposition(SIGPIPE, to: SIG_IGN)
+    }
+
+    /// ``resetSignalHandlers()`` for a daemon's start: a failure is logged (`cannot set up signals`)
+    /// and answered false, and the daemon exits with status 1.
+    public static func takeOverSignals() -> Bool {
+        do {
+            try resetSignalHandlers()
+            return true
+        } catch {
+            Log.error("cannot set up signals", ["error": error.description])
+            return false
+        }
     }
 
     /// True when SIGPIPE is currently ignored in this process (so writes to a gone client return

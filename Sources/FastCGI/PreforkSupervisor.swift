@@ -60,12 +60,7 @@ public final class PreforkSupervisor {
     /// Runs the pool until a stop signal; returns the exit status for the process.
     public func run() -> Int32 {
         // libfcgi's own SIGTERM/SIGUSR1 handlers would only interrupt accept(); ours replace them.
-        do {
-            try FastCGILibrary.resetSignalHandlers()
-        } catch {
-            Log.error("cannot set up signals", ["error": error.description])
-            return 1
-        }
+        guard FastCGILibrary.takeOverSignals() else { return 1 }
         ProcessSignals.prepare()
         ProcessSignals.install(SIGTERM) { _ in ProcessSignals.terminate.store(true, ordering: .relaxed) }
         ProcessSignals.install(SIGINT) { _ in ProcessSignals.terminate.store(true, ordering: .relaxed) }

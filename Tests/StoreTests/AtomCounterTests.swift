@@ -14,8 +14,7 @@ import TestSupport
 
     init() throws {
         connection = try Connection(try TestDatabase.migrated())
-        owner = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
-                                     ["counter-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+        owner = try TestDatabase.insertUser("counter", on: connection)
     }
 
     /// A stored two-task plan (one atom each) with its atoms and waves materialised.

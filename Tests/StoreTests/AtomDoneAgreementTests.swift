@@ -15,8 +15,7 @@ import TestSupport
 
     init() throws {
         connection = try Connection(try TestDatabase.migrated())
-        owner = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
-                                     ["done-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+        owner = try TestDatabase.insertUser("done", on: connection)
     }
 
     static let sha = String(repeating: "cd", count: 32)

@@ -14,8 +14,7 @@ import TestSupport
 
     init() throws {
         connection = try Connection(try TestDatabase.migrated())
-        owner = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
-                                     ["atoms-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+        owner = try TestDatabase.insertUser("atoms", on: connection)
     }
 
     @Test func everyStoredAtomsKeyFindsItsAtomAndWaveInTheExecutionPlan() throws {

@@ -13,8 +13,7 @@ import TestSupport
     init() throws {
         conninfo = try TestDatabase.migrated()
         connection = try Connection(conninfo)
-        let user = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
-                                        ["jobs-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+        let user = try TestDatabase.insertUser("jobs", on: connection)
         conversation = try connection.query("INSERT INTO conversations (owner_id) VALUES ($1) RETURNING id", [user]).first!.decode(UUID.self, 0)
     }
 

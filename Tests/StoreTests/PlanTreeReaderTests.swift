@@ -14,8 +14,7 @@ import TestSupport
 
     init() throws {
         connection = try Connection(try TestDatabase.migrated())
-        owner = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
-                                     ["reader-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+        owner = try TestDatabase.insertUser("reader", on: connection)
     }
 
     /// A plan row with `plan`'s tree, written as the generator writes it.

@@ -12,8 +12,7 @@ import TestSupport
 
     init() throws {
         connection = try Connection(try TestDatabase.migrated())
-        owner = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
-                                     ["writer-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+        owner = try TestDatabase.insertUser("writer", on: connection)
     }
 
     func newPlan() throws -> UUID {

@@ -125,8 +125,7 @@ import TestSupport
 
     @Test func everyTypedEventIsAcceptedByTheDatabaseUnderItsName() throws {
         let connection = try Connection(try TestDatabase.migrated())
-        let owner = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
-                                         ["events-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+        let owner = try TestDatabase.insertUser("events", on: connection)
         let planID = try connection.query("INSERT INTO masterplans (owner_id, request, budget_usd) VALUES ($1, 'x', 5) RETURNING id",
                                           [owner]).first!.decode(UUID.self, 0)
         for (event, _) in Self.wire {
@@ -141,8 +140,7 @@ import TestSupport
     @Test func aResumedPlanIsResumedInHistoryWhoeverResumedIt() throws {
         #expect(ProgressEvent.PlanStatusChanged.Action.resume.historyEvent == "resumed")
         let connection = try Connection(try TestDatabase.migrated())
-        let owner = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
-                                         ["resume-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+        let owner = try TestDatabase.insertUser("resume", on: connection)
         let planID = try connection.query(
             """
             INSERT INTO masterplans (owner_id, request, budget_usd, status, project_name, summary, approved_at, started_at)

@@ -49,6 +49,13 @@ public enum TestDatabase {
         return cluster.conninfo(database: name)
     }
 
+    /// Inserts a user no password opens (`tag-UUID@example.com`) and returns its id: the owner of a
+    /// test's plans and jobs.
+    public static func insertUser(_ tag: String, on connection: Connection) throws -> UUID {
+        try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
+                             ["\(tag)-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+    }
+
     /// A new database with every migration applied (copied from a template migrated once).
     public static func migrated() throws -> String {
         let cluster = try cluster()

@@ -78,12 +78,7 @@ public final class EventRelay: Sendable {
 
     /// Serves until TERM, INT or QUIT; returns the exit status.
     public func run() -> Int32 {
-        do {
-            try FastCGILibrary.resetSignalHandlers()
-        } catch {
-            Log.error("cannot set up signals", ["error": error.description])
-            return 1
-        }
+        guard FastCGILibrary.takeOverSignals() else { return 1 }
         // Blocked before any thread starts, so every thread inherits the mask and only sigwait below
         // receives them.
         ProcessSignals.setBlocked(Self.stopSignals, true)

@@ -40,8 +40,7 @@ struct RecordingHandler: JobHandler {
         conninfo = try TestDatabase.migrated()
         connection = try Connection(conninfo)
         try connection.simpleQuery("CREATE TABLE handled (job_id uuid NOT NULL, executor text NOT NULL)")
-        let user = try connection.query("INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id",
-                                        ["daemon-\(UUID())@example.com"]).first!.decode(UUID.self, 0)
+        let user = try TestDatabase.insertUser("daemon", on: connection)
         conversation = try connection.query("INSERT INTO conversations (owner_id) VALUES ($1) RETURNING id", [user]).first!.decode(UUID.self, 0)
     }
 
