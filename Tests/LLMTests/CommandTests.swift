@@ -20,11 +20,14 @@ import Testing
     @Test func replayLLMPrintsItsAddressAndServesTheCassette() async throws {
         let path = try writeCassette()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let process = try SpawnedProcess(MasterplanBinary.path, ["replay-llm", "--cassette", path, "--listen", "127.0.0.1:0"],
-                                         environment: ["PATH": "/usr/bin:/bin"])
-        defer { process.terminate() }
-        let first = try #require(try await offPool { try process.readLine() })
         let prefix = "replay-llm: listening on http://127.0.0.1:"
+        let process = try BackgroundProcess(MasterplanBinary.path, ["replay-llm", "--cassette", path, "--listen", "127.0.0.1:0"],
+                                            environment: ["PATH": "/usr/bin:/bin"], outputPath: path + ".out")
+        defer {
+            process.stop(SIGKILL, seconds: 5)
+            try? FileManager.default.removeItem(atPath: path + ".out")
+        }
+        let first = try #require(try await offPool { process.firstLine { $0.hasPrefix(prefix) } }, "\(process.output)")
         #expect(first.hasPrefix(prefix))
         #expect(first.contains("a scripted model, not a real one"))
         let port = try #require(Int(first.dropFirst(prefix.count).prefix { $0.isNumber }))
@@ -37,9 +40,8 @@ import Testing
         #expect(result.text == "The model answers: all systems go.")
         #expect(result.usage == LLMUsage(inputTokens: 21, outputTokens: 8, cachedInputTokens: 0))
 
-        let status = try await offPool { process.terminate() }
-        #expect(status & 0x7f == 0, "exited rather than killed by the signal")
-        #expect((status >> 8) & 0xff == 0)
+        let status = try await offPool { process.stop(SIGTERM, seconds: 10) }
+        #expect(status == 0, "SIGTERM ends it with status 0 (not by the signal): \(String(describing: status))")
     }
 
     @Test func replayLLMRefusesANonLoopbackAddress() async throws {

@@ -57,6 +57,18 @@ public final class BackgroundProcess: @unchecked Sendable {
     }
 
     /// Sends `signal` to the process (by PID).
+    /// The first line of its output that satisfies `matches`, waiting up to `seconds` (checked every
+    /// 20 ms); nil when none came in time or the process ended without one.
+    public func firstLine(seconds: Double = 30, where matches: (Substring) -> Bool) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let ended = !isRunning
+            if let line = output.split(separator: "\n").first(where: matches) { return String(line) }
+            if ended || Date() > deadline { return nil }
+            usleep(20_000)
+        }
+    }
+
     public func send(_ signal: Int32) {
         if isRunning { kill(pid, signal) }
     }

@@ -39,14 +39,9 @@ import TestSupport
             #expect(outcome.status == 0)
         }
         // A box whose parent (this test) lives.
-        let living = Process()
-        living.executableURL = URL(fileURLWithPath: "/usr/bin/bwrap")
-        living.arguments = Array(Self.bwrap(mine, dieWithParent: true).dropFirst())
-        try living.run()
-        defer {
-            kill(living.processIdentifier, SIGKILL)
-            living.waitUntilExit()
-        }
+        let living = try BackgroundProcess("/usr/bin/bwrap", Array(Self.bwrap(mine, dieWithParent: true).dropFirst()),
+                                           environment: ProcessInfo.processInfo.environment, outputPath: "/dev/null")
+        defer { _ = living.stop(SIGKILL, seconds: 5) }
         var adopted: [pid_t] = []
         for _ in 0..<50 where adopted.isEmpty {
             usleep(100_000)

@@ -1,3 +1,4 @@
+import Base
 import Engine
 import Foundation
 import Testing
@@ -271,18 +272,11 @@ import TestSupport
         if filter != nil { bwrap += ["--seccomp", "5"] }
         bwrap += ["--", "/usr/bin/python3", "-c", Self.probeScript, numbersJSON]
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/bash")
         // bash opens the program on descriptor 5 and becomes bwrap, which reads it from there.
-        process.arguments = ["-c", "exec 5<\"$1\"; shift; exec \"$@\"", "_", programFile] + bwrap
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        try #require(process.terminationStatus == 0, "bwrap or the probe failed: \(text)")
+        let outcome = try ChildProcess.run("/usr/bin/bash", ["-c", "exec 5<\"$1\"; shift; exec \"$@\"", "_", programFile] + bwrap,
+                                           outputPath: folder.sub("probe.out"))
+        let text = outcome.output
+        try #require(outcome.status == 0, "bwrap or the probe failed: \(text)")
         let line = try #require(text.split(separator: "\n").last, "no output")
         return try JSONDecoder().decode(ProbeReport.self, from: Data(line.utf8))
     }

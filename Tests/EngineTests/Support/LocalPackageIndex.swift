@@ -1,4 +1,6 @@
+import Base
 import Foundation
+import TestSupport
 
 /// A PEP 503 "simple" package index on 127.0.0.1, serving hostile packages built for a test: the
 /// dependency fetch box reaches it through `PIP_INDEX_URL`, as it would reach a sysadmin's mirror.
@@ -18,7 +20,7 @@ final class LocalPackageIndex {
 
     let folder: String
     let url: String
-    private let server: Process
+    private let server: BackgroundProcess
 
     init(_ packages: [Package]) throws {
         folder = NSTemporaryDirectory() + "masterplan-index-\(UInt32.random(in: 0 ... .max))"
@@ -34,40 +36,25 @@ final class LocalPackageIndex {
         }
         let json = try JSONSerialization.data(withJSONObject: specification)
         try json.write(to: URL(fileURLWithPath: folder + "/packages.json"))
-        try Self.python(["-c", Self.buildScript, folder])
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = ["-c", Self.serveScript, folder + "/simple"]
-        let output = Pipe()
-        server.standardOutput = output
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let build = try ChildProcess.run("/usr/bin/python3", ["-c", Self.buildScript, folder], outputPath: folder + "/build.log")
+        guard build.status == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "building the test packages failed: \(build.output)"])
+        }
+        let server = try BackgroundProcess("/usr/bin/python3", ["-c", Self.serveScript, folder + "/simple"],
+                                           environment: ProcessInfo.processInfo.environment, outputPath: folder + "/server.log")
         self.server = server
         // The server prints its port once it listens.
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let port = Int(line) else {
-            server.terminate()
-            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "the index server did not start: \(line)"])
+        guard let line = server.firstLine(seconds: 10, where: { Int($0.trimmingCharacters(in: .whitespaces)) != nil }),
+              let port = Int(line.trimmingCharacters(in: .whitespaces)) else {
+            _ = server.stop(SIGKILL, seconds: 5)
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "the index server did not start: \(server.output)"])
         }
         url = "http://127.0.0.1:\(port)/"
     }
 
     func stop() {
-        // Not `waitUntilExit`, which was seen to hang here: signal, then wait for the exit a while.
-        kill(server.processIdentifier, SIGKILL)
-        for _ in 0..<200 where server.isRunning { usleep(10_000) }
+        _ = server.stop(SIGKILL, seconds: 5)
         try? FileManager.default.removeItem(atPath: folder)
-    }
-
-    private static func python(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = arguments
-        try process.run()
-        for _ in 0..<3000 where process.isRunning { usleep(10_000) }
-        guard !process.isRunning, process.terminationStatus == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "building the test packages failed"])
-        }
     }
 
     /// Builds `simple/<name>/index.html` and the distribution files from `packages.json`.
