@@ -109,7 +109,7 @@ public struct PlanQueries {
         return try Page.from(rows, limit: page.limit, keyColumns: 2)
     }
 
-    /// The tasks of milestone `m`, in the API's form (ids, status) or the §5 form (`snapshot`).
+    /// The tasks of milestone `m`, in the API's form (ids, status) or the plan-answer form PlanCore reads (`snapshot`).
     static func tasksJSON(snapshot: Bool) -> String {
         let extra = snapshot ? "" : "'id', t.id, 'status', t.status, 'completed_at', t.completed_at,"
         let criterion = snapshot
@@ -183,7 +183,7 @@ public struct PlanQueries {
                (SELECT p.updated_at::text FROM masterplans p WHERE p.id = $1 AND p.owner_id = $2)
         """
 
-    /// The plan in the §5 JSON shape (what the LLM returned, as edited since), for `MasterPlan(json:)`
+    /// The plan in the plan-answer JSON shape PlanCore's `PlanParser` reads (what the LLM returned, as edited since), for `MasterPlan(json:)`
     /// and version snapshots.
     public func snapshot(id: UUID) throws -> JSONValue? {
         try connection.query(Self.snapshotSQL, [id]).first?.decode(JSONValue.self, 0)
@@ -228,7 +228,7 @@ public struct PlanQueries {
     /// The sort key of `versions`: the version number.
     public static let versionsKey: [PageKeyKind] = [.int32(minimum: 1)]
 
-    /// The plan's versions, newest first, each with its §5 snapshot.
+    /// The plan's versions, newest first, each with its snapshot in the plan-answer JSON shape.
     public func versions(planID: UUID, page: PageRequest) throws -> Page {
         let rows = try connection.query(
             """

@@ -5,7 +5,7 @@ import Postgres
 import Testing
 import TestSupport
 
-/// The API's own login throttle (issue 17, item 7): it holds without nginx — requests here go
+/// The API's own login throttle: it holds without nginx — requests here go
 /// straight to the worker socket, with the client address in REMOTE_ADDR as nginx would pass it —
 /// and behind nginx for every form of the login path. Serialized: the suite's waits are measured
 /// from the answers, and other suites' logins must not hold the workers between them.

@@ -144,7 +144,7 @@ import TestSupport
         Issue.record("seven logins in a row at 1 a minute were never refused")
     }
 
-    /// Regression (issue 17, item 7): `/api/v1/auth/login/` reached the login handler through the
+    /// Regression: `/api/v1/auth/login/` reached the login handler through the
     /// unlimited `/api/` location, since the router ignores a trailing slash.
     @Test func loginPathFormsCannotBypassTheRateLimit() throws {
         let fixture = try ErrorPagesFixture.shared()

@@ -359,7 +359,7 @@ def flow_mutate(ui: UI, args) -> None:
 
 
 def flow_demo(ui: UI, args) -> None:
-    """The demo run of issue 7, end to end, in the browser."""
+    """The demo run, end to end, in the browser."""
     b = ui.b
     deadline = time.monotonic() + args.demo_timeout
     left = lambda: max(5.0, deadline - time.monotonic())  # noqa: E731

@@ -29,7 +29,7 @@ struct PlanPrompts: Sendable {
     struct PreviousPlan: Sendable, Equatable {
         /// The version the reviewer saw.
         var version: Int
-        /// That version in its §5 JSON form; nil when none was stored (a plan whose first
+        /// That version in the plan-answer JSON form (`PlanParser`); nil when none was stored (a plan whose first
         /// generation failed).
         var snapshot: JSONValue?
         var feedback: String?
