@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "BaseTests", dependencies: ["Base", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "PostgresTests", dependencies: ["Base", "Postgres", "TestSupport"]),
-        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "TestSupport"]),
+        .testTarget(name: "FastCGITests", dependencies: ["Base", "FastCGI", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "JSON", "LLM", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LLMTests", dependencies: ["Base", "LLM", "Engine", "JSON", "Store", "Postgres", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Base", "Engine", "PlanCore", "JSON", "Store", "Postgres", "LLM", "TestSupport"]),

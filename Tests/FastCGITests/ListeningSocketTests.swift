@@ -1,3 +1,4 @@
+import Base
 import FastCGI
 import Foundation
 import Testing
@@ -168,14 +169,7 @@ import TestSupport
     /// A listening unix socket made with plain system calls.
     static func bareListeningSocket(path: String) throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard fd >= 0, bound == 0, listen(fd, 16) == 0 else {
+        guard fd >= 0, UnixSocketAddress.bind(fd, to: path), listen(fd, 16) == 0 else {
             throw TestFailure("could not create a listening socket at \(path): \(String(cString: strerror(errno)))")
         }
         return fd

@@ -1,3 +1,4 @@
+import Base
 import Dispatch
 import Foundation
 import Glibc
@@ -33,21 +34,15 @@ final class IndexGuard: Sendable {
         let hostPath = "/proc/self/fd/\(folderFD)/index.sock"
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SandboxError(kind: .invalidConfiguration, message: "cannot make the index guard's socket") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(hostPath.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+        let bound = UnixSocketAddress.bind(fd, to: hostPath)
+        if !bound && errno == ENAMETOOLONG {
             close(fd)
             throw SandboxError(kind: .invalidConfiguration, message: "the index guard's socket path \(hostPath) is too long")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         // Numbered 10 or above, so that a spawned child's file actions (0–6) never clobber it first.
         let high = fcntl(fd, F_DUPFD_CLOEXEC, 10)
         close(fd)
-        guard bound == 0, high >= 0, listen(high, 64) == 0 else {
+        guard bound, high >= 0, listen(high, 64) == 0 else {
             if high >= 0 { close(high) }
             throw SandboxError(kind: .invalidConfiguration, message: "cannot listen in \(folder): \(String(cString: strerror(errno)))")
         }

@@ -1,3 +1,4 @@
+import Base
 import Glibc
 
 /// A listening socket the containment check opens on the host — on 127.0.0.1 or at a unix path in the
@@ -37,18 +38,11 @@ final class StandInListener {
     /// Listens at `path`, open to every user (0777), as a careless service's socket would be; nil when
     /// the path is too long for a unix socket or cannot be bound.
     init?(unixPath path: String) {
-        let bytes = Array(path.utf8)
-        var address = sockaddr_un()
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return nil }
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, chmod(path, 0o777) == 0, listen(fd, 16) == 0 else {
-            if bound == 0 { unlink(path) }
+        let bound = UnixSocketAddress.bind(fd, to: path)
+        guard bound, chmod(path, 0o777) == 0, listen(fd, 16) == 0 else {
+            if bound { unlink(path) }
             close(fd)
             return nil
         }

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Glibc
 
@@ -12,7 +13,7 @@ extension UpStack {
         while Date() < deadline {
             try checkpoint()
             if process.poll() != nil { throw failure(process, title) }
-            if Self.unixSocketAccepts(path) { return }
+            if UnixSocketAddress.accepts(path) { return }
             usleep(50_000)
         }
         throw UpFailure("the \(title) did not listen on \(path) within 30 s; see \(process.logPath)")
@@ -45,19 +46,5 @@ extension UpStack {
             usleep(200_000)
         }
         throw UpFailure("http://127.0.0.1:\(options.port)/health/ready did not answer 200 within \(options.readyTimeoutSeconds) s; last answer: \(last)")
-    }
-
-    static func unixSocketAccepts(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        } == 0
     }
 }

@@ -1,4 +1,5 @@
 import API
+import Base
 import Foundation
 import JSON
 import Postgres
@@ -101,7 +102,7 @@ final class APIStack: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if let status = process.poll() { throw TestFailure("\(path): the server exited with status \(status): \(process.output)") }
-            if UnixSocketProbe.accepts(path) { return }
+            if UnixSocketAddress.accepts(path) { return }
             usleep(20_000)
         }
         throw TestFailure("nothing accepts on \(path) after 20 s: \(process.output)")
@@ -176,22 +177,6 @@ struct APIResponse {
     subscript(key: String) -> JSONValue? { json?[key] }
 }
 
-/// Checks whether a server accepts on a unix socket path.
-enum UnixSocketProbe {
-    static func accepts(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < 108 else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        } == 0
-    }
-}
 
 /// One stack shared by the end-to-end suites that do not stop or kill its processes; stopped when
 /// the test process exits.

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import TestSupport
 
@@ -14,13 +15,7 @@ enum FastCGIDirectClient {
     static func request(socket path: String, params: [(String, String)], body: [UInt8], sendBodyBytes: Int) throws -> Response {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("connect \(path): \(String(cString: strerror(errno)))") }
+        guard UnixSocketAddress.connect(fd, to: path) else { throw TestFailure("connect \(path): \(String(cString: strerror(errno)))") }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
 
