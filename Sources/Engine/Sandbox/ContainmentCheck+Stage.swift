@@ -108,8 +108,9 @@ extension ContainmentCheck {
                 do throws(WorkspaceError) {
                     if kind == .dependencyFetch {
                         try Self.makeLinks(in: empty, otherWorkspace: otherWorkspace)
+                        let rootOnly = try owner == nil ? nil : Self.makeRootOnlyFile(in: empty)
                         return BoxView(workspace: PythonDependencyInstall.fetchView(empty: empty, guardFolder: nil), hostFolder: empty,
-                                       linkFolder: empty, rootOnly: nil, throwaway: throwaway)
+                                       linkFolder: empty, rootOnly: rootOnly, throwaway: throwaway)
                     }
                     let wheels = try workspace.makeEngineFolder(prefix: "wheels", owner: nil, mode: 0o755)
                     throwaway.append(wheels)

@@ -146,6 +146,17 @@ import TestSupport
         }
     }
 
+    /// Run as root, every kind's box, the fetch box included, is given a root-only file in its own view
+    /// and cannot read it (the fetch box once had none and said the check was not root); run as another
+    /// user, the box is that user and the line says so.
+    @Test func everyKindTriesARootOnlyFileWhenTheCheckIsRoot() throws {
+        let expected = getuid() == 0 ? "a root-only file: cannot read it" : "the check is not root, so the box is its user"
+        for kind in ContainmentRunKind.allCases {
+            let finding = try #require(try Self.full.get().report.finding(.boxUser, in: kind))
+            #expect(finding.detail.contains(expected), "\(finding.name): \(finding.detail)")
+        }
+    }
+
     /// Nothing gets out: every probe of every kind is contained or has nothing to aim at.
     @Test func theBoxIsContained() throws {
         let report = try Self.full.get().report
