@@ -28,10 +28,14 @@ public struct GenerationHandler: JobHandler {
     public let kind = JobKind.generation.rawValue
     let generator: PlanGenerator
 
-    /// Loads the prompt templates, so a broken installation fails when the executor starts rather
-    /// than on every job. The sandbox runs the generated acceptance tests once before any code exists.
+    /// Generates with `generator`, which the executor shares with its `RegenerationHandler`.
+    public init(generator: PlanGenerator) {
+        self.generator = generator
+    }
+
+    /// Generates with a generator of its own (tests and benches that run only this kind of job).
     public init(client: LLMClient, configuration: GenerationConfiguration = .default, sandbox: Sandbox) throws {
-        generator = try PlanGenerator(client: client, configuration: configuration, sandbox: sandbox)
+        self.init(generator: try PlanGenerator(client: client, configuration: configuration, sandbox: sandbox))
     }
 
     public func run(_ job: ClaimedJob, context: JobContext) async throws {
@@ -42,15 +46,18 @@ public struct GenerationHandler: JobHandler {
 }
 
 /// What generation and regeneration jobs share: the client, the prompts, and the sandbox probe that
-/// tries the acceptance tests against an empty workspace (`CannotFailProbe`).
-struct PlanGenerator: Sendable {
+/// tries the acceptance tests against an empty workspace (`CannotFailProbe`), on one thread of its own
+/// so that the jobs of both kinds probe one at a time.
+public struct PlanGenerator: Sendable {
     let client: LLMClient
     let configuration: GenerationConfiguration
     let prompts: PlanPrompts
     let probe: CannotFailProbe
     let pool: BlockingPool
 
-    init(client: LLMClient, configuration: GenerationConfiguration, sandbox: Sandbox) throws {
+    /// Loads the prompt templates, so a broken installation fails when the executor starts rather
+    /// than on every job. The sandbox runs the generated acceptance tests once before any code exists.
+    public init(client: LLMClient, configuration: GenerationConfiguration = .default, sandbox: Sandbox) throws {
         self.client = client
         self.configuration = configuration
         prompts = try PlanPrompts(configuration: configuration)

@@ -18,9 +18,9 @@ public struct RegenerationHandler: JobHandler {
     public let kind = JobKind.regeneration.rawValue
     let generator: PlanGenerator
 
-    /// Loads the prompt templates, so a broken installation fails when the executor starts.
-    public init(client: LLMClient, configuration: GenerationConfiguration = .default, sandbox: Sandbox) throws {
-        generator = try PlanGenerator(client: client, configuration: configuration, sandbox: sandbox)
+    /// Regenerates with `generator`, the one the executor's `GenerationHandler` uses.
+    public init(generator: PlanGenerator) {
+        self.generator = generator
     }
 
     public func run(_ job: ClaimedJob, context: JobContext) async throws {

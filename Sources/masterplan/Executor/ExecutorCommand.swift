@@ -94,9 +94,10 @@ struct ExecutorCommand: ParsableCommand {
                                                                          "pids": orphans.map(String.init).joined(separator: ",")])
         }
         let llm = try LLMClient(configuration: llmConfiguration, callLog: PostgresLLMCallLog(conninfo: conninfo))
+        let generator = try PlanGenerator(client: llm, sandbox: sandbox)
         let handlers: [any JobHandler] = [
-            try GenerationHandler(client: llm, sandbox: sandbox),
-            try RegenerationHandler(client: llm, sandbox: sandbox),
+            GenerationHandler(generator: generator),
+            RegenerationHandler(generator: generator),
             try ChatHandler(client: llm),
             ExecutionHandler(llm: llm, sandbox: sandbox, settings: settings, log: log),
         ]

@@ -305,7 +305,7 @@ import TestSupport
             let daemon = ExecutorDaemon(
                 configuration: .init(conninfo: harness.conninfo, jobSlots: 2, pollInterval: .milliseconds(100), retryDelay: .zero,
                                      owner: "generation-test"),
-                handlers: [try GenerationHandler(client: client, sandbox: try Sandbox()), try RegenerationHandler(client: client, sandbox: try Sandbox()), try ChatHandler(client: client)])
+                handlers: [try GenerationHandler(client: client, sandbox: try Sandbox()), RegenerationHandler(generator: try PlanGenerator(client: client, sandbox: try Sandbox())), try ChatHandler(client: client)])
             let running = Task { await daemon.run() }
             var done = false
             for _ in 0..<300 where !done {
@@ -352,7 +352,7 @@ import TestSupport
                                         data: ["feedback": .string(feedback)])
                 _ = try JobQueue(c).enqueue(.regeneration, planID: plan, payload: ["feedback": .string(feedback), "version": 1])
             }
-            try await harness.runNextJob(try RegenerationHandler(client: client, sandbox: try Sandbox()))
+            try await harness.runNextJob(RegenerationHandler(generator: try PlanGenerator(client: client, sandbox: try Sandbox())))
         }
 
         let state = try harness.status(plan: plan)
