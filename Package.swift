@@ -57,7 +57,7 @@ let package = Package(
         ]),
 
         // Tests mirror Sources/.
-        .target(name: "TestSupport", dependencies: ["Base", "Store", "Postgres"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Base", "JSON", "Store", "Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "BaseTests", dependencies: ["Base", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "PostgresTests", dependencies: ["Base", "Postgres", "TestSupport"]),

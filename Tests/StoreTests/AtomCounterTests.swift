@@ -17,19 +17,6 @@ import TestSupport
         owner = try TestDatabase.insertUser("counter", on: connection)
     }
 
-    /// A stored two-task plan (one atom each) with its atoms and waves materialised.
-    func materialisedPlan() throws -> (plan: UUID, atoms: [StoredAtom]) {
-        let planID = try connection.query("INSERT INTO masterplans (owner_id, request, budget_usd) VALUES ($1, $2, 5) RETURNING id",
-                                          [owner, "create a todo API"]).first!.decode(UUID.self, 0)
-        _ = try PlanWriter(connection: connection).storeGeneratedPlan(
-            planID: planID, plan: try PlanParser().parsePlan(PlanWriterTests.answer), tests: [], estimate: nil, changeNote: "first")
-        let store = ExecutionStore(connection)
-        _ = try store.materialize(planID: planID, atoms: [(key: AtomKey(taskNumber: 1, path: "todo/__init__.py"), wave: 1),
-                                                          (key: AtomKey(taskNumber: 2, path: "todo/store.py"), wave: 2)],
-                                  waveSizes: [1, 1], dependencies: [(atom: 1, dependsOn: 0, kind: "task")])
-        return (planID, try store.atoms(planID: planID))
-    }
-
     func completed(_ plan: UUID) throws -> Int {
         try connection.query("SELECT completed_atoms FROM masterplans WHERE id = $1", [plan]).first!.decode(Int.self, 0)
     }
@@ -41,7 +28,7 @@ import TestSupport
     }
 
     @Test func theCounterFollowsEveryChangeOfAnAtomsAcceptedState() throws {
-        let (plan, atoms) = try materialisedPlan()
+        let (plan, atoms) = try TodoPlanFixture.materialised(owner: owner, on: connection)
         let store = ExecutionStore(connection)
         #expect(atoms.count == 2)
         #expect(try completed(plan) == 0)

@@ -25,15 +25,9 @@ import TestSupport
     @Test("the trigger's counter and the task progress agree with AtomStatus.isDone", arguments: combinations)
     func sqlAgreesWithSwift(_ combination: (AtomStatus, Bool)) throws {
         let (status, hasContent) = combination
-        let planID = try connection.query("INSERT INTO masterplans (owner_id, request, budget_usd) VALUES ($1, $2, 5) RETURNING id",
-                                          [owner, "create a todo API"]).first!.decode(UUID.self, 0)
-        _ = try PlanWriter(connection: connection).storeGeneratedPlan(
-            planID: planID, plan: try PlanParser().parsePlan(PlanWriterTests.answer), tests: [], estimate: nil, changeNote: "first")
+        let (planID, atoms) = try TodoPlanFixture.materialised(owner: owner, on: connection)
         let store = ExecutionStore(connection)
-        _ = try store.materialize(planID: planID, atoms: [(key: AtomKey(taskNumber: 1, path: "todo/__init__.py"), wave: 1),
-                                                          (key: AtomKey(taskNumber: 2, path: "todo/store.py"), wave: 2)],
-                                  waveSizes: [1, 1], dependencies: [])
-        let atom = try #require(try store.atoms(planID: planID).first { $0.taskNumber == 1 })
+        let atom = try #require(atoms.first { $0.taskNumber == 1 })
 
         let update = {
             try connection.execute(

@@ -6,21 +6,18 @@ import Testing
 import TestSupport
 
 @Suite(.dedicatedThreads) struct JobClaimsTests {
-    let conninfo: String
-    let connection: Connection
-    let conversation: UUID
+    let queue: ChatJobQueue
+    var conninfo: String { queue.conninfo }
+    var connection: Connection { queue.connection }
+    var conversation: UUID { queue.conversation }
 
     init() throws {
-        conninfo = try TestDatabase.migrated()
-        connection = try Connection(conninfo)
-        let user = try TestDatabase.insertUser("jobs", on: connection)
-        conversation = try connection.query("INSERT INTO conversations (owner_id) VALUES ($1) RETURNING id", [user]).first!.decode(UUID.self, 0)
+        queue = try ChatJobQueue(tag: "jobs")
     }
 
     @discardableResult
     func enqueue(maxAttempts: Int = 3, payload: JSONValue = ["n": 1]) throws -> UUID {
-        try connection.query("INSERT INTO jobs (kind, conversation_id, payload, max_attempts) VALUES ('chat', $1, $2, $3) RETURNING id",
-                             [conversation, payload, maxAttempts]).first!.decode(UUID.self, 0)
+        try queue.enqueue(maxAttempts: maxAttempts, payload: payload)
     }
 
     @Test func claimTakesTheOldestDueJobOnce() throws {

@@ -16,8 +16,7 @@ import TestSupport
     }
 
     func newPlan() throws -> UUID {
-        try connection.query("INSERT INTO masterplans (owner_id, request, budget_usd) VALUES ($1, $2, 5) RETURNING id",
-                             [owner, "create a todo API"]).first!.decode(UUID.self, 0)
+        try TodoPlanFixture.newPlan(owner: owner, on: connection)
     }
 
     static let answer = """

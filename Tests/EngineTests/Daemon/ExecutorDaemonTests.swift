@@ -32,22 +32,18 @@ struct RecordingHandler: JobHandler {
 }
 
 @Suite(.dedicatedThreads) struct ExecutorDaemonTests {
-    let conninfo: String
-    let connection: Connection
-    let conversation: UUID
+    let queue: ChatJobQueue
+    var conninfo: String { queue.conninfo }
+    var connection: Connection { queue.connection }
 
     init() throws {
-        conninfo = try TestDatabase.migrated()
-        connection = try Connection(conninfo)
+        queue = try ChatJobQueue(tag: "daemon")
         try connection.simpleQuery("CREATE TABLE handled (job_id uuid NOT NULL, executor text NOT NULL)")
-        let user = try TestDatabase.insertUser("daemon", on: connection)
-        conversation = try connection.query("INSERT INTO conversations (owner_id) VALUES ($1) RETURNING id", [user]).first!.decode(UUID.self, 0)
     }
 
     @discardableResult
     func enqueue(maxAttempts: Int = 3) throws -> UUID {
-        try connection.query("INSERT INTO jobs (kind, conversation_id, max_attempts) VALUES ('chat', $1, $2) RETURNING id",
-                             [conversation, maxAttempts]).first!.decode(UUID.self, 0)
+        try queue.enqueue(maxAttempts: maxAttempts)
     }
 
     func daemon(_ mode: RecordingHandler.Mode, name: String = "one", slots: Int = 2, lease: Duration = .seconds(30)) -> ExecutorDaemon {
