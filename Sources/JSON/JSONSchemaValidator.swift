@@ -1,36 +1,74 @@
-/// Checks a `JSONValue` against a JSON Schema — the subset that the project's answer schemas use and
-/// that providers' structured-output modes accept — and lists every violation with its JSON pointer.
+import Foundation
+
+/// Checks a `JSONValue` against a JSON Schema (2020-12) — the subset that the project's answer schemas
+/// and its OpenAPI document use — and lists every violation with its JSON pointer.
 ///
 /// Keywords: `type` (one name or a list; "integer" is a number written without fraction or exponent,
 /// as the plan reader requires, so `1.0` is a number and not an integer), `properties`, `required`,
-/// `additionalProperties` (false or a schema), `items` (one schema for every element), `enum`, `const`,
-/// `minItems`/`maxItems`, `minLength`/`maxLength` (in Unicode code points, as JSON Schema counts),
-/// `minimum`/`maximum`, `anyOf`; `description` and `title` are ignored; `true` and `false` are schemas.
-/// Any other keyword — `pattern`, `$ref`, a typo such as `maxItem` — makes the schema itself an error
-/// (`JSONSchemaError`), as does a keyword that cannot apply to the schema's `type` (`maxLength` on an
-/// array), so a mistake in a schema can never silently switch a check off.
+/// `additionalProperties` (false or a schema), `minProperties`/`maxProperties`, `items` (one schema for
+/// every element), `enum`, `const`, `minItems`/`maxItems`, `minLength`/`maxLength` (in Unicode code
+/// points, as JSON Schema counts), `pattern` (unanchored, matched on Unicode scalars), `format`
+/// (`uuid`, `date-time`, `uri`), `minimum`/`maximum`, `exclusiveMinimum`/`exclusiveMaximum`, `anyOf`,
+/// `oneOf`, `not`, and `$ref` to a JSON pointer into the document the schema belongs to (`$defs` holds
+/// definitions). Annotations
+/// (`description`, `title`, `default`, `examples`, `deprecated`, `readOnly`, `writeOnly`,
+/// `contentMediaType`, `$comment`) are ignored; `true` and `false` are schemas. Any other keyword — a
+/// typo such as `maxItem`, a `$ref` that does not resolve, a pattern that does not compile, an unknown
+/// format — makes the schema itself an error (`JSONSchemaError`), as does a keyword that cannot apply to
+/// the schema's `type` (`maxLength` on an array), so a mistake in a schema can never silently switch a
+/// check off.
 ///
-/// The schema is read once, when the validator is made; validating never throws. Recursion follows
-/// the schema, never the value: a value nested deeper than its schema is not descended into, so a
-/// hostile value cannot exhaust the stack, and the schema's own depth is limited.
+/// The schema is read once, when the validator is made (every schema a `$ref` reaches included);
+/// validating never throws. Recursion follows the schema, never the value: a value nested deeper than
+/// its schema is not descended into, so a hostile value cannot exhaust the stack; the schema's own
+/// depth is limited, and so is the chain of `$ref`s followed while checking one value.
 public struct JSONSchemaValidator: Sendable {
     /// The deepest schema accepted; far beyond any answer schema (a plan's is 14 levels).
     public static let maxSchemaDepth = 64
 
-    private let root: SchemaNode
+    /// How many schemas deep checking one value may go, counting each `$ref` followed: a schema that
+    /// refers to itself without consuming a level of the value stops here with a violation.
+    public static let maxCheckDepth = 256
 
-    /// Reads `schema`; throws when it uses a keyword this validator does not support or misuses one.
-    public init(schema: JSONValue) throws(JSONSchemaError) {
-        root = try SchemaNode.compile(schema, at: "", depth: 0)
+    private let root: SchemaNode
+    private let references: [String: SchemaNode]
+
+    /// Reads `schema`, whose `$ref`s point into `document` (the schema itself when nil); throws when it
+    /// uses a keyword this validator does not support or misuses one, or a `$ref` does not resolve.
+    public init(schema: JSONValue, document: JSONValue? = nil) throws(JSONSchemaError) {
+        let compiler = SchemaCompiler(document: document ?? schema)
+        root = try compiler.compile(schema, at: "", depth: 0)
+        references = compiler.references
     }
 
     /// Every way `value` breaks the schema, in document order, at most `limit` of them; empty when it
     /// conforms. Checking stops once `limit` violations are found, so a huge bad value costs little.
     public func violations(of value: JSONValue, limit: Int = 20) -> [JSONSchemaViolation] {
-        var run = Run(limit: max(limit, 0))
+        var run = Run(limit: max(limit, 0), references: references)
         guard run.limit > 0 else { return [] }
         run.check(value, against: root)
         return run.violations
+    }
+
+    /// The value `reference` (`#` followed by a JSON pointer, as in `#/components/schemas/Plan`) points
+    /// to in `document`; nil when it points nowhere.
+    public static func resolve(_ reference: String, in document: JSONValue) -> JSONValue? {
+        guard reference.first == "#" else { return nil }
+        let pointer = reference.dropFirst()
+        guard !pointer.isEmpty else { return document }
+        guard pointer.first == "/" else { return nil }
+        var node: JSONValue? = document
+        for token in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            let key = JSONPointer.unescape(String(token))
+            switch node {
+            case .object(let object)?: node = object[key]
+            case .array(let elements)?:
+                guard let index = Int(key), index >= 0, index < elements.count, String(index) == key else { return nil }
+                node = elements[index]
+            default: return nil
+            }
+        }
+        return node
     }
 
     /// Every way `value` breaks `schema` (at most `limit`, in document order); throws only when the
@@ -79,6 +117,8 @@ final class SchemaNode: Sendable {
     let required: [String]
     /// nil: any member allowed; `.some(nil)`: no other member allowed; else the schema of other members.
     let additionalProperties: SchemaNode??
+    let minProperties: Int?
+    let maxProperties: Int?
     let items: SchemaNode?
     let enumValues: [JSONValue]?
     let constValue: JSONValue?
@@ -86,21 +126,35 @@ final class SchemaNode: Sendable {
     let maxItems: Int?
     let minLength: Int?
     let maxLength: Int?
+    let pattern: SchemaPattern?
+    let format: SchemaFormat?
     let minimum: JSONValue?
     let maximum: JSONValue?
+    let exclusiveMinimum: JSONValue?
+    let exclusiveMaximum: JSONValue?
     let anyOf: [SchemaNode]?
+    let oneOf: [SchemaNode]?
+    let not: SchemaNode?
+    /// The `$ref` (`#/components/schemas/Plan`), looked up among the validator's compiled references.
+    let reference: String?
 
-    private init(rejectsAll: Bool = false, types: [SchemaType]? = nil, propertyOrder: [String] = [],
-                 properties: [String: SchemaNode] = [:], required: [String] = [],
-                 additionalProperties: SchemaNode?? = nil, items: SchemaNode? = nil, enumValues: [JSONValue]? = nil,
-                 constValue: JSONValue? = nil, minItems: Int? = nil, maxItems: Int? = nil, minLength: Int? = nil,
-                 maxLength: Int? = nil, minimum: JSONValue? = nil, maximum: JSONValue? = nil, anyOf: [SchemaNode]? = nil) {
+    fileprivate init(rejectsAll: Bool = false, types: [SchemaType]? = nil, propertyOrder: [String] = [],
+                     properties: [String: SchemaNode] = [:], required: [String] = [],
+                     additionalProperties: SchemaNode?? = nil, minProperties: Int? = nil, maxProperties: Int? = nil,
+                     items: SchemaNode? = nil, enumValues: [JSONValue]? = nil, constValue: JSONValue? = nil,
+                     minItems: Int? = nil, maxItems: Int? = nil, minLength: Int? = nil, maxLength: Int? = nil,
+                     pattern: SchemaPattern? = nil, format: SchemaFormat? = nil,
+                     minimum: JSONValue? = nil, maximum: JSONValue? = nil,
+                     exclusiveMinimum: JSONValue? = nil, exclusiveMaximum: JSONValue? = nil,
+                     anyOf: [SchemaNode]? = nil, oneOf: [SchemaNode]? = nil, not: SchemaNode? = nil, reference: String? = nil) {
         self.rejectsAll = rejectsAll
         self.types = types
         self.propertyOrder = propertyOrder
         self.properties = properties
         self.required = required
         self.additionalProperties = additionalProperties
+        self.minProperties = minProperties
+        self.maxProperties = maxProperties
         self.items = items
         self.enumValues = enumValues
         self.constValue = constValue
@@ -108,23 +162,47 @@ final class SchemaNode: Sendable {
         self.maxItems = maxItems
         self.minLength = minLength
         self.maxLength = maxLength
+        self.pattern = pattern
+        self.format = format
         self.minimum = minimum
         self.maximum = maximum
+        self.exclusiveMinimum = exclusiveMinimum
+        self.exclusiveMaximum = exclusiveMaximum
         self.anyOf = anyOf
+        self.oneOf = oneOf
+        self.not = not
+        self.reference = reference
+    }
+}
+
+/// Reads one schema and every schema its `$ref`s reach, once each (a schema that refers to itself is
+/// read once and looked up while checking).
+final class SchemaCompiler {
+    let document: JSONValue
+    /// The compiled target of every `$ref` met, by the reference's text.
+    private(set) var references: [String: SchemaNode] = [:]
+    private var compiling: Set<String> = []
+
+    init(document: JSONValue) {
+        self.document = document
     }
 
     /// The types each keyword constrains; a keyword whose types are all excluded by `type` is an error.
     private static let appliesTo: [String: Set<SchemaType>] = [
         "properties": [.object], "required": [.object], "additionalProperties": [.object],
+        "minProperties": [.object], "maxProperties": [.object],
         "items": [.array], "minItems": [.array], "maxItems": [.array],
-        "minLength": [.string], "maxLength": [.string],
+        "minLength": [.string], "maxLength": [.string], "pattern": [.string], "format": [.string],
         "minimum": [.integer, .number], "maximum": [.integer, .number],
+        "exclusiveMinimum": [.integer, .number], "exclusiveMaximum": [.integer, .number],
     ]
 
-    private static let ignored: Set<String> = ["description", "title"]
-    private static let other: Set<String> = ["type", "enum", "const", "anyOf"]
+    /// Keywords that only describe.
+    private static let ignored: Set<String> = ["description", "title", "default", "examples", "deprecated", "readOnly",
+                                               "writeOnly", "contentMediaType", "$comment"]
+    private static let other: Set<String> = ["type", "enum", "const", "anyOf", "oneOf", "not", "$ref", "$defs"]
 
-    static func compile(_ schema: JSONValue, at location: String, depth: Int) throws(JSONSchemaError) -> SchemaNode {
+    func compile(_ schema: JSONValue, at location: String, depth: Int) throws(JSONSchemaError) -> SchemaNode {
         func fail(_ keyword: String?, _ message: String) -> JSONSchemaError {
             JSONSchemaError(schemaPath: keyword.map { location + "/" + JSONPointer.escape($0) } ?? location, message: message)
         }
@@ -137,8 +215,9 @@ final class SchemaNode: Sendable {
         case .object(let o): object = o
         default: throw fail(nil, "a schema is an object or a boolean, not \(schema.typeName)")
         }
-        for key in object.keys where !ignored.contains(key) && !other.contains(key) && appliesTo[key] == nil {
-            throw fail(key, "unsupported keyword \"\(key)\"; supported: \((other.union(appliesTo.keys).union(ignored)).sorted().joined(separator: ", "))")
+        for key in object.keys where !Self.ignored.contains(key) && !Self.other.contains(key) && Self.appliesTo[key] == nil {
+            let supported = Self.other.union(Self.appliesTo.keys).union(Self.ignored).sorted().joined(separator: ", ")
+            throw fail(key, "unsupported keyword \"\(key)\"; supported: \(supported)")
         }
         func child(_ value: JSONValue, _ path: String) throws(JSONSchemaError) -> SchemaNode {
             try compile(value, at: location + path, depth: depth + 1)
@@ -157,6 +236,13 @@ final class SchemaNode: Sendable {
             case .double(let d) where d.isFinite: return value
             default: throw fail(keyword, "\(keyword) must be a number")
             }
+        }
+        func branches(_ keyword: String) throws(JSONSchemaError) -> [SchemaNode]? {
+            guard let value = object[keyword] else { return nil }
+            guard case .array(let list) = value, !list.isEmpty else { throw fail(keyword, "\(keyword) must be a non-empty list of schemas") }
+            var nodes: [SchemaNode] = []
+            for (i, branch) in list.enumerated() { nodes.append(try child(branch, "/\(keyword)/\(i)")) }
+            return nodes
         }
 
         var types: [SchemaType]?
@@ -177,7 +263,7 @@ final class SchemaNode: Sendable {
             }
             types = list
             for key in object.keys {
-                if let admitted = appliesTo[key], admitted.isDisjoint(with: list) {
+                if let admitted = Self.appliesTo[key], admitted.isDisjoint(with: list) {
                     throw fail(key, "\(key) has no effect on \(list.map(\.phrase).joined(separator: " or "))")
                 }
             }
@@ -227,39 +313,183 @@ final class SchemaNode: Sendable {
             }
             enumValues = list
         }
-        var anyOf: [SchemaNode]?
-        if let value = object["anyOf"] {
-            guard case .array(let list) = value, !list.isEmpty else { throw fail("anyOf", "anyOf must be a non-empty list of schemas") }
-            var nodes: [SchemaNode] = []
-            for (i, branch) in list.enumerated() { nodes.append(try child(branch, "/anyOf/\(i)")) }
-            anyOf = nodes
+        var pattern: SchemaPattern?
+        if let value = object["pattern"] {
+            guard let source = value.stringValue else { throw fail("pattern", "pattern must be a regular expression in a string") }
+            guard let compiled = SchemaPattern(source) else { throw fail("pattern", "the pattern \(Describe.quoted(source)) is not a regular expression") }
+            pattern = compiled
+        }
+        var format: SchemaFormat?
+        if let value = object["format"] {
+            guard let name = value.stringValue, let known = SchemaFormat(rawValue: name) else {
+                throw fail("format", "unknown format; use \(SchemaFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            format = known
+        }
+        var not: SchemaNode?
+        if let value = object["not"] { not = try child(value, "/not") }
+        // Definitions are read here even when nothing refers to them, so a mistake in one is never silent.
+        if let value = object["$defs"] {
+            guard case .object(let definitions) = value else { throw fail("$defs", "$defs must be an object of schemas") }
+            for (name, definition) in definitions { _ = try child(definition, "/$defs/" + JSONPointer.escape(name)) }
+        }
+        var reference: String?
+        if let value = object["$ref"] {
+            guard let text = value.stringValue else { throw fail("$ref", "$ref must be a reference in a string, like #/components/schemas/Name") }
+            try compileReference(text) { message in fail("$ref", message) }
+            reference = text
         }
         let node = SchemaNode(
             types: types, propertyOrder: propertyOrder, properties: properties, required: required,
-            additionalProperties: additional, items: items, enumValues: enumValues, constValue: object["const"],
+            additionalProperties: additional, minProperties: try count("minProperties"), maxProperties: try count("maxProperties"),
+            items: items, enumValues: enumValues, constValue: object["const"],
             minItems: try count("minItems"), maxItems: try count("maxItems"), minLength: try count("minLength"),
-            maxLength: try count("maxLength"), minimum: try bound("minimum"), maximum: try bound("maximum"), anyOf: anyOf)
-        if let low = node.minItems, let high = node.maxItems, low > high {
-            throw fail("minItems", "minItems \(low) is more than maxItems \(high)")
-        }
-        if let low = node.minLength, let high = node.maxLength, low > high {
-            throw fail("minLength", "minLength \(low) is more than maxLength \(high)")
+            maxLength: try count("maxLength"), pattern: pattern, format: format,
+            minimum: try bound("minimum"), maximum: try bound("maximum"),
+            exclusiveMinimum: try bound("exclusiveMinimum"), exclusiveMaximum: try bound("exclusiveMaximum"),
+            anyOf: try branches("anyOf"), oneOf: try branches("oneOf"), not: not, reference: reference)
+        for (low, high) in [("minItems", "maxItems"), ("minLength", "maxLength"), ("minProperties", "maxProperties")] {
+            if let least = try count(low), let most = try count(high), least > most {
+                throw fail(low, "\(low) \(least) is more than \(high) \(most)")
+            }
         }
         if let low = node.minimum, let high = node.maximum, Numbers.compare(low, high) == .greater {
             throw fail("minimum", "minimum is more than maximum")
         }
         return node
     }
+
+    /// Reads the schema `reference` points to, unless it is read already or being read (a cycle).
+    private func compileReference(_ reference: String, _ fail: (String) -> JSONSchemaError) throws(JSONSchemaError) {
+        guard references[reference] == nil, !compiling.contains(reference) else { return }
+        guard let target = JSONSchemaValidator.resolve(reference, in: document) else {
+            throw fail("\(reference) does not resolve in the document")
+        }
+        compiling.insert(reference)
+        defer { compiling.remove(reference) }
+        references[reference] = try compile(target, at: String(reference.dropFirst()), depth: 0)
+    }
+}
+
+/// A `pattern`: a regular expression in ECMA-262's syntax as JSON Schema asks (ICU's, through
+/// `NSRegularExpression`, reads the same escapes, `\uXXXX` included), searched for anywhere in the
+/// string (JSON Schema's patterns are not anchored); `.` is one code point, as JSON Schema counts.
+///
+/// Not Swift's `Regex`: it refuses some valid ranges outright (`[\u{2000}-\u{200A}]`, "invalid bound
+/// for character class range", because U+2000 has a canonical decomposition), and the OpenAPI
+/// document's blank-text class holds exactly that range.
+struct SchemaPattern: @unchecked Sendable {
+    // `NSRegularExpression` is immutable once made, and documented safe to use from several threads.
+    let source: String
+    private let expression: NSRegularExpression
+
+    init?(_ source: String) {
+        guard let expression = try? NSRegularExpression(pattern: source) else { return nil }
+        self.source = source
+        self.expression = expression
+    }
+
+    func isFound(in text: String) -> Bool {
+        expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+}
+
+/// The `format`s this validator checks.
+enum SchemaFormat: String, Sendable, CaseIterable {
+    case uuid, dateTime = "date-time", uri
+
+    func admits(_ text: String) -> Bool {
+        switch self {
+        case .uuid: Self.isUUID(text)
+        case .dateTime: Self.isDateTime(text)
+        case .uri: Self.isURI(text)
+        }
+    }
+
+    /// 8-4-4-4-12 hexadecimal digits (RFC 9562's text form; either case).
+    static func isUUID(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        for (i, byte) in bytes.enumerated() {
+            if [8, 13, 18, 23].contains(i) {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else if !isHexDigit(byte) {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// RFC 3339 `date-time`: a full date, `T`, a full time with an optional fraction, then `Z` or `±HH:MM`;
+    /// the date must exist (29 February only in leap years) and the time be in range (second 60 allowed).
+    static func isDateTime(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        func number(_ start: Int, _ length: Int) -> Int? {
+            guard start + length <= b.count else { return nil }
+            var value = 0
+            for byte in b[start..<(start + length)] {
+                guard isDigit(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        func at(_ i: Int, _ characters: String) -> Bool { i < b.count && characters.utf8.contains(b[i]) }
+        guard let year = number(0, 4), at(4, "-"), let month = number(5, 2), at(7, "-"), let day = number(8, 2), at(10, "Tt"),
+              let hour = number(11, 2), at(13, ":"), let minute = number(14, 2), at(16, ":"), let second = number(17, 2) else { return false }
+        var i = 19
+        if at(i, ".") {
+            i += 1
+            let digits = i
+            while i < b.count, isDigit(b[i]) { i += 1 }
+            guard i > digits else { return false }
+        }
+        if at(i, "Zz") {
+            i += 1
+        } else if at(i, "+-") {
+            guard let offsetHours = number(i + 1, 2), at(i + 3, ":"), let offsetMinutes = number(i + 4, 2),
+                  offsetHours <= 23, offsetMinutes <= 59 else { return false }
+            i += 6
+        } else {
+            return false
+        }
+        guard i == b.count else { return false }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        return (1...12).contains(month) && (1...days[month - 1]).contains(day) && hour <= 23 && minute <= 59 && second <= 60
+    }
+
+    /// An absolute URI: a scheme (a letter, then letters, digits, `+`, `-` or `.`), `:`, and no white space
+    /// or control characters after it.
+    static func isURI(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        guard let colon = b.firstIndex(of: UInt8(ascii: ":")), colon > 0, isLetter(b[0]) else { return false }
+        for byte in b[1..<colon] where !(isLetter(byte) || isDigit(byte) || "+-.".utf8.contains(byte)) { return false }
+        return !b[(colon + 1)...].contains { $0 <= 0x20 || $0 == 0x7F }
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+    private static func isLetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+    }
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+    }
 }
 
 /// One validation: the violations found so far and the path of the value being checked.
 private struct Run {
     let limit: Int
+    let references: [String: SchemaNode]
     var violations: [JSONSchemaViolation] = []
     /// Escaped pointer tokens from the root; rendered only when a violation is recorded.
     private var tokens: [String] = []
+    /// Schemas entered and not yet left, `$ref`s included.
+    private var depth = 0
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, references: [String: SchemaNode]) {
+        self.limit = limit
+        self.references = references
+    }
 
     var isFull: Bool { violations.count >= limit }
 
@@ -275,6 +505,15 @@ private struct Run {
         if node.rejectsAll {
             report("no value is allowed here")
             return
+        }
+        guard depth < JSONSchemaValidator.maxCheckDepth else {
+            report("the schema refers to itself more than \(JSONSchemaValidator.maxCheckDepth) times for one value")
+            return
+        }
+        depth += 1
+        defer { depth -= 1 }
+        if let reference = node.reference, let target = references[reference] {
+            check(value, against: target)
         }
         if let types = node.types, !types.contains(where: { $0.admits(value) }) {
             report("expected \(Describe.alternatives(types.map(\.phrase))), found \(Describe.value(value))")
@@ -294,11 +533,21 @@ private struct Run {
         case .null, .bool: break
         }
         if let branches = node.anyOf { checkAnyOf(value, branches) }
+        if let branches = node.oneOf { checkOneOf(value, branches) }
+        if let excluded = node.not, firstProblem(of: value, against: excluded) == nil {
+            report("matches a form it must not match")
+        }
     }
 
     private mutating func checkObject(_ object: JSONObject, against node: SchemaNode) {
         for name in node.required where object[name] == nil {
             report("is required but missing", member: name)
+        }
+        if let least = node.minProperties, object.count < least {
+            report("\(Describe.count(object.count, "member")), at least \(least) required")
+        }
+        if let most = node.maxProperties, object.count > most {
+            report("\(Describe.count(object.count, "member")), at most \(most) allowed")
         }
         for (name, member) in object {
             guard !isFull else { return }
@@ -338,16 +587,23 @@ private struct Run {
     }
 
     private mutating func checkString(_ text: String, against node: SchemaNode) {
-        guard node.minLength != nil || node.maxLength != nil else { return }
-        // A string has at least as many UTF-8 bytes as code points: count only when the bytes say it may matter.
-        let bytes = text.utf8.count
-        if let most = node.maxLength, bytes > most {
-            let length = text.unicodeScalars.count
-            if length > most { report("\(Describe.count(length, "character")), at most \(most) allowed") }
+        if node.minLength != nil || node.maxLength != nil {
+            // A string has at least as many UTF-8 bytes as code points: count only when the bytes say it may matter.
+            let bytes = text.utf8.count
+            if let most = node.maxLength, bytes > most {
+                let length = text.unicodeScalars.count
+                if length > most { report("\(Describe.count(length, "character")), at most \(most) allowed") }
+            }
+            if let least = node.minLength, bytes / 4 < least {
+                let length = text.unicodeScalars.count
+                if length < least { report("\(Describe.count(length, "character")), at least \(least) required") }
+            }
         }
-        if let least = node.minLength, bytes / 4 < least {
-            let length = text.unicodeScalars.count
-            if length < least { report("\(Describe.count(length, "character")), at least \(least) required") }
+        if let pattern = node.pattern, !pattern.isFound(in: text) {
+            report("\(Describe.value(.string(text))) does not match the pattern \(Describe.quoted(pattern.source))")
+        }
+        if let format = node.format, !format.admits(text) {
+            report("\(Describe.value(.string(text))) is not a \(format.rawValue)")
         }
     }
 
@@ -358,17 +614,41 @@ private struct Run {
         if let high = node.maximum, Numbers.compare(value, high) == .greater {
             report("\(Describe.literal(value)) is more than the maximum of \(Describe.literal(high))")
         }
+        if let low = node.exclusiveMinimum, Numbers.compare(value, low) != .greater {
+            report("\(Describe.literal(value)) is not more than \(Describe.literal(low))")
+        }
+        if let high = node.exclusiveMaximum, Numbers.compare(value, high) != .less {
+            report("\(Describe.literal(value)) is not less than \(Describe.literal(high))")
+        }
+    }
+
+    /// The first way `value` breaks `node`, checked apart from this run's violations; nil when it conforms.
+    private func firstProblem(of value: JSONValue, against node: SchemaNode) -> JSONSchemaViolation? {
+        var trial = Run(limit: 1, references: references)
+        trial.depth = depth
+        trial.check(value, against: node)
+        return trial.violations.first
     }
 
     private mutating func checkAnyOf(_ value: JSONValue, _ branches: [SchemaNode]) {
         var firstProblems: [String] = []
         for branch in branches {
-            var trial = Run(limit: 1)
-            trial.check(value, against: branch)
-            guard let problem = trial.violations.first else { return }
+            guard let problem = firstProblem(of: value, against: branch) else { return }
             firstProblems.append(problem.description)
         }
         report("matches none of the \(branches.count) allowed forms (\(firstProblems.joined(separator: "; or ")))")
+    }
+
+    private mutating func checkOneOf(_ value: JSONValue, _ branches: [SchemaNode]) {
+        var firstProblems: [String] = []
+        for branch in branches {
+            if let problem = firstProblem(of: value, against: branch) { firstProblems.append(problem.description) }
+        }
+        switch branches.count - firstProblems.count {
+        case 1: return
+        case 0: report("matches none of the \(branches.count) forms, one of which it must match (\(firstProblems.joined(separator: "; or ")))")
+        case let fitting: report("matches \(fitting) of the \(branches.count) forms, and must match exactly one")
+        }
     }
 }
 
@@ -377,6 +657,12 @@ enum JSONPointer {
     static func escape(_ token: String) -> String {
         guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
         return token.replacing("~", with: "~0").replacing("/", with: "~1")
+    }
+
+    /// The member name a token stands for (`~1` first, so that `~01` is `~1`).
+    static func unescape(_ token: String) -> String {
+        guard token.utf8.contains(UInt8(ascii: "~")) else { return token }
+        return token.replacing("~1", with: "/").replacing("~0", with: "~")
     }
 }
 

@@ -18,7 +18,7 @@ import Testing
 /// aimed at plans and reviews in the states the operation starts from (`FuzzWorld`). It checks:
 /// no 5xx; every other error is problem+json whose `status` is the HTTP status and which the
 /// document lists for the operation; every 2xx body fits the documented schema
-/// (`JSONSchemaValidator`); what the document refuses is never a 2xx and what it accepts is never
+/// (`OpenAPISchemas`); what the document refuses is never a 2xx and what it accepts is never
 /// refused as invalid; refused tokens are 401 and the other account's ids are never a 2xx; a
 /// refused request changes nothing, and no request changes the other account's data.
 ///
@@ -78,26 +78,18 @@ import Testing
         let served = try DocumentedOperation.all(in: document).map(\.key)
         #expect(Set(served) == Set(Self.operations), "served: \(Set(served).symmetricDifference(Self.operations))")
         #expect(served.count == Self.operations.count)
-        // Every schema in the document, checked against a value of no type at all: the only errors
-        // may be about the value, never an unknown keyword or format.
-        let validator = JSONSchemaValidator(document: document)
+        // Every schema in the document (and, through them, every schema they contain or refer to)
+        // is one the JSON module's validator applies faithfully: no unknown keyword or format, no
+        // reference that points nowhere.
+        let validator = OpenAPISchemas(document: document)
         var schemas: [JSONValue] = document["components"]?["schemas"]?.objectValue?.members.map(\.value) ?? []
         for operation in try DocumentedOperation.all(in: document) {
             schemas += operation.pathParameters.map(\.schema) + operation.queryParameters.map(\.schema)
         }
-        var unknown: [String] = []
-        func walk(_ schema: JSONValue) {
-            unknown += validator.errors(.null, against: schema).filter { $0.contains("does not know") || $0.contains("does not resolve") }
-            for (key, value) in schema.objectValue ?? JSONObject() {
-                switch key {
-                case "properties": value.objectValue?.members.forEach { walk($0.value) }
-                case "items", "additionalProperties": walk(value)
-                case "oneOf", "anyOf": value.arrayValue?.forEach(walk)
-                default: break
-                }
-            }
+        let unknown = schemas.compactMap { schema -> String? in
+            guard case .failure(let error) = validator.validator(for: schema) else { return nil }
+            return error.description
         }
-        schemas.forEach(walk)
         #expect(unknown.isEmpty, "\(Set(unknown).sorted().prefix(20))")
     }
 
@@ -137,7 +129,7 @@ import Testing
     /// Sends `requestsPerOperation` requests to one operation and checks every answer.
     static func fuzz(_ operation: DocumentedOperation, stack: APIStack, document: JSONValue) throws -> Report {
         let started = Date()
-        let validator = JSONSchemaValidator(document: document)
+        let validator = OpenAPISchemas(document: document)
         let world = operation.changesState ? try FuzzWorld(stack: stack) : try sharedWorld.get()
         let db = operation.changesState ? world.db : try stack.database()
         let worldSeconds = Date().timeIntervalSince(started)
@@ -209,7 +201,7 @@ import Testing
 
     /// What is wrong with one answer, by the document and the contract.
     static func problems(of response: FuzzResponse, to request: FuzzRequest, operation: DocumentedOperation,
-                         validator: JSONSchemaValidator) -> [String] {
+                         validator: OpenAPISchemas) -> [String] {
         var found: [String] = []
         let status = response.status
         let success = (200..<300).contains(status)

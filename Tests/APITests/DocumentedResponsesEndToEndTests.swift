@@ -52,7 +52,7 @@ import Testing
         let review = try #require(try db.query("SELECT id FROM reviews WHERE plan_id = $1 ORDER BY created_at LIMIT 1",
                                                [UUID(uuidString: Self.executingPlan)!]).first?.decode(UUID.self, 0))
         let document = try #require(try stack.call("GET", "/api/v1/openapi.json").json)
-        let validator = JSONSchemaValidator(document: document)
+        let validator = OpenAPISchemas(document: document)
 
         // Each path parameter of a template, with the ids to ask about; a plan route is asked about
         // the plan in each of the three states.

@@ -18,7 +18,7 @@ import Testing
     func schemaErrors(_ body: JSONValue?, _ name: String) throws -> [String] {
         let document = try #require(try stack.call("GET", "/api/v1/openapi.json").json)
         let body = try #require(body, "no JSON body")
-        return JSONSchemaValidator(document: document).errors(body, against: ["$ref": .string("#/components/schemas/\(name)")])
+        return OpenAPISchemas(document: document).errors(body, against: ["$ref": .string("#/components/schemas/\(name)")])
     }
 
     func row(_ rows: JSONValue?, _ key: String, _ value: String) -> JSONValue? {

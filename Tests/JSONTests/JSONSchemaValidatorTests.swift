@@ -175,13 +175,107 @@ import Testing
         #expect(throws: JSONSchemaError.self) { try JSONSchemaValidator(schema: schema) }
     }
 
+    // MARK: references, patterns, formats and the other combinators
+
+    /// An OpenAPI-style document: the schema is one of its members and refers to others by pointer.
+    static let document: JSONValue = [
+        "components": ["schemas": [
+            "Id": ["type": "string", "format": "uuid"],
+            "Node": ["type": "object", "required": ["id"], "additionalProperties": false,
+                     "properties": ["id": ["$ref": "#/components/schemas/Id"],
+                                    "children": ["type": "array", "items": ["$ref": "#/components/schemas/Node"]]]],
+            "a/b": ["type": "integer"],
+        ]],
+    ]
+
+    @Test func referencesResolveInTheDocumentAndMayRecurse() throws {
+        let validator = try JSONSchemaValidator(schema: ["$ref": "#/components/schemas/Node"], document: Self.document)
+        let id = "0b5a7c1e-4a63-4c1f-9a57-1e0c8a2b3d4f"
+        #expect(validator.violations(of: ["id": .string(id), "children": [["id": .string(id), "children": []]]]).isEmpty)
+        #expect(validator.violations(of: ["id": .string(id), "children": [["id": "x"], ["name": 1]]]).map(\.description) == [
+            "/children/0/id: the string \"x\" is not a uuid",
+            "/children/1/id: is required but missing",
+            "/children/1/name: is not allowed; the allowed members are: id, children",
+        ])
+        // "~1" in a pointer is "/" in the member's name.
+        let escaped = try JSONSchemaValidator(schema: ["$ref": "#/components/schemas/a~1b"], document: Self.document)
+        #expect(escaped.violations(of: "1").map(\.description) == ["(root): expected an integer, found the string \"1\""])
+        #expect(JSONSchemaValidator.resolve("#/components/schemas/a~1b", in: Self.document) == ["type": "integer"])
+        #expect(JSONSchemaValidator.resolve("#/components/nothing", in: Self.document) == nil)
+        #expect(JSONSchemaValidator.resolve("#", in: Self.document) == Self.document)
+    }
+
+    @Test func aSchemaThatOnlyRefersToItselfStopsWithAViolation() throws {
+        let schema: JSONValue = ["$defs": ["loop": ["$ref": "#/$defs/loop"]], "$ref": "#/$defs/loop"]
+        let found = try problems(1, schema)
+        #expect(found == ["(root): the schema refers to itself more than \(JSONSchemaValidator.maxCheckDepth) times for one value"])
+    }
+
+    @Test func patternsAreSearchedNotAnchored() throws {
+        let schema: JSONValue = ["type": "string", "pattern": "[0-9]{3}"]
+        #expect(try problems("abc123def", schema).isEmpty)
+        #expect(try problems("ab12", schema) == ["(root): the string \"ab12\" does not match the pattern \"[0-9]{3}\""])
+        #expect(try problems("é", ["type": "string", "pattern": "^.$"]).isEmpty)
+        // ECMA-262's \uXXXX escapes, in and out of a class, as the OpenAPI document writes them.
+        // U+2000 decomposes to U+2002, which makes Swift's Regex refuse the range: this one must compile.
+        let blank: JSONValue = ["type": "string", "pattern": "[^\\u0009-\\u000D\\u0020\\u00A0\\u2000-\\u200A]"]
+        #expect(try problems("a", blank).isEmpty)
+        #expect(try problems(" \u{A0}\t\u{2000}\u{2005}", blank).count == 1)
+        #expect(try problems("x\u{2028}", ["type": "string", "pattern": "^x\\u2028$"]).isEmpty)
+        #expect(try problems("\\u0041", ["type": "string", "pattern": "^\\\\u0041$"]).isEmpty, "an escaped backslash stays one")
+        // One code point per "." (a combining accent is a second one), as JSON Schema's patterns count.
+        #expect(try problems("e\u{301}", ["type": "string", "pattern": "^.$"]).count == 1)
+    }
+
+    @Test(arguments: [
+        ("uuid", "0B5A7C1E-4A63-4C1F-9A57-1E0C8A2B3D4F", true), ("uuid", "0b5a7c1e4a634c1f9a571e0c8a2b3d4f", false),
+        ("uuid", "0b5a7c1e-4a63-4c1f-9a57-1e0c8a2b3d4g", false),
+        ("date-time", "2026-12-06T17:18:03Z", true), ("date-time", "2026-12-06T17:18:03.123456+01:00", true),
+        ("date-time", "2024-02-29T00:00:00Z", true), ("date-time", "2026-02-29T00:00:00Z", false),
+        ("date-time", "2026-12-06 17:18:03Z", false), ("date-time", "2026-12-06T24:00:00Z", false),
+        ("date-time", "2026-12-06T17:18:03", false), ("date-time", "2026-12-06T17:18:03.Z", false),
+        ("uri", "https://example.org/a?b#c", true), ("uri", "urn:isbn:0451450523", true), ("uri", "/relative/path", false),
+        ("uri", "https://exa mple.org", false), ("uri", "1http://x", false),
+    ] as [(String, String, Bool)])
+    func formats(format: String, text: String, conforms: Bool) throws {
+        let found = try problems(.string(text), ["type": "string", "format": .string(format)])
+        #expect(found.isEmpty == conforms, "\(format) \(text): \(found)")
+    }
+
+    @Test func oneOfNotAndTheExclusiveBoundsAndMemberCounts() throws {
+        let oneOf: JSONValue = ["oneOf": [["type": "integer"], ["type": "number", "minimum": 10]]]
+        #expect(try problems(3, oneOf).isEmpty)
+        #expect(try problems(2.5, oneOf) == ["(root): matches none of the 2 forms, one of which it must match (" +
+                                              "(root): expected an integer, found the number 2.5; or (root): 2.5 is less than the minimum of 10)"])
+        #expect(try problems(12, oneOf) == ["(root): matches 2 of the 2 forms, and must match exactly one"])
+        #expect(try problems("x", ["not": ["type": "string"]]) == ["(root): matches a form it must not match"])
+        #expect(try problems(1, ["not": ["type": "string"]]).isEmpty)
+        let bounds: JSONValue = ["type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1]
+        #expect(try problems(0.5, bounds).isEmpty)
+        #expect(try problems(0, bounds) == ["(root): 0 is not more than 0"])
+        #expect(try problems(1, bounds) == ["(root): 1 is not less than 1"])
+        let members: JSONValue = ["type": "object", "minProperties": 1, "maxProperties": 2]
+        #expect(try problems([:], members) == ["(root): 0 members, at least 1 required"])
+        #expect(try problems(["a": 1, "b": 2, "c": 3], members) == ["(root): 3 members, at most 2 allowed"])
+        #expect(try problems(["a": 1], ["type": "string", "description": "d", "default": "x", "examples": ["y"],
+                                        "deprecated": true, "readOnly": true, "$comment": "c"]) == ["(root): expected a string, found an object"])
+    }
+
     // MARK: mistakes in the schema itself
 
     @Test(arguments: [
         (["type": "object", "properties": ["a": ["type": "array", "maxItem": 3]]] as JSONValue,
          "/properties/a/maxItem", "unsupported keyword \"maxItem\""),
-        (["type": "string", "pattern": "^a"], "/pattern", "unsupported keyword \"pattern\""),
-        (["$ref": "#/$defs/a"], "/$ref", "unsupported keyword \"$ref\""),
+        (["type": "string", "patern": "^a"], "/patern", "unsupported keyword \"patern\""),
+        (["$ref": "#/$defs/a"], "/$ref", "#/$defs/a does not resolve in the document"),
+        (["$ref": "https://example.org/schema"], "/$ref", "https://example.org/schema does not resolve in the document"),
+        (["type": "string", "pattern": "(unclosed"], "/pattern", "the pattern \"(unclosed\" is not a regular expression"),
+        (["type": "string", "format": "email"], "/format", "unknown format; use uuid, date-time, uri"),
+        (["type": "integer", "pattern": "^1"], "/pattern", "pattern has no effect on an integer"),
+        (["type": "object", "minProperties": 2, "maxProperties": 1], "/minProperties", "minProperties 2 is more than maxProperties 1"),
+        (["oneOf": []], "/oneOf", "oneOf must be a non-empty list of schemas"),
+        (["not": ["typ": "string"]], "/not/typ", "unsupported keyword \"typ\""),
+        (["$defs": ["a": ["type": "string"], "b": ["type": "sting"]], "$ref": "#/$defs/a"], "/$defs/b/type", "unknown type"),
         (["type": "array", "items": [["type": "string"]]], "/items", "items must be one schema for every element"),
         (["type": "array", "maxLength": 3], "/maxLength", "maxLength has no effect on an array"),
         (["type": ["string", "null"], "maxItems": 3], "/maxItems", "maxItems has no effect on a string or null"),

@@ -67,7 +67,7 @@ struct FuzzRequest: CustomStringConvertible {
 /// starts from, so that real code paths run and not only 401 and 404.
 struct RequestFuzzer {
     let operation: DocumentedOperation
-    let validator: JSONSchemaValidator
+    let validator: OpenAPISchemas
     let world: FuzzWorld
     var rng: SplitMix64
     /// Logins with an unknown email cost a full password hash each: a few are enough.
@@ -79,7 +79,7 @@ struct RequestFuzzer {
     /// New passwords the run had hashed (600,000 rounds of PBKDF2 each).
     var hashedPasswords = 0
 
-    init(operation: DocumentedOperation, validator: JSONSchemaValidator, world: FuzzWorld, seed: UInt64) {
+    init(operation: DocumentedOperation, validator: OpenAPISchemas, world: FuzzWorld, seed: UInt64) {
         self.operation = operation
         self.validator = validator
         self.world = world

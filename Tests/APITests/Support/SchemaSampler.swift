@@ -3,10 +3,10 @@ import JSON
 import PlanCore
 
 /// Values from a JSON schema of the document: `valid` ones the schema accepts (checked against
-/// `JSONSchemaValidator` before they are returned) and `hostile` ones chosen to break it — wrong
+/// `OpenAPISchemas` before they are returned) and `hostile` ones chosen to break it — wrong
 /// types, numbers at and past the bounds, NaN-like and overlong strings.
 struct SchemaSampler {
-    let validator: JSONSchemaValidator
+    let validator: OpenAPISchemas
     /// Values for properties with a meaning (ids of the world's things, known emails): nil to generate.
     var contextual: (String, inout SplitMix64) -> JSONValue? = { _, _ in nil }
 
