@@ -27,9 +27,9 @@ import TestSupport
     // MARK: - Retries
 
     @Test func theDefaultPolicyReportsARefusedConnectionAfterTwoShortRetries() async throws {
-        let server = try ScriptedHTTPServer()
-        let port = server.port
-        server.stop() // nothing listens there any more
+        let refusing = try LoopbackListener.refusing()
+        defer { withExtendedLifetime(refusing) {} }
+        let port = refusing.port
         let waits = Mutex<[Duration]>([])
         let configuration = LLMConfiguration(provider: .openAICompatible, model: "m", baseURL: "http://127.0.0.1:\(port)/v1",
                                              retry: RetryPolicy(sleep: { duration in waits.withLock { $0.append(duration) } }))

@@ -335,9 +335,9 @@ import TestSupport
     }
 
     @Test func anUnreachableServerIsAConnectionErrorAfterRetries() async throws {
-        let server = try ScriptedHTTPServer()
-        let port = server.port
-        server.stop() // nothing listens there any more
+        let refusing = try LoopbackListener.refusing()
+        defer { withExtendedLifetime(refusing) {} }
+        let port = refusing.port
         let waits = RecordedWaits()
         let client = try LLMClient.forTest(.openAICompatible, baseURL: "http://127.0.0.1:\(port)/v1", model: "m", waits: waits)
         let (_, outcome) = await client.collect(request)

@@ -97,6 +97,7 @@ public final class DedicatedThreadsExecutor: TaskExecutor, @unchecked Sendable {
                 // Named from inside: a name given before `start()` did not reach the kernel here, and
                 // the thread kept the name of the one that created it.
                 Thread.current.name = Self.threadName
+                Thread.current.threadDictionary[Self.markKey] = true
                 work()
             }
             thread.stackSize = 8 << 20
@@ -106,10 +107,13 @@ public final class DedicatedThreadsExecutor: TaskExecutor, @unchecked Sendable {
 
     /// True on a thread of this pool (a synchronous function, so async tests can ask too).
     public static func isCurrentThreadDedicated() -> Bool {
-        // The kernel's name of the calling thread (what `Thread.name` set).
-        let name = try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)
-        return name?.trimmingCharacters(in: .newlines) == threadName
+        // A mark in the thread's own memory, set before it takes any job. (Reading the kernel's name
+        // of the thread from /proc once said "no" during a full run, with the process's descriptors
+        // busy; the mark cannot fail that way.)
+        Thread.current.threadDictionary[markKey] as? Bool == true
     }
+
+    private static let markKey = "masterplan.test-dedicated"
 
     /// The number of threads the pool has now.
     public var threadCount: Int {

@@ -9,8 +9,19 @@ public final class LoopbackListener: Sendable {
     private let fd: Int32
     private let stopped = Atomic<Bool>(false)
 
+    /// A port on 127.0.0.1 that refuses every connection (bound, never listening) and that no other
+    /// socket can take while this one lives: "nothing listens there" without the race of stopping a
+    /// server and hoping its port stays free (a test running alongside got a stopped server's port).
+    public static func refusing() throws -> LoopbackListener {
+        try LoopbackListener(blocking: false, listens: false)
+    }
+
     /// With `blocking` false, `accept` returns nil at once when no connection is waiting.
-    public init(blocking: Bool = true, backlog: Int32 = 16) throws {
+    public convenience init(blocking: Bool = true, backlog: Int32 = 16) throws {
+        try self.init(blocking: blocking, listens: true, backlog: backlog)
+    }
+
+    private init(blocking: Bool, listens: Bool, backlog: Int32 = 16) throws {
         let flags = Int32(SOCK_CLOEXEC.rawValue) | (blocking ? 0 : Int32(SOCK_NONBLOCK.rawValue))
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | flags, 0)
         guard fd >= 0 else { throw POSIXFailure("socket") }
@@ -20,7 +31,7 @@ public final class LoopbackListener: Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ready = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, backlog) == 0 && getsockname(fd, $0, &length) == 0
+                bind(fd, $0, length) == 0 && (!listens || listen(fd, backlog) == 0) && getsockname(fd, $0, &length) == 0
             }
         }
         guard ready else {

@@ -62,21 +62,8 @@ extension Workspace {
     public func writeEngineFile(_ name: String, _ text: String) throws(WorkspaceError) {
         let folder = try openEngineFolder()
         defer { close(folder) }
-        let temporary = name + ".\(String(UInt64.random(in: .min ... .max), radix: 16)).tmp"
-        let fd = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw WorkspaceError(.system(operation: "create", code: errno), path: Self.engineFolder + "/" + name) }
-        do throws(WorkspaceError) {
-            defer { close(fd) }
-            try writeAll(fd, Array(text.utf8), operation: "write", path: Self.engineFolder + "/" + name)
-        } catch {
-            unlinkat(folder, temporary, 0)
-            throw error
-        }
-        guard renameat(folder, temporary, folder, name) == 0 else {
-            let code = errno
-            unlinkat(folder, temporary, 0)
-            throw WorkspaceError(.system(operation: "rename", code: code), path: Self.engineFolder + "/" + name)
-        }
+        try Self.replace(name, in: folder, with: Array(text.utf8), temporaryPrefix: name + ".", path: Self.engineFolder + "/" + name,
+                         sync: false)
     }
 
     /// Makes a new, empty folder `.masterplan/<prefix>-<random>` (mode 0700 by default), handed to `owner` when

@@ -38,28 +38,36 @@ extension Workspace {
             }
         }
 
-        let temporary = ".masterplan-\(String(UInt64.random(in: .min ... .max), radix: 16)).tmp"
+        try Self.replace(name, in: folder, with: bytes, temporaryPrefix: ".masterplan-", path: path, sync: limits.syncWrites)
+    }
+
+    /// Writes `bytes` (mode 0644, readable by the sandbox user whatever the executor's umask) to a new
+    /// temporary file in the open `folder`, then renames it over `name`: a reader sees the old file or
+    /// the new one, never half of one, and the rename never follows a link at `name` (one swapped in
+    /// since a caller's check is replaced, not followed). With `sync`, the file and the folder are
+    /// flushed to disk. `path` names the file in errors.
+    static func replace(_ name: String, in folder: Int32, with bytes: [UInt8], temporaryPrefix: String,
+                        path: String, sync: Bool) throws(WorkspaceError) {
+        let temporary = temporaryPrefix + String(UInt64.random(in: .min ... .max), radix: 16) + ".tmp"
         let fd = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WorkspaceError(.system(operation: "create", code: errno), path: path) }
         do throws(WorkspaceError) {
             defer { close(fd) }
-            // Readable by the sandbox user whatever the executor's umask.
             fchmod(fd, 0o644)
             try writeAll(fd, bytes, operation: "write", path: path)
-            if limits.syncWrites && fsync(fd) != 0 {
+            if sync && fsync(fd) != 0 {
                 throw WorkspaceError(.system(operation: "fsync", code: errno), path: path)
             }
         } catch {
             unlinkat(folder, temporary, 0)
             throw error
         }
-        // rename never follows a link at the target: a link swapped in since the check above is replaced, not followed.
         guard renameat(folder, temporary, folder, name) == 0 else {
             let code = errno
             unlinkat(folder, temporary, 0)
             throw WorkspaceError(.system(operation: "rename", code: code), path: path)
         }
-        if limits.syncWrites { fsync(folder) }
+        if sync { fsync(folder) }
     }
 
     /// Reads the text file at the relative `path`, with the same path, link, size and text rules as `write`.
