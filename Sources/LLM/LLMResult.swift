@@ -1,3 +1,5 @@
+import Base
+
 /// The end of a call: the whole answer and what it cost.
 public struct LLMResult: Sendable, Hashable {
     /// The whole answer: plain text, or the JSON document when the request carried a schema.
@@ -41,7 +43,7 @@ public struct LLMResult: Sendable, Hashable {
     }
 
     /// Latency in whole milliseconds.
-    public var latencyMilliseconds: Int { latency.wholeMilliseconds }
+    public var latencyMilliseconds: Int { Int(max(0, latency.wholeMilliseconds)) }
 
     /// One line for operators: `model=… provider=… input_tokens=… output_tokens=… cached_tokens=…
     /// cost_usd=… latency_ms=… stop=…`; unknown values are written `unknown`.
@@ -66,14 +68,6 @@ public enum LLMStreamEvent: Sendable, Hashable {
     case text(String)
     /// The last event: the whole answer and its usage. The stream finishes after it.
     case completed(LLMResult)
-}
-
-extension Duration {
-    /// The duration in whole milliseconds (rounded down, never negative).
-    var wholeMilliseconds: Int {
-        let (seconds, attoseconds) = components
-        return max(0, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
-    }
 }
 
 /// Dollars with six decimals, the precision of `llm_calls.cost_usd`.

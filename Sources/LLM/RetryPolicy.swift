@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// When and how long to wait before retrying a provider failure (429, 5xx, connection errors,
@@ -46,12 +47,12 @@ public struct RetryPolicy: Sendable {
     /// provider sent one.
     public func delay(beforeRetry retry: Int, retryAfter: Duration?,
                       using generator: inout some RandomNumberGenerator) -> Duration {
-        let initial = initialDelay.seconds
-        let cap = maxDelay.seconds
+        let initial = initialDelay.inSeconds
+        let cap = maxDelay.inSeconds
         let base = min(cap, initial * pow(multiplier, Double(max(0, retry))))
         let drawn = base * (1 - jitter * Double.random(in: 0..<1, using: &generator))
         var wait = drawn
-        if let retryAfter { wait = max(wait, retryAfter.seconds) }
+        if let retryAfter { wait = max(wait, retryAfter.inSeconds) }
         return .milliseconds(Int64((wait * 1000).rounded(.up)))
     }
 
@@ -108,14 +109,6 @@ public struct RetryPolicy: Sendable {
     /// IMF-fixdate, RFC 850 and asctime (RFC 9110 §5.6.7).
     private static let httpDateFormats = ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz",
                                           "EEE MMM d HH:mm:ss yyyy"]
-}
-
-extension Duration {
-    /// The duration in seconds, as a Double.
-    var seconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) / 1e18
-    }
 }
 
 /// What `RetryPolicy.verdict` decided about an HTTP error answer.

@@ -469,8 +469,7 @@ public final class EventRelay: Sendable {
     static func milliseconds(until deadline: ContinuousClock.Instant, clock: ContinuousClock) -> Int32 {
         let left = deadline - clock.now
         guard left > .zero else { return 0 }
-        let (seconds, attoseconds) = left.components
-        return Int32(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        return Int32(clamping: left.roundedUpMilliseconds)
     }
 
     private func respond(_ request: Request, _ response: HTTPResponse) {

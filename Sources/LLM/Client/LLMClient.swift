@@ -48,8 +48,8 @@ public final class LLMClient: Sendable {
         }
         var httpConfiguration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .milliseconds(Int64(configuration.timeouts.connect.wholeMilliseconds)),
-                           read: .milliseconds(Int64(configuration.timeouts.idle.wholeMilliseconds))))
+            timeout: .init(connect: .milliseconds(max(0, configuration.timeouts.connect.wholeMilliseconds)),
+                           read: .milliseconds(max(0, configuration.timeouts.idle.wholeMilliseconds))))
         httpConfiguration.decompression = .disabled
         // The library's default of 8 connections per host would cap the calls in flight at 8 whatever
         // MASTERPLAN_CONCURRENCY says (measured with `masterplan bench executor`); a model server is
@@ -184,7 +184,7 @@ public final class LLMClient: Sendable {
                 conversationID: attribution.conversationID, purpose: request.purpose.rawValue,
                 provider: configuration.provider.rawValue, model: model, inputTokens: error.usage.inputTokens,
                 outputTokens: error.usage.outputTokens, cachedTokens: error.usage.cachedInputTokens,
-                costUSD: cost, usageEstimated: error.usage.isEstimated, latencyMilliseconds: latency.wholeMilliseconds,
+                costUSD: cost, usageEstimated: error.usage.isEstimated, latencyMilliseconds: Int(max(0, latency.wholeMilliseconds)),
                 status: error.callStatus, error: error.description, providerRequestID: progress.requestID))
             if let answer = error.answer, let recorder {
                 do {
@@ -406,7 +406,7 @@ public final class LLMClient: Sendable {
         guard remaining > .zero else { throw .transport(.timeout, "the call's time limit passed") }
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(httpRequest, timeout: .milliseconds(Int64(remaining.wholeMilliseconds)))
+            response = try await http.execute(httpRequest, timeout: .milliseconds(max(0, remaining.wholeMilliseconds)))
         } catch {
             throw Self.transportFailure(error)
         }

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import JSON
 
@@ -78,7 +79,7 @@ public struct CassetteEntry: Sendable, Hashable {
             if let value = usage.cacheWriteInputTokens, value > 0 { counts["cache_write_tokens"] = JSONValue(value) }
             object["usage"] = .object(counts)
         }
-        if let delay { object["delay_ms"] = JSONValue(delay.wholeMilliseconds) }
+        if let delay { object["delay_ms"] = JSONValue(max(0, delay.wholeMilliseconds)) }
         if let chunkCharacters { object["chunk_chars"] = JSONValue(chunkCharacters) }
         if let error {
             var failure: JSONObject = ["status": JSONValue(error.status), "message": .string(error.message)]

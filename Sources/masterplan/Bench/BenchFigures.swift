@@ -1,14 +1,11 @@
+import Base
 import Foundation
 
 /// The arithmetic and number formats every bench prints its figures with.
 enum BenchFigures {
-    static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) / 1e15
-    }
+    static func milliseconds(_ duration: Duration) -> Double { duration.inMilliseconds }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
+    static func seconds(_ duration: Duration) -> Double { duration.inSeconds }
 
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()

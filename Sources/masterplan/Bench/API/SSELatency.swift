@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Postgres
 import Store
@@ -118,7 +119,7 @@ struct SSELatency {
                 let at = readReady(timeoutMS: 50)
                 for arrival in arrivals where arrival.id == id && waiting[arrival.stream] {
                     let elapsed = at - committed
-                    latencies.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15)
+                    latencies.append(elapsed.inMilliseconds)
                     waiting[arrival.stream] = false
                     left -= 1
                 }
