@@ -77,8 +77,20 @@ struct PlanValidatorTests {
 
     @Test("an empty plan is one problem, not a cascade")
     func emptyPlan() {
-        let plan = MasterPlan(projectName: "x", summary: "y", techStack: TechStack(language: "Go", testCommand: "go test ./..."), phases: [])
+        let plan = MasterPlan(projectName: "x", summary: "y", techStack: TechStack(language: "Python", testCommand: "pytest -q"), phases: [])
         #expect(PlanValidator().problems(in: plan).map(\.description) == ["phases: the plan has no tasks"])
+    }
+
+    @Test("a stack MasterPlan cannot run is refused at review with the supported ones", arguments: [
+        ("Go", "go test ./..."), ("JavaScript", "npm test"), ("TypeScript", "node --test"), ("Python", "pytest -q && rm -rf /"),
+    ])
+    func unsupportedStack(_ stack: (language: String, command: String)) {
+        var plan = SamplePlan.validated.plan
+        plan.techStack = TechStack(language: stack.language, testCommand: stack.command)
+        #expect(PlanValidator().problems(in: plan).map(\.description) == [
+            "tech_stack.test_command: the test command \"\(stack.command)\" is not one MasterPlan can run; supported: Python with pytest (\"python3 -m pytest -q\") or unittest (\"python3 -m unittest\")",
+        ])
+        #expect(throws: PlanProblems.self) { try PlanValidator().validateStored(plan) }
     }
 
     @Test("edits through updateTask are validated again")

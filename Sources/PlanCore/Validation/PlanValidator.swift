@@ -60,6 +60,13 @@ public struct PlanValidator: Sendable {
         let stackPath = JSONPath.root.appending("tech_stack")
         report.text(plan.techStack.language, at: stackPath.appending("language"), required: true, limits: limits)
         report.text(plan.techStack.testCommand, at: stackPath.appending("test_command"), required: true, limits: limits)
+        if !plan.techStack.testCommand.isEmpty {
+            do {
+                _ = try TestCommand(parsing: plan.techStack.testCommand)
+            } catch {
+                report.add(.invalidValue, stackPath.appending("test_command"), error.description)
+            }
+        }
         if let framework = plan.techStack.framework {
             report.text(framework, at: stackPath.appending("framework"), required: true, limits: limits)
         }

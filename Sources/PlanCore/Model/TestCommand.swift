@@ -1,11 +1,11 @@
-import PlanCore
-
 /// The runner the plan's test command (`tech_stack.test_command`) names.
 ///
 /// Only known runners are accepted; the command itself never runs. Every acceptance test file runs
-/// under the engine's `PytestHarness` (pytest also runs `unittest.TestCase` classes), because a
-/// command from the plan — its options, plugins or configuration — would let the plan steer the run.
+/// under the engine's own harness (pytest also runs `unittest.TestCase` classes), because a command
+/// from the plan — its options, plugins or configuration — would let the plan steer the run.
 /// Supported: pytest (`pytest`, `py.test`, `python -m pytest`) and unittest (`python -m unittest`).
+/// The plan validator refuses any other command when a plan is generated or edited, so a plan for a
+/// stack MasterPlan cannot run never reaches approval.
 public enum TestCommand: Sendable, Hashable {
     /// `python3 -m pytest` with the plan's self-contained options (`-q`, `-x`, `--tb=short`, …).
     case pytest(options: [String])
@@ -16,7 +16,7 @@ public enum TestCommand: Sendable, Hashable {
     public struct Unsupported: Error, Sendable, CustomStringConvertible {
         public var command: String
         public var description: String {
-            "the test command \"\(command)\" is not supported; use pytest (\"python3 -m pytest -q\") or unittest (\"python3 -m unittest\")"
+            "the test command \"\(command)\" is not one MasterPlan can run; supported: Python with pytest (\"python3 -m pytest -q\") or unittest (\"python3 -m unittest\")"
         }
     }
 

@@ -1,8 +1,7 @@
-import Engine
+import PlanCore
 import Testing
-import TestSupport
 
-@Suite(.dedicatedThreads) struct TestCommandTests {
+@Suite struct TestCommandTests {
     @Test(arguments: [
         ("pytest -q", TestCommand.pytest(options: ["-q"])),
         ("python -m pytest", .pytest(options: [])),
@@ -20,13 +19,5 @@ import TestSupport
                       "python3 -m nose"])
     func refusesEverythingElse(command: String) {
         #expect(throws: TestCommand.Unsupported.self) { try TestCommand(parsing: command) }
-    }
-
-    @Test func theHarnessRunsTheOneFileIsolatedWithoutStartUpFiles() {
-        let arguments = PytestHarness.arguments(testFile: "tests/test_a.py", root: "/w/plan", dependencies: nil)
-        #expect(Array(arguments.prefix(4)) == ["-I", "-S", "-B", "-c"])
-        #expect(Array(arguments.suffix(3)) == ["tests/test_a.py", "/w/plan", ""])
-        #expect(PytestHarness.makeNonce().count == 32)
-        #expect(PytestHarness.makeNonce() != PytestHarness.makeNonce())
     }
 }
