@@ -7,16 +7,15 @@ import Foundation
 /// as the plan reader requires, so `1.0` is a number and not an integer), `properties`, `required`,
 /// `additionalProperties` (false or a schema), `minProperties`/`maxProperties`, `items` (one schema for
 /// every element), `enum`, `const`, `minItems`/`maxItems`, `minLength`/`maxLength` (in Unicode code
-/// points, as JSON Schema counts), `pattern` (unanchored, matched on Unicode scalars), `format`
-/// (`uuid`, `date-time`, `uri`), `minimum`/`maximum`, `exclusiveMinimum`/`exclusiveMaximum`, `anyOf`,
-/// `oneOf`, `not`, and `$ref` to a JSON pointer into the document the schema belongs to (`$defs` holds
-/// definitions). Annotations
-/// (`description`, `title`, `default`, `examples`, `deprecated`, `readOnly`, `writeOnly`,
-/// `contentMediaType`, `$comment`) are ignored; `true` and `false` are schemas. Any other keyword — a
-/// typo such as `maxItem`, a `$ref` that does not resolve, a pattern that does not compile, an unknown
-/// format — makes the schema itself an error (`JSONSchemaError`), as does a keyword that cannot apply to
-/// the schema's `type` (`maxLength` on an array), so a mistake in a schema can never silently switch a
-/// check off.
+/// points, as JSON Schema counts), `pattern` (searched for, not anchored), `format` (`uuid`,
+/// `date-time`, `uri`), `minimum`/`maximum`, `exclusiveMinimum`/`exclusiveMaximum`, `anyOf`, `oneOf`,
+/// `not`, and `$ref` to a JSON pointer into the document the schema belongs to (`$defs` holds
+/// definitions). Annotations (`description`, `title`, `default`, `examples`, `deprecated`, `readOnly`,
+/// `writeOnly`, `contentMediaType`, `$comment`) are ignored; `true` and `false` are schemas. Any other
+/// keyword — a typo such as `maxItem` — a `$ref` that does not resolve, a pattern that does not compile
+/// or an unknown format makes the schema itself an error (`JSONSchemaError`), as does a keyword that
+/// cannot apply to the schema's `type` (`maxLength` on an array), so a mistake in a schema can never
+/// silently switch a check off.
 ///
 /// The schema is read once, when the validator is made (every schema a `$ref` reaches included);
 /// validating never throws. Recursion follows the schema, never the value: a value nested deeper than

@@ -20,7 +20,10 @@ public final class HTTPConnection: @unchecked Sendable {
     /// Connects to 127.0.0.1:`port`; from `sourceAddress` when given (any 127.x.y.z works on Linux's
     /// loopback, so a test can be several clients as nginx's `$remote_addr` sees them).
     public init(port: UInt16, timeoutSeconds: Int = 30, sourceAddress: String? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        // The descriptor is stored only once connected: a class whose init throws after every stored
+        // property is set still runs deinit, which would close the number a second time — by then,
+        // perhaps, another thread's new socket (a fuzzed request once failed with EBADF that way).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
         if let sourceAddress {
             var source = sockaddr_in()
@@ -47,6 +50,7 @@ public final class HTTPConnection: @unchecked Sendable {
             Glibc.close(fd)
             throw TestFailure("connect 127.0.0.1:\(port): \(message)")
         }
+        self.fd = fd
         setTimeout(seconds: timeoutSeconds)
     }
 

@@ -25,8 +25,11 @@ public final class LoopbackListener: Sendable {
         let flags = Int32(SOCK_CLOEXEC.rawValue) | (blocking ? 0 : Int32(SOCK_NONBLOCK.rawValue))
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | flags, 0)
         guard fd >= 0 else { throw POSIXFailure("socket") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        // Not for a refusing port: without SO_REUSEADDR no other socket may bind it, listening or not.
+        if listens {
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = Self.address(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ready = withUnsafeMutablePointer(to: &address) {

@@ -61,13 +61,15 @@ final class FastCGITestClient {
 
     /// Connects to the application's socket; reads give up after `timeoutSeconds`.
     init(path: String, timeoutSeconds: Int = 10) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        // Stored only once connected, so a failed connect never reaches deinit's close (see HTTPConnection).
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
         guard UnixSocketAddress.connect(fd, to: path) else {
             let message = String(cString: strerror(errno))
             Glibc.close(fd)
             throw TestFailure("connect \(path): \(message)")
         }
+        self.fd = fd
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
