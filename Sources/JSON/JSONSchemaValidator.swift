@@ -347,10 +347,10 @@ final class SchemaCompiler {
             minimum: try bound("minimum"), maximum: try bound("maximum"),
             exclusiveMinimum: try bound("exclusiveMinimum"), exclusiveMaximum: try bound("exclusiveMaximum"),
             anyOf: try branches("anyOf"), oneOf: try branches("oneOf"), not: not, reference: reference)
-        for (low, high) in [("minItems", "maxItems"), ("minLength", "maxLength"), ("minProperties", "maxProperties")] {
-            if let least = try count(low), let most = try count(high), least > most {
-                throw fail(low, "\(low) \(least) is more than \(high) \(most)")
-            }
+        for (low, least, high, most) in [("minItems", node.minItems, "maxItems", node.maxItems),
+                                         ("minLength", node.minLength, "maxLength", node.maxLength),
+                                         ("minProperties", node.minProperties, "maxProperties", node.maxProperties)] {
+            if let least, let most, least > most { throw fail(low, "\(low) \(least) is more than \(high) \(most)") }
         }
         if let low = node.minimum, let high = node.maximum, Numbers.compare(low, high) == .greater {
             throw fail("minimum", "minimum is more than maximum")
