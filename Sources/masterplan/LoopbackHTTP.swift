@@ -57,7 +57,8 @@ enum LoopbackHTTP {
     /// A connected socket to 127.0.0.1:`port` (Nagle off); with `timeout`, sends and receives that
     /// wait longer fail (`SO_SNDTIMEO`, `SO_RCVTIMEO`).
     static func connect(port: UInt16, timeout: Duration? = nil) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: `up` starts and restarts its children on other threads while it probes.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket failed: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -121,7 +122,8 @@ enum LoopbackHTTP {
         }
 
         mutating func fill() throws -> Bool {
-            let got = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            var got = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            while got < 0 && errno == EINTR { got = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } }
             if got < 0 { throw Failure("recv failed: \(String(cString: strerror(errno)))") }
             if got == 0 { return false }
             buffer += scratch[0..<got]
