@@ -97,8 +97,8 @@ public struct AcceptanceTestRunner: Sendable {
         let nonce = PytestHarness.makeNonce()
         let result = sandbox.run(python, PytestHarness.arguments(testFile: test.file, root: workspace.root, dependencies: dependencies),
                                  in: .scratchCopy(scratch.path, shownAt: workspace.root, readOnly: binds), limits: testLimits,
-                                 environment: environment.merging(PytestHarness.environment(nonce: nonce)) { $1 },
-                                 capturesReport: true)
+                                 environment: environment.merging(PytestHarness.environment) { $1 },
+                                 capturesReport: true, secret: Array(nonce.utf8))
         return Self.result(of: test, run: result, report: TestRunReport(parsing: result.report, nonce: nonce), limits: testLimits)
     }
 

@@ -16,8 +16,11 @@
 ///   snapshot after every test, and an audit hook (which cannot be removed) refuses `gc` object
 ///   walks, tracing hooks, `ctypes` and reading the process's environment or descriptors (where the
 ///   nonce and the report descriptor could be found);
-/// - every report line carries a nonce the harness took from its environment and removed from it
-///   before any workspace code ran; lines without it are ignored, and an id reported twice is not a pass.
+/// - every report line carries a nonce the harness read from a pipe (`Sandbox.secretDescriptor`) and
+///   closed before any workspace code ran — never the environment, which `/proc/PID/environ` shows to
+///   every process of the box — and the harness then makes itself non-dumpable, so no process it starts
+///   can read its memory or descriptors through `/proc`; lines without the nonce are ignored, and an id
+///   reported twice is not a pass.
 ///
 /// The process's exit status is ignored: a run that exits early has no `end` record and fails.
 /// In-process code can still, with enough effort, reach the harness's memory; the tamper check among
@@ -34,9 +37,8 @@ public enum PytestHarness {
     }
 
     /// The variables the harness reads (and removes from its environment before any workspace code runs).
-    public static func environment(nonce: String) -> [String: String] {
-        ["MASTERPLAN_REPORT_FD": "4", "MASTERPLAN_REPORT_NONCE": nonce]
-    }
+    /// The nonce itself is not among them: it comes on `Sandbox.secretDescriptor` (`run`'s `secret`).
+    public static let environment = ["MASTERPLAN_REPORT_FD": "4", "MASTERPLAN_SECRET_FD": String(Sandbox.secretDescriptor)]
 
     /// A fresh random nonce: 32 hex digits from the system's random source (`getrandom`).
     public static func makeNonce() -> String {
@@ -55,7 +57,21 @@ public enum PytestHarness {
             # cannot change how results are written.
             environ = os.environ
             fd = int(environ.pop("MASTERPLAN_REPORT_FD"))
-            nonce = environ.pop("MASTERPLAN_REPORT_NONCE")
+            secret = int(environ.pop("MASTERPLAN_SECRET_FD"))
+            nonce = b""
+            while True:
+                chunk = os.read(secret, 256)
+                if not chunk:
+                    break
+                nonce += chunk
+            os.close(secret)
+            nonce = nonce.decode("ascii")
+            # Non-dumpable: /proc/PID/mem, environ and fd of this process become unreadable to the processes
+            # a test starts (PR_SET_DUMPABLE is 4). A run that cannot do it reports nothing and fails.
+            import ctypes
+            if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:
+                os.write(2, b"masterplan harness: prctl(PR_SET_DUMPABLE) failed\n")
+                os._exit(3)
             _write, _exit, _str, _isinstance, _getattr = os.write, os._exit, str, isinstance, getattr
             from json.encoder import encode_basestring_ascii as _quote
 

@@ -85,6 +85,11 @@ public struct Sandbox: Sendable {
     static let seccompDescriptor: Int32 = 5
     /// The descriptor a passed listening socket gets (`run`'s `listener`).
     public static let listenerDescriptor: Int32 = 6
+    /// The descriptor `run`'s `secret` is read from: a pipe holding only those bytes, already closed at
+    /// its other end. Unlike the environment (which `/proc/PID/environ` shows to any process of the
+    /// box, also after the program removed the variable), the bytes are gone once the program read
+    /// them and closed the descriptor, and no process it starts afterwards inherits them.
+    public static let secretDescriptor: Int32 = 7
     /// Fills the box's workspace (the working directory) from `copySource` with the system's `cp`, then
     /// runs the rest of the command line. `$1` is the workspace's size limit in MiB, for the message.
     static let copyScript = """
@@ -151,12 +156,22 @@ public struct Sandbox: Sendable {
     /// With `export`, descriptor 4 is instead written to that open host file, at most `limit` bytes: the
     /// one way a box hands over a large result (installed packages) without a writable host folder, so
     /// that what it can put on the host's disk is bounded by `limit` whatever runs inside. With `listener`,
-    /// that open socket is the program's descriptor 6 (the fetch guard accepts on it).
+    /// that open socket is the program's descriptor 6 (the fetch guard accepts on it). With `secret`, those
+    /// bytes (at most a pipe's buffer) are readable once on descriptor 7 (`secretDescriptor`).
     public func run(_ executable: String, _ arguments: [String], in workspace: SandboxWorkspace, limits: SandboxLimits,
                     environment: [String: String] = [:], capturesReport: Bool = false,
-                    export: (descriptor: Int32, limit: Int)? = nil, listener: Int32? = nil) -> SandboxResult {
+                    export: (descriptor: Int32, limit: Int)? = nil, listener: Int32? = nil, secret: [UInt8]? = nil) -> SandboxResult {
         if let problem = problem(with: executable, workspace: workspace) {
             return .notStarted(problem)
+        }
+        var passed = listener.map { [($0, Self.listenerDescriptor)] } ?? []
+        var secretReader: Int32 = -1
+        defer { if secretReader >= 0 { close(secretReader) } }
+        if let secret {
+            let (reader, problem) = Self.pipeHolding(secret)
+            if let problem { return .notStarted(problem) }
+            secretReader = reader
+            passed.append((reader, Self.secretDescriptor))
         }
         let program = SpawnedProgram(
             executable: switchesUser ? configuration.setpriv : configuration.bubblewrap,
@@ -164,7 +179,7 @@ public struct Sandbox: Sendable {
             environment: baseEnvironment.merging(environment) { $1 },
             timeout: limits.timeout, outputLimit: limits.outputBytes, capturesDescriptor3: true,
             capturesDescriptor4: capturesReport || export != nil, reportLimit: export?.limit ?? SpawnedProgram.defaultReportLimit,
-            reportSink: export?.descriptor, passedDescriptors: listener.map { [($0, Self.listenerDescriptor)] } ?? [],
+            reportSink: export?.descriptor, passedDescriptors: passed,
             openedFiles: [(Self.seccompDescriptor, seccomp.pathInChild)])
         let run: SpawnedProgram.Run
         do {
@@ -196,6 +211,35 @@ public struct Sandbox: Sendable {
             }
         }
         return result
+    }
+
+    /// The reading end of a close-on-exec pipe that holds `bytes` (at most 4 KiB, well inside a pipe's
+    /// buffer) and whose writing end is closed. Both ends sit above the descriptors the child gets, so
+    /// placing those never overwrites this one.
+    static func pipeHolding(_ bytes: [UInt8]) -> (reader: Int32, problem: String?) {
+        guard bytes.count <= 4096 else { return (-1, "the run's secret is larger than 4 KiB") }
+        var low: [Int32] = [-1, -1]
+        guard pipe(&low) == 0 else {
+            return (-1, "cannot make a pipe for the run: \(String(cString: strerror(errno)))")
+        }
+        let ends = low.map { fcntl($0, F_DUPFD_CLOEXEC, 10) }
+        low.forEach { close($0) }
+        guard ends.allSatisfy({ $0 >= 0 }) else {
+            ends.filter { $0 >= 0 }.forEach { close($0) }
+            return (-1, "cannot place the run's secret pipe: \(String(cString: strerror(errno)))")
+        }
+        defer { close(ends[1]) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(ends[1], $0.baseAddress, $0.count) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else {
+                close(ends[0])
+                return (-1, "cannot fill the run's secret pipe: \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+        return (ends[0], nil)
     }
 
     /// The full command line: `[setpriv …] bwrap … -- prlimit … -- executable arguments`. The first
