@@ -4,9 +4,10 @@ import PlanCore
 /// Runs the approved acceptance tests of a plan in the sandbox and reports each as pass, fail, error
 /// or timeout for Gate S.
 ///
-/// Each test file runs under `PytestHarness` (pytest for pytest and unittest plans alike: pytest runs
-/// `unittest.TestCase` classes), and its outcome is `TestRunReport`'s verdict on the harness's per-test
-/// report — never the exit status, which code under test can choose.
+/// Each test file runs under its stack's harness (`Stack.harness`: `PytestHarness` for Python, where
+/// pytest also runs `unittest.TestCase` classes; `NodeHarness` for Node.js), and its outcome is
+/// `TestRunReport`'s verdict on the harness's per-test report — never the exit status, which code
+/// under test can choose.
 ///
 /// The frozen test files are (re)written into the workspace through the safe writer before they run,
 /// so what runs is exactly the approved code even if generated code touched those paths. Each test
@@ -26,6 +27,8 @@ public struct AcceptanceTestRunner: Sendable {
     public var environment: [String: String] = [:]
     /// The installed dependencies' folder as the box sees it, importable after the system's packages.
     public var dependencies: String?
+    /// The stack whose harness runs the tests; `run(_:testCommand:in:)` takes it from the command.
+    public var stack: any Stack = PythonStack()
 
     public init(sandbox: Sandbox, interpreters: Interpreters = .locate(), limits: SandboxLimits = .acceptanceTest,
                 scratchParent: String = "/tmp") {
@@ -45,8 +48,9 @@ public struct AcceptanceTestRunner: Sendable {
     /// Writes the tests' files, then runs each test, in order. A test whose file cannot be written, or a
     /// plan test command that is not supported, gives `error` results.
     public func run(_ tests: [AcceptanceTest], testCommand: String, in workspace: Workspace) -> [AcceptanceTestResult] {
+        var runner = self
         do {
-            _ = try TestCommand(parsing: testCommand)
+            runner.stack = Stacks.stack(for: try TestCommand(parsing: testCommand).stack)
         } catch {
             return tests.map { Self.notRun($0, reason: error.description) }
         }
@@ -60,15 +64,16 @@ public struct AcceptanceTestRunner: Sendable {
             }
         }
         return zip(tests, writeFailures).map { test, failure in
-            failure.map { Self.notRun(test, reason: $0) } ?? run(test, in: workspace)
+            failure.map { Self.notRun(test, reason: $0) } ?? runner.run(test, in: workspace)
         }
     }
 
     /// Runs one test whose file is already in the workspace; with `removing`, in a copy of the workspace
     /// without those files (relative paths), to see whether the test notices that they are gone.
     public func run(_ test: AcceptanceTest, in workspace: Workspace, removing removed: Set<String> = []) -> AcceptanceTestResult {
-        guard let python = interpreters.python3 else {
-            return Self.notRun(test, reason: "python3 is not installed; install the Debian package python3 (make deps)")
+        let harness = stack.harness(testFile: test.file, root: workspace.root, dependencies: dependencies, interpreters: interpreters)
+        guard let executable = harness.executable else {
+            return Self.notRun(test, reason: harness.unavailable ?? "the stack's harness cannot run")
         }
         let owner: (user: UInt32, group: UInt32)? = sandbox.switchesUser
             ? (sandbox.configuration.userID, sandbox.configuration.groupID) : nil
@@ -94,10 +99,11 @@ public struct AcceptanceTestRunner: Sendable {
         defer { scratch.remove() }
         var testLimits = limits
         testLimits.network = false
+        testLimits.memoryBytes = max(testLimits.memoryBytes, harness.minimumMemoryBytes)
         let nonce = PytestHarness.makeNonce()
-        let result = sandbox.run(python, PytestHarness.arguments(testFile: test.file, root: workspace.root, dependencies: dependencies),
+        let result = sandbox.run(executable, harness.arguments,
                                  in: .scratchCopy(scratch.path, shownAt: workspace.root, readOnly: binds), limits: testLimits,
-                                 environment: environment.merging(PytestHarness.environment) { $1 },
+                                 environment: environment.merging(harness.environment) { $1 },
                                  capturesReport: true, secret: Array(nonce.utf8))
         return Self.result(of: test, run: result, report: TestRunReport(parsing: result.report, nonce: nonce), limits: testLimits)
     }

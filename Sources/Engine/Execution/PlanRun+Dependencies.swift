@@ -9,49 +9,41 @@ extension PlanRun {
     /// Where a Python project's missing requirements are installed, inside the workspace (excluded
     /// from commits), and put on `PYTHONPATH` for its acceptance tests.
     static let sitePackages = Workspace.engineFolder + "/" + PythonDependencyInstall.installedFolder
-    /// The digest of the requirements last installed, in the engine folder.
-    static let installMarker = "requirements.sha256"
+    /// The digest of the manifest last installed, in the engine folder (Python's keeps its first name).
+    var installMarker: String { stack.kind == .python ? "requirements.sha256" : "\(stack.kind.rawValue)-dependencies.sha256" }
 
-    /// The dependency-install step of a wave's end (README, "The box"): for a Python project with a
-    /// `requirements.txt` that changed since the last install, the requirements the system's Python
-    /// does not already have are fetched as built wheels and installed into `.masterplan/site-packages`
-    /// (see `PythonDependencyInstall`: no generated code runs with a network, and nothing a box wrote is
-    /// followed). A failed install is recorded in the plan's history and the tests run anyway (a
-    /// missing package then fails them with a clear import error).
+    /// The dependency-install step of a wave's end (README, "The box"): when the stack's manifest
+    /// (`requirements.txt`, `package.json`) changed since the last install, the stack installs what it
+    /// names (`Stack.installDependencies`: no generated code runs with a network, nothing a box wrote is
+    /// followed). A failed or refused install is recorded in the plan's history and the tests run anyway
+    /// (a missing package then fails them with a clear import error).
     func installDependencies() async throws {
-        guard let requirements = try? await pool.run({ () throws(WorkspaceError) -> String in
-            try self.workspace.read("requirements.txt")
-        }) else { return }
-        let digest = AtomPrompts.sha256(requirements)
-        if workspace.readEngineFile(Self.installMarker) == digest { return }
-        guard let python = validators.interpreters.python3 else { return }
-        // Only plain requirements from the index reach pip: an option, a path, a URL or a VCS reference
-        // would make it fetch or build code the model chose (the validators refuse them too).
-        let (lines, refused) = RequirementsCheck.check(requirements)
-        if !refused.isEmpty {
-            let reason = "requirements.txt has lines pip may not install: " + refused.prefix(5).map(\.description).joined(separator: "; ")
-            try await store { try $0.appendHistory(planID: self.planID, event: "dependency_install_failed",
-                                                   data: ["requirements_sha256": .string(digest), "passed": false, "refused": .string(reason)]) }
-            handler.log.warning("dependency install refused", ["plan.id": planID.uuidString.lowercased(),
-                                                               "reason": AtomPrompts.cut(reason, to: 300)])
-            return
-        }
-        let install = PythonDependencyInstall(sandbox: handler.sandbox, python: python,
-                                              environment: handler.settings.packageIndexEnvironment)
-        let workspace = self.workspace
-        let outcome = await pool.run { install.run(lines, in: workspace) }
+        guard let manifestFile = stack.manifestFile,
+              let manifest = try? await pool.run({ () throws(WorkspaceError) -> String in
+                  try self.workspace.read(manifestFile)
+              }) else { return }
+        let digest = AtomPrompts.sha256(manifest)
+        let marker = installMarker
+        if workspace.readEngineFile(marker) == digest { return }
+        let (stack, workspace, sandbox) = (self.stack, self.workspace, handler.sandbox)
+        let environment = handler.settings.packageIndexEnvironment
+        let outcome = await pool.run { stack.installDependencies(manifest: manifest, in: workspace, sandbox: sandbox, environment: environment) }
         // A marker that cannot be written only means the next wave installs again.
-        if outcome.passed { try? workspace.writeEngineFile(Self.installMarker, digest) }
-        var data: JSONObject = ["requirements_sha256": .string(digest), "passed": .bool(outcome.passed),
-                                "duration_ms": .int(outcome.duration.wholeMilliseconds),
-                                "output": .string(AtomPrompts.cut(outcome.output, to: 4_000))]
-        if let reason = outcome.reason { data["reason"] = .string(reason) }
+        if outcome.passed { try? workspace.writeEngineFile(marker, digest) }
+        var data: JSONObject = ["requirements_sha256": .string(digest), "manifest": .string(manifestFile), "passed": .bool(outcome.passed)]
+        if outcome.refused {
+            data["refused"] = .string(outcome.reason ?? "refused")
+        } else {
+            data["duration_ms"] = .int(outcome.duration.wholeMilliseconds)
+            data["output"] = .string(AtomPrompts.cut(outcome.output, to: 4_000))
+            if let reason = outcome.reason { data["reason"] = .string(reason) }
+        }
         let history = data
         try await store { try $0.appendHistory(planID: self.planID, event: outcome.passed ? "dependencies_installed" : "dependency_install_failed",
                                                data: history) }
         if let reason = outcome.reason {
-            handler.log.warning("dependency install failed", ["plan.id": planID.uuidString.lowercased(),
-                                                              "reason": AtomPrompts.cut(reason, to: 300)])
+            handler.log.warning(outcome.refused ? "dependency install refused" : "dependency install failed",
+                                ["plan.id": planID.uuidString.lowercased(), "reason": AtomPrompts.cut(reason, to: 300)])
         }
     }
 

@@ -15,6 +15,9 @@ final class PlanRun: Sendable {
     /// The start of every atom prompt of this run, the same for all its atoms.
     let planContext: AtomPrompts.PlanContext
     let testCommand: String
+    /// The stack the test command names (Python when it names none: such a plan fails its tests with
+    /// the command's refusal, see `runTests`).
+    let stack: any Stack
     let validated: ValidatedPlan
     let execution: ExecutionPlan
     let tests: [StoredTest]
@@ -34,6 +37,7 @@ final class PlanRun: Sendable {
         planID = record.id
         ownerID = record.ownerID
         testCommand = record.techStack["test_command"]?.stringValue ?? validated.plan.techStack.testCommand
+        stack = Stacks.stack(testCommand: testCommand) ?? PythonStack()
         self.validated = validated
         planContext = AtomPrompts.PlanContext(projectName: record.projectName, techStackJSON: record.techStack.jsonText, plan: validated)
         execution = ExecutionPlan(validated)
@@ -41,8 +45,12 @@ final class PlanRun: Sendable {
         self.workspace = workspace
         self.handler = handler
         self.context = context
-        validators = Validators(sandbox: handler.sandbox)
-        testRunner = AcceptanceTestRunner(sandbox: handler.sandbox)
+        var validators = Validators(sandbox: handler.sandbox)
+        validators.plannedFiles = Set(validated.plan.tasks.flatMap(\.files) + tests.map(\.file))
+        self.validators = validators
+        var runner = AcceptanceTestRunner(sandbox: handler.sandbox)
+        runner.stack = stack
+        testRunner = runner
     }
 
     /// Reads the plan and builds PlanCore's model from its rows, validated again for execution (so a

@@ -56,6 +56,8 @@ public enum TamperCheck {
             return "list dependencies in the dependency manifest (requirements.txt) instead"
         case .engineFolder:
             return "generated files must not be written there; list dependencies in requirements.txt"
+        case .nodeModules:
+            return "generated files must not be written there; use Node's standard library"
         }
     }
 

@@ -1,5 +1,6 @@
 /// Checks one generated file: syntax by file type inside the sandbox (Python `compile` and pyflakes,
-/// `node --check`, JSON/YAML/TOML parsers, `bash -n`), plus size and complexity limits for every file,
+/// `node --check` and import resolution, JSON/YAML/TOML parsers, `bash -n`), plus size and complexity
+/// limits for every file,
 /// and last the tamper check (`TamperCheck`: nothing that reaches into the test runner, the interpreter's
 /// start-up or the process).
 ///
@@ -15,6 +16,9 @@ public struct Validators: Sendable {
     /// V8 reserves a large range of address space at start-up and aborts below about 1 GiB of
     /// `RLIMIT_AS`, whatever the script; `node --check` runs with at least this much.
     public var nodeMemoryBytes: Int
+    /// The workspace-relative paths the plan writes (its tasks' files and its tests): a JavaScript import
+    /// of one that is not written yet (a later atom, or one running beside this one) still resolves.
+    public var plannedFiles: Set<String> = []
 
     public init(sandbox: Sandbox, interpreters: Interpreters = .locate(), limits: SandboxLimits = .validator,
                 codeLimits: CodeLimits = .default, nodeMemoryBytes: Int = 2 << 30) {
@@ -45,6 +49,11 @@ public struct Validators: Sendable {
             results.append(pyflakes(argument, box))
         case .javascript:
             results.append(nodeCheck(argument, box))
+            let findings = JavaScriptChecks.importFindings(path: path, content: content) { relative in
+                plannedFiles.contains(relative) || workspace.fileExists(relative)
+            }
+            results.append(ValidatorResult(name: JavaScriptChecks.importsName, passed: findings.isEmpty,
+                                           message: findings.isEmpty ? "ok" : findings.prefix(10).joined(separator: "\n")))
         case .json, .yaml, .toml:
             results.append(dataParse(argument, kind: kind, box))
         case .shell:
@@ -128,6 +137,7 @@ public struct Validators: Sendable {
                      _ box: SandboxWorkspace) -> ValidatorResult {
         let name = TamperCheck.name
         var findings = TamperCheck.nameFindings(path: path, content: content)
+        if kind == .javascript { findings += JavaScriptChecks.tamperFindings(path: path, content: content) }
         if let mode = TamperCheck.scriptMode(path: path, kind: kind) {
             guard let python = interpreters.python3 else { return missing(name, "python3", package: "python3") }
             let result = sandbox.run(python, ["-I", "-c", TamperCheck.script, mode, argument, path], in: box, limits: limits)

@@ -126,7 +126,7 @@ public struct TestRunReport: Sendable, Hashable {
         }
         if expected.isEmpty {
             return (.error, collectErrors.first.map { "the test file could not be read: \($0)" }
-                ?? "the test file defines no test function (test_…) or test class (Test…)")
+                ?? "the test file defines no test the harness can find (Python: test_… functions or Test… classes; Node.js: top-level test, it or describe calls)")
         }
         if !collectErrors.isEmpty {
             return (.error, "the test file could not be collected (often an import error); see the output")

@@ -3,20 +3,31 @@
 /// Only known runners are accepted; the command itself never runs. Every acceptance test file runs
 /// under the engine's own harness (pytest also runs `unittest.TestCase` classes), because a command
 /// from the plan — its options, plugins or configuration — would let the plan steer the run.
-/// Supported: pytest (`pytest`, `py.test`, `python -m pytest`) and unittest (`python -m unittest`).
-/// The plan validator refuses any other command when a plan is generated or edited, so a plan for a
-/// stack MasterPlan cannot run never reaches approval.
+/// Supported: pytest (`pytest`, `py.test`, `python -m pytest`) and unittest (`python -m unittest`) for
+/// Python, and Node.js's built-in runner (`node --test`, `npm test`). The plan validator refuses any
+/// other command when a plan is generated or edited, so a plan for a stack MasterPlan cannot run never
+/// reaches approval.
 public enum TestCommand: Sendable, Hashable {
     /// `python3 -m pytest` with the plan's self-contained options (`-q`, `-x`, `--tb=short`, …).
     case pytest(options: [String])
     /// `python3 -m unittest` with the plan's self-contained options (`-v`, `-f`, …).
     case unittest(options: [String])
+    /// `node --test`: Node.js's built-in runner (`node:test`), whatever the plan's options.
+    case nodeTest
 
     /// The command is not one the runner can run.
     public struct Unsupported: Error, Sendable, CustomStringConvertible {
         public var command: String
         public var description: String {
-            "the test command \"\(command)\" is not one MasterPlan can run; supported: Python with pytest (\"python3 -m pytest -q\") or unittest (\"python3 -m unittest\")"
+            "the test command \"\(command)\" is not one MasterPlan can run; supported: \(StackKind.supportedList)"
+        }
+    }
+
+    /// The stack whose harness runs the tests.
+    public var stack: StackKind {
+        switch self {
+        case .pytest, .unittest: return .python
+        case .nodeTest: return .node
         }
     }
 
@@ -30,6 +41,16 @@ public enum TestCommand: Sendable, Hashable {
         // Shell syntax (pipes, quotes, variables, `&&`) is not interpreted; refuse rather than misread it.
         if command.contains(where: { "|&;<>()$`'\"\\*?".contains($0) }) { throw Unsupported(command: command) }
         let program = words.removeFirst().split(separator: "/").last.map(String.init) ?? ""
+        if program == "node" || program == "nodejs" {
+            // `node --test [files…]`: the harness runs each acceptance test file itself.
+            guard words.first == "--test" else { throw Unsupported(command: command) }
+            self = .nodeTest
+            return
+        }
+        if program == "npm", words == ["test"] || words == ["run", "test"] || words == ["t"] {
+            self = .nodeTest
+            return
+        }
         let module: String
         if program == "pytest" || program == "py.test" {
             module = "pytest"

@@ -62,7 +62,11 @@ public struct PlanValidator: Sendable {
         report.text(plan.techStack.testCommand, at: stackPath.appending("test_command"), required: true, limits: limits)
         if !plan.techStack.testCommand.isEmpty {
             do {
-                _ = try TestCommand(parsing: plan.techStack.testCommand)
+                let stack = try TestCommand(parsing: plan.techStack.testCommand).stack
+                if !plan.techStack.language.isEmpty, !stack.accepts(language: plan.techStack.language) {
+                    report.add(.invalidValue, stackPath.appending("language"),
+                               "the language \"\(plan.techStack.language)\" is not what the test command \"\(plan.techStack.testCommand)\" runs (\(stack.displayName)); supported: \(StackKind.supportedList)")
+                }
             } catch {
                 report.add(.invalidValue, stackPath.appending("test_command"), error.description)
             }

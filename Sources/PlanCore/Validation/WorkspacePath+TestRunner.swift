@@ -1,5 +1,6 @@
 extension WorkspacePath {
-    /// A file that the test runner (pytest) or the Python interpreter acts on because of its name alone.
+    /// A file that the test runner (pytest, Node.js's module lookup) or the Python interpreter acts on
+    /// because of its name alone.
     ///
     /// pytest loads conftest.py files and reads its configuration files from the tests' folders and the
     /// project root; the interpreter runs sitecustomize, usercustomize and `.pth` files when it starts; a
@@ -23,6 +24,8 @@ extension WorkspacePath {
         case packageMetadata
         /// A file inside `.masterplan/`, where the engine keeps the installed dependencies and its markers.
         case engineFolder
+        /// A file inside `node_modules/`, where Node.js finds packages (and any name the tests import).
+        case nodeModules
 
         /// What the file would do, said after its quoted path: "would configure the test runner; …".
         public var consequence: String {
@@ -39,6 +42,8 @@ extension WorkspacePath {
                 return "is installed-package metadata, from which the test runner loads plugins"
             case .engineFolder:
                 return "is inside .masterplan/, where the engine keeps the installed dependencies the tests import"
+            case .nodeModules:
+                return "is inside node_modules/, where Node.js finds the packages the tests import"
             }
         }
 
@@ -51,6 +56,7 @@ extension WorkspacePath {
             case .runnerCache: return "tasks must not write there"
             case .packageMetadata: return "list dependencies in the dependency manifest instead"
             case .engineFolder: return "tasks must not write there"
+            case .nodeModules: return "use Node's standard library; MasterPlan installs no npm packages"
             }
         }
     }
@@ -74,6 +80,7 @@ extension WorkspacePath {
         for component in components {
             if component == ".pytest_cache" { return .runnerCache }
             if component == ".masterplan" { return .engineFolder }
+            if component == "node_modules" { return .nodeModules }
             if component.hasSuffix(".dist-info") || component.hasSuffix(".egg-info") { return .packageMetadata }
         }
         // The module's own name and the packages it is in; a folder makes a package only when it holds

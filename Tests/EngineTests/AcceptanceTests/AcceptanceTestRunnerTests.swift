@@ -149,7 +149,7 @@ import TestSupport
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let workspace = try makeWorkspace(folder)
-        let results = runner.run([test("test_a", "def test_a():\n    pass\n")], testCommand: "npm test", in: workspace)
+        let results = runner.run([test("test_a", "def test_a():\n    pass\n")], testCommand: "cargo test", in: workspace)
         #expect(results.first?.outcome == .error)
         #expect(results.first?.reason?.contains("is not one MasterPlan can run") == true)
         let escaping = AcceptanceTest(name: "escape", priority: .must, covers: [1], file: "../escape.py", code: "x = 1\n")

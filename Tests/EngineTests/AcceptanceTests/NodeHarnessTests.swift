@@ -1,0 +1,214 @@
+import Engine
+import Foundation
+import PlanCore
+import Testing
+import TestSupport
+
+/// Node.js acceptance tests under `NodeHarness`, for real in the sandbox: a working module passes,
+/// a broken one fails, and code that fails its test and tries to make the run pass anyway, the way a
+/// cheating model would, never passes.
+@Suite(.dedicatedThreads) struct NodeHarnessTests {
+    struct Attack: Sendable, CustomTestStringConvertible {
+        var name: String
+        var files: [(path: String, content: String)]
+        var reasons: [String]
+        var testDescription: String { name }
+
+        init(name: String, files: [(path: String, content: String)], reason: String...) {
+            self.name = name
+            self.files = files
+            self.reasons = reason
+        }
+    }
+
+    static let brokenAdd = "exports.add = (a, b) => a - b;\n"
+
+    static let test = AcceptanceTest(name: "add", priority: .must, covers: [1], file: "test/add.test.js", code: """
+        const test = require("node:test");
+        const assert = require("node:assert");
+        const { add } = require("../calc.js");
+
+        test("adds two numbers", () => {
+          assert.strictEqual(add(2, 3), 5);
+        });
+
+        test.describe("add", () => {
+          test.it("adds negative numbers", () => {
+            assert.strictEqual(add(-2, -3), -5);
+          });
+        });
+
+        """)
+
+    static let attacks: [Attack] = [
+        Attack(name: "exits with status 0 when loaded", files: [("calc.js", "process.exit(0);\n" + brokenAdd)], reason: "exited early"),
+        Attack(name: "exits with status 0 inside the test", files: [("calc.js", "exports.add = () => process.exit(0);\n")],
+               reason: "exited early"),
+        Attack(name: "kills itself", files: [("calc.js", "exports.add = () => process.kill(process.pid, 'SIGKILL');\n")],
+               reason: "exited early", "signal"),
+        Attack(name: "replaces assert.strictEqual", files: [("calc.js", "require('assert').strictEqual = () => {};\n" + brokenAdd)],
+               reason: "could not be collected", "failed"),
+        Attack(name: "mocks assert through node:test", files: [
+            ("calc.js", "require('node:test').mock.method(require('node:assert'), 'strictEqual', () => {});\n" + brokenAdd),
+        ], reason: "could not be collected", "failed"),
+        Attack(name: "patches Object.is and the prototypes", files: [
+            ("calc.js", "Object.is = () => true; Error.prototype.toString = () => '';\n" + brokenAdd),
+        ], reason: "could not be collected", "failed"),
+        Attack(name: "skips the test from the code", files: [
+            ("calc.js", "const t = require('node:test'); t.test = t.skip;\n" + brokenAdd),
+        ], reason: "could not be collected", "failed", "skipped"),
+        Attack(name: "registers passing tests with the same names", files: [
+            ("calc.js", "const { test } = require('node:test');\ntest('adds two numbers', () => {});\ntest('add', () => {});\n" + brokenAdd),
+        ], reason: "more than once", "failed"),
+        Attack(name: "prints a forged report to every descriptor", files: [("calc.js", Self.forgedReport + brokenAdd)],
+               reason: "exited early"),
+        Attack(name: "starts a second reporter with forged events", files: [("calc.js", Self.secondReporter + brokenAdd)],
+               reason: "failed", "exited early"),
+        Attack(name: "reads the nonce from its environment, its memory and a child's view of both",
+               files: [("calc.js", Self.memoryScan + brokenAdd)], reason: "failed", "exited early"),
+        Attack(name: "uses the internal bindings", files: [("calc.js", "process.binding('fs');\n" + brokenAdd)],
+               reason: "could not be collected"),
+        Attack(name: "rewrites the frozen test file", files: [
+            ("calc.js", "require('fs').writeFileSync(__dirname + '/test/add.test.js', 'require(\"node:test\")(\"adds two numbers\", () => {});');\n" + brokenAdd),
+        ], reason: "failed", "never run"),
+    ]
+
+    /// Lines a cheater would write if it guessed the report's shape, on every descriptor, then exits.
+    static let forgedReport = """
+        const fs = require("fs");
+        for (let fd = 1; fd < 12; fd++) {
+          try {
+            fs.writeSync(fd, '{"kind":"result","nodeid":"test/add.test.js::adds two numbers","outcome":"passed"}\\n');
+            fs.writeSync(fd, '{"kind":"end","exit":0}\\n');
+          } catch {}
+        }
+        process.exit(0);
+
+        """
+
+    /// Imports the engine's reporter module itself (its URL is in the process's options) and feeds it
+    /// passing events.
+    static let secondReporter = """
+        const spec = process.execArgv.find((o) => o.startsWith("--test-reporter=")).slice(16);
+        import(spec).then(async (module) => {
+          async function* events() {
+            yield { type: "test:pass", data: { nesting: 0, name: "start" } };
+            yield { type: "test:pass", data: { nesting: 0, name: "adds two numbers" } };
+            yield { type: "test:pass", data: { nesting: 0, name: "add" } };
+          }
+          try { for await (const _ of module.default(events())) {} } catch {}
+          process.exit(0);
+        });
+
+        """
+
+    /// Every 32-hex-digit string in the process's environment and writable memory, read directly and by
+    /// a child process, is tried as the nonce of a passing report.
+    static let memoryScan = #"""
+        const fs = require("fs");
+        const { execFileSync } = require("child_process");
+        const scanSource = `(pid) => {
+          const fs = require("fs");
+          const found = new Set();
+          try { for (const m of fs.readFileSync("/proc/" + pid + "/environ", "latin1").matchAll(/[0-9a-f]{32}/g)) found.add(m[0]); } catch {}
+          try {
+            const fd = fs.openSync("/proc/" + pid + "/mem", "r");
+            for (const line of fs.readFileSync("/proc/" + pid + "/maps", "utf8").split("\\n")) {
+              const f = line.split(" ");
+              if (!f[1] || !f[1].startsWith("rw")) continue;
+              const [a, b] = f[0].split("-").map((x) => parseInt(x, 16));
+              if (b - a > 64 * 1024 * 1024) continue;
+              const buffer = Buffer.alloc(b - a);
+              try { fs.readSync(fd, buffer, 0, b - a, a); } catch { continue; }
+              for (const m of buffer.toString("latin1").matchAll(/(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])/g)) found.add(m[0]);
+            }
+          } catch {}
+          return [...found];
+        }`;
+        const candidates = new Set(eval(scanSource)("self"));
+        const child = execFileSync(process.execPath, ["-e", "process.stdout.write((" + scanSource + ")(process.argv[1]).join(' '))", String(process.pid)],
+                                   { encoding: "utf8", maxBuffer: 1 << 26 });
+        for (const c of child.split(" ").filter(Boolean)) candidates.add(c);
+        for (const nonce of candidates) {
+          for (const id of ["adds two numbers", "add"]) {
+            try { fs.writeSync(4, JSON.stringify({ nonce, kind: "result", nodeid: "test/add.test.js::" + id, outcome: "passed" }) + "\n"); } catch {}
+          }
+          try { fs.writeSync(4, JSON.stringify({ nonce, kind: "end", exit: 0 }) + "\n"); } catch {}
+        }
+        if (candidates.size > 0) process.exit(0);
+
+        """#
+
+    func run(_ files: [(path: String, content: String)], test: AcceptanceTest = Self.test) throws -> AcceptanceTestResult {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let workspace = try Workspace.open(at: folder.sub("workspaces/plan-1"))
+        for (path, content) in files {
+            try workspace.write(content, to: path)
+        }
+        var limits = SandboxLimits.acceptanceTest
+        limits.timeout = .seconds(60)
+        let runner = AcceptanceTestRunner(sandbox: try Sandbox(), limits: limits)
+        return try #require(runner.run([test], testCommand: "node --test", in: workspace).first)
+    }
+
+    @Test func aWorkingModulePassesWithEveryTopLevelTestReported() throws {
+        let result = try run([("calc.js", "exports.add = (a, b) => a + b;\n")])
+        #expect(result.outcome == .pass, "\(result.output)")
+        #expect(result.report?.cases.map(\.id) == ["test/add.test.js::adds two numbers", "test/add.test.js::add"])
+        #expect(result.report?.cases.allSatisfy(\.passed) == true)
+    }
+
+    @Test func aBrokenModuleFailsWithTheAssertion() throws {
+        let result = try run([("calc.js", Self.brokenAdd)])
+        #expect(result.outcome == .fail)
+        #expect(result.reason == "test/add.test.js::adds two numbers failed (and 1 more)")
+        #expect(result.output.contains("Expected values to be strictly equal"), "\(result.output)")
+    }
+
+    @Test func anESModuleProjectRunsAndAModuleThatCannotLoadIsAnError() throws {
+        let test = AcceptanceTest(name: "add", priority: .must, covers: [1], file: "test/add.test.mjs", code: """
+            import { test } from "node:test";
+            import assert from "node:assert/strict";
+            import { add } from "../src/calc.mjs";
+
+            test(`adds`, () => {
+              assert.equal(add(2, 3), 5);
+            });
+
+            """)
+        let passing = try run([("src/calc.mjs", "export const add = (a, b) => a + b;\n")], test: test)
+        #expect(passing.outcome == .pass, "\(passing.output)")
+        let missing = try run([("src/other.mjs", "export const x = 1;\n")], test: test)
+        #expect(missing.outcome == .error)
+        #expect(missing.reason?.contains("could not be collected") == true, "\(missing.reason ?? "")")
+    }
+
+    @Test func aSkippedOrTodoTestIsNotAPassAndANamelessTestIsRefused() throws {
+        let skipped = AcceptanceTest(name: "add", priority: .must, covers: [1], file: "test/add.test.js", code: """
+            const test = require("node:test");
+            test("adds", { skip: "later" }, () => {});
+            test.todo("subtracts");
+
+            """)
+        let result = try run([("calc.js", "exports.add = (a, b) => a + b;\n")], test: skipped)
+        #expect(result.outcome == .fail)
+        #expect(result.reason?.contains("was skipped") == true, "\(result.reason ?? "")")
+        let nameless = AcceptanceTest(name: "add", priority: .must, covers: [1], file: "test/add.test.js", code: """
+            const test = require("node:test");
+            const name = "adds";
+            test(name, () => {});
+
+            """)
+        let refused = try run([], test: nameless)
+        #expect(refused.outcome == .error)
+        #expect(refused.output.contains("no literal name"), "\(refused.output)")
+    }
+
+    @Test(arguments: attacks)
+    func anAttackNeverPasses(attack: Attack) throws {
+        let result = try run(attack.files)
+        #expect(result.outcome != .pass, "\(attack.name) passed: \(result.output)")
+        #expect(attack.reasons.contains { result.reason?.contains($0) == true }, "reason: \(result.reason ?? "none")\n\(result.output)")
+    }
+}
