@@ -7,7 +7,7 @@
 #                (options through UP_ARGS, e.g. make run UP_ARGS="--port 9090 --data-dir /srv/masterplan")
 
 SWIFT ?= swift
-APT_PACKAGES := libfcgi-dev libpq-dev libjansson-dev postgresql nginx bubblewrap git curl python3 pkg-config python3-pytest python3-pyflakes python3-yaml nodejs chromium python3-fastapi python3-httpx python3-jwt python3-pip
+APT_PACKAGES := libfcgi-dev libpq-dev libjansson-dev postgresql nginx bubblewrap git curl python3 pkg-config python3-pytest python3-pyflakes python3-yaml nodejs golang-go chromium python3-fastapi python3-httpx python3-jwt python3-pip
 
 .PHONY: deps build release test clean
 

@@ -148,6 +148,7 @@ import Testing
         #expect(plan["project_name"]?.stringValue == "fastapi-jwt")
         #expect(plan["status"]?.stringValue == "draft")
         #expect(plan["tech_stack"]?["framework"]?.stringValue == "FastAPI")
+        #expect(plan["stack"]?.stringValue == "python", "the stack its test command names: \(plan["tech_stack"]?.jsonText ?? "")")
         let phases = try #require(plan["phases"]?.arrayValue)
         #expect(phases.count == 2)
         let task2 = try #require(phases[1]["milestones"]?[0]?["tasks"]?[0])

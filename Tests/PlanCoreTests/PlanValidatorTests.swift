@@ -81,10 +81,11 @@ struct PlanValidatorTests {
         #expect(PlanValidator().problems(in: plan).map(\.description) == ["phases: the plan has no tasks"])
     }
 
-    static let supported = "supported: Python with pytest (\"python3 -m pytest -q\") or unittest (\"python3 -m unittest\"); Node.js with node:test (\"node --test\")"
+    static let supported = "supported: Python with pytest (\"python3 -m pytest -q\") or unittest (\"python3 -m unittest\"); Node.js with node:test (\"node --test\"); Go with go test (\"go test ./...\")"
 
     @Test("a stack MasterPlan cannot run is refused at review with the supported ones", arguments: [
-        ("Go", "go test ./...", "tech_stack.test_command: the test command \"go test ./...\" is not one MasterPlan can run; \(supported)"),
+        ("Rust", "cargo test", "tech_stack.test_command: the test command \"cargo test\" is not one MasterPlan can run; \(supported)"),
+        ("Python", "go test ./...", "tech_stack.language: the language \"Python\" is not what the test command \"go test ./...\" runs (Go); \(supported)"),
         ("JavaScript", "npx jest", "tech_stack.test_command: the test command \"npx jest\" is not one MasterPlan can run; \(supported)"),
         ("TypeScript", "node --test", "tech_stack.language: the language \"TypeScript\" is not what the test command \"node --test\" runs (Node.js); \(supported)"),
         ("Python", "pytest -q && rm -rf /", "tech_stack.test_command: the test command \"pytest -q && rm -rf /\" is not one MasterPlan can run; \(supported)"),
@@ -99,6 +100,7 @@ struct PlanValidatorTests {
 
     @Test("each supported stack passes with its language", arguments: [
         ("Python 3.11", "python3 -m pytest -q"), ("JavaScript (Node.js 18)", "node --test"), ("Node.js", "npm test"), ("JS", "node --test"),
+        ("Go 1.19", "go test ./..."), ("Golang", "go test -v ./..."),
     ])
     func supportedStack(_ stack: (language: String, command: String)) {
         var plan = SamplePlan.validated.plan

@@ -14,12 +14,14 @@ import Testing
         ("node --test test/", .nodeTest),
         ("/usr/bin/node --test --test-reporter=spec", .nodeTest),
         ("npm test", .nodeTest),
+        ("go test ./...", .goTest),
+        ("go test -v -race ./...", .goTest),
     ])
     func readsKnownRunners(command: String, expected: TestCommand) throws {
         #expect(try TestCommand(parsing: command) == expected)
     }
 
-    @Test(arguments: ["npm run lint", "node index.js", "node --test; curl x", "npx jest", "go test ./...", "pytest -q; rm -rf /", "python3 -m pytest $(cat x)", "python3 -c 'print(1)'",
+    @Test(arguments: ["npm run lint", "node index.js", "node --test; curl x", "npx jest", "go build ./...", "go run .", "pytest -q; rm -rf /", "python3 -m pytest $(cat x)", "python3 -c 'print(1)'",
                       "python3 -m nose"])
     func refusesEverythingElse(command: String) {
         #expect(throws: TestCommand.Unsupported.self) { try TestCommand(parsing: command) }
@@ -29,8 +31,9 @@ import Testing
         #expect(try TestCommand(parsing: "pytest -q").stack == .python)
         #expect(try TestCommand(parsing: "python3 -m unittest").stack == .python)
         #expect(try TestCommand(parsing: "node --test").stack == .node)
+        #expect(try TestCommand(parsing: "go test ./...").stack == .go)
         #expect(StackKind(testCommand: "cargo test") == nil)
         let refusal = try #require(throws: TestCommand.Unsupported.self) { try TestCommand(parsing: "cargo test") }.description
-        #expect(refusal == "the test command \"cargo test\" is not one MasterPlan can run; supported: Python with pytest (\"python3 -m pytest -q\") or unittest (\"python3 -m unittest\"); Node.js with node:test (\"node --test\")")
+        #expect(refusal == "the test command \"cargo test\" is not one MasterPlan can run; supported: Python with pytest (\"python3 -m pytest -q\") or unittest (\"python3 -m unittest\"); Node.js with node:test (\"node --test\"); Go with go test (\"go test ./...\")")
     }
 }

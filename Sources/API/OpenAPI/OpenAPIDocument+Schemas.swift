@@ -154,6 +154,8 @@ extension OpenAPIDocument {
         s["PlanPage"] = page(of: "PlanSummary")
         var tree = planSummaryProperties.map { ($0.key, $0.value) }
         tree.append(("tech_stack", anyObject))
+        tree.append(("stack", described(nullable(enumeration(StackKind.allCases.map(\.rawValue))),
+                                        "The stack that runs the plan's test command; null when none does.")))
         tree.append(("phases", array(ref("Phase"))))
         s["PlanTree"] = .object(["type": "object", "properties": .object(JSONObject(tree)),
                                  "required": ["id", "status", "tech_stack", "phases"]])

@@ -74,12 +74,21 @@ extension APIApplication {
                                 body: body)
         }
         guard let text = try plans.treeText(id: planID) else { throw Problem.notFound("plan") }
-        // PostgreSQL's json output has spaces around every colon; a compact copy is a quarter smaller.
-        let body = (try? JSONValue.parse(text, options: JSONParseOptions(maxDepth: 64, maxBytes: Int.max)).serializedBytes())
+        // PostgreSQL's json output has spaces around every colon; a compact copy is a quarter smaller. It
+        // also gains `stack`: the stack that runs the plan's test command (null when none does).
+        let body = (try? Self.withStack(JSONValue.parse(text, options: JSONParseOptions(maxDepth: 64, maxBytes: Int.max))).serializedBytes())
             ?? Array(text.utf8)
         treeCache.store(body, for: planID, stamp: stamp)
         return HTTPResponse(status: 200, headers: [("Content-Type", HTTPResponse.jsonContentType), ("Cache-Control", "no-store")],
                             body: body)
+    }
+
+    /// The plan tree with `stack`: the `StackKind` its `tech_stack.test_command` names, or null.
+    static func withStack(_ tree: JSONValue) -> JSONValue {
+        guard case .object(var object) = tree else { return tree }
+        let command = object["tech_stack"]?["test_command"]?.stringValue
+        object["stack"] = command.flatMap(StackKind.init(testCommand:)).map { .string($0.rawValue) } ?? .null
+        return .object(object)
     }
 
     /// `GET /masterplans/{id}/discovery`.

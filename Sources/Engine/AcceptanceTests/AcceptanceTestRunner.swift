@@ -71,7 +71,7 @@ public struct AcceptanceTestRunner: Sendable {
     /// Runs one test whose file is already in the workspace; with `removing`, in a copy of the workspace
     /// without those files (relative paths), to see whether the test notices that they are gone.
     public func run(_ test: AcceptanceTest, in workspace: Workspace, removing removed: Set<String> = []) -> AcceptanceTestResult {
-        let harness = stack.harness(testFile: test.file, root: workspace.root, dependencies: dependencies, interpreters: interpreters)
+        let harness = stack.harness(for: test, root: workspace.root, dependencies: dependencies, interpreters: interpreters)
         guard let executable = harness.executable else {
             return Self.notRun(test, reason: harness.unavailable ?? "the stack's harness cannot run")
         }
@@ -88,16 +88,28 @@ public struct AcceptanceTestRunner: Sendable {
                 binds.append(SandboxWorkspace.ReadOnlyBind(source: dependencies, path: dependencies))
             }
         }
+        var leftOut = removed
+        if let suffix = harness.soleTestFileSuffix {
+            leftOut.formUnion(((try? workspace.files()) ?? []).filter { $0.hasSuffix(suffix) && $0 != test.file })
+        }
         let scratch: ScratchFolder
         do {
             // The box copies this into a size-limited folder of its own; bwrap makes the mount points there.
-            scratch = try ScratchFolder.copy(of: workspace, under: scratchParent, owner: owner, leavingOut: removed,
+            scratch = try ScratchFolder.copy(of: workspace, under: scratchParent, owner: owner, leavingOut: leftOut,
                                              leavingOutFolders: engineFolders)
         } catch {
             return Self.notRun(test, reason: "the workspace could not be copied for the run: \(error)")
         }
         defer { scratch.remove() }
+        for file in harness.files {
+            do {
+                try scratch.add(file.content, at: file.path, owner: owner)
+            } catch {
+                return Self.notRun(test, reason: "the harness file \(file.path) could not be added to the run's copy: \(error)")
+            }
+        }
         var testLimits = limits
+        testLimits.processFiles = harness.processFiles
         testLimits.network = false
         testLimits.memoryBytes = max(testLimits.memoryBytes, harness.minimumMemoryBytes)
         let nonce = PytestHarness.makeNonce()

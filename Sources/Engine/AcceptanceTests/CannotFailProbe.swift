@@ -28,6 +28,15 @@ public struct CannotFailProbe: Sendable {
     /// fail; any other outcome (it failed, or could not import what is not written yet) is as it should be.
     public func probe(_ tests: [AcceptanceTest], testCommand: String) -> [AcceptanceTestResult] {
         guard !tests.isEmpty else { return [] }
+        let stack = Stacks.stack(testCommand: testCommand)
+        if stack?.probesEachTestAlone == true {
+            return tests.flatMap { probe([$0], testCommand: testCommand, files: stack?.probeFiles ?? []) }
+        }
+        return probe(tests, testCommand: testCommand, files: stack?.probeFiles ?? [])
+    }
+
+    /// Runs `tests` in one empty workspace holding only them and `files`.
+    private func probe(_ tests: [AcceptanceTest], testCommand: String, files: [(path: String, content: String)]) -> [AcceptanceTestResult] {
         var template = Array((scratchParent + "/masterplan-probe-XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             let reason = "cannot create a folder under \(scratchParent) to try the tests: \(String(cString: strerror(errno)))"
@@ -38,6 +47,7 @@ public struct CannotFailProbe: Sendable {
         chmod(folder, 0o755)
         do {
             let workspace = try Workspace.open(at: folder + "/empty")
+            for file in files { try workspace.write(file.content, to: file.path) }
             return runner.run(tests, testCommand: testCommand, in: workspace)
         } catch {
             return tests.map { AcceptanceTestRunner.notRun($0, reason: "the empty workspace could not be made: \(error)") }

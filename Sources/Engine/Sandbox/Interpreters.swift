@@ -10,22 +10,31 @@ public struct Interpreters: Sendable, Hashable {
     public var python3: String?
     public var node: String?
     public var bash: String?
+    /// The Go toolchain's `go` and `gofmt` (Debian's golang-go).
+    public var go: String?
+    public var gofmt: String?
 
-    public init(python3: String?, node: String?, bash: String?) {
+    public init(python3: String?, node: String?, bash: String?, go: String? = nil, gofmt: String? = nil) {
         self.python3 = python3
         self.node = node
         self.bash = bash
+        self.go = go
+        self.gofmt = gofmt
     }
 
     public static let python3Candidates = ["/usr/bin/python3", "/usr/local/bin/python3"]
     public static let nodeCandidates = ["/usr/bin/node", "/usr/bin/nodejs", "/usr/local/bin/node"]
     public static let bashCandidates = ["/usr/bin/bash", "/bin/bash"]
+    public static let goCandidates = ["/usr/lib/go/bin/go", "/usr/bin/go", "/usr/local/go/bin/go"]
+    public static let gofmtCandidates = ["/usr/lib/go/bin/gofmt", "/usr/bin/gofmt", "/usr/local/go/bin/gofmt"]
 
     /// The first real executable among the candidates of each interpreter.
     public static func locate() -> Interpreters {
         Interpreters(python3: python3Candidates.first(where: isNativeExecutable),
                      node: nodeCandidates.first(where: isNativeExecutable),
-                     bash: bashCandidates.first(where: isNativeExecutable))
+                     bash: bashCandidates.first(where: isNativeExecutable),
+                     go: goCandidates.first(where: isNativeExecutable),
+                     gofmt: gofmtCandidates.first(where: isNativeExecutable))
     }
 
     /// Whether `path` (after symlinks) is an executable ELF file rather than a script.

@@ -265,9 +265,9 @@ public struct Sandbox: Sendable {
         // A fresh /dev with only the harmless devices, read-only so it cannot fill memory; /dev/shm
         // (Python's multiprocessing needs it) and /tmp are sized tmpfs.
         line += ["--dev", "/dev", "--remount-ro", "/dev",
-                 "--perms", "01777", "--size", String(limits.tmpBytes), "--tmpfs", "/dev/shm",
-                 "--proc", "/proc",
-                 "--perms", "01777", "--size", String(limits.tmpBytes), "--tmpfs", "/tmp"]
+                 "--perms", "01777", "--size", String(limits.tmpBytes), "--tmpfs", "/dev/shm"]
+        if limits.processFiles { line += ["--proc", "/proc"] }
+        line += ["--perms", "01777", "--size", String(limits.tmpBytes), "--tmpfs", "/tmp"]
         if workspace.copiesIntoBox {
             // The run writes into a size-limited tmpfs of its own, filled from the read-only source
             // before the program starts: nothing it writes reaches a host disk, and it cannot write

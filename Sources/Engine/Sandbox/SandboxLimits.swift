@@ -11,6 +11,10 @@ public struct SandboxLimits: Sendable, Equatable {
     /// Whether the box shows the network's settings (resolver, certificates, pip's configuration)
     /// without the network itself: the fetch box talks to the index only through its guard.
     public var networkSettings = false
+    /// Whether the box has a `/proc` of its own. A run without one (Go's acceptance tests) leaves its
+    /// program no path to its own descriptors (`/proc/self/fd`, `/dev/fd`) or memory: a descriptor the
+    /// harness was given is then reachable only through the calls its static checks refuse.
+    public var processFiles = true
     /// Processes and threads of the sandbox user (`RLIMIT_NPROC`); stops fork bombs. The count is per
     /// user, so boxes running at the same time share it.
     public var processes: Int

@@ -18,11 +18,11 @@ public struct NodeStack: Stack {
     /// V8 reserves about 1 GiB of address space at start-up and aborts below it, whatever the script.
     public static let minimumMemoryBytes = 2 << 30
 
-    public func harness(testFile: String, root: String, dependencies: String?, interpreters: Interpreters) -> HarnessCommand {
+    public func harness(for test: AcceptanceTest, root: String, dependencies: String?, interpreters: Interpreters) -> HarnessCommand {
         guard let node = interpreters.node else {
             return HarnessCommand(unavailable: "node is not installed; install the Debian package nodejs (make deps)")
         }
-        return HarnessCommand(executable: node, arguments: NodeHarness.arguments(testFile: testFile, root: root),
+        return HarnessCommand(executable: node, arguments: NodeHarness.arguments(testFile: test.file, root: root),
                               environment: ["MASTERPLAN_SECRET_FD": String(Sandbox.secretDescriptor)],
                               minimumMemoryBytes: Self.minimumMemoryBytes)
     }

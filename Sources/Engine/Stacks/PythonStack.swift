@@ -8,12 +8,12 @@ public struct PythonStack: Stack {
 
     public var kind: StackKind { .python }
 
-    public func harness(testFile: String, root: String, dependencies: String?, interpreters: Interpreters) -> HarnessCommand {
+    public func harness(for test: AcceptanceTest, root: String, dependencies: String?, interpreters: Interpreters) -> HarnessCommand {
         guard let python = interpreters.python3 else {
             return HarnessCommand(unavailable: "python3 is not installed; install the Debian package python3 (make deps)")
         }
         return HarnessCommand(executable: python,
-                              arguments: PytestHarness.arguments(testFile: testFile, root: root, dependencies: dependencies),
+                              arguments: PytestHarness.arguments(testFile: test.file, root: root, dependencies: dependencies),
                               environment: PytestHarness.environment)
     }
 

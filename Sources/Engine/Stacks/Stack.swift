@@ -9,15 +9,24 @@ import PlanCore
 public protocol Stack: Sendable {
     var kind: StackKind { get }
 
-    /// How one frozen acceptance test file runs under the stack's harness: `testFile` is relative to
-    /// `root` (the workspace as the box shows it), `dependencies` the installed dependencies' folder
-    /// there, if any. The harness must read the run's nonce from `Sandbox.secretDescriptor` before any
-    /// workspace code runs and write nonce-tagged records (`TestRunReport`) to descriptor 4.
-    func harness(testFile: String, root: String, dependencies: String?, interpreters: Interpreters) -> HarnessCommand
+    /// How one frozen acceptance test (its file is relative to `root`, the workspace as the box shows it)
+    /// runs under the stack's harness; `dependencies` is the installed dependencies' folder there, if
+    /// any. The harness must take the run's nonce from `Sandbox.secretDescriptor` before any workspace
+    /// code can, and write nonce-tagged records (`TestRunReport`) to descriptor 4.
+    func harness(for test: AcceptanceTest, root: String, dependencies: String?, interpreters: Interpreters) -> HarnessCommand
 
     /// The dependency manifest at the workspace's root (`requirements.txt`, `package.json`), nil when the
     /// stack has none.
     var manifestFile: String? { get }
+
+    /// Files the cannot-fail probe's empty workspace gets beside the tests, so that the toolchain can run
+    /// a test at all (Go's `go.mod`): without them every test would fail there, and none would ever be
+    /// found unable to fail.
+    var probeFiles: [(path: String, content: String)] { get }
+
+    /// Whether the cannot-fail probe runs each test in an empty workspace of its own: Go compiles every
+    /// test file of a package together, so one test that needs the code would fail its neighbours' probes.
+    var probesEachTestAlone: Bool { get }
 
     /// Installs the dependencies `manifest` (the manifest's content) names into the workspace's engine
     /// folder, with the containment rules of the README's "The box". Blocking.
@@ -33,6 +42,14 @@ public struct HarnessCommand: Sendable {
     public var environment: [String: String]
     /// The least address space the toolchain starts with (V8 reserves about 1 GiB up front).
     public var minimumMemoryBytes: Int
+    /// Files of the engine's added to the run's copy of the workspace (relative path, content): Go's
+    /// TestMain. Generated code cannot replace them: they are written after the copy is made.
+    public var files: [(path: String, content: String)] = []
+    /// Whether the box has its own `/proc` (`SandboxLimits.processFiles`).
+    public var processFiles = true
+    /// When set, the run's copy holds no other file whose name ends so (Go's `_test.go`: a package's test
+    /// files compile together, and another acceptance test's file may use code a later task writes).
+    public var soleTestFileSuffix: String?
     /// Why the harness cannot run, when `executable` is nil.
     public var unavailable: String?
 
@@ -78,12 +95,18 @@ public struct DependencyOutcome: Sendable {
     }
 }
 
+extension Stack {
+    public var probeFiles: [(path: String, content: String)] { [] }
+    public var probesEachTestAlone: Bool { false }
+}
+
 public enum Stacks {
     /// The engine's value for `kind`.
     public static func stack(for kind: StackKind) -> any Stack {
         switch kind {
         case .python: return PythonStack()
         case .node: return NodeStack()
+        case .go: return GoStack()
         }
     }
 

@@ -30,7 +30,7 @@ public enum CodeShape {
             problems.append("line \(index + 1) is \(line.unicodeScalars.count) characters long (limit \(limits.maxLineLength))")
             if problems.count == 3 { break }
         }
-        let depths = kind == .javascript ? braceDepths(lines) : indentationDepths(lines, pythonStrings: kind == .python)
+        let depths = kind == .javascript || kind == .go ? braceDepths(lines) : indentationDepths(lines, pythonStrings: kind == .python)
         if let deepest = depths.max(by: { $0.depth < $1.depth }), deepest.depth > limits.maxNesting {
             problems.append("line \(deepest.line) is nested \(deepest.depth) levels deep (limit \(limits.maxNesting)); split it into functions")
         }

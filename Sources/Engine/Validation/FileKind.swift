@@ -2,6 +2,7 @@
 public enum FileKind: String, Sendable, Hashable, CaseIterable {
     case python
     case javascript
+    case go
     case json
     case yaml
     case toml
@@ -20,6 +21,7 @@ public enum FileKind: String, Sendable, Hashable, CaseIterable {
         switch extensionPart {
         case "py", "pyi": self = .python
         case "js", "mjs", "cjs": self = .javascript
+        case "go": self = .go
         case "json": self = .json
         case "yaml", "yml": self = .yaml
         case "toml": self = .toml
@@ -46,7 +48,7 @@ public enum FileKind: String, Sendable, Hashable, CaseIterable {
     /// Whether the kind is program source, which gets the complexity check.
     public var isCode: Bool {
         switch self {
-        case .python, .javascript, .shell: return true
+        case .python, .javascript, .go, .shell: return true
         case .json, .yaml, .toml, .text, .other: return false
         }
     }

@@ -54,6 +54,9 @@ public struct Validators: Sendable {
             }
             results.append(ValidatorResult(name: JavaScriptChecks.importsName, passed: findings.isEmpty,
                                            message: findings.isEmpty ? "ok" : findings.prefix(10).joined(separator: "\n")))
+        case .go:
+            results.append(gofmt(argument, box))
+            results.append(goBuild(path, in: workspace, box))
         case .json, .yaml, .toml:
             results.append(dataParse(argument, kind: kind, box))
         case .shell:
@@ -124,6 +127,68 @@ public struct Validators: Sendable {
         return verdict(name, result)
     }
 
+    /// `gofmt -e -l`: a syntax error fails the file; a file gofmt would reformat passes with that said
+    /// (formatting is not behaviour, and a retry for it would cost a model call).
+    func gofmt(_ path: String, _ box: SandboxWorkspace) -> ValidatorResult {
+        let name = "gofmt"
+        guard let gofmt = interpreters.gofmt else { return missing(name, "gofmt", package: "golang-go") }
+        let result = sandbox.run(gofmt, ["-e", "-l", path], in: box, limits: goLimits)
+        switch result.status {
+        case .passed:
+            let listed = !result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            return ValidatorResult(name: name, passed: true, message: listed ? "ok, but gofmt would reformat it" : "ok")
+        case .failed:
+            return ValidatorResult(name: name, passed: false, message: ValidatorResult.excerpt(result.output))
+        case .timedOut, .error:
+            return infrastructureFailure(name, result)
+        }
+    }
+
+    /// `go build` and `go vet` of the package the file is in (its folder's non-test files), once every
+    /// Go file the plan puts in that folder is written; before that the package cannot compile, and the
+    /// result says what it waits for.
+    func goBuild(_ path: String, in workspace: Workspace, _ box: SandboxWorkspace) -> ValidatorResult {
+        let name = "go-build"
+        guard let go = interpreters.go else { return missing(name, "go", package: "golang-go") }
+        let folder = path.split(separator: "/").dropLast().joined(separator: "/")
+        let waiting = plannedFiles.filter { planned in
+            planned.hasSuffix(".go") && !planned.hasSuffix("_test.go")
+                && planned.split(separator: "/").dropLast().joined(separator: "/") == folder && !workspace.fileExists(planned)
+        }.sorted()
+        if !waiting.isEmpty {
+            return ValidatorResult(name: name, passed: true,
+                                   message: "not built yet: the package also needs \(waiting.prefix(5).joined(separator: ", ")); the acceptance tests build it")
+        }
+        if !workspace.fileExists("go.mod") {
+            return ValidatorResult(name: name, passed: false, message: "go.mod is missing at the project's root; a Go project is a module")
+        }
+        let result = sandbox.run("/bin/sh", ["-c", Self.goBuildScript, "sh", folder.isEmpty ? "." : folder, go], in: box, limits: goLimits,
+                                 environment: GoStack.environment)
+        return verdict(name, result)
+    }
+
+    /// Builds and vets the non-test Go files of folder `$1` with `$2` (go); test files are the plan's
+    /// acceptance tests, which may use what later tasks write.
+    static let goBuildScript = """
+        folder="$1"; go="$2"
+        cd "$folder" || exit 1
+        set --
+        for file in *.go; do
+            case "$file" in *_test.go) ;; *) set -- "$@" "$file" ;; esac
+        done
+        [ "$#" -gt 0 ] || exit 0
+        "$go" build -o /dev/null "$@" && "$go" vet "$@"
+        """
+
+    /// The Go tools' limits: the runtime reserves address space early, and the build cache lives in /tmp.
+    var goLimits: SandboxLimits {
+        var goLimits = limits
+        goLimits.memoryBytes = max(limits.memoryBytes, GoStack.minimumMemoryBytes)
+        goLimits.tmpBytes = max(limits.tmpBytes, 128 << 20)
+        goLimits.timeout = max(limits.timeout, .seconds(60))
+        return goLimits
+    }
+
     static let moduleSyntaxHints = ["Cannot use import statement outside a module", "Unexpected token 'export'",
                                     "await is only valid in async functions and the top level bodies of modules"]
 
@@ -138,6 +203,7 @@ public struct Validators: Sendable {
         let name = TamperCheck.name
         var findings = TamperCheck.nameFindings(path: path, content: content)
         if kind == .javascript { findings += JavaScriptChecks.tamperFindings(path: path, content: content) }
+        if kind == .go { findings += GoChecks.tamperFindings(path: path, content: content) }
         if let mode = TamperCheck.scriptMode(path: path, kind: kind) {
             guard let python = interpreters.python3 else { return missing(name, "python3", package: "python3") }
             let result = sandbox.run(python, ["-I", "-c", TamperCheck.script, mode, argument, path], in: box, limits: limits)

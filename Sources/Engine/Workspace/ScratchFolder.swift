@@ -92,6 +92,34 @@ public struct ScratchFolder: Sendable {
         }
     }
 
+    /// Writes `content` as a new file at the relative `path` of the copy (mode 0644, owned like the
+    /// copy with `owner`), replacing whatever the copy holds there; the folders on the way must be real
+    /// folders of the copy (the run's harness files: `HarnessCommand.files`).
+    public func add(_ content: String, at relative: String, owner: (user: UInt32, group: UInt32)?) throws(WorkspaceError) {
+        let components = relative.split(separator: "/").map(String.init)
+        guard !components.isEmpty, !components.contains(where: { $0 == ".." || $0 == "." }) else {
+            throw WorkspaceError(.system(operation: "add to scratch copy", code: EINVAL), path: relative)
+        }
+        var folder = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard folder >= 0 else { throw WorkspaceError(.system(operation: "open \(path)", code: errno)) }
+        for component in components.dropLast() {
+            let next = openat(folder, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let code = errno
+            close(folder)
+            guard next >= 0 else { throw WorkspaceError(.system(operation: "open in scratch copy", code: code), path: relative) }
+            folder = next
+        }
+        defer { close(folder) }
+        let name = components[components.count - 1]
+        unlinkat(folder, name, 0)
+        let output = openat(folder, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw WorkspaceError(.system(operation: "create in scratch copy", code: errno), path: relative) }
+        defer { close(output) }
+        fchmod(output, 0o644)
+        if let owner { fchown(output, owner.user, owner.group) }
+        try writeAll(output, Array(content.utf8), operation: "write in scratch copy", path: relative)
+    }
+
     /// Deletes the copy and everything a run left in it. `rm` handles any depth and never follows links;
     /// `--one-file-system` keeps it inside the copy even if something was mounted there.
     public func remove() {

@@ -4,12 +4,14 @@
 public enum StackKind: String, Sendable, Hashable, CaseIterable {
     case python
     case node
+    case go
 
     /// The name people read (the UI's stack badge, messages).
     public var displayName: String {
         switch self {
         case .python: return "Python"
         case .node: return "Node.js"
+        case .go: return "Go"
         }
     }
 
@@ -18,6 +20,7 @@ public enum StackKind: String, Sendable, Hashable, CaseIterable {
         switch self {
         case .python: return "pytest (\"python3 -m pytest -q\") or unittest (\"python3 -m unittest\")"
         case .node: return "node:test (\"node --test\")"
+        case .go: return "go test (\"go test ./...\")"
         }
     }
 
@@ -37,6 +40,8 @@ public enum StackKind: String, Sendable, Hashable, CaseIterable {
             return !words.contains("typescript")
                 && (words.contains("javascript") || words.contains("node") || words.contains("ecmascript")
                     || words.split(whereSeparator: { !$0.isLetter }).contains("js"))
+        case .go:
+            return words.contains("golang") || words.split(whereSeparator: { !$0.isLetter }).contains("go")
         }
     }
 

@@ -4,7 +4,7 @@
 /// under the engine's own harness (pytest also runs `unittest.TestCase` classes), because a command
 /// from the plan — its options, plugins or configuration — would let the plan steer the run.
 /// Supported: pytest (`pytest`, `py.test`, `python -m pytest`) and unittest (`python -m unittest`) for
-/// Python, and Node.js's built-in runner (`node --test`, `npm test`). The plan validator refuses any
+/// Python, Node.js's built-in runner (`node --test`, `npm test`) and Go's (`go test ./...`). The plan validator refuses any
 /// other command when a plan is generated or edited, so a plan for a stack MasterPlan cannot run never
 /// reaches approval.
 public enum TestCommand: Sendable, Hashable {
@@ -14,6 +14,8 @@ public enum TestCommand: Sendable, Hashable {
     case unittest(options: [String])
     /// `node --test`: Node.js's built-in runner (`node:test`), whatever the plan's options.
     case nodeTest
+    /// `go test ./...`: Go's `testing` package, whatever the plan's options.
+    case goTest
 
     /// The command is not one the runner can run.
     public struct Unsupported: Error, Sendable, CustomStringConvertible {
@@ -28,6 +30,7 @@ public enum TestCommand: Sendable, Hashable {
         switch self {
         case .pytest, .unittest: return .python
         case .nodeTest: return .node
+        case .goTest: return .go
         }
     }
 
@@ -49,6 +52,12 @@ public enum TestCommand: Sendable, Hashable {
         }
         if program == "npm", words == ["test"] || words == ["run", "test"] || words == ["t"] {
             self = .nodeTest
+            return
+        }
+        if program == "go" {
+            // `go test [flags] [packages]`: the harness builds and runs each acceptance test's package itself.
+            guard words.first == "test" else { throw Unsupported(command: command) }
+            self = .goTest
             return
         }
         let module: String

@@ -126,7 +126,7 @@ function renderHeader(ctx) {
     : null;
   replace(ctx.state.headerEl,
     pageHeader(title, {
-      meta: [badge(plan.status), ' ', verificationBadge(status.verification ? status : plan), ` version ${plan.version} · created `, timeEl(plan.created_at), ' ', ctx.state.live.el],
+      meta: [badge(plan.status), ' ', verificationBadge(status.verification ? status : plan), ' ', stackBadge(plan), ` version ${plan.version} · created `, timeEl(plan.created_at), ' ', ctx.state.live.el],
       subtitle: plan.summary,
     }),
     plan.status_reason ? h('p', { class: 'status-reason', role: 'note' }, h('strong', null, `${words(plan.status)}: `), plan.status_reason) : null,
@@ -147,6 +147,18 @@ function renderHeader(ctx) {
         stackItems.length ? h('ul', { class: 'chips' }, stackItems.map((t) => h('li', null, t))) : h('p', { class: 'muted' }, '—'),
         stack.test_command ? h('p', { class: 'small' }, 'Tests: ', h('code', null, stack.test_command)) : null)),
     plan.status === 'generating' || ctx.state.generationLog.length ? generationBox(ctx.state) : null);
+}
+
+const STACK_NAMES = { python: 'Python', node: 'Node.js', go: 'Go' };
+
+/** The stack that runs the plan (from the API's `stack`); nothing while the plan has no tech stack yet. */
+function stackBadge(plan) {
+  if (!plan.tech_stack || !plan.tech_stack.test_command) return null;
+  if (!plan.stack) {
+    return h('span', { class: ['badge', 'status-failed', 'stack-badge'], title: 'No stack MasterPlan supports runs this test command.' }, 'unsupported stack');
+  }
+  return h('span', { class: ['badge', 'stack-badge', `stack-${plan.stack}`], title: `Runs as a ${STACK_NAMES[plan.stack] || plan.stack} project (${plan.tech_stack.test_command})` },
+    STACK_NAMES[plan.stack] || plan.stack);
 }
 
 function generationBox(state) {

@@ -1,0 +1,103 @@
+@testable import Engine
+import Testing
+
+/// The static checks of generated JavaScript and Go, and the reading of frozen test files.
+@Suite struct StackChecksTests {
+    @Test func javaScriptImportsResolveToProjectFilesAndBuiltins() {
+        let source = """
+            "use strict";
+            const http = require("node:http");
+            const fs = require('fs');
+            const { createStore } = require("./store.js");
+            const util = require("../lib/util");
+            // const ignored = require("./commented-out.js");
+            import("./lazy.mjs");
+            const _ = require("lodash");
+            const evil = require("../../../etc/passwd");
+            """
+        let files: Set<String> = ["src/store.js", "lib/util.js", "src/lazy.mjs"]
+        let findings = JavaScriptChecks.importFindings(path: "src/app.js", content: source) { files.contains($0) }
+        #expect(findings == [
+            "src/app.js: ../../../etc/passwd points outside the project",
+            "src/app.js: lodash is an npm package, and MasterPlan installs no npm packages; use Node's standard library instead of lodash",
+        ])
+        let esm = "import { add } from \"./calc\";\nexport { add } from './calc/index.mjs';\nimport \"./side-effect.js\";\n"
+        let missing = JavaScriptChecks.importFindings(path: "main.mjs", content: esm) { $0 == "calc.js" || $0 == "calc/index.mjs" }
+        #expect(missing.count == 1)
+        #expect(missing.first?.hasPrefix("main.mjs: ./side-effect.js does not resolve") == true, "\(missing)")
+    }
+
+    @Test func javaScriptThatReachesForTheRunnerOrTheProcessIsRefused() {
+        let source = """
+            const test = require("node:test");
+            const inspector = require("inspector");
+            process.binding("fs");
+            const data = require("fs").readFileSync("/proc/self/environ");
+            // process.reallyExit(0) in a comment is fine
+            """
+        let findings = JavaScriptChecks.tamperFindings(path: "src/app.js", content: source)
+        #expect(findings.contains { $0.contains("imports node:test") })
+        #expect(findings.contains { $0.contains("imports inspector") })
+        #expect(findings.contains { $0.hasPrefix("src/app.js:3: process.binding") })
+        #expect(findings.contains { $0.hasPrefix("src/app.js:4: /proc/") })
+        #expect(!findings.contains { $0.contains("reallyExit") })
+        #expect(JavaScriptChecks.tamperFindings(path: "src/store.js", content: NotesAPIFixture.storeSource).isEmpty)
+        #expect(JavaScriptChecks.tamperFindings(path: "src/app.js", content: NotesAPIFixture.appSource(createdStatus: 201)).isEmpty)
+    }
+
+    @Test func goThatReachesForDescriptorsMemoryOrTheRuntimeIsRefused() {
+        let source = """
+            package convert
+
+            import (
+            \t"os"
+            \t"os/exec"
+            \t_ "unsafe"
+            \t"syscall"
+            )
+
+            //go:linkname now runtime.nanotime
+            func now() int64
+
+            var f = os.NewFile(7, "secret")
+            """
+        let findings = GoChecks.tamperFindings(path: "convert/convert.go", content: source)
+        for expected in ["imports os/exec", "imports unsafe", "imports syscall", "convert/convert.go:10: go:linkname", "convert/convert.go:13: os.NewFile"] {
+            #expect(findings.contains { $0.contains(expected) }, "\(expected) in \(findings)")
+        }
+        #expect(GoChecks.tamperFindings(path: "convert/convert_test.go", content: "package convert\n").first?.contains("must not add Go test files") == true)
+        #expect(GoChecks.tamperFindings(path: "convert/convert.go", content: CSVToJSONFixture.convertSource).isEmpty)
+        #expect(GoChecks.tamperFindings(path: "cmd/csv2json/main.go", content: CSVToJSONFixture.mainSource(readsFiles: true)).isEmpty)
+    }
+
+    @Test func aFrozenGoTestFileGivesItsPackageAndTopLevelTests() {
+        let source = """
+            // Package calc_test checks calc.
+            package calc_test
+
+            import "testing"
+
+            func TestAdd(t *testing.T) {}
+            func TestMain(m *testing.M) {}
+            func Testlowercase(t *testing.T) {}
+            func helper(t *testing.T) {}
+            func (s suite) TestMethod(t *testing.T) {}
+            func Test(t *testing.T) {}
+            func BenchmarkAdd(b *testing.B) {}
+            /*
+            func TestCommented(t *testing.T) {}
+            */
+            """
+        let file = GoChecks.testFile(source)
+        #expect(file.package == "calc_test")
+        #expect(file.tests == ["TestAdd", "Test"])
+    }
+
+    @Test func manifestsThatNamePackagesAreRead() {
+        #expect(NodeStack.packages(in: #"{"dependencies": {"express": "^4"}, "devDependencies": {"jest": "29"}}"#) == ["express", "jest"])
+        #expect(NodeStack.packages(in: #"{"name": "x", "scripts": {"test": "node --test"}}"#).isEmpty)
+        #expect(GoStack.requiredModules(in: "module x\n\ngo 1.19\n\nrequire (\n\tgithub.com/a/b v1.0.0\n\tgolang.org/x/text v0.3.0 // indirect\n)\nrequire example.com/c v2.0.0\n")
+                == ["example.com/c", "github.com/a/b", "golang.org/x/text"])
+        #expect(GoStack.requiredModules(in: "module x\n\ngo 1.19\n").isEmpty)
+    }
+}
