@@ -157,6 +157,8 @@ import TestSupport
 
     @Test func aFailingGateIsFixedByARepairRound() async throws {
         let plan = try await harness.approvedPlan()
+        let clock = ContinuousClock()
+        let started = clock.now
         let entries = ExecutionHarness.atoms(overriding: [
             "wordcount/counter.py": [ExecutionHarness.atom("wordcount/counter.py", WordCountFixture.brokenCounter)],
         ]) + [
@@ -178,6 +180,9 @@ import TestSupport
         #expect(try count("SELECT count(*) FROM atom_attempts WHERE plan_id = $1 AND origin = 'gate_repair' AND accepted", [plan]) == 2)
         #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND kind = 'gate' AND status = 'fail'", [plan]) == 1)
         #expect(harness.read(plan, "wordcount/counter.py") == ExecutionHarness.reference("wordcount/counter.py"))
+        let evidence = try #require(try PlanQueries(connection).evidence(planID: plan))
+        #expect(evidence["verification"]?.stringValue == "verified")
+        try StackEvidence.record("python", plan: plan, evidence: evidence, elapsed: clock.now - started, connection: connection)
     }
 
     /// A plan whose counter keeps failing its MUST test through every repair round: run until it is

@@ -149,10 +149,18 @@ enum StackEvidence {
                 JSONValue(["kind": .string(try row.decode(String.self, 0)), "runs": .int(Int64(try row.decode(Int.self, 1))),
                            "total_ms": .int(Int64(try row.decode(Int.self, 2))), "max_ms": .int(Int64(try row.decode(Int.self, 3)))])
             }
+        // A gate's time: from its first test run's start to its verdict (mutation runs included).
         let gates = try connection.query("""
-            SELECT extract(epoch FROM g.created_at) FROM gate_results g WHERE g.plan_id = $1 ORDER BY g.created_at
-            """, [plan]).rows.count
-        let summary = JSONValue(["stack": .string(stack), "execution_ms": .int(elapsed.wholeMilliseconds), "gates": .int(Int64(gates)),
+            SELECT w.number, g.repair_round, count(r.id),
+                   (extract(epoch FROM g.created_at - min(r.created_at - r.duration_ms * interval '1 millisecond')) * 1000)::bigint
+            FROM gate_results g JOIN waves w ON w.id = g.wave_id
+            JOIN test_runs r ON r.wave_id = g.wave_id AND r.repair_round = g.repair_round
+            WHERE g.plan_id = $1 GROUP BY w.number, g.repair_round, g.created_at ORDER BY w.number, g.repair_round
+            """, [plan]).rows.map { row in
+                JSONValue(["wave": .int(Int64(try row.decode(Int.self, 0))), "round": .int(Int64(try row.decode(Int.self, 1))),
+                           "test_runs": .int(Int64(try row.decode(Int.self, 2))), "ms": .int(try row.decode(Int64.self, 3))])
+            }
+        let summary = JSONValue(["stack": .string(stack), "execution_ms": .int(elapsed.wholeMilliseconds), "gates": .array(gates),
                                  "test_runs": .array(runs), "evidence": evidence])
         try (summary.jsonText + "\n").write(toFile: folder + "/\(stack).json", atomically: true, encoding: .utf8)
     }
