@@ -144,6 +144,9 @@ def flow_tour(ui: UI, args) -> None:
 
     plans = ui.api("/masterplans?limit=200")["body"]["items"]
     ui.go("/chat", "document.querySelector('.composer')")
+    # A new conversation says which stacks a plan can run as.
+    b.wait_for("['Python', 'Node.js', 'Go'].every((name) => document.querySelector('.supported-stacks')?.textContent.includes(name))",
+               what="the supported stacks in the new conversation")
     ui.snap("chat-new")
     conversations = ui.api("/conversations?limit=5")["body"]["items"]
     if conversations:
@@ -409,6 +412,7 @@ def flow_demo(ui: UI, args) -> None:
     b.wait_for("Array.from(document.querySelectorAll('.page-meta .badge')).some((e) => e.textContent === 'verified')",
                timeout=60, what="the verified badge")
     ui.go(f"/plans/{plan_id}?tab=evidence", "document.querySelector('.evidence-task')")
+    b.wait_for("document.querySelector('.page-meta .stack-badge')?.textContent === 'Python'", what="the plan's stack badge")
     b.wait_for("document.querySelector('.evidence .verification')", what="the verification note on the evidence tab")
     b.eval("document.querySelector('details.evidence-test')?.setAttribute('open', '')")
     ui.snap("demo-evidence")

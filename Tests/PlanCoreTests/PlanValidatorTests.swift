@@ -98,6 +98,16 @@ struct PlanValidatorTests {
         #expect(throws: PlanProblems.self) { try PlanValidator().validateStored(plan) }
     }
 
+    @Test("a task may not write a Go test file")
+    func goTestFileInATask() {
+        var plan = SamplePlan.validated.plan
+        plan.techStack = TechStack(language: "Go", testCommand: "go test ./...")
+        #expect(plan.updateTask(number: 7) { $0.files = ["README.md", "app/app_test.go"] })
+        #expect(PlanValidator().problems(in: plan).map(\.description) == [
+            "phases[2].milestones[0].tasks[0].files[1]: \"app/app_test.go\" is a Go test file; tasks do not write tests: the acceptance tests are generated from the criteria and run with the engine's own TestMain",
+        ])
+    }
+
     @Test("each supported stack passes with its language", arguments: [
         ("Python 3.11", "python3 -m pytest -q"), ("JavaScript (Node.js 18)", "node --test"), ("Node.js", "npm test"), ("JS", "node --test"),
         ("Go 1.19", "go test ./..."), ("Golang", "go test -v ./..."),

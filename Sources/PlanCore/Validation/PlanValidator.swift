@@ -160,6 +160,11 @@ public struct PlanValidator: Sendable {
         for (i, file) in task.files.enumerated() {
             if let violation = WorkspacePath.projectFileViolation(of: file, limits: limits) {
                 report.add(.unsafePath, filesPath.appending(i), violation.description)
+            } else if file.lowercased().hasSuffix("_test.go") {
+                // Go compiles a package's test files with it: one a task wrote could define TestMain or
+                // init and change how the acceptance tests of that package run.
+                report.add(.unsafePath, filesPath.appending(i),
+                           "\(file.quotedForMessage()) is a Go test file; tasks do not write tests: the acceptance tests are generated from the criteria and run with the engine's own TestMain")
             } else if let first = seenFiles[file] {
                 report.add(.duplicate, filesPath.appending(i), "\(file.quotedForMessage()) is already listed as files[\(first)]")
             } else {

@@ -2,7 +2,7 @@
 import Testing
 
 /// The static checks of generated JavaScript and Go, and the reading of frozen test files.
-@Suite struct StackChecksTests {
+@Suite(.dedicatedThreads) struct StackChecksTests {
     @Test func javaScriptImportsResolveToProjectFilesAndBuiltins() {
         let source = """
             "use strict";

@@ -68,6 +68,7 @@ export default async function render(ctx) {
     title.textContent = 'New conversation';
     replace(state.messagesEl, h('li', { class: 'intro' },
       h('p', null, 'Try: ', h('q', null, EXAMPLE), '.'),
+      h('p', { class: 'small supported-stacks' }, 'Plans run as Python (pytest), Node.js (node --test, standard library) or Go (go test, standard library) projects.'),
       h('p', { class: 'muted small' }, `With "Make a plan" ticked, your text is sent as ${PLAN_COMMAND} <request>. Without it, the assistant answers in the chat; a message starting with ${PLAN_COMMAND} always starts a plan.`)));
   }
 
