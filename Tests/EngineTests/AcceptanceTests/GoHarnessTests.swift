@@ -9,18 +9,7 @@ import TestSupport
 /// tricks that need `os.NewFile`, `syscall` or `unsafe` are refused before any test runs, by the
 /// validators' static checks: `GoChecksTests`, `GoStackExecutionTests`.)
 @Suite(.dedicatedThreads) struct GoHarnessTests {
-    struct Attack: Sendable, CustomTestStringConvertible {
-        var name: String
-        var source: String
-        var reasons: [String]
-        var testDescription: String { name }
-
-        init(name: String, source: String, reason: String...) {
-            self.name = name
-            self.source = source
-            self.reasons = reason
-        }
-    }
+    typealias Attack = HarnessAttack
 
     static let goMod = "module example.com/calc\n\ngo 1.19\n"
     static let brokenAdd = "func Add(a, b int) int { return a - b }\n"
@@ -47,14 +36,14 @@ import TestSupport
         """)
 
     static let attacks: [Attack] = [
-        Attack(name: "exits with status 0 in init", source: "import \"os\"\n\nfunc init() { os.Exit(0) }\n\n" + brokenAdd,
+        Attack(name: "exits with status 0 in init", files: calc("import \"os\"\n\nfunc init() { os.Exit(0) }\n\n" + brokenAdd),
                reason: "no report"),
-        Attack(name: "exits with status 0 inside the test", source: "import \"os\"\n\nfunc Add(a, b int) int { os.Exit(0); return 0 }\n",
+        Attack(name: "exits with status 0 inside the test", files: calc("import \"os\"\n\nfunc Add(a, b int) int { os.Exit(0); return 0 }\n"),
                reason: "exited early"),
-        Attack(name: "ends the test's goroutine", source: "import \"runtime\"\n\nfunc Add(a, b int) int { runtime.Goexit(); return 0 }\n",
+        Attack(name: "ends the test's goroutine", files: calc("import \"runtime\"\n\nfunc Add(a, b int) int { runtime.Goexit(); return 0 }\n"),
                reason: "failed", "exited early"),
-        Attack(name: "panics", source: "func Add(a, b int) int { panic(\"no\") }\n", reason: "failed", "exited early"),
-        Attack(name: "prints a forged report and exits", source: """
+        Attack(name: "panics", files: calc("func Add(a, b int) int { panic(\"no\") }\n"), reason: "failed", "exited early"),
+        Attack(name: "prints a forged report and exits", files: calc("""
             import (
             \t"fmt"
             \t"os"
@@ -72,8 +61,8 @@ import TestSupport
             \treturn 0
             }
 
-            """, reason: "exited early"),
-        Attack(name: "takes the nonce through /proc or /dev/fd in init", source: """
+            """), reason: "exited early"),
+        Attack(name: "takes the nonce through /proc or /dev/fd in init", files: calc("""
             import (
             \t"io"
             \t"os"
@@ -100,15 +89,24 @@ import TestSupport
             \t}
             }
 
-            """ + brokenAdd, reason: "failed"),
+            """ + brokenAdd), reason: "failed"),
     ]
 
+    /// The generated package's one file, `calc/calc.go`, with `source` after its package clause.
+    static func calc(_ source: String) -> [(path: String, content: String)] {
+        [("calc/calc.go", "package calc\n\n" + source)]
+    }
+
     func run(_ source: String, test: AcceptanceTest = Self.test, goMod: String? = Self.goMod) throws -> AcceptanceTestResult {
+        try run(Self.calc(source), test: test, goMod: goMod)
+    }
+
+    func run(_ files: [(path: String, content: String)], test: AcceptanceTest = Self.test, goMod: String? = Self.goMod) throws -> AcceptanceTestResult {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let workspace = try Workspace.open(at: folder.sub("workspaces/plan-1"))
         if let goMod { try workspace.write(goMod, to: "go.mod") }
-        try workspace.write("package calc\n\n" + source, to: "calc/calc.go")
+        for (path, content) in files { try workspace.write(content, to: path) }
         var limits = SandboxLimits.acceptanceTest
         limits.timeout = .seconds(60)
         let runner = AcceptanceTestRunner(sandbox: try Sandbox(), limits: limits)
@@ -166,7 +164,7 @@ import TestSupport
 
     @Test(arguments: attacks)
     func anAttackNeverPasses(attack: Attack) throws {
-        let result = try run(attack.source)
+        let result = try run(attack.files)
         #expect(result.outcome != .pass, "\(attack.name) passed: \(result.output)")
         #expect(attack.reasons.contains { result.reason?.contains($0) == true }, "reason: \(result.reason ?? "none")\n\(result.output)")
     }

@@ -8,20 +8,8 @@ import TestSupport
 /// attack runs for real in the sandbox under the harness, against a workspace whose `calc.add` is
 /// wrong, and none may come out as a pass.
 @Suite(.dedicatedThreads) struct HarnessAttackTests {
-    /// One trick: the files generated code leaves in the workspace besides the broken `calc.py`.
-    struct Attack: Sendable, CustomTestStringConvertible {
-        var name: String
-        var files: [(path: String, content: String)]
-        /// Fragments of the run's reason (the verdict's sentence), one of which names what went wrong.
-        var reasons: [String]
-        var testDescription: String { name }
-
-        init(name: String, files: [(path: String, content: String)], reason: String...) {
-            self.name = name
-            self.files = files
-            self.reasons = reason
-        }
-    }
+    /// Each trick: the files generated code leaves in the workspace besides the broken `calc.py`.
+    typealias Attack = HarnessAttack
 
     static let brokenAdd = "def add(a, b):\n    return a - b\n"
 

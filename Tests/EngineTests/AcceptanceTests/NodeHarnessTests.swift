@@ -8,18 +8,7 @@ import TestSupport
 /// a broken one fails, and code that fails its test and tries to make the run pass anyway, the way a
 /// cheating model would, never passes.
 @Suite(.dedicatedThreads) struct NodeHarnessTests {
-    struct Attack: Sendable, CustomTestStringConvertible {
-        var name: String
-        var files: [(path: String, content: String)]
-        var reasons: [String]
-        var testDescription: String { name }
-
-        init(name: String, files: [(path: String, content: String)], reason: String...) {
-            self.name = name
-            self.files = files
-            self.reasons = reason
-        }
-    }
+    typealias Attack = HarnessAttack
 
     static let brokenAdd = "exports.add = (a, b) => a - b;\n"
 

@@ -4,21 +4,8 @@ import LLM
 /// A scripted model for a small Go project: a command line that converts CSV to JSON, on Go's standard
 /// library (encoding/csv, encoding/json), tested with `go test`. It holds the generation answers, the
 /// reference content of every file, and the wrong answers of the repair paths.
-enum CSVToJSONFixture {
-    static let model = "gpt-4.1-mini"
-
+enum CSVToJSONFixture: ScriptedProject {
     static let request = "Write a Go command-line tool that converts CSV to JSON"
-
-    static func entry(_ purpose: LLMRequest.Purpose, _ key: String, _ response: String) -> CassetteEntry {
-        CassetteEntry(purpose: purpose.rawValue, key: key, response: response, model: model,
-                      usage: LLMUsage(inputTokens: 900 + response.utf8.count / 8, outputTokens: response.utf8.count / 4,
-                                      cachedInputTokens: 0))
-    }
-
-    static func generation(tests: JSONValue = acceptanceTestsJSON) -> [CassetteEntry] {
-        [entry(.discovery, "discovery", discovery), entry(.masterplan, "masterplan", plan),
-         entry(.acceptanceTests, "acceptance_tests", tests.jsonText)]
-    }
 
     static let discovery = #"""
         {"domain": "data conversion",
@@ -266,17 +253,5 @@ enum CSVToJSONFixture {
             }
 
             """
-    }
-
-    static func reference(_ path: String) -> String { files.first { $0.path == path }!.content }
-
-    static func atom(_ path: String, _ content: String) -> String {
-        JSONValue(["file": .string(path), "content": .string(content), "notes": ""]).jsonText
-    }
-
-    static func atoms(overriding overrides: [String: [String]] = [:]) -> [CassetteEntry] {
-        files.flatMap { path, content in
-            (overrides[path] ?? [atom(path, content)]).map { entry(.atom, "task-\(tasks[path]!)/\(path)", $0) }
-        }
     }
 }

@@ -20,20 +20,6 @@ import TestSupport
         harness = try ExecutionHarness()
     }
 
-    func count(_ sql: String, _ parameters: [any PostgresBindable]) throws -> Int {
-        try connection.query(sql, parameters).first!.decode(Int.self, 0)
-    }
-
-    func status(_ plan: UUID) throws -> String { try harness.generation.status(plan: plan).status }
-
-    /// `(wave, round, passed)` of every gate evaluation, in order.
-    func gates(_ plan: UUID) throws -> [String] {
-        try connection.query("""
-            SELECT w.number, g.repair_round, g.passed FROM gate_results g JOIN waves w ON w.id = g.wave_id
-            WHERE g.plan_id = $1 ORDER BY w.number, g.repair_round
-            """, [plan]).rows.map { "wave \(try $0.decode(Int.self, 0)) round \(try $0.decode(Int.self, 1)): \(try $0.decode(Bool.self, 2) ? "passed" : "failed")" }
-    }
-
     @Test func aNodeServiceRunsFromRequestToVerifiedWithARetryAndAGateRepair() async throws {
         let plan = try await harness.approvedPlan(generationAnswers: NotesAPIFixture.generation())
         let stack = try connection.query("SELECT tech_stack->>'test_command' FROM masterplans WHERE id = $1", [plan]).first!.decode(String.self, 0)
@@ -51,31 +37,23 @@ import TestSupport
         ]
         try await harness.execute(entries)
         let elapsed = clock.now - started
-        #expect(try status(plan) == "completed")
-        #expect(try connection.query("SELECT verification FROM masterplans WHERE id = $1", [plan]).first!.decode(String?.self, 0) == "verified")
+        #expect(try harness.status(plan) == "completed")
+        #expect(try harness.verification(plan) == "verified")
 
         // The retry: node --check refused the first store, the second was accepted.
-        let storeAttempts = try connection.query("""
-            SELECT x.accepted, x.validation FROM atom_attempts x JOIN atoms a ON a.id = x.atom_id
-            WHERE a.plan_id = $1 AND a.file_path = 'src/store.js' ORDER BY x.attempt
-            """, [plan]).rows
-        #expect(storeAttempts.count == 2)
-        let firstValidation = try storeAttempts[0].decode(JSONValue.self, 1)
-        let nodeCheck = firstValidation.arrayValue?.first { $0["name"]?.stringValue == "node-check" }
-        #expect(nodeCheck?["passed"]?.boolValue == false, "\(firstValidation.jsonText)")
-        #expect(try storeAttempts[1].decode(Bool.self, 0))
+        let refused = try harness.refusals(plan, "src/store.js")
+        #expect(refused.count == 1)
+        #expect(refused.first?.contains { $0.hasPrefix("node-check") } == true, "\(refused)")
+        #expect(try harness.count("SELECT count(*) FROM atom_attempts x JOIN atoms a ON a.id = x.atom_id WHERE a.plan_id = $1 AND a.file_path = 'src/store.js' AND x.accepted", [plan]) == 1)
 
         // The gate repair: wave 2's MUST API test failed on the 200, passed after the repair.
-        #expect(try gates(plan) == ["wave 1 round 0: passed", "wave 2 round 0: failed", "wave 2 round 1: passed", "wave 3 round 0: passed"])
-        let failed = try connection.query("""
-            SELECT r.output_tail FROM test_runs r JOIN acceptance_tests t ON t.id = r.test_id
-            WHERE r.plan_id = $1 AND t.name = 'api' AND r.kind = 'gate' AND r.status = 'fail'
-            """, [plan]).rows
+        #expect(try harness.gates(plan) == ["wave 1 round 0: passed", "wave 2 round 0: failed", "wave 2 round 1: passed", "wave 3 round 0: passed"])
+        let failed = try harness.gateOutputs(plan, test: "api", status: "fail")
         #expect(failed.count == 1)
-        #expect(try failed.first?.decode(String.self, 0).contains("200 !== 201") == true)
-        #expect(try count("SELECT count(*) FROM atom_attempts WHERE plan_id = $1 AND origin = 'gate_repair' AND accepted", [plan]) == 2)
+        #expect(failed.first?.contains("200 !== 201") == true)
+        #expect(try harness.count("SELECT count(*) FROM atom_attempts WHERE plan_id = $1 AND origin = 'gate_repair' AND accepted", [plan]) == 2)
         // Every MUST test also failed without its tasks' files (it proves something).
-        #expect(try count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND kind = 'mutation' AND status <> 'pass'", [plan]) >= 2)
+        #expect(try harness.count("SELECT count(*) FROM test_runs WHERE plan_id = $1 AND kind = 'mutation' AND status <> 'pass'", [plan]) >= 2)
         #expect(try harness.commits(plan).contains("wave 2: repair round 1"))
         #expect(harness.read(plan, "src/app.js") == NotesAPIFixture.reference("src/app.js"))
 
@@ -95,7 +73,7 @@ import TestSupport
         try await harness.generation.withModel(NotesAPIFixture.generation(tests: tests)) { client in
             try await harness.generation.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
         }
-        #expect(try status(plan) == "draft")
+        #expect(try harness.status(plan) == "draft")
         let flags = try connection.query("SELECT name, cannot_fail FROM acceptance_tests WHERE plan_id = $1 ORDER BY name", [plan]).rows
             .map { "\(try $0.decode(String.self, 0)) \(try $0.decode(Bool.self, 1))" }
         #expect(flags == ["api false", "errors false", "store false", "vacuous true"])
@@ -109,14 +87,8 @@ import TestSupport
             "src/store.js": [NotesAPIFixture.atom("src/store.js", tampering), NotesAPIFixture.atom("src/store.js", npm),
                              NotesAPIFixture.atom("src/store.js", NotesAPIFixture.storeSource)],
         ]))
-        #expect(try status(plan) == "completed")
-        let failures = try connection.query("""
-            SELECT x.validation FROM atom_attempts x JOIN atoms a ON a.id = x.atom_id
-            WHERE a.plan_id = $1 AND a.file_path = 'src/store.js' AND NOT x.accepted ORDER BY x.attempt
-            """, [plan]).rows.map { row in
-                (try row.decode(JSONValue.self, 0).arrayValue ?? []).filter { $0["passed"]?.boolValue == false }
-                    .map { "\($0["name"]?.stringValue ?? ""): \($0["message"]?.stringValue ?? "")" }
-            }
+        #expect(try harness.status(plan) == "completed")
+        let failures = try harness.refusals(plan, "src/store.js")
         #expect(failures.count == 2)
         #expect(failures.first?.contains { $0.hasPrefix("tamper-check") && $0.contains("process.binding") } == true, "\(failures)")
         #expect(failures.last?.contains { $0.hasPrefix("imports") && $0.contains("lodash is an npm package") } == true, "\(failures)")
@@ -127,14 +99,12 @@ import TestSupport
         let manifest = NotesAPIFixture.reference("package.json").replacingOccurrences(
             of: "\"license\": \"MIT\"", with: "\"license\": \"MIT\",\n  \"dependencies\": { \"express\": \"^4.18.0\" }")
         try await harness.execute(NotesAPIFixture.atoms(overriding: ["package.json": [NotesAPIFixture.atom("package.json", manifest)]]))
-        let history = try connection.query("""
-            SELECT event, data FROM plan_history WHERE plan_id = $1 AND event LIKE 'dependenc%' ORDER BY created_at
-            """, [plan]).rows
-        #expect(try history.first?.decode(String.self, 0) == "dependency_install_failed")
-        let refused = try history.first?.decode(JSONValue.self, 1)["refused"]?.stringValue ?? ""
+        let history = try harness.history(plan, prefix: "dependenc")
+        #expect(history.first?.event == "dependency_install_failed")
+        let refused = history.first?.data["refused"]?.stringValue ?? ""
         #expect(refused.contains("package.json names npm packages (express)"), "\(refused)")
         // The project itself uses no package, so its tests still pass.
-        #expect(try status(plan) == "completed")
+        #expect(try harness.status(plan) == "completed")
     }
 }
 

@@ -4,21 +4,8 @@ import LLM
 /// A scripted model for a small Node.js project: a JSON API for notes on Node's standard library
 /// (node:http), tested with node:test. It holds the generation answers (discovery, plan, acceptance
 /// tests), the reference content of every file, and the wrong answers of the repair paths.
-enum NotesAPIFixture {
-    static let model = "gpt-4.1-mini"
-
+enum NotesAPIFixture: ScriptedProject {
     static let request = "Build a small JSON API for notes in Node.js with only the standard library"
-
-    static func entry(_ purpose: LLMRequest.Purpose, _ key: String, _ response: String) -> CassetteEntry {
-        CassetteEntry(purpose: purpose.rawValue, key: key, response: response, model: model,
-                      usage: LLMUsage(inputTokens: 900 + response.utf8.count / 8, outputTokens: response.utf8.count / 4,
-                                      cachedInputTokens: 0))
-    }
-
-    static func generation(tests: JSONValue = acceptanceTestsJSON) -> [CassetteEntry] {
-        [entry(.discovery, "discovery", discovery), entry(.masterplan, "masterplan", plan),
-         entry(.acceptanceTests, "acceptance_tests", tests.jsonText)]
-    }
 
     static let discovery = #"""
         {"domain": "personal notes",
@@ -341,18 +328,5 @@ enum NotesAPIFixture {
         module.exports = { createApp };
 
         """
-    }
-
-    static func reference(_ path: String) -> String { files.first { $0.path == path }!.content }
-
-    static func atom(_ path: String, _ content: String, notes: String = "") -> String {
-        JSONValue(["file": .string(path), "content": .string(content), "notes": .string(notes)]).jsonText
-    }
-
-    /// Every atom answered with its reference content, except `overrides`, whose answers come in order.
-    static func atoms(overriding overrides: [String: [String]] = [:]) -> [CassetteEntry] {
-        files.flatMap { path, content in
-            (overrides[path] ?? [atom(path, content)]).map { entry(.atom, "task-\(tasks[path]!)/\(path)", $0) }
-        }
     }
 }
