@@ -87,7 +87,7 @@ struct PlanValidatorTests {
         ("Rust", "cargo test", "tech_stack.test_command: the test command \"cargo test\" is not one MasterPlan can run; \(supported)"),
         ("Python", "go test ./...", "tech_stack.language: the language \"Python\" is not what the test command \"go test ./...\" runs (Go); \(supported)"),
         ("JavaScript", "npx jest", "tech_stack.test_command: the test command \"npx jest\" is not one MasterPlan can run; \(supported)"),
-        ("TypeScript", "node --test", "tech_stack.language: the language \"TypeScript\" is not what the test command \"node --test\" runs (Node.js); \(supported)"),
+        ("TypeScript", "node --test", "tech_stack.language: TypeScript is not supported (Node.js runs no TypeScript without a compile step, and the machine has no Node.js type declarations for tsc): write the project in JavaScript; the language \"TypeScript\" is not what the test command \"node --test\" runs (Node.js); \(supported)"),
         ("Python", "pytest -q && rm -rf /", "tech_stack.test_command: the test command \"pytest -q && rm -rf /\" is not one MasterPlan can run; \(supported)"),
         ("Python 3", "node --test", "tech_stack.language: the language \"Python 3\" is not what the test command \"node --test\" runs (Node.js); \(supported)"),
     ])

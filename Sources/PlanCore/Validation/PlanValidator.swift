@@ -64,8 +64,10 @@ public struct PlanValidator: Sendable {
             do {
                 let stack = try TestCommand(parsing: plan.techStack.testCommand).stack
                 if !plan.techStack.language.isEmpty, !stack.accepts(language: plan.techStack.language) {
+                    let typeScript = plan.techStack.language.lowercased().contains("typescript")
+                        ? "TypeScript is not supported (Node.js runs no TypeScript without a compile step, and the machine has no Node.js type declarations for tsc): write the project in JavaScript; " : ""
                     report.add(.invalidValue, stackPath.appending("language"),
-                               "the language \"\(plan.techStack.language)\" is not what the test command \"\(plan.techStack.testCommand)\" runs (\(stack.displayName)); supported: \(StackKind.supportedList)")
+                               typeScript + "the language \"\(plan.techStack.language)\" is not what the test command \"\(plan.techStack.testCommand)\" runs (\(stack.displayName)); supported: \(StackKind.supportedList)")
                 }
             } catch {
                 report.add(.invalidValue, stackPath.appending("test_command"), error.description)
