@@ -14,6 +14,8 @@ import Foundation
 ///   (`Sandbox.secretDescriptor`), closing it, before the test file or anything of the workspace is
 ///   loaded; it keeps the nonce only masked with random bytes, and assembles each report line byte by
 ///   byte at the moment it writes it, wiping the buffer afterwards; a second reporter is refused;
+/// - the box has no `/proc` (`HarnessCommand.processFiles`): neither the code nor a process it starts
+///   can read the harness's memory or environment, or reopen its descriptors, by path;
 /// - the test ids are read from the frozen file's source (top-level `test`, `it`, `describe`, `suite`
 ///   calls with literal names) and reported before anything of the workspace runs; every one must be
 ///   reported passed exactly once, and skipped or todo tests are not passes;

@@ -22,9 +22,13 @@ public struct NodeStack: Stack {
         guard let node = interpreters.node else {
             return HarnessCommand(unavailable: "node is not installed; install the Debian package nodejs (make deps)")
         }
-        return HarnessCommand(executable: node, arguments: NodeHarness.arguments(testFile: test.file, root: root),
-                              environment: ["MASTERPLAN_SECRET_FD": String(Sandbox.secretDescriptor)],
-                              minimumMemoryBytes: Self.minimumMemoryBytes)
+        var command = HarnessCommand(executable: node, arguments: NodeHarness.arguments(testFile: test.file, root: root),
+                                     minimumMemoryBytes: Self.minimumMemoryBytes)
+        // Node cannot make itself non-dumpable as the Python harness does: without a /proc, neither the
+        // code nor a process it starts can read the harness's memory (where the masked nonce lives) or
+        // reopen its descriptors. Node runs without one (os.cpus() is then empty).
+        command.processFiles = false
+        return command
     }
 
     public var manifestFile: String? { "package.json" }
