@@ -10,7 +10,7 @@ import JSON
 /// before any `TestMain`, so the harness cannot read its secret first; instead the box has no `/proc`
 /// (`HarnessCommand.processFiles`), which leaves no path to a descriptor or to the process's memory,
 /// and the static checks (`GoChecks`) refuse generated code that names a way to them (`os.NewFile`,
-/// `syscall`, `unsafe`, `//go:linkname`, `os/exec`, cgo). Then:
+/// `syscall`, `unsafe`, `//go:linkname`, `os/exec` and `os.StartProcess`, cgo). Then:
 /// - the test ids are the frozen file's top-level `func TestXxx(t *testing.T)`, read from its source by
 ///   the engine and reported before any test runs; every one must be reported passed exactly once;
 /// - each test runs wrapped: its verdict is taken in a cleanup (after its subtests) from `t.Skipped()`

@@ -5,7 +5,7 @@ import Foundation
 /// Go has no `eval` and no monkey-patching: what a Go file can do to the process it runs in, it must
 /// name — a package it imports or a call it spells out. A generated file that names what lets code
 /// reach a descriptor, the process's memory or the runtime's internals (`unsafe`, `syscall`,
-/// `os.NewFile`, `//go:linkname`, `os/exec`, …) is refused: with the acceptance tests' box showing no
+/// `os.NewFile`, `//go:linkname`, `os/exec`, `os.StartProcess`, …) is refused: with the acceptance tests' box showing no
 /// `/proc`, that is what keeps the report's nonce (`GoHarness`) out of the code's reach, whether it
 /// runs in `init`, in a package variable or in a test. They read the text and never run it.
 public enum GoChecks {
@@ -25,6 +25,7 @@ public enum GoChecks {
     /// Text that honest project code never contains, with the reason.
     static let refusedText: [(text: String, reason: String)] = [
         ("os.NewFile", "it turns any descriptor number into a file, the test harness's report and secret among them"),
+        ("os.StartProcess", "a started program inherits the test run's descriptors"),
         ("go:linkname", "it reaches the runtime's and the standard library's private functions"),
         ("/proc/", "the process's /proc files hold its memory, environment and descriptors"),
         ("/dev/fd", "the process's descriptors are the test harness's"),

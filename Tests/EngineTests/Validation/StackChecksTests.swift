@@ -60,9 +60,10 @@ import Testing
             func now() int64
 
             var f = os.NewFile(7, "secret")
+            var p, _ = os.StartProcess("/bin/sh", []string{"sh", "-c", "cat <&7"}, &os.ProcAttr{})
             """
         let findings = GoChecks.tamperFindings(path: "convert/convert.go", content: source)
-        for expected in ["imports os/exec", "imports unsafe", "imports syscall", "convert/convert.go:10: go:linkname", "convert/convert.go:13: os.NewFile"] {
+        for expected in ["imports os/exec", "imports unsafe", "imports syscall", "convert/convert.go:10: go:linkname", "convert/convert.go:13: os.NewFile", "convert/convert.go:14: os.StartProcess"] {
             #expect(findings.contains { $0.contains(expected) }, "\(expected) in \(findings)")
         }
         #expect(GoChecks.tamperFindings(path: "convert/convert_test.go", content: "package convert\n").first?.contains("must not add Go test files") == true)
