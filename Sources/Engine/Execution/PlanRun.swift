@@ -47,6 +47,7 @@ final class PlanRun: Sendable {
         self.context = context
         var validators = Validators(sandbox: handler.sandbox)
         validators.plannedFiles = Set(validated.plan.tasks.flatMap(\.files) + tests.map(\.file))
+        validators.stack = stack.kind
         self.validators = validators
         var runner = AcceptanceTestRunner(sandbox: handler.sandbox)
         runner.stack = stack

@@ -110,4 +110,102 @@ public enum GoChecks {
         }
         return (package, tests)
     }
+
+    /// Run as `sh -c declarationScript sh SOURCE GO FILE SHOWN` in the validator box: builds `declarationChecker`
+    /// (SOURCE) with the Go toolchain and runs it on FILE, which prints `SHOWN:LINE: what — why` for each
+    /// finding and exits 1, or exits 0 (also for a syntax error, which gofmt reports).
+    static let declarationScript = """
+        printf '%s' "$1" > /tmp/masterplan-declarations.go &&
+        "$2" build -o /tmp/masterplan-declarations /tmp/masterplan-declarations.go &&
+        exec /tmp/masterplan-declarations "$3" "$4"
+        """
+
+    /// What only Go's own parser tells reliably. Go lets a package-level declaration replace a predeclared
+    /// name (`len`, `make`, `true`, `nil`, `string`, …) for every file of the package — the acceptance-test
+    /// harness's file too, which is compiled into the package — so such a declaration is refused; and
+    /// a function declared without a body is implemented in assembly or linked from elsewhere, code
+    /// that makes raw system calls past every other check.
+    static let declarationChecker = #"""
+        package main
+
+        import (
+        	"fmt"
+        	"go/ast"
+        	"go/parser"
+        	"go/token"
+        	"os"
+        	"sort"
+        )
+
+        var predeclared = map[string]bool{}
+
+        func init() {
+        	for _, name := range []string{"any", "append", "bool", "byte", "cap", "clear", "close", "comparable", "complex",
+        		"complex128", "complex64", "copy", "delete", "error", "false", "float32", "float64", "imag", "int", "int16",
+        		"int32", "int64", "int8", "iota", "len", "make", "max", "min", "new", "nil", "panic", "print", "println",
+        		"real", "recover", "rune", "string", "true", "uint", "uint16", "uint32", "uint64", "uint8", "uintptr"} {
+        		predeclared[name] = true
+        	}
+        }
+
+        func main() {
+        	files := token.NewFileSet()
+        	file, err := parser.ParseFile(files, os.Args[1], nil, parser.SkipObjectResolution)
+        	if err != nil {
+        		os.Exit(0)
+        	}
+        	shown := os.Args[2]
+        	var findings []string
+        	report := func(at token.Pos, what string) {
+        		findings = append(findings, fmt.Sprintf("%s:%d: %s", shown, files.Position(at).Line, what))
+        	}
+        	redeclared := func(name *ast.Ident) {
+        		if predeclared[name.Name] {
+        			report(name.Pos(), "redeclares the predeclared "+name.Name+" — every file of the package, the test harness's too, would use this one instead; choose another name")
+        		}
+        	}
+        	for _, declaration := range file.Decls {
+        		switch declaration := declaration.(type) {
+        		case *ast.FuncDecl:
+        			if declaration.Recv == nil {
+        				redeclared(declaration.Name)
+        			}
+        			if declaration.Body == nil {
+        				report(declaration.Pos(), "func "+declaration.Name.Name+" has no body — it would be implemented in assembly or linked from elsewhere; write it in Go")
+        			}
+        		case *ast.GenDecl:
+        			for _, spec := range declaration.Specs {
+        				switch spec := spec.(type) {
+        				case *ast.ValueSpec:
+        					for _, name := range spec.Names {
+        						redeclared(name)
+        					}
+        				case *ast.TypeSpec:
+        					redeclared(spec.Name)
+        				}
+        			}
+        		}
+        	}
+        	sort.Strings(findings)
+        	for _, finding := range findings {
+        		fmt.Println(finding)
+        	}
+        	if len(findings) > 0 {
+        		os.Exit(1)
+        	}
+        }
+        """#
+
+    /// Files the go tool compiles besides `.go` (assembly, cgo's C and C++, system objects): in a Go
+    /// project they could make raw system calls past every check of Go source.
+    static let compiledExtensions: Set<String> = ["s", "S", "sx", "syso", "c", "h", "cc", "cpp", "cxx", "hh", "hpp", "hxx", "m",
+                                                  "f", "F", "for", "f90", "swig", "swigcxx"]
+
+    /// The finding for a generated file of a Go project that the go tool would compile though it is not Go.
+    public static func compiledFileFinding(path: String) -> String? {
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return nil }
+        let suffix = String(path[path.index(after: dot)...])
+        guard compiledExtensions.contains(suffix) else { return nil }
+        return "\(path): the go tool compiles .\(suffix) files into the package (assembly, C or objects can make raw system calls past every check of Go source) — a Go project here is Go only"
+    }
 }

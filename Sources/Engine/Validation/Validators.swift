@@ -1,3 +1,5 @@
+import PlanCore
+
 /// Checks one generated file: syntax by file type inside the sandbox (Python `compile` and pyflakes,
 /// `node --check` and import resolution, JSON/YAML/TOML parsers, `bash -n`), plus size and complexity
 /// limits for every file,
@@ -19,6 +21,8 @@ public struct Validators: Sendable {
     /// The workspace-relative paths the plan writes (its tasks' files and its tests): a JavaScript import
     /// of one that is not written yet (a later atom, or one running beside this one) still resolves.
     public var plannedFiles: Set<String> = []
+    /// The plan's stack, when known: a Go project gets no file the go tool would compile besides Go.
+    public var stack: StackKind?
 
     public init(sandbox: Sandbox, interpreters: Interpreters = .locate(), limits: SandboxLimits = .validator,
                 codeLimits: CodeLimits = .default, nodeMemoryBytes: Int = 2 << 30) {
@@ -69,7 +73,7 @@ public struct Validators: Sendable {
             results.append(ValidatorResult(name: "requirements", passed: refused.isEmpty,
                                            message: refused.isEmpty ? "ok" : "\(path): " + refused.prefix(10).map(\.description).joined(separator: "\n")))
         }
-        results.append(tamperCheck(path, argument: argument, content: content, kind: kind, box))
+        results.append(tamperCheck(path, argument: argument, content: content, kind: kind, in: workspace, box))
         return results
     }
 
@@ -198,12 +202,27 @@ public struct Validators: Sendable {
 
     /// The name rules for every file, and for Python and pyproject.toml the content script in the sandbox;
     /// all findings in one result.
-    func tamperCheck(_ path: String, argument: String, content: String, kind: FileKind,
+    func tamperCheck(_ path: String, argument: String, content: String, kind: FileKind, in workspace: Workspace,
                      _ box: SandboxWorkspace) -> ValidatorResult {
         let name = TamperCheck.name
         var findings = TamperCheck.nameFindings(path: path, content: content)
         if kind == .javascript { findings += JavaScriptChecks.tamperFindings(path: path, content: content) }
         if kind == .go { findings += GoChecks.tamperFindings(path: path, content: content) }
+        if stack == .go || workspace.fileExists("go.mod"), let finding = GoChecks.compiledFileFinding(path: path) { findings.append(finding) }
+        if kind == .go {
+            guard let go = interpreters.go else { return missing(name, "go", package: "golang-go") }
+            let result = sandbox.run("/bin/sh", ["-c", GoChecks.declarationScript, "sh", GoChecks.declarationChecker, go, argument, path],
+                                     in: box, limits: goLimits, environment: GoStack.environment)
+            switch result.status {
+            case .passed:
+                break
+            case .failed:
+                let text = ValidatorResult.excerpt(result.output)
+                findings.append(text.isEmpty ? "the declaration check failed with exit status \(result.exitCode ?? -1)" : text)
+            case .timedOut, .error:
+                return infrastructureFailure(name, result)
+            }
+        }
         if let mode = TamperCheck.scriptMode(path: path, kind: kind) {
             guard let python = interpreters.python3 else { return missing(name, "python3", package: "python3") }
             let result = sandbox.run(python, ["-I", "-c", TamperCheck.script, mode, argument, path], in: box, limits: limits)

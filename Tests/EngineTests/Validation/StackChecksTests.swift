@@ -1,5 +1,7 @@
 @testable import Engine
+import Foundation
 import Testing
+import TestSupport
 
 /// The static checks of generated JavaScript and Go, and the reading of frozen test files.
 @Suite(.dedicatedThreads) struct StackChecksTests {
@@ -100,5 +102,45 @@ import Testing
         #expect(GoStack.requiredModules(in: "module x\n\ngo 1.19\n\nrequire (\n\tgithub.com/a/b v1.0.0\n\tgolang.org/x/text v0.3.0 // indirect\n)\nrequire example.com/c v2.0.0\n")
                 == ["example.com/c", "github.com/a/b", "golang.org/x/text"])
         #expect(GoStack.requiredModules(in: "module x\n\ngo 1.19\n").isEmpty)
+    }
+
+    /// What only Go's parser sees, checked in the validator box: a package-level declaration that
+    /// replaces a predeclared name (`len`, `true`, `nil`, …) for every file of the package, the harness's
+    /// too; a function without a body (assembly); and the assembly or C file itself.
+    @Test func goValidatorsRefuseRedeclaredBuiltinsBodylessFunctionsAndNonGoSources() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let workspace = try Workspace.open(at: folder.sub("workspaces/plan-1"))
+        try workspace.write("module example.com/calc\n\ngo 1.19\n", to: "go.mod")
+        try workspace.write("""
+            package calc
+
+            func len(b []byte) int { return 0 }
+
+            const (
+            \ttrue = false
+            )
+
+            func rawcall(trap, fd uintptr, p *byte, n uintptr) uintptr
+
+            func Add(a, b int) int { return a - b }
+
+            """, to: "calc/calc.go")
+        try workspace.write("#include \"textflag.h\"\n\nTEXT ·rawcall(SB),NOSPLIT,$0-40\n\tSYSCALL\n\tRET\n", to: "calc/sys_amd64.s")
+        var validators = Validators(sandbox: try Sandbox())
+        validators.stack = .go
+        let tamper = try #require(validators.validate("calc/calc.go", in: workspace).first { $0.name == TamperCheck.name })
+        #expect(!tamper.passed)
+        for expected in ["calc/calc.go:3: redeclares the predeclared len", "calc/calc.go:6: redeclares the predeclared true",
+                         "calc/calc.go:9: func rawcall has no body"] {
+            #expect(tamper.message.contains(expected), "\(expected) in \(tamper.message)")
+        }
+        let assembly = try #require(validators.validate("calc/sys_amd64.s", in: workspace).first { $0.name == TamperCheck.name })
+        #expect(!assembly.passed)
+        #expect(assembly.message.contains("the go tool compiles .s files"), "\(assembly.message)")
+
+        try workspace.write(CSVToJSONFixture.convertSource, to: "convert/convert.go")
+        let honest = validators.validate("convert/convert.go", in: workspace)
+        #expect(honest.filter { !$0.passed }.isEmpty, "\(honest.filter { !$0.passed })")
     }
 }
