@@ -8,8 +8,10 @@ import Foundation
 /// Generated code is treated as written by an adversary that wants the gate to pass without doing the
 /// work, so nothing it can write steers the run:
 /// - `--frozen-intrinsics`: the JavaScript built-ins (Object, Array, Promise, JSON, Error, …) cannot be
-///   patched; the harness also freezes `node:test`'s and `node:assert`'s exports and takes away
-///   `process.binding`, `process._linkedBinding` and `process.dlopen`;
+///   patched; the harness also freezes `node:test`'s and `node:assert`'s exports, locks the methods of
+///   the classes the runner reports through (`EventEmitter`, the streams, `TextEncoder`), and refuses the
+///   internal bindings, the inspector and `SIGUSR1` (which starts it; its port is taken too), and the
+///   async hooks that hand out the runner's own test objects;
 /// - the reporter starts (a first test of the harness's own) and reads the nonce from a pipe
 ///   (`Sandbox.secretDescriptor`), closing it, before the test file or anything of the workspace is
 ///   loaded; it keeps the nonce only masked with random bytes, and assembles each report line byte by
@@ -48,9 +50,13 @@ public enum NodeHarness {
         import { readSync, closeSync, writeSync } from "node:fs";
         import { randomFillSync } from "node:crypto";
 
+        // Everything the reporter calls is taken now, before any workspace code can patch it (the
+        // JavaScript built-ins are frozen; Node's own classes, such as TextEncoder, are not).
         const write = writeSync;
         const encoder = new TextEncoder();
-        const encode = (text) => encoder.encode(text);
+        const encodeMethod = TextEncoder.prototype.encode;
+        const apply = Reflect.apply;
+        const encode = (text) => apply(encodeMethod, encoder, [text]);
         const stringify = JSON.stringify;
         const reportFD = 4;
         const secretFD = 7;
@@ -166,14 +172,69 @@ public enum NodeHarness {
           if (name.startsWith("MASTERPLAN_") || name.startsWith("NODE_")) delete process.env[name];
         }
 
-        // What honest code never needs and a cheater would use to steer the run: the runner's and assert's
-        // exports are frozen, and the internal bindings are out of reach.
+        // What honest code never needs and a cheater would use to steer the run, taken away before anything
+        // of the workspace loads: the runner's and assert's exports are frozen; the internal bindings, the
+        // inspector (which reads any value, this harness's too), the async hooks that hand out the runner's
+        // own test objects, and the ways to start the inspector on a signal are refused; and the methods of
+        // the stream and event classes the runner reports through cannot be replaced.
         const nodeTest = require("node:test");
         const assert = require("node:assert");
         for (const value of [nodeTest, assert, assert.strict, require("node:assert/strict")]) Object.freeze(value);
-        for (const name of ["binding", "_linkedBinding", "dlopen"]) {
-          const refused = () => { throw new Error("refused by the acceptance-test harness: process." + name); };
-          Object.defineProperty(process, name, { value: refused, writable: false, configurable: false, enumerable: false });
+        const refuse = (owner, name, what) => {
+          const refused = () => { throw new Error("refused by the acceptance-test harness: " + what); };
+          Object.defineProperty(owner, name, { value: refused, writable: false, configurable: false, enumerable: false });
+        };
+        // process.kill without SIGUSR1 (which starts the inspector), on the raw call it is built on.
+        const rawKill = process._kill;
+        const signals = require("node:os").constants.signals;
+        const errors = Object.entries(require("node:os").constants.errno);
+        Object.defineProperty(process, "kill", {
+          value: (pid, signal = "SIGTERM") => {
+            const number = typeof signal === "number" ? signal : signals[signal];
+            if (number === undefined) throw new TypeError("Unknown signal: " + signal);
+            if (number === signals.SIGUSR1) throw new Error("refused by the acceptance-test harness: SIGUSR1 starts the inspector");
+            const status = Reflect.apply(rawKill, process, [pid, number]);
+            if (status) {
+              const name = (errors.find(([, code]) => code === -status) || ["E" + -status])[0];
+              throw Object.assign(new Error("kill " + name), { code: name, errno: status, syscall: "kill" });
+            }
+            return true;
+          },
+          writable: false, configurable: false, enumerable: true,
+        });
+        for (const name of ["binding", "_linkedBinding", "dlopen", "_debugProcess", "_debugEnd", "_getActiveHandles",
+                            "_getActiveRequests", "_kill"]) {
+          refuse(process, name, "process." + name);
+        }
+        const hooks = require("node:async_hooks");
+        for (const name of ["executionAsyncResource", "createHook"]) refuse(hooks, name, "async_hooks." + name);
+        for (const name of ["node:inspector", "node:inspector/promises"]) {
+          let inspector;
+          try { inspector = require(name); } catch { continue; }
+          for (const key of Object.keys(inspector)) refuse(inspector, key, name);
+          Object.freeze(inspector);
+        }
+        const lock = (prototype) => {
+          for (const key of Reflect.ownKeys(prototype)) {
+            const descriptor = Object.getOwnPropertyDescriptor(prototype, key);
+            if (!descriptor.configurable || !("value" in descriptor)) continue;
+            const value = descriptor.value;
+            // Instances and subclasses may still define their own (`this._read = …`); the prototype's stays.
+            Object.defineProperty(prototype, key, {
+              configurable: false, enumerable: descriptor.enumerable,
+              get() { return value; },
+              set(replacement) {
+                if (this === prototype) throw new TypeError("refused by the acceptance-test harness: a built-in class's " + String(key));
+                Object.defineProperty(this, key, { value: replacement, writable: true, enumerable: true, configurable: true });
+              },
+            });
+          }
+        };
+        const stream = require("node:stream");
+        for (const type of [require("node:events").EventEmitter, stream.Stream, stream.Readable, stream.Writable, stream.Duplex,
+                            stream.Transform, stream.PassThrough, TextEncoder, TextDecoder]) {
+          lock(type.prototype);
+          Object.freeze(type);
         }
 
         // The names of the file's top-level tests, read from its source (never run): calls of test, it,
@@ -257,6 +318,13 @@ public enum NodeHarness {
         }
 
         async function main() {
+          // The inspector's default port, taken: a SIGUSR1 from another process of the run cannot start it.
+          await new Promise((resolve) => {
+            const server = require("node:net").createServer();
+            server.on("error", resolve);
+            server.listen({ port: 9229, host: "127.0.0.1", exclusive: true }, resolve);
+            server.unref();
+          });
           const specifier = process.execArgv.find((option) => option.startsWith("--test-reporter=")).slice("--test-reporter=".length);
           const reporter = await import(specifier);
           // The first test of the root starts the reporter (before anything of the workspace is loaded); it

@@ -57,6 +57,52 @@ import TestSupport
                files: [("calc.js", Self.memoryScan + brokenAdd)], reason: "failed", "exited early"),
         Attack(name: "uses the internal bindings", files: [("calc.js", "process.binding('fs');\n" + brokenAdd)],
                reason: "could not be collected"),
+        Attack(name: "patches Readable.prototype.push to turn failures into passes", files: [("calc.js", """
+            const { Readable } = require("stream");
+            const push = Readable.prototype.push;
+            Readable.prototype.push = function (chunk, encoding) {
+              if (chunk && typeof chunk === "object" && chunk.type === "test:fail") chunk.type = "test:pass";
+              return push.call(this, chunk, encoding);
+            };
+
+            """ + brokenAdd)], reason: "could not be collected"),
+        Attack(name: "patches EventEmitter.prototype.emit", files: [("calc.js", """
+            const { EventEmitter } = require("events");
+            const emit = EventEmitter.prototype.emit;
+            EventEmitter.prototype.emit = function (name, ...rest) { return emit.call(this, name === "test:fail" ? "test:pass" : name, ...rest); };
+
+            """ + brokenAdd)], reason: "could not be collected"),
+        Attack(name: "rewrites the report through TextEncoder.prototype.encode", files: [("calc.js", """
+            const encode = TextEncoder.prototype.encode;
+            TextEncoder.prototype.encode = function (text) {
+              return encode.call(this, String(text).replace('"outcome":"failed"', '"outcome":"passed"'));
+            };
+
+            """ + brokenAdd)], reason: "could not be collected"),
+        Attack(name: "reaches the running test through async_hooks.executionAsyncResource", files: [("calc.js", """
+            const { executionAsyncResource } = require("async_hooks");
+            exports.add = (a, b) => {
+              let p = executionAsyncResource();
+              while (p && !Object.prototype.hasOwnProperty.call(p, "fail")) p = Object.getPrototypeOf(p);
+              p.fail = function () { this.pass(); };
+              return a - b;
+            };
+
+            """)], reason: "failed"),
+        Attack(name: "sees every test as it is made through async_hooks.createHook", files: [("calc.js", """
+            require("async_hooks").createHook({
+              init(id, type, trigger, resource) {
+                if (resource && typeof resource.fail === "function" && typeof resource.pass === "function") {
+                  resource.fail = function () { this.pass(); };
+                }
+              },
+            }).enable();
+
+            """ + brokenAdd)], reason: "could not be collected"),
+        Attack(name: "reads the reporter's closure through the in-process inspector", files: [("calc.js", Self.inspectorTheft + brokenAdd)],
+               reason: "could not be collected"),
+        Attack(name: "starts the inspector with SIGUSR1", files: [("calc.js", "process.kill(process.pid, 'SIGUSR1');\n" + brokenAdd)],
+               reason: "could not be collected"),
         Attack(name: "rewrites the frozen test file", files: [
             ("calc.js", "require('fs').writeFileSync(__dirname + '/test/add.test.js', 'require(\"node:test\")(\"adds two numbers\", () => {});');\n" + brokenAdd),
         ], reason: "failed", "never run"),
@@ -74,6 +120,44 @@ import TestSupport
         process.exit(0);
 
         """
+
+    /// Connects the in-process inspector, imports the reporter module (its URL is in the options) and
+    /// reads the masked nonce and its mask from its closure, then writes a passing report.
+    static let inspectorTheft = #"""
+        const inspector = require(["node", "inspector"].join(":"));
+        const fs = require("fs");
+        const session = new inspector.Session();
+        session.connect();
+        const post = (method, params) => {
+          let out, err;
+          session.post(method, params, (e, r) => { err = e; out = r; });
+          if (err) throw err;
+          return out;
+        };
+        const spec = process["exec" + "Argv"].find((o) => o.startsWith("--test-" + "reporter=")).slice(16);
+        import(spec).then((module) => {
+          globalThis.__reporterExpect = module.expect;
+          const fn = post("Runtime.evaluate", { expression: "globalThis.__reporterExpect" }).result.objectId;
+          const scopes = post("Runtime.getProperties", { objectId: fn, ownProperties: true }).internalProperties
+            .find((p) => p.name === "[[Scopes]]").value.objectId;
+          const values = {};
+          for (const scope of post("Runtime.getProperties", { objectId: scopes, ownProperties: true }).result) {
+            if (!scope.value || !scope.value.objectId) continue;
+            for (const v of post("Runtime.getProperties", { objectId: scope.value.objectId, ownProperties: true }).result) {
+              if ((v.name === "masked" || v.name === "mask") && v.value.objectId) {
+                values[v.name] = post("Runtime.callFunctionOn", { objectId: v.value.objectId,
+                  functionDeclaration: "function(){return Array.from(this)}", returnByValue: true }).result.value;
+              }
+            }
+          }
+          const nonce = Buffer.from(values.masked.map((b, i) => b ^ values.mask[i])).toString("latin1");
+          for (const id of ["adds two numbers", "add"])
+            fs.writeSync(4, JSON.stringify({ nonce, kind: "result", nodeid: "test/add.test.js::" + id, outcome: "passed" }) + "\n");
+          fs.writeSync(4, JSON.stringify({ nonce, kind: "end", exit: 0 }) + "\n");
+          process.exit(0);
+        });
+
+        """#
 
     /// Imports the engine's reporter module itself (its URL is in the process's options) and feeds it
     /// passing events.
@@ -146,6 +230,45 @@ import TestSupport
         #expect(result.outcome == .pass, "\(result.output)")
         #expect(result.report?.cases.map(\.id) == ["test/add.test.js::adds two numbers", "test/add.test.js::add"])
         #expect(result.report?.cases.allSatisfy(\.passed) == true)
+    }
+
+    /// The locks on the stream and event classes leave honest use alone: subclasses, instance methods,
+    /// pipelines, and an emitter whose own method is replaced.
+    @Test func honestStreamsAndEmittersStillWork() throws {
+        let test = AcceptanceTest(name: "add", priority: .must, covers: [1], file: "test/add.test.js", code: """
+            const test = require("node:test");
+            const assert = require("node:assert/strict");
+            const { sum } = require("../calc.js");
+
+            test("sums a stream", async () => {
+              assert.equal(await sum([1, 2, 3]), 12);
+            });
+
+            """)
+        let calc = """
+            const { EventEmitter } = require("node:events");
+            const { Readable, Transform, Writable } = require("node:stream");
+            const { pipeline } = require("node:stream/promises");
+
+            class Counter extends EventEmitter {
+              constructor() { super(); this.total = 0; this.on("value", (v) => { this.total += v; }); }
+            }
+
+            exports.sum = async (values) => {
+              const counter = new Counter();
+              const double = new Transform({ objectMode: true, transform(v, _, done) { done(null, v * 2); } });
+              const sink = new Writable({ objectMode: true });
+              sink._write = (v, _, done) => { counter.emit("value", v); done(); };
+              const quiet = new EventEmitter();
+              quiet.emit = () => false;
+              quiet.emit("ignored");
+              await pipeline(Readable.from(values), double, sink);
+              return counter.total;
+            };
+
+            """
+        let result = try run([("calc.js", calc)], test: test)
+        #expect(result.outcome == .pass, "\(result.output)")
     }
 
     @Test func aBrokenModuleFailsWithTheAssertion() throws {
