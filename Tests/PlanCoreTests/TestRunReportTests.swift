@@ -11,8 +11,18 @@ import Testing
         String(json.dropLast()) + #","nonce":""# + nonce + #""}"#
     }
 
+    /// The report of `lines`, the harness's (those with the nonce) numbered as the harness numbers them.
     static func report(_ lines: [String]) -> TestRunReport {
-        TestRunReport(parsing: Array((lines.joined(separator: "\n") + "\n").utf8), nonce: nonce)
+        TestRunReport(parsing: Array((numbered(lines).joined(separator: "\n") + "\n").utf8), nonce: nonce)
+    }
+
+    static func numbered(_ lines: [String]) -> [String] {
+        var sequence = 0
+        return lines.map { line in
+            guard line.contains(#""nonce":""# + nonce), line.hasPrefix("{") else { return line }
+            defer { sequence += 1 }
+            return #"{"seq":\#(sequence),"# + line.dropFirst()
+        }
     }
 
     static let expected = line(#"{"kind":"expected","ids":["t.py::test_a","t.py::test_b"]}"#)
@@ -36,6 +46,21 @@ import Testing
         // Whatever the output said, and whatever the exit status was.
         let garbage = TestRunReport(parsing: Array("4 passed in 0.01s\n".utf8), nonce: Self.nonce)
         #expect(garbage.verdict.outcome == .error)
+    }
+
+    /// Code under test can write to the report's descriptor too: it cannot add a line, but it can spoil
+    /// one (an unfinished JSON prefix written just before the harness writes a failure). The gap in the
+    /// numbering shows it.
+    @Test func aLostOrSpoiledHarnessLineIsAnError() {
+        let lines = Self.numbered([Self.expected, Self.result("t.py::test_a", "passed"), Self.result("t.py::test_b", "failed"),
+                                   Self.result("t.py::test_b", "passed"), Self.end])
+        let spoiled = [lines[0], lines[1], #"{"x":""# + lines[2], lines[3], lines[4]]
+        let report = TestRunReport(parsing: Array((spoiled.joined(separator: "\n") + "\n").utf8), nonce: Self.nonce)
+        #expect(report.missingRecord == 2)
+        #expect(report.verdict.outcome == .error)
+        #expect(report.verdict.reason?.contains("missing harness record 2") == true, "\(report.verdict.reason ?? "")")
+        let unnumbered = TestRunReport(parsing: Array((Self.expected + "\n" + Self.end + "\n").utf8), nonce: Self.nonce)
+        #expect(unnumbered.missingRecord == 0)
     }
 
     @Test func linesWithoutTheNonceAreIgnored() {

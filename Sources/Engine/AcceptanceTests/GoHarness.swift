@@ -51,6 +51,7 @@ public enum GoHarness {
             \t"encoding/json"
             \t"os"
             \t"reflect"
+            \t"sync"
             \t"testing"
             \t"time"
             \t"unsafe"
@@ -60,12 +61,20 @@ public enum GoHarness {
             \tmasterplanHarnessMask   []byte
             \tmasterplanHarnessMasked []byte
             \tmasterplanHarnessReport *os.File
+            \t// One record at a time (parallel tests report from their own goroutines), each numbered: a line
+            \t// the code spoils on the shared descriptor shows as a gap.
+            \tmasterplanHarnessLock     sync.Mutex
+            \tmasterplanHarnessSequence int
             )
 
             func masterplanHarnessEmit(kind string, fields map[string]interface{}) {
+            \tmasterplanHarnessLock.Lock()
+            \tdefer masterplanHarnessLock.Unlock()
             \tif masterplanHarnessMasked == nil {
             \t\treturn
             \t}
+            \tfields["seq"] = masterplanHarnessSequence
+            \tmasterplanHarnessSequence++
             \tfields["kind"] = kind
             \trest, err := json.Marshal(fields)
             \tif err != nil {

@@ -120,7 +120,8 @@ public enum GoChecks {
         exec /tmp/masterplan-declarations "$3" "$4"
         """
 
-    /// What only Go's own parser tells reliably. Go lets a package-level declaration replace a predeclared
+    /// What only Go's own parser tells reliably: `NewFile` and `StartProcess` however `os` is imported (an
+    /// alias or a dot import is refused), and what follows. Go lets a package-level declaration replace a predeclared
     /// name (`len`, `make`, `true`, `nil`, `string`, …) for every file of the package — the acceptance-test
     /// harness's file too, which is compiled into the package — so such a declaration is refused; and
     /// a function declared without a body is implemented in assembly or linked from elsewhere, code
@@ -129,70 +130,88 @@ public enum GoChecks {
         package main
 
         import (
-        	"fmt"
-        	"go/ast"
-        	"go/parser"
-        	"go/token"
-        	"os"
-        	"sort"
+            "fmt"
+            "go/ast"
+            "go/parser"
+            "go/token"
+            "os"
+            "strings"
         )
 
         var predeclared = map[string]bool{}
 
         func init() {
-        	for _, name := range []string{"any", "append", "bool", "byte", "cap", "clear", "close", "comparable", "complex",
-        		"complex128", "complex64", "copy", "delete", "error", "false", "float32", "float64", "imag", "int", "int16",
-        		"int32", "int64", "int8", "iota", "len", "make", "max", "min", "new", "nil", "panic", "print", "println",
-        		"real", "recover", "rune", "string", "true", "uint", "uint16", "uint32", "uint64", "uint8", "uintptr"} {
-        		predeclared[name] = true
-        	}
+            for _, name := range []string{"any", "append", "bool", "byte", "cap", "clear", "close", "comparable", "complex",
+                "complex128", "complex64", "copy", "delete", "error", "false", "float32", "float64", "imag", "int", "int16",
+                "int32", "int64", "int8", "iota", "len", "make", "max", "min", "new", "nil", "panic", "print", "println",
+                "real", "recover", "rune", "string", "true", "uint", "uint16", "uint32", "uint64", "uint8", "uintptr"} {
+                predeclared[name] = true
+            }
         }
 
         func main() {
-        	files := token.NewFileSet()
-        	file, err := parser.ParseFile(files, os.Args[1], nil, parser.SkipObjectResolution)
-        	if err != nil {
-        		os.Exit(0)
-        	}
-        	shown := os.Args[2]
-        	var findings []string
-        	report := func(at token.Pos, what string) {
-        		findings = append(findings, fmt.Sprintf("%s:%d: %s", shown, files.Position(at).Line, what))
-        	}
-        	redeclared := func(name *ast.Ident) {
-        		if predeclared[name.Name] {
-        			report(name.Pos(), "redeclares the predeclared "+name.Name+" — every file of the package, the test harness's too, would use this one instead; choose another name")
-        		}
-        	}
-        	for _, declaration := range file.Decls {
-        		switch declaration := declaration.(type) {
-        		case *ast.FuncDecl:
-        			if declaration.Recv == nil {
-        				redeclared(declaration.Name)
-        			}
-        			if declaration.Body == nil {
-        				report(declaration.Pos(), "func "+declaration.Name.Name+" has no body — it would be implemented in assembly or linked from elsewhere; write it in Go")
-        			}
-        		case *ast.GenDecl:
-        			for _, spec := range declaration.Specs {
-        				switch spec := spec.(type) {
-        				case *ast.ValueSpec:
-        					for _, name := range spec.Names {
-        						redeclared(name)
-        					}
-        				case *ast.TypeSpec:
-        					redeclared(spec.Name)
-        				}
-        			}
-        		}
-        	}
-        	sort.Strings(findings)
-        	for _, finding := range findings {
-        		fmt.Println(finding)
-        	}
-        	if len(findings) > 0 {
-        		os.Exit(1)
-        	}
+            files := token.NewFileSet()
+            file, err := parser.ParseFile(files, os.Args[1], nil, parser.SkipObjectResolution)
+            if err != nil {
+                os.Exit(0)
+            }
+            shown := os.Args[2]
+            var findings []string
+            report := func(at token.Pos, what string) {
+                findings = append(findings, fmt.Sprintf("%s:%d: %s", shown, files.Position(at).Line, what))
+            }
+            // Names must say which package they come from, and os's must be called os: NewFile and
+            // StartProcess are refused wherever they come from, and an alias or a dot import would hide them.
+            for _, spec := range file.Imports {
+                if spec.Name == nil {
+                    continue
+                }
+                path := strings.Trim(spec.Path.Value, "\"`")
+                if spec.Name.Name == "." {
+                    report(spec.Pos(), "imports "+path+" with a dot — every name must show which package it comes from; import it by name")
+                } else if path == "os" && spec.Name.Name != "os" && spec.Name.Name != "_" {
+                    report(spec.Pos(), "imports os as "+spec.Name.Name+" — import os under its own name")
+                }
+            }
+            ast.Inspect(file, func(node ast.Node) bool {
+                if selector, ok := node.(*ast.SelectorExpr); ok && (selector.Sel.Name == "NewFile" || selector.Sel.Name == "StartProcess") {
+                    report(selector.Pos(), selector.Sel.Name+" — it reaches the test run's descriptors (a started program inherits them); project code must not use it")
+                }
+                return true
+            })
+            redeclared := func(name *ast.Ident) {
+                if predeclared[name.Name] {
+                    report(name.Pos(), "redeclares the predeclared "+name.Name+" — every file of the package, the test harness's too, would use this one instead; choose another name")
+                }
+            }
+            for _, declaration := range file.Decls {
+                switch declaration := declaration.(type) {
+                case *ast.FuncDecl:
+                    if declaration.Recv == nil {
+                        redeclared(declaration.Name)
+                    }
+                    if declaration.Body == nil {
+                        report(declaration.Pos(), "func "+declaration.Name.Name+" has no body — it would be implemented in assembly or linked from elsewhere; write it in Go")
+                    }
+                case *ast.GenDecl:
+                    for _, spec := range declaration.Specs {
+                        switch spec := spec.(type) {
+                        case *ast.ValueSpec:
+                            for _, name := range spec.Names {
+                                redeclared(name)
+                            }
+                        case *ast.TypeSpec:
+                            redeclared(spec.Name)
+                        }
+                    }
+                }
+            }
+            for _, finding := range findings {
+                fmt.Println(finding)
+            }
+            if len(findings) > 0 {
+                os.Exit(1)
+            }
         }
         """#
 

@@ -46,6 +46,10 @@ public struct TestRunReport: Sendable, Hashable {
     public var tampering: [String]
     /// Whether the runner reached its end and said so.
     public var reachedEnd: Bool
+    /// The first harness record that is missing from the report (each carries `seq`, counting from 0),
+    /// nil when none is: a line was lost or corrupted on its way (code under test, which can write to the
+    /// report's descriptor too, can spoil a line but never add one).
+    public var missingRecord: Int?
 
     public init(expected: [String]?, cases: [Case], collectErrors: [String], tampering: [String], reachedEnd: Bool) {
         self.expected = expected
@@ -62,9 +66,13 @@ public struct TestRunReport: Sendable, Hashable {
         var collectErrors: [String] = []
         var tampering: [String] = []
         var reachedEnd = false
+        var nextRecord = 0
+        var missingRecord: Int?
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             guard let record = try? JSONValue.parse(Array(line)), record["nonce"]?.stringValue == nonce,
                   let kind = record["kind"]?.stringValue else { continue }
+            if record["seq"]?.intValue != Int64(nextRecord), missingRecord == nil { missingRecord = nextRecord }
+            nextRecord = Int(record["seq"]?.intValue ?? Int64(nextRecord)) + 1
             switch kind {
             case "expected":
                 // Only the first is the harness's: it is written before any code of the workspace runs.
@@ -88,6 +96,7 @@ public struct TestRunReport: Sendable, Hashable {
         }
         self.init(expected: expected, reported: reported, collectErrors: collectErrors, tampering: tampering,
                   reachedEnd: reachedEnd)
+        self.missingRecord = missingRecord
     }
 
     init(expected: [String]?, reported: [(id: String, outcome: String, duration: Double, text: String)],
@@ -120,6 +129,9 @@ public struct TestRunReport: Sendable, Hashable {
     public var verdict: (outcome: TestOutcome, reason: String?) {
         guard let expected else {
             return (.error, "the test harness wrote no report (the process ended before the tests were read)")
+        }
+        if let missingRecord {
+            return (.error, "the report is missing harness record \(missingRecord): a line was lost or corrupted on its way, which only code writing to the report's descriptor does")
         }
         if let tamper = tampering.first {
             return (.error, "the run was tampered with: \(tamper)" + (tampering.count > 1 ? " (and \(tampering.count - 1) more)" : ""))

@@ -103,6 +103,19 @@ import TestSupport
                reason: "could not be collected"),
         Attack(name: "starts the inspector with SIGUSR1", files: [("calc.js", "process.kill(process.pid, 'SIGUSR1');\n" + brokenAdd)],
                reason: "could not be collected"),
+        Attack(name: "spoils the failure's report line and passes a second copy of the test", files: [("calc.js", """
+            const fs = require("fs");
+            let calls = 0;
+            exports.add = (a, b) => {
+              calls += 1;
+              if (calls === 1) return 5;
+              throw { get stack() { fs.writeSync(4, '{"x":"'); return "Oops"; } };
+            };
+            const file = require.resolve("./test/add.test.js");
+            delete require.cache[file];
+            require("./test/add.test.js");
+
+            """)], reason: "missing harness record"),
         Attack(name: "rewrites the frozen test file", files: [
             ("calc.js", "require('fs').writeFileSync(__dirname + '/test/add.test.js', 'require(\"node:test\")(\"adds two numbers\", () => {});');\n" + brokenAdd),
         ], reason: "failed", "never run"),

@@ -135,6 +135,13 @@ import TestSupport
                          "calc/calc.go:9: func rawcall has no body"] {
             #expect(tamper.message.contains(expected), "\(expected) in \(tamper.message)")
         }
+        // os under another name, or dot-imported, would hide os.NewFile from the text rules.
+        try workspace.write("package calc\n\nimport (\n\to \"os\"\n)\n\nvar secret = o.NewFile(7, \"s\")\n", to: "calc/alias.go")
+        try workspace.write("package calc\n\nimport . \"os\"\n\nvar report = NewFile(4, \"r\")\n", to: "calc/dot.go")
+        let alias = try #require(validators.validate("calc/alias.go", in: workspace).first { $0.name == TamperCheck.name })
+        #expect(alias.message.contains("calc/alias.go:4: imports os as o") && alias.message.contains("calc/alias.go:7: NewFile"), "\(alias.message)")
+        let dot = try #require(validators.validate("calc/dot.go", in: workspace).first { $0.name == TamperCheck.name })
+        #expect(dot.message.contains("calc/dot.go:3: imports os with a dot"), "\(dot.message)")
         let assembly = try #require(validators.validate("calc/sys_amd64.s", in: workspace).first { $0.name == TamperCheck.name })
         #expect(!assembly.passed)
         #expect(assembly.message.contains("the go tool compiles .s files"), "\(assembly.message)")
