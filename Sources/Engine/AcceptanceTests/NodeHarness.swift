@@ -111,13 +111,19 @@ public enum NodeHarness {
         }
 
         /// Called once by the harness before the test file is imported: the ids read from the frozen source.
+        /// Called once by the harness before the test file is imported: the ids read from the frozen source.
+        /// Returns, to that first caller only, the function that says the test file finished loading (or
+        /// failed to): the run's end is reported only after it, so a file kept from registering its tests
+        /// (its import made to hang or to throw what cannot be shown) never ends well.
+        let fileSettled = false;
         export function expect(testFile, ids, error) {
-          if (expectedSent) return;
+          if (expectedSent) return undefined;
           expectedSent = true;
           harnessFile = String(testFile);
           const fields = { ids: ids.map((name) => testFile + "::" + name) };
           if (error) fields.error = String(error);
           emit("expected", fields);
+          return () => { fileSettled = true; };
         }
 
         export function collectError(text) {
@@ -156,7 +162,7 @@ public enum NodeHarness {
             else if (data.todo !== undefined && data.todo !== false) { outcome = "skipped"; text = "marked todo: " + (typeof data.todo === "string" ? data.todo : ""); }
             emit("result", { nodeid: harnessFile + "::" + data.name, outcome, duration: (details.duration_ms || 0) / 1000, text });
           }
-          emit("end", { exit: 0 });
+          if (fileSettled) emit("end", { exit: 0 });
         }
         """#
 
@@ -233,6 +239,22 @@ public enum NodeHarness {
             });
           }
         };
+        // The module loader: a replaced Module._load, extension handler or wrapper would hand the test file
+        // something else than node:test, or rewrite it as it loads; loader hooks (module.register) likewise.
+        const Module = require("node:module");
+        refuse(Module, "register", "module.register");
+        for (const key of Reflect.ownKeys(Module)) {
+          const descriptor = Object.getOwnPropertyDescriptor(Module, key);
+          if (!descriptor.configurable) continue;
+          if ("value" in descriptor) {
+            Object.defineProperty(Module, key, { value: descriptor.value, writable: false, configurable: false, enumerable: descriptor.enumerable });
+          } else {
+            Object.defineProperty(Module, key, { get: descriptor.get, set: () => { throw new TypeError("refused by the acceptance-test harness: Module." + String(key)); },
+                                                 configurable: false, enumerable: descriptor.enumerable });
+          }
+        }
+        Object.freeze(Module._extensions);
+        lock(Module.prototype);
         const stream = require("node:stream");
         for (const type of [require("node:events").EventEmitter, stream.Stream, stream.Readable, stream.Writable, stream.Duplex,
                             stream.Transform, stream.PassThrough, TextEncoder, TextDecoder]) {
@@ -346,13 +368,16 @@ public enum NodeHarness {
           } catch (problem) {
             error = problem.message;
           }
-          reporter.expect(testFile, ids, error);
+          const settled = reporter.expect(testFile, ids, error);
           if (error) return;
           try {
             await import(url.pathToFileURL(full).href);
           } catch (problem) {
-            reporter.collectError((problem && problem.stack) || String(problem));
+            let text = "the test file threw something that cannot be shown";
+            try { text = String((problem && problem.stack) || problem); } catch {}
+            reporter.collectError(text);
           }
+          settled();
         }
         main();
         """#

@@ -14,6 +14,11 @@ public enum GoChecks {
         "unsafe": "it reads and writes any memory of the process, the test harness's too",
         "syscall": "raw system calls reach the process's descriptors and the harness's report",
         "os/exec": "a started program inherits the test run's descriptors",
+        // The standard library's other ways to start a program (they use os/exec inside).
+        "net/http/cgi": "it starts programs, which inherit the test run's descriptors",
+        "net/http/fcgi": "it depends on starting programs, which inherit the test run's descriptors",
+        "go/build": "it starts the go command, which inherits the test run's descriptors",
+        "go/importer": "it starts the go command, which inherits the test run's descriptors",
         "plugin": "it loads code that was not compiled with the project",
         "C": "cgo is not available; write the code in Go",
         "runtime/debug": "it changes how the runtime and the tests' process behave",

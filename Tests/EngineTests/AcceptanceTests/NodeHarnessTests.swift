@@ -330,6 +330,69 @@ import TestSupport
         #expect(refused.output.contains("no literal name"), "\(refused.output)")
     }
 
+    /// Code that registers passing tests under the frozen file's names and then keeps the file from
+    /// registering its own: by throwing what cannot be shown, by never finishing its ES module import, or
+    /// by handing the file another `test` through the module loader.
+    @Test func codeThatKeepsTheTestFileFromRegisteringItsTestsNeverPasses() throws {
+        let register = """
+            const source = require("fs").readFileSync(require.resolve("./test/add.test.js"), "utf8");
+            const runner = require("node:" + "test");
+            for (const m of source.matchAll(/^(?:test|it|describe|suite)\\s*\\(\\s*(["'`])(.*?)\\1/gm)) runner(m[2], () => {});
+
+            """
+        let thrown = try run([("calc.js", Self.brokenAdd + register + "throw Object.create(null);\n")])
+        #expect(thrown.outcome != .pass, "\(thrown.output)")
+        #expect(thrown.reason?.contains("could not be collected") == true, "\(thrown.reason ?? "")")
+
+        let esmTest = AcceptanceTest(name: "add", priority: .must, covers: [1], file: "test/add.test.mjs", code: """
+            import { test } from "node:test";
+            import assert from "node:assert/strict";
+            import { add } from "../calc.mjs";
+
+            test("adds two numbers", () => {
+              assert.equal(add(2, 3), 5);
+            });
+
+            """)
+        let hanging = try run([("calc.mjs", """
+            import { readFileSync } from "node:fs";
+            import { createRequire } from "node:module";
+            export const add = (a, b) => a - b;
+            const source = readFileSync(new URL("./test/add.test.mjs", import.meta.url), "utf8");
+            const register = createRequire(import.meta.url)("node:" + "test");
+            for (const m of source.matchAll(/^(?:test|it|describe|suite)\\s*\\(\\s*(["'`])(.*?)\\1/gm)) register(m[2], () => {});
+            await new Promise(() => {});
+
+            """)], test: esmTest)
+        #expect(hanging.outcome != .pass, "\(hanging.output)")
+        #expect(hanging.reason?.contains("exited early") == true, "\(hanging.reason ?? "")")
+
+        let codeFirst = AcceptanceTest(name: "add", priority: .must, covers: [1], file: "test/add.test.js", code: """
+            const { add } = require("../calc.js");
+            const test = require("node:test");
+            const assert = require("node:assert");
+
+            test("adds two numbers", () => {
+              assert.strictEqual(add(2, 3), 5);
+            });
+
+            """)
+        let loader = try run([("calc.js", """
+            exports.add = (a, b) => a - b;
+            const M = require("module");
+            const key = "_l" + "oad";
+            const original = M[key];
+            const real = original("node:" + "test", module, false);
+            M[key] = function (request, ...rest) {
+              if (request === "node:test" || request === "test") return (name) => real(name, () => {});
+              return original.call(this, request, ...rest);
+            };
+
+            """)], test: codeFirst)
+        #expect(loader.outcome == .fail, "\(loader.output)")
+        #expect(loader.reason == "test/add.test.js::adds two numbers failed", "\(loader.reason ?? "")")
+    }
+
     @Test(arguments: attacks)
     func anAttackNeverPasses(attack: Attack) throws {
         let result = try run(attack.files)

@@ -56,6 +56,8 @@ import TestSupport
             \t"os/exec"
             \t_ "unsafe"
             \t"syscall"
+            \t"net/http/cgi"
+            \t"go/build"
             )
 
             //go:linkname now runtime.nanotime
@@ -65,7 +67,7 @@ import TestSupport
             var p, _ = os.StartProcess("/bin/sh", []string{"sh", "-c", "cat <&7"}, &os.ProcAttr{})
             """
         let findings = GoChecks.tamperFindings(path: "convert/convert.go", content: source)
-        for expected in ["imports os/exec", "imports unsafe", "imports syscall", "convert/convert.go:10: go:linkname", "convert/convert.go:13: os.NewFile", "convert/convert.go:14: os.StartProcess"] {
+        for expected in ["imports os/exec", "imports unsafe", "imports syscall", "imports net/http/cgi", "imports go/build", "convert/convert.go:12: go:linkname", "convert/convert.go:15: os.NewFile", "convert/convert.go:16: os.StartProcess"] {
             #expect(findings.contains { $0.contains(expected) }, "\(expected) in \(findings)")
         }
         #expect(GoChecks.tamperFindings(path: "convert/convert_test.go", content: "package convert\n").first?.contains("must not add Go test files") == true)
