@@ -181,7 +181,73 @@ public enum PytestHarness {
                             if key not in saved and key not in allowed and not key.startswith("_pytest_"):
                                 tamper("%s.%s was added while the tests ran" % (name, key))
 
+            # Frames: from a frame, f_back and f_locals lead to this harness's own (emit, the report, pytest's
+            # session and plugins). Workspace code may not get one: sys._getframe and the attributes that hand
+            # one out (tb_frame, gi_frame, cr_frame, ag_frame) are refused when the code asking is the
+            # workspace's, directly or through the modules that hand frames back to their caller (inspect,
+            # traceback, logging.currentframe, asyncio's task stacks, pytest's traceback wrappers). Other users
+            # (logging's own caller lookup, namedtuple, typing, installed packages such as pydantic) keep theirs.
+            untrusted = (os.path.realpath(root) + os.sep,)
+            library = os.path.dirname(os.__file__) + os.sep
+            relays = tuple(library + name for name in ("inspect.py", "traceback.py", "asyncio" + os.sep))
+            harness_codes = set()
+            pending = [main.__code__]
+            while pending:
+                code = pending.pop()
+                harness_codes.add(code)
+                pending.extend(item for item in code.co_consts if _isinstance(item, type(main.__code__)))
+            kinds = {}
+            auditing = [False]
+
+            def kind_of(code):
+                if code in harness_codes:
+                    return "harness"
+                kind = kinds.get(code.co_filename)
+                if kind is None:
+                    name = code.co_filename
+                    real = os.path.realpath(name) if os.path.isabs(name) else ""
+                    if not real or real.startswith(untrusted):
+                        kind = "workspace"
+                    elif real.startswith(relays) or os.sep + "_pytest" + os.sep in real or os.sep + "pluggy" + os.sep in real:
+                        kind = "relay"
+                    elif real == library + "logging" + os.sep + "__init__.py":
+                        kind = "logging"
+                    else:
+                        kind = "other"
+                    kinds[code.co_filename] = kind
+                return kind
+
+            def asked_by_workspace():
+                frame = sys._getframe(2)
+                first = True
+                while frame is not None:
+                    kind = kind_of(frame.f_code)
+                    if kind == "workspace":
+                        return True
+                    # logging.currentframe (a lambda) hands its caller's frame back; logging's own lookups keep it.
+                    relays_here = kind == "relay" or (kind == "logging" and first and frame.f_code.co_name == "<lambda>")
+                    if not relays_here:
+                        return False
+                    first = False
+                    frame = frame.f_back
+                return False
+
+            frame_sources = ("tb_frame", "gi_frame", "cr_frame", "ag_frame")
+
             def audit(event, args):
+                if auditing[0]:
+                    return
+                if event in ("sys._getframe", "sys._current_frames") or (event == "object.__getattr__" and args[1] in frame_sources):
+                    auditing[0] = True
+                    try:
+                        refused = asked_by_workspace()
+                    finally:
+                        auditing[0] = False
+                    if refused:
+                        what = event if event != "object.__getattr__" else "." + args[1]
+                        tamper("the code asked for a frame (" + what + ")")
+                        raise RuntimeError("refused by the acceptance-test harness: " + what)
+                    return
                 if event in ("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.settrace", "sys.setprofile"):
                     tamper("the code called " + event)
                     raise RuntimeError("refused by the acceptance-test harness: " + event)

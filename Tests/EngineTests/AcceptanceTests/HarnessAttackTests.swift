@@ -54,7 +54,7 @@ import TestSupport
             ("pluggy.py", "import os\nos._exit(0)\n"),
         ], reason: "failed"),
         Attack(name: "patches pytest's runner to report passes", files: [("calc.py", Self.runnerPatch + brokenAdd)],
-               reason: "_pytest.runner.call_and_report was replaced"),
+               reason: "_pytest.runner.call_and_report was replaced", "asked for a frame"),
         Attack(name: "patches the report class", files: [("calc.py", "import _pytest.reports as r\nr.TestReport.passed = True\n" + brokenAdd)],
                reason: "tampered with"),
         Attack(name: "replaces AssertionError in the builtins", files: [
@@ -77,7 +77,47 @@ import TestSupport
                reason: "tampered with"),
         Attack(name: "uses ctypes", files: [("calc.py", "import ctypes\nctypes.CDLL(None)\n" + brokenAdd)],
                reason: "ctypes"),
+        Attack(name: "walks a traceback's frames up to the harness's emit", files: [("calc.py", Self.frameWalk("""
+            try:
+                raise ValueError
+            except ValueError as e:
+                tb = e.__traceback__
+            f = getattr(tb, _n("tb", "_frame"))
+            """))], reason: "asked for a frame"),
+        Attack(name: "takes its caller's frame from inspect", files: [("calc.py", Self.frameWalk("import inspect\nf = inspect.currentframe()\n"))],
+               reason: "asked for a frame"),
+        Attack(name: "takes its caller's frame from logging.currentframe", files: [("calc.py", Self.frameWalk("import logging\nf = logging.currentframe()\n"))],
+               reason: "asked for a frame"),
+        Attack(name: "takes a frame from traceback.walk_stack", files: [("calc.py", Self.frameWalk("import traceback\nf = next(traceback.walk_stack(None))[0]\n"))],
+               reason: "asked for a frame"),
+        Attack(name: "takes a generator's frame", files: [("calc.py", Self.frameWalk("def _g():\n    yield 1\n_it = _g()\nf = getattr(_it, _n('gi', '_frame')).f_back or getattr(_it, _n('gi', '_frame'))\n"))],
+               reason: "asked for a frame"),
     ]
+
+    /// `add` gets a frame by `take` (which sets `f`), then walks up to the frame whose locals hold the
+    /// harness's `emit` and reports every expected id passed with it (names built at run time, so no
+    /// static rule sees them).
+    static func frameWalk(_ take: String) -> String {
+        let body = take.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+        return """
+            def _n(*parts):
+                return "".join(parts)
+
+
+            def add(a, b):
+            \(body)
+                while f is not None:
+                    s = getattr(f, _n("f", "_locals"))
+                    if "emit" in s and "ids" in s and "_exit" in s:
+                        for i in s["ids"]:
+                            s["emit"]("result", nodeid=i, outcome="passed", duration=0.001, text="")
+                        s["emit"]("end", exit=0)
+                        s["_exit"](0)
+                    f = getattr(f, _n("f", "_back"))
+                return a - b
+
+            """
+    }
 
     /// A hook that turns every failure into a pass.
     static let passingHook = """
