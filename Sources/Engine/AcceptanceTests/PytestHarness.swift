@@ -189,7 +189,10 @@ public enum PytestHarness {
             # (logging's own caller lookup, namedtuple, typing, installed packages such as pydantic) keep theirs.
             untrusted = (os.path.realpath(root) + os.sep,)
             library = os.path.dirname(os.__file__) + os.sep
-            relays = tuple(library + name for name in ("inspect.py", "traceback.py", "asyncio" + os.sep))
+            # Standard-library modules that use frames only to look around themselves and never hand one back;
+            # every other module of the standard library counts as handing frames to its caller.
+            keepers = tuple(library + name for name in ("collections" + os.sep, "typing.py", "enum.py", "warnings.py",
+                                                        "dataclasses.py", "abc.py", "functools.py", "unittest" + os.sep))
             harness_codes = set()
             pending = [main.__code__]
             while pending:
@@ -206,19 +209,23 @@ public enum PytestHarness {
                 if kind is None:
                     name = code.co_filename
                     real = os.path.realpath(name) if os.path.isabs(name) else ""
-                    if not real or real.startswith(untrusted):
+                    if name.startswith("<frozen "):
+                        kind = "other"
+                    elif not real or real.startswith(untrusted):
                         kind = "workspace"
-                    elif real.startswith(relays) or os.sep + "_pytest" + os.sep in real or os.sep + "pluggy" + os.sep in real:
-                        kind = "relay"
                     elif real == library + "logging" + os.sep + "__init__.py":
                         kind = "logging"
+                    elif real.startswith(keepers):
+                        kind = "other"
+                    elif real.startswith(library) or os.sep + "_pytest" + os.sep in real or os.sep + "pluggy" + os.sep in real:
+                        kind = "relay"
                     else:
                         kind = "other"
                     kinds[code.co_filename] = kind
                 return kind
 
-            def asked_by_workspace():
-                frame = sys._getframe(2)
+            def asked_by_workspace(depth=2):
+                frame = sys._getframe(depth)
                 first = True
                 while frame is not None:
                     kind = kind_of(frame.f_code)
@@ -234,8 +241,44 @@ public enum PytestHarness {
 
             frame_sources = ("tb_frame", "gi_frame", "cr_frame", "ag_frame")
 
+            def forged(source, filename):
+                # Code is known by the file it says it comes from; code compiled under the name of a file outside
+                # the workspace must be that file's own source (import compiles exactly that; an AST compiled
+                # under such a name must come from code outside the workspace), and no code is compiled under
+                # the name of a frozen module.
+                if not _isinstance(filename, (str, bytes)):
+                    return False
+                name = filename if _isinstance(filename, _str) else filename.decode("utf-8", "replace")
+                if name.startswith("<frozen "):
+                    return True
+                if not os.path.isabs(name) or os.path.realpath(name).startswith(untrusted):
+                    return False
+                try:
+                    with open(name, "rb") as handle:
+                        actual = handle.read()
+                except OSError:
+                    return True
+                if _isinstance(source, _str):
+                    source = source.encode("utf-8")
+                if not _isinstance(source, (bytes, bytearray)):
+                    return asked_by_workspace(3)
+                return bytes(source) != actual
+
             def audit(event, args):
                 if auditing[0]:
+                    return
+                if event in ("compile", "code.__new__", "marshal.loads", "marshal.load"):
+                    auditing[0] = True
+                    try:
+                        # Unmarshalled code can carry any file name as well.
+                        refused = forged(args[0], args[1]) if event == "compile" else asked_by_workspace()
+                    finally:
+                        auditing[0] = False
+                    if refused:
+                        what = ("compiled code under the name " + repr(args[1]) if event == "compile"
+                                else "made a code object" if event == "code.__new__" else "unmarshalled code")
+                        tamper("the code " + what)
+                        raise RuntimeError("refused by the acceptance-test harness: " + what)
                     return
                 if event in ("sys._getframe", "sys._current_frames") or (event == "object.__getattr__" and args[1] in frame_sources):
                     auditing[0] = True
@@ -260,6 +303,20 @@ public enum PytestHarness {
                         tamper("the code opened " + target)
                         raise RuntimeError("refused by the acceptance-test harness: open " + target)
 
+            class Verbosity:
+                # What the assertion rewriter asks of the configuration (_pytest.assertion.rewrite uses only this).
+                def getoption(self, name, default=None, skip=False):
+                    return 0
+
+            verbosity = Verbosity()
+
+            def hide_config():
+                # The assertion plugin puts the session's configuration in _pytest.assertion.util._config for each
+                # test; a stand-in answers what the rewriter asks, and the configuration stays out of reach.
+                util = sys.modules.get("_pytest.assertion.util")
+                if util is not None:
+                    util._config = verbosity
+
             class Reporter:
                 def __init__(self):
                     self.phases = {}
@@ -267,6 +324,12 @@ public enum PytestHarness {
 
                 @pytest.hookimpl(tryfirst=True)
                 def pytest_collection(self, session):
+                    # pytest keeps its configuration (and through it every plugin, this reporter too) in module
+                    # and class globals a test's code can import; these two hold it while tests run.
+                    debugging = sys.modules.get("_pytest.debugging")
+                    if debugging is not None:
+                        debugging.pytestPDB._pluginmanager = None
+                        debugging.pytestPDB._config = None
                     snapshot()
                     sys.addaudithook(audit)
                     self.watching = True
@@ -283,7 +346,16 @@ public enum PytestHarness {
                         tamper("a pytest plugin from %s was registered" % (source or repr(plugin)))
 
                 @pytest.hookimpl(tryfirst=True)
+                def pytest_runtest_setup(self, item):
+                    hide_config()
+
+                @pytest.hookimpl(tryfirst=True)
+                def pytest_runtest_teardown(self, item):
+                    hide_config()
+
+                @pytest.hookimpl(tryfirst=True)
                 def pytest_runtest_call(self, item):
+                    hide_config()
                     # The function about to run must be the frozen file's own, not one put in its place.
                     function = _getattr(item, "function", None)
                     code = _getattr(function, "__code__", None)

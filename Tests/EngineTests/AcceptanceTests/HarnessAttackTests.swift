@@ -90,6 +90,41 @@ import TestSupport
                reason: "asked for a frame"),
         Attack(name: "takes a frame from traceback.walk_stack", files: [("calc.py", Self.frameWalk("import traceback\nf = next(traceback.walk_stack(None))[0]\n"))],
                reason: "asked for a frame"),
+        Attack(name: "compiles its frame grab under a standard-library file's name", files: [("calc.py", Self.frameWalk("""
+            _g = {}
+            exec(compile("import sys\\nf = sys._getframe(2)", "/usr/lib/python3.11/json/decoder.py", "exec"), _g)
+            f = _g["f"]
+            """))], reason: "compiled code under the name"),
+        Attack(name: "renames its code object after a standard-library file", files: [("calc.py", Self.frameWalk("""
+            import sys
+            def _grab():
+                return sys._getframe(2)
+            _grab.__code__ = _grab.__code__.replace(co_filename="/usr/lib/python3.11/json/decoder.py")
+            f = _grab()
+            """))], reason: "made a code object"),
+        Attack(name: "takes a frame from bdb's stack of a traceback", files: [("calc.py", Self.frameWalk("""
+            import bdb
+            try:
+                raise ValueError
+            except ValueError as e:
+                _tb = e.__traceback__
+            f = bdb.Bdb().get_stack(None, _tb)[0][-1][0]
+            """))], reason: "asked for a frame"),
+        Attack(name: "unmarshals its frame grab under a standard-library file's name", files: [("calc.py", Self.frameWalk("""
+            import marshal, sys
+            _code = compile("import sys\\nf = sys._getframe(2)", "calc_grab.py", "exec")
+            _g = {}
+            exec(marshal.loads(marshal.dumps(_code).replace(b"calc_grab.py", b"json/decoder")), _g)
+            f = _g["f"]
+            """))], reason: "unmarshalled code", "asked for a frame"),
+        Attack(name: "reaches pytest's configuration through pdb", files: [("calc.py", Self.fakePhases("""
+            import pdb
+            manager = pdb.set_trace.__self__._pluginmanager
+            """))], reason: "failed"),
+        Attack(name: "reaches pytest's configuration through the assertion plugin's module", files: [("calc.py", Self.fakePhases("""
+            import pkgutil
+            manager = pkgutil.resolve_name("_pytest.assertion.util:_config").pluginmanager
+            """))], reason: "failed"),
         Attack(name: "takes a generator's frame", files: [("calc.py", Self.frameWalk("def _g():\n    yield 1\n_it = _g()\nf = getattr(_it, _n('gi', '_frame')).f_back or getattr(_it, _n('gi', '_frame'))\n"))],
                reason: "asked for a frame"),
     ]
@@ -114,6 +149,35 @@ import TestSupport
                         s["emit"]("end", exit=0)
                         s["_exit"](0)
                     f = getattr(f, _n("f", "_back"))
+                return a - b
+
+            """
+    }
+
+    /// `add` gets pytest's plugin manager by `take` (which sets `manager`) and gives the harness's reporter
+    /// a record of phases that reports every test as having passed setup, call and teardown.
+    static func fakePhases(_ take: String) -> String {
+        let body = take.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+        return """
+            class _Phase:
+                failed = skipped = False
+                duration = 0.0
+
+                def __init__(self, when):
+                    self.when = when
+
+
+            class _Phases(dict):
+                def pop(self, key, default=None):
+                    dict.pop(self, key, None)
+                    return [_Phase("setup"), _Phase("call"), _Phase("teardown")]
+
+
+            def add(a, b):
+            \(body)
+                for plugin in manager.get_plugins():
+                    if hasattr(plugin, "phases") and hasattr(plugin, "watching"):
+                        plugin.phases = _Phases(plugin.phases)
                 return a - b
 
             """
