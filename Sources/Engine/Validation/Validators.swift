@@ -209,30 +209,26 @@ public struct Validators: Sendable {
         if kind == .javascript { findings += JavaScriptChecks.tamperFindings(path: path, content: content) }
         if kind == .go { findings += GoChecks.tamperFindings(path: path, content: content) }
         if stack == .go || workspace.fileExists("go.mod"), let finding = GoChecks.compiledFileFinding(path: path) { findings.append(finding) }
+        // The checks that read the file with the language's own parser, in the sandbox: exit 1 with the
+        // findings; anything else (a crash of the checker) fails closed with its output.
+        var parsers: [(what: String, executable: String, arguments: [String], limits: SandboxLimits, environment: [String: String])] = []
         if kind == .go {
             guard let go = interpreters.go else { return missing(name, "go", package: "golang-go") }
-            let result = sandbox.run("/bin/sh", ["-c", GoChecks.declarationScript, "sh", GoChecks.declarationChecker, go, argument, path],
-                                     in: box, limits: goLimits, environment: GoStack.environment)
-            switch result.status {
-            case .passed:
-                break
-            case .failed:
-                let text = ValidatorResult.excerpt(result.output)
-                findings.append(text.isEmpty ? "the declaration check failed with exit status \(result.exitCode ?? -1)" : text)
-            case .timedOut, .error:
-                return infrastructureFailure(name, result)
-            }
+            parsers.append(("declaration check", "/bin/sh", ["-c", GoChecks.declarationScript, "sh", GoChecks.declarationChecker, go, argument, path],
+                            goLimits, GoStack.environment))
         }
         if let mode = TamperCheck.scriptMode(path: path, kind: kind) {
             guard let python = interpreters.python3 else { return missing(name, "python3", package: "python3") }
-            let result = sandbox.run(python, ["-I", "-c", TamperCheck.script, mode, argument, path], in: box, limits: limits)
+            parsers.append(("tamper check", python, ["-I", "-c", TamperCheck.script, mode, argument, path], limits, [:]))
+        }
+        for parser in parsers {
+            let result = sandbox.run(parser.executable, parser.arguments, in: box, limits: parser.limits, environment: parser.environment)
             switch result.status {
             case .passed:
                 break
             case .failed:
-                // Exit 1 with the findings; anything else (a crash of the script) fails closed with its output.
                 let text = ValidatorResult.excerpt(result.output)
-                findings.append(text.isEmpty ? "the tamper check failed with exit status \(result.exitCode ?? -1)" : text)
+                findings.append(text.isEmpty ? "the \(parser.what) failed with exit status \(result.exitCode ?? -1)" : text)
             case .timedOut, .error:
                 return infrastructureFailure(name, result)
             }
