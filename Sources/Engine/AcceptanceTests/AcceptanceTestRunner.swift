@@ -5,7 +5,7 @@ import PlanCore
 /// or timeout for Gate S.
 ///
 /// Each test file runs under its stack's harness (`Stack.harness`: `PytestHarness` for Python, where
-/// pytest also runs `unittest.TestCase` classes; `NodeHarness` for Node.js), and its outcome is
+/// pytest also runs `unittest.TestCase` classes; `NodeHarness` for Node.js; `GoHarness` for Go), and its outcome is
 /// `TestRunReport`'s verdict on the harness's per-test report — never the exit status, which code
 /// under test can choose.
 ///

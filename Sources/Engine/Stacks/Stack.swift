@@ -1,6 +1,6 @@
 import PlanCore
 
-/// One stack MasterPlan executes (Python, Node.js): everything about a plan's code that depends on its
+/// One stack MasterPlan executes (Python, Node.js, Go): everything about a plan's code that depends on its
 /// language. A plan's stack is the one its test command names (`TestCommand.stack`); `Stacks.stack(for:)`
 /// gives the value. Adding a stack is one type conforming to this protocol, a case of `StackKind`, and
 /// its tests; the verdict rules (a harness the code cannot steer, a per-test report carrying a nonce,
