@@ -112,7 +112,7 @@ public struct AcceptanceTestRunner: Sendable {
         testLimits.processFiles = harness.processFiles
         testLimits.network = false
         testLimits.memoryBytes = max(testLimits.memoryBytes, harness.minimumMemoryBytes)
-        let nonce = PytestHarness.makeNonce()
+        let nonce = Self.makeNonce()
         let result = sandbox.run(executable, harness.arguments,
                                  in: .scratchCopy(scratch.path, shownAt: workspace.root, readOnly: binds), limits: testLimits,
                                  environment: environment.merging(harness.environment) { $1 },
@@ -145,6 +145,13 @@ public struct AcceptanceTestRunner: Sendable {
                                                  duration: result.duration, output: output, reason: reason)
         outcomeResult.report = report
         return outcomeResult
+    }
+
+    /// A fresh random nonce for one run's report: 32 hex digits from the system's random source (`getrandom`).
+    public static func makeNonce() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef")
+        return String((0..<32).map { _ in digits[Int.random(in: 0..<16, using: &generator)] })
     }
 
     static func notRun(_ test: AcceptanceTest, reason: String) -> AcceptanceTestResult {

@@ -40,13 +40,6 @@ public enum PytestHarness {
     /// The nonce itself is not among them: it comes on `Sandbox.secretDescriptor` (`run`'s `secret`).
     public static let environment = ["MASTERPLAN_REPORT_FD": "4", "MASTERPLAN_SECRET_FD": String(Sandbox.secretDescriptor)]
 
-    /// A fresh random nonce: 32 hex digits from the system's random source (`getrandom`).
-    public static func makeNonce() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef")
-        return String((0..<32).map { _ in digits[Int.random(in: 0..<16, using: &generator)] })
-    }
-
     /// The harness itself. Kept in one piece so it can be read top to bottom: 1. expected ids,
     /// 2. the runner, 3. the guards, then the reporter plugin and the run.
     static let script = #"""
