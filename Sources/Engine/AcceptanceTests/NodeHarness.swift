@@ -215,6 +215,11 @@ public enum NodeHarness {
                             "_getActiveRequests", "_kill"]) {
           refuse(process, name, "process." + name);
         }
+        // v8 writes heap snapshots and sets engine flags (natives syntax reads any value); not project code.
+        const v8 = require("node:v8");
+        for (const key of Object.keys(v8)) refuse(v8, key, "v8." + key);
+        Object.freeze(v8);
+        if (typeof process.getBuiltinModule === "function") refuse(process, "getBuiltinModule", "process.getBuiltinModule");
         const hooks = require("node:async_hooks");
         for (const name of ["executionAsyncResource", "createHook"]) refuse(hooks, name, "async_hooks." + name);
         for (const name of ["node:inspector", "node:inspector/promises"]) {

@@ -101,6 +101,8 @@ import TestSupport
             """ + brokenAdd)], reason: "could not be collected"),
         Attack(name: "reads the reporter's closure through the in-process inspector", files: [("calc.js", Self.inspectorTheft + brokenAdd)],
                reason: "could not be collected"),
+        Attack(name: "turns on V8's natives syntax through a computed require of v8", files: [("calc.js", "require(['node', 'v8'].join(':')).setFlagsFromString('--allow-natives-syntax');\n" + brokenAdd)],
+               reason: "could not be collected"),
         Attack(name: "starts the inspector with SIGUSR1", files: [("calc.js", "process.kill(process.pid, 'SIGUSR1');\n" + brokenAdd)],
                reason: "could not be collected"),
         Attack(name: "spoils the failure's report line and passes a second copy of the test", files: [("calc.js", """
