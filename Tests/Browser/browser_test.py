@@ -177,6 +177,12 @@ def flow_tour(ui: UI, args) -> None:
     else:
         ui.log("skip plan pages: no plan with tasks yet")
 
+    # A plan that does not exist: the page says so, and offers no "Try again" that could only fail again.
+    ui.go("/plans/00000000-0000-4000-8000-000000000000", "document.querySelector('.error-box')", what="the not-found plan page")
+    if b.eval("[...document.querySelectorAll('.error-box button')].some((e) => e.textContent.includes('Try again'))"):
+        raise AssertionError("a not-found page offers Try again")
+    ui.snap("plan-not-found")
+
     generating = next((p for p in plans if p["status"] == "generating"), None)
     if generating:
         ui.go(f"/plans/{generating['id']}", "document.querySelector('.generation')")

@@ -18,9 +18,19 @@ export function notify(message, kind = 'info', { timeout = 6000 } = {}) {
   if (timeout) setTimeout(() => note.remove(), timeout);
 }
 
+/**
+ * Whether trying the same request again could succeed: not after the server said the thing does not
+ * exist, is not the person's, or that the request itself is wrong (4xx other than timeouts and rate limits).
+ */
+function retryable(error) {
+  const status = error?.status;
+  return !(status >= 400 && status < 500 && status !== 408 && status !== 429);
+}
+
 /** An error, in plain words, as a block (role=alert so it is announced). */
 export function errorBox(error, { retry } = {}) {
   if (error?.handled) return h('div', { class: 'error-box', role: 'alert' }, 'Your session has ended. Please log in again.');
+  if (!retryable(error)) retry = null;
   const { title, detail, fields } = describeError(error);
   return h('div', { class: 'error-box', role: 'alert' },
     h('p', { class: 'error-title' }, title),
