@@ -25,7 +25,7 @@ public struct Validators: Sendable {
     public var stack: StackKind?
 
     public init(sandbox: Sandbox, interpreters: Interpreters = .locate(), limits: SandboxLimits = .validator,
-                codeLimits: CodeLimits = .default, nodeMemoryBytes: Int = 2 << 30) {
+                codeLimits: CodeLimits = .default, nodeMemoryBytes: Int = NodeStack.minimumMemoryBytes) {
         self.sandbox = sandbox
         self.interpreters = interpreters
         self.limits = limits
