@@ -176,6 +176,13 @@ extension Problem {
                        extra: ["problems": .array(Array(list))])
     }
 
+    /// Answers that do not fit the discovery's questions (more answers than questions): what is wrong
+    /// depends on the plan's discovery, not on the body's form, so it is not `validation-failed`.
+    public static func answersDoNotFit(field: String, message: String) -> Problem {
+        Problem(status: 422, type: "answers-do-not-fit", title: "The answers do not fit the discovery's questions.",
+                detail: "\(field): \(message)", extra: ["field": .string(field)])
+    }
+
     /// The workspace has no committed content to download (yet), or is on another machine.
     public static func workspaceUnavailable(_ detail: String) -> Problem {
         Problem(status: 404, type: "workspace-unavailable", title: "The plan's workspace cannot be downloaded.",

@@ -15,6 +15,10 @@ public struct GenerationPlanState: Sendable, Equatable {
     public var conversationID: UUID?
     /// The stored discovery in its answer form (`Discovery(json:)` reads it); nil when there is none yet.
     public var discovery: JSONValue?
+    /// Whether generation stops for the discovery's questions (`masterplans.ask_questions`).
+    public var askQuestions: Bool
+    /// The person's answers to those questions (`discoveries.answers`); nil until they answered.
+    public var answers: ClarificationAnswers?
 }
 
 /// An approved plan of the same owner whose words resemble a new request: an example of the level of
@@ -108,10 +112,8 @@ public struct GenerationQueries {
         guard let row = try connection.query(
             """
             SELECT p.id, p.owner_id, p.status, p.request, p.version, p.conversation_id,
-                   CASE WHEN d.id IS NULL THEN NULL ELSE json_build_object(
-                       'domain', d.domain, 'bounded_contexts', d.bounded_contexts, 'aggregates', d.aggregates,
-                       'value_objects', d.value_objects, 'domain_events', d.domain_events, 'services', d.services,
-                       'assumptions', d.assumptions, 'clarifications', d.clarifications, 'risks', d.risks) END
+                   CASE WHEN d.id IS NULL THEN NULL ELSE json_build_object(\(Self.discoveryAnswerPairs)) END,
+                   p.ask_questions, d.answers
             FROM masterplans p LEFT JOIN discoveries d ON d.id = p.discovery_id
             WHERE p.id = $1
             \(lock ? "FOR UPDATE OF p" : "")
@@ -120,8 +122,16 @@ public struct GenerationQueries {
         return GenerationPlanState(id: try row.decode(UUID.self, 0), ownerID: try row.decode(UUID.self, 1),
                                    status: try row.decode(String.self, 2), request: try row.decode(String.self, 3),
                                    version: try row.decode(Int.self, 4), conversationID: try row.decode(UUID?.self, 5),
-                                   discovery: try row.decode(JSONValue?.self, 6))
+                                   discovery: try row.decode(JSONValue?.self, 6), askQuestions: try row.decode(Bool.self, 7),
+                                   answers: try row.decode(JSONValue?.self, 8).flatMap(ClarificationAnswers.init(json:)))
     }
+
+    /// The members of a discovery row `d` in the discovery's answer form, for `json_build_object`.
+    static let discoveryAnswerPairs = """
+        'domain', d.domain, 'bounded_contexts', d.bounded_contexts, 'aggregates', d.aggregates,
+        'value_objects', d.value_objects, 'domain_events', d.domain_events, 'services', d.services,
+        'assumptions', d.assumptions, 'clarifications', d.clarifications, 'risks', d.risks
+        """
 
     /// Up to `limit` approved plans of `ownerID` (never another user's, never `excluding`) that match
     /// `request` by full-text search on `masterplans.search`, best `ts_rank` first, each with at most

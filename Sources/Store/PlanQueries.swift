@@ -53,22 +53,40 @@ public struct PlanQueries {
     public static let budgetRangeUSD: ClosedRange<Double> = 0.01...1_000_000
 
     /// Creates a plan in `generating` for a request; returns its id. The generation job is the caller's.
-    /// `budgetUSD` must lie in `budgetRangeUSD`.
+    /// `budgetUSD` must lie in `budgetRangeUSD`. With `askQuestions`, generation stops after a
+    /// discovery that has clarifying questions and waits for the person's answers (`awaiting_answers`).
     public func create(ownerID: UUID, request: String, budgetUSD: Double, conversationID: UUID? = nil,
-                       sourceMessageID: UUID? = nil) throws -> UUID {
+                       sourceMessageID: UUID? = nil, askQuestions: Bool = false) throws -> UUID {
         try connection.query(
             """
-            INSERT INTO masterplans (owner_id, request, budget_usd, conversation_id, source_message_id)
-            VALUES ($1, $2, $3, $4, $5) RETURNING id
+            INSERT INTO masterplans (owner_id, request, budget_usd, conversation_id, source_message_id, ask_questions)
+            VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
             """,
-            [ownerID, request, budgetUSD, conversationID, sourceMessageID]).first!.decode(UUID.self, 0)
+            [ownerID, request, budgetUSD, conversationID, sourceMessageID, askQuestions]).first!.decode(UUID.self, 0)
+    }
+
+    /// The plan's discovery in its answer form (`Discovery(json:)` reads it) and the id of its row,
+    /// locked until the surrounding transaction ends; nil when the plan has no discovery.
+    public func lockDiscovery(planID: UUID) throws -> (id: UUID, discovery: JSONValue)? {
+        guard let row = try connection.query(
+            """
+            SELECT d.id, json_build_object(\(GenerationQueries.discoveryAnswerPairs))
+            FROM masterplans p JOIN discoveries d ON d.id = p.discovery_id WHERE p.id = $1
+            FOR UPDATE OF d
+            """, [planID]).first else { return nil }
+        return (try row.decode(UUID.self, 0), try row.decode(JSONValue.self, 1))
+    }
+
+    /// Records the person's answers to the discovery's questions (`discoveries.answers`).
+    public func storeAnswers(discoveryID: UUID, answers: ClarificationAnswers) throws {
+        try connection.execute("UPDATE discoveries SET answers = $2 WHERE id = $1", [discoveryID, answers.jsonValue])
     }
 
     // MARK: - Representations
 
     static let summaryPairs = """
         'id', p.id, 'status', p.status, 'status_reason', p.status_reason, 'version', p.version,
-            'request', p.request, 'project_name', p.project_name, 'summary', p.summary,
+            'request', p.request, 'ask_questions', p.ask_questions, 'project_name', p.project_name, 'summary', p.summary,
             'conversation_id', p.conversation_id, 'discovery_id', p.discovery_id,
             'budget_usd', p.budget_usd, 'estimated_cost_usd', p.estimated_cost_usd, 'actual_cost_usd', p.actual_cost_usd,
             'actual_cost_estimated', p.actual_cost_estimated,
@@ -217,7 +235,7 @@ public struct PlanQueries {
             SELECT json_build_object('id', d.id, 'request', d.request, 'domain', d.domain,
                 'bounded_contexts', d.bounded_contexts, 'aggregates', d.aggregates, 'value_objects', d.value_objects,
                 'domain_events', d.domain_events, 'services', d.services, 'assumptions', d.assumptions,
-                'clarifications', d.clarifications, 'risks', d.risks, 'model', d.model,
+                'clarifications', d.clarifications, 'answers', d.answers, 'risks', d.risks, 'model', d.model,
                 'input_tokens', d.input_tokens, 'output_tokens', d.output_tokens, 'cost_usd', d.cost_usd,
                 'created_at', d.created_at, 'updated_at', d.updated_at)
             FROM masterplans p JOIN discoveries d ON d.id = p.discovery_id WHERE p.id = $1

@@ -9,7 +9,7 @@ extension ProgressEvent {
         /// What moved the plan: a user's action through the API, or the generator's and executor's steps.
         public enum Action: String, Sendable {
             case create
-            case approve, reject, regenerate, edit, execute, pause, resume, cancel
+            case approve, answer, reject, regenerate, edit, execute, pause, resume, cancel
             case start, complete, fail, block
             /// The executor paused the plan because its budget was used up.
             case budgetPaused = "budget_paused"
@@ -24,6 +24,7 @@ extension ProgressEvent {
             public var historyEvent: String {
                 switch self {
                 case .approve: "approved"
+                case .answer: "questions_answered"
                 case .reject: "rejected"
                 case .regenerate: "regeneration_requested"
                 case .edit: "task_edited"
@@ -49,6 +50,10 @@ extension ProgressEvent {
         public var version: Int?
         /// A regeneration's feedback.
         public var feedback: String?
+        /// The questions an answer settled, and how many of them the person answered in their own words
+        /// (the rest kept the discovery's assumption).
+        public var answers: Int?
+        public var answeredByPerson: Int?
         /// The job queued by the step (generation, regeneration, execution).
         public var jobID: UUID?
         /// Queued jobs a cancellation cancelled.
@@ -100,6 +105,8 @@ extension ProgressEvent {
             if let frozenTests { json["frozen_tests"] = JSONValue(frozenTests) }
             if let version { json["version"] = JSONValue(version) }
             if let feedback { json["feedback"] = .string(feedback) }
+            if let answers { json["answers"] = JSONValue(answers) }
+            if let answeredByPerson { json["answered_by_person"] = JSONValue(answeredByPerson) }
             if let cancelledJobs { json["cancelled_jobs"] = JSONValue(cancelledJobs) }
             if let verification { json["verification"] = .string(verification) }
             if let spentUSD { json["spent_usd"] = .double(spentUSD) }

@@ -338,6 +338,59 @@ import Testing
         #expect(second.status == 409)
     }
 
+    /// A plan waiting for the answers to its discovery's questions takes them once: a bad body is a 422
+    /// that changes nothing, another status a 409, and the answers are stored with a generation job.
+    @Test func answeringTheDiscoverysQuestionsQueuesTheRestOfTheGeneration() throws {
+        let user = try stack.user()
+        let db = try stack.database()
+        let planID = try db.transaction { db -> UUID in
+            let id = try db.query("""
+                INSERT INTO masterplans (owner_id, request, budget_usd, status, ask_questions)
+                VALUES ($1, 'create a FastAPI app with JWT auth', 5, 'awaiting_answers', true) RETURNING id
+                """, [user.id]).first!.decode(UUID.self, 0)
+            let discovery = try db.query("""
+                INSERT INTO discoveries (owner_id, request, domain, bounded_contexts, clarifications, model)
+                VALUES ($1, 'create a FastAPI app with JWT auth', 'authentication',
+                        '[{"name": "Identity", "description": "Users", "responsibilities": []}]',
+                        '[{"question": "Email or username?", "assumed_answer": "A username."},
+                          {"question": "Refresh tokens?", "assumed_answer": "No."}]', 'm') RETURNING id
+                """, [user.id]).first!.decode(UUID.self, 0)
+            try db.execute("UPDATE masterplans SET discovery_id = $2 WHERE id = $1", [id, discovery])
+            return id
+        }
+        let base = "/api/v1/masterplans/\(planID.uuidString.lowercased())"
+        let status = try stack.call("GET", base + "/status", token: user.token)
+        #expect(status["allowed_actions"] == ["answer", "reject"])
+
+        let refusals: [(JSONValue, String)] = [(["answers": [1]], "answers[0]"), (["answers": "yes"], "answers"),
+                                               (["answer": ["a"]], "answer")]
+        for (body, field) in refusals {
+            let refused = try stack.call("POST", base + "/answer", token: user.token, json: body)
+            #expect(refused.status == 422, "\(body): \(refused.text)")
+            #expect(refused["errors"]?[0]?["field"]?.stringValue == field, "\(refused.text)")
+        }
+        let tooMany = try stack.call("POST", base + "/answer", token: user.token, json: ["answers": ["a", "b", "c"]])
+        #expect(tooMany.status == 422 && tooMany.problemType == "answers-do-not-fit", "\(tooMany.text)")
+        #expect(tooMany["detail"]?.stringValue == "answers: has 3 entries, but the discovery asks 2 questions; give one answer per question, in order (null keeps the assumed answer)")
+        #expect(try stack.call("GET", base + "/status", token: user.token)["status"] == "awaiting_answers")
+
+        let answered = try stack.call("POST", base + "/answer", token: user.token, json: ["answers": ["An email address.", nil]])
+        #expect(answered.status == 202, "\(answered.text)")
+        #expect(answered["status"] == "generating")
+        let discovery = try stack.call("GET", base + "/discovery", token: user.token)
+        #expect(discovery["answers"] == [["question": "Email or username?", "answer": "An email address.", "answered_by": "person"],
+                                         ["question": "Refresh tokens?", "answer": "No.", "answered_by": "assumption"]])
+        #expect(try db.query("SELECT count(*) FROM jobs WHERE plan_id = $1 AND kind = 'generation' AND state = 'queued'", [planID])
+            .first!.decode(Int.self, 0) == 1)
+        let history = try db.query("SELECT data FROM plan_history WHERE plan_id = $1 AND event = 'questions_answered'", [planID])
+            .first!.decode(JSONValue.self, 0)
+        #expect(history["answers"] == 2 && history["answered_by_person"] == 1)
+
+        let again = try stack.call("POST", base + "/answer", token: user.token, json: [:])
+        #expect(again.status == 409)
+        #expect(again["detail"]?.stringValue == "cannot answer a plan that is generating; no action is possible until the executor moves it on")
+    }
+
     @Test func anotherUsersPlanIsNotFoundOnEveryPlanRoute() throws {
         let owner = try stack.user("owner")
         let other = try stack.user("other")

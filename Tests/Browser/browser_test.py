@@ -379,11 +379,32 @@ def flow_demo(ui: UI, args) -> None:
     b.wait_for("location.hash.startsWith('#/chat/') && document.querySelector('.plan-card')", what="the plan card")
     b.wait_for("document.querySelector('.plan-card .event-log .event')", timeout=left(), what="the first live generation event")
     ui.snap("demo-generating")
+    # Ask, don't assume: the discovery's questions come to the person, with the answers it assumed.
+    b.wait_for("document.querySelectorAll('.plan-card .questions .question').length >= 1", timeout=left(), what="the discovery's questions")
+    questions = b.eval("[...document.querySelectorAll('.plan-card .questions .question-text')].map((e) => e.textContent)")
+    assumed = b.eval("[...document.querySelectorAll('.plan-card .questions .assumed')].map((e) => e.textContent)")
+    assert all(a.startswith("Assumed: ") and len(a) > 10 for a in assumed), assumed
+    assert "waiting for your answers" in b.text(".plan-card .plan-card-head .badge")
+    # The demo's last question asks how users log in: answer that one, keep the assumption for the rest.
+    b.fill(".plan-card .questions .question:last-child textarea", "An email address and a password.")
+    ui.snap("demo-questions")
+    b.click_text("Plan with my answers", ".plan-card .questions button")
+    b.wait_for("!document.querySelector('.plan-card .questions')", timeout=30, what="the questions to be answered")
     b.wait_for("document.querySelector('.plan-ready a')", timeout=left(), what="the plan to be ready")
     ui.snap("demo-plan-ready")
     b.click(".plan-ready a")
     b.wait_for("document.querySelector('.task') && document.querySelector('[data-action=approve]')", timeout=60, what="the draft with its Approve button")
     ui.snap("demo-draft")
+    # The discovery tab shows the answers the plan was built on: the person's, and the assumption kept.
+    plan_id = b.eval("location.hash.split('/')[2].split('?')[0]")
+    ui.go(f"/plans/{plan_id}?tab=discovery", "document.querySelector('.discovery .answers')")
+    shown = b.text(".discovery .answers")
+    assert "An email address and a password." in shown and "your answer" in shown, shown
+    assert all(q in shown for q in questions), (questions, shown)
+    if len(questions) > 1:
+        assert "assumed" in shown, shown
+    ui.snap("demo-answers")
+    ui.go(f"/plans/{plan_id}", "document.querySelector('[data-action=approve]')")
     b.click("[data-action=approve]")
     b.click_text("Approve", "dialog button[type=submit]")
     b.wait_for("document.querySelector('[data-action=execute]')", timeout=60, what="the Execute button after approval")
@@ -438,6 +459,31 @@ def flow_demo(ui: UI, args) -> None:
         raise AssertionError("the workspace archive was not downloaded")
     ui.assert_no_errors("demo")
     ui.log(f"ok  demo completed with {resolved} review(s) resolved; archive {new[0]}")
+    questions_on_the_plan_page(ui, left)
+
+
+def questions_on_the_plan_page(ui: UI, left) -> None:
+    """A plan requested through the API waits for the discovery's answers on its own page: the
+    questions are there with the assumed answers, and "Use the assumed answers" moves it on to a draft."""
+    b = ui.b
+    created = ui.api("/masterplans", "POST", {"request": DEMO_REQUEST})
+    assert created["status"] == 202, created
+    pid = created["body"]["plan_id"]
+    ui.go(f"/plans/{pid}", "document.querySelector('.page-meta .badge')")
+    b.wait_for("document.querySelector('main .questions .question')", timeout=left(), what="the questions on the plan page")
+    assert b.text(".page-meta .badge") == "waiting for your answers", b.text(".page-meta .badge")
+    assert b.text("main h1") == "Plan waiting for your answers", b.text("main h1")
+    # Only the actions that make sense now: no Approve or Execute, a way to drop the request.
+    assert not b.exists("[data-action=approve]") and b.exists("[data-action=reject]")
+    ui.snap("plan-questions")
+    b.click_text("Use the assumed answers", "main .questions button")
+    b.wait_for("document.querySelector('.page-meta .badge')?.textContent === 'draft'", timeout=left(), what="the draft from the assumed answers")
+    assert not b.exists("main .questions"), "the questions stay after they were answered"
+    ui.go(f"/plans/{pid}?tab=discovery", "document.querySelector('.discovery .answers')")
+    shown = b.text(".discovery .answers")
+    assert "assumed" in shown and "your answer" not in shown, shown
+    ui.assert_no_errors("questions on the plan page")
+    ui.log("ok  questions answered on the plan page with the assumptions")
 
 
 FLOWS = {"tour": flow_tour, "mutate": flow_mutate, "demo": flow_demo}

@@ -5,7 +5,8 @@ import Testing
 struct LifecycleTests {
     /// The plan transitions, written out independently of the implementation's table.
     static let planTransitions: [PlanStatus: [PlanEvent: PlanStatus]] = [
-        .generating: [.generationSucceeded: .draft, .generationFailed: .generationFailed],
+        .generating: [.generationSucceeded: .draft, .generationFailed: .generationFailed, .askQuestions: .awaitingAnswers],
+        .awaitingAnswers: [.answer: .generating, .reject: .rejected],
         .draft: [.approve: .approved, .reject: .rejected, .regenerate: .generating, .edit: .draft],
         .generationFailed: [.regenerate: .generating],
         .approved: [.execute: .queued, .cancel: .cancelled],
@@ -47,6 +48,7 @@ struct LifecycleTests {
 
     @Test("the actions offered for a plan are the user's allowed events", arguments: [
         (PlanStatus.generating, [PlanEvent]()),
+        (.awaitingAnswers, [.answer, .reject]),
         (.draft, [.approve, .reject, .regenerate, .edit]),
         (.generationFailed, [.regenerate]),
         (.approved, [.execute, .cancel]),
@@ -68,7 +70,7 @@ struct LifecycleTests {
 
     @Test("status words match the database's CHECK constraints")
     func rawValues() {
-        #expect(PlanStatus.allowedWords == ["generating", "draft", "approved", "rejected", "generation_failed", "queued", "executing",
+        #expect(PlanStatus.allowedWords == ["generating", "awaiting_answers", "draft", "approved", "rejected", "generation_failed", "queued", "executing",
                                             "completed", "failed", "blocked", "paused", "cancelled"])
         #expect(AtomStatus.allowedWords == ["pending", "running", "succeeded", "failed", "needs_review", "approved", "rejected"])
         #expect(ReviewStatus.allowedWords == ["pending", "approved", "rejected", "edited", "regenerated", "waived"])

@@ -2,7 +2,7 @@
 // meter, code and diff views.
 
 import { api, describeError } from './api.js';
-import { append, badge, h, money, number, percent, replace, uid, words } from './dom.js';
+import { append, badge, h, money, number, percent, plural, replace, uid, words } from './dom.js';
 import { diffLines, diffStats, hunks, lines } from './diff.js';
 
 // Notices -----------------------------------------------------------------------------------------
@@ -262,6 +262,60 @@ export function planActionButtons(planId, allowed, { onDone, only } = {}) {
       },
     }, spec.label);
   });
+}
+
+// Questions before planning ---------------------------------------------------------------------------
+
+/**
+ * The discovery's clarifying questions for a plan in `awaiting_answers`: each with the answer the model
+ * assumed, a box for the person's own, and two ways on (POST …/answer with the answers, or with none:
+ * "use the assumed answers"). `onDone(result)` runs once the plan is generating again.
+ */
+export function questionsForm(planId, discovery, { onDone, headingLevel = 'h2' } = {}) {
+  const questions = discovery?.clarifications || [];
+  const titleId = uid('questions-title');
+  const errorArea = h('div', { class: 'questions-error' });
+  const boxes = questions.map(() => null);
+  const items = questions.map((q, i) => {
+    const id = uid('answer');
+    const helpId = uid('assumed');
+    boxes[i] = h('textarea', { id, name: `answer-${i}`, rows: 2, 'aria-describedby': helpId, placeholder: 'Leave empty to keep the assumed answer' });
+    return h('li', { class: 'question' },
+      h('label', { for: id, class: 'question-text' }, q.question),
+      h('p', { class: 'assumed muted small', id: helpId }, h('span', { class: 'label' }, 'Assumed: '), q.assumed_answer),
+      boxes[i]);
+  });
+  const submitWith = async (answers, button) => {
+    for (const b of buttons) b.disabled = true;
+    replace(errorArea);
+    try {
+      const result = await api.post(`/masterplans/${planId}/answer`, answers ? { answers } : {});
+      const own = (answers || []).filter((a) => a !== null).length;
+      notify(own ? `Thank you: the plan is being generated from your ${plural(own, 'answer')}.` : 'The plan is being generated with the assumed answers.', 'success');
+      onDone?.(result);
+    } catch (error) {
+      replace(errorArea, errorBox(error));
+      for (const b of buttons) b.disabled = false;
+      button.focus();
+    }
+  };
+  const send = h('button', { type: 'submit', class: 'btn btn-primary', 'data-answer': 'mine' }, 'Plan with my answers');
+  const assume = h('button', { type: 'button', class: 'btn', 'data-answer': 'assumed' }, 'Use the assumed answers');
+  const buttons = [send, assume];
+  assume.addEventListener('click', () => submitWith(null, assume));
+  const form = h('form', { class: 'questions-form' },
+    h('ol', { class: 'questions-list' }, items), errorArea,
+    h('div', { class: 'dialog-buttons' }, assume, send));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const answers = boxes.map((b) => (b.value.trim() ? b.value.trim() : null));
+    submitWith(answers.some((a) => a !== null) ? answers : null, send);
+  });
+  return h('section', { class: 'card questions', 'aria-labelledby': titleId },
+    h(headingLevel, { id: titleId }, questions.length === 1 ? 'A question before planning' : `${questions.length} questions before planning`),
+    h('p', null, 'The discovery found ', questions.length === 1 ? 'a question only you can answer' : 'questions only you can answer',
+      '. Each shows the answer MasterPlan assumed: write your own where it is wrong, and leave the rest empty.'),
+    form);
 }
 
 // Code and diffs ------------------------------------------------------------------------------------

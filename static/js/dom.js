@@ -116,9 +116,17 @@ export function words(text) {
   return String(text ?? '').replaceAll('_', ' ');
 }
 
+/** Statuses that ask something of the person, in words that say so. */
+const STATUS_WORDS = { awaiting_answers: 'waiting for your answers' };
+
+/** A status in words, saying what the person must do where it is theirs to act. */
+export function statusWords(status) {
+  return STATUS_WORDS[status] || words(status);
+}
+
 /** A coloured status badge (plan, wave, atom, review, task and job statuses share the palette). */
 export function badge(status, extraClass = '') {
-  return h('span', { class: ['badge', `status-${status}`, extraClass] }, words(status));
+  return h('span', { class: ['badge', `status-${status}`, extraClass] }, statusWords(status));
 }
 
 export function priorityBadge(priority) {

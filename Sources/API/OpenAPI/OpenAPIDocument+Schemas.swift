@@ -10,7 +10,8 @@ extension OpenAPIDocument {
 
     static let planSummaryProperties: KeyValuePairs<String, JSONValue> = [
         "id": uuid, "status": enumeration(planStatuses), "status_reason": nullable(string), "version": integer,
-        "request": string, "project_name": nullable(string), "summary": nullable(string),
+        "request": string, "ask_questions": described(boolean, "Generation stops for the discovery's questions (awaiting_answers)."),
+        "project_name": nullable(string), "summary": nullable(string),
         "conversation_id": nullable(uuid), "discovery_id": nullable(uuid), "budget_usd": number,
         "estimated_cost_usd": nullable(number), "actual_cost_usd": number, "actual_cost_estimated": actualCostEstimated,
         "estimated_duration_seconds": nullable(integer), "actual_duration_seconds": nullable(integer),
@@ -32,6 +33,9 @@ extension OpenAPIDocument {
 
     /// Text of at most `maxLength` characters; unless `blank`, with a character that is not white
     /// space (`TextRules`, which the handlers apply). `nullable`: null means "not given".
+    /// `ask_questions` of a request that starts a plan.
+    static let askQuestions = described(nullable(boolean), "Stop after the discovery to ask its questions (default true); false plans with the model's assumptions.")
+
     static func text(_ maxLength: Int, blank: Bool = false, nullable: Bool = false) -> JSONValue {
         var schema: JSONObject = ["type": nullable ? ["string", "null"] : "string", "maxLength": .int(Int64(maxLength))]
         if !blank { schema["pattern"] = .string(TextRules.nonBlankPattern) }
@@ -135,12 +139,18 @@ extension OpenAPIDocument {
         s["ConversationDetail"] = object(["id": uuid, "title": string, "created_at": time, "updated_at": time,
                                           "messages": array(ref("Message"))], required: ["id", "messages"])
         s["MessageCreate"] = object(["content": described(text(BodyLimits.messageContent), "'/masterplan <request>' starts a plan."),
-                                     "budget_usd": budget], required: ["content"], open: false)
+                                     "budget_usd": budget, "ask_questions": askQuestions], required: ["content"], open: false)
         s["MessageAccepted"] = object(["message": ref("Message"), "job_id": uuid, "plan_id": nullable(uuid),
                                        "kind": enumeration(["plan", "chat"])], required: ["message", "job_id", "kind"])
 
-        s["PlanCreate"] = object(["request": text(BodyLimits.request), "budget_usd": budget, "conversation_id": nullable(uuid)],
+        s["PlanCreate"] = object(["request": text(BodyLimits.request), "budget_usd": budget, "conversation_id": nullable(uuid),
+                                  "ask_questions": askQuestions],
                                  required: ["request"], open: false)
+        s["Answers"] = object(["answers": described(
+            .object(["type": "array", "maxItems": JSONValue(BodyLimits.clarificationAnswers),
+                     "items": nullable(text(ClarificationAnswers.maxAnswerLength, blank: true))]),
+            "One entry per question of the discovery, in order; null or blank keeps the assumed answer. No answers at all: use the assumptions.")],
+            open: false)
         s["JobAccepted"] = object(["plan_id": uuid, "job_id": uuid, "status": enumeration(planStatuses),
                                    "status_url": string, "events_url": string], required: ["plan_id", "job_id", "status"])
         s["PlanActionAccepted"] = ref("JobAccepted")
@@ -180,6 +190,9 @@ extension OpenAPIDocument {
                                  "aggregates": .object(["type": "array"]), "value_objects": .object(["type": "array"]),
                                  "domain_events": .object(["type": "array"]), "services": .object(["type": "array"]),
                                  "assumptions": .object(["type": "array"]), "clarifications": .object(["type": "array"]),
+                                 "answers": described(nullable(array(object(["question": string, "answer": string,
+                                                                            "answered_by": enumeration(["person", "assumption"])]))),
+                                                      "The answers the plan is built on; null until the person answered."),
                                  "risks": .object(["type": "array"]), "model": string, "input_tokens": integer,
                                  "output_tokens": integer, "cost_usd": number, "created_at": time, "updated_at": time])
         s["PlanStatus"] = object(["plan_id": uuid, "status": enumeration(planStatuses), "status_reason": nullable(string),

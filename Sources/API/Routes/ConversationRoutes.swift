@@ -33,13 +33,15 @@ extension APIApplication {
 
     /// `POST /conversations/{id}/messages`: stores the user's message, then either starts a plan
     /// (`/masterplan <request>`: a plan in `generating` and a generation job) or asks for a chat
-    /// reply (a chat job). Both are the executor's work: 202 with the job.
+    /// reply (a chat job). Both are the executor's work: 202 with the job. A plan started here asks
+    /// the discovery's questions in the conversation unless `ask_questions` is false.
     func postMessage(_ ctx: RequestContext) throws -> HTTPResponse {
         let user = ctx.currentUser
         let conversationID = try ctx.id(of: "conversation")
-        var fields = BodyFields(try ctx.body(), allowed: ["content", "budget_usd"])
+        var fields = BodyFields(try ctx.body(), allowed: ["content", "budget_usd", "ask_questions"])
         let content = fields.string("content", required: true, maxLength: BodyLimits.messageContent)
         let budget = fields.number("budget_usd", in: BodyLimits.budgetUSD, unit: "US dollars")
+        let askQuestions = fields.bool("ask_questions") ?? true
         var planRequest: String?
         if let content, content.hasPrefix(Self.planCommand),
            content.count == Self.planCommand.count || content.dropFirst(Self.planCommand.count).first?.isWhitespace == true {
@@ -62,7 +64,8 @@ extension APIApplication {
             if let planRequest {
                 let plans = PlanQueries(db)
                 let id = try plans.create(ownerID: user.id, request: planRequest, budgetUSD: budget ?? configuration.defaultBudgetUSD,
-                                          conversationID: conversationID, sourceMessageID: message.id)
+                                          conversationID: conversationID, sourceMessageID: message.id,
+                                          askQuestions: askQuestions)
                 try plans.appendHistory(planID: id, actor: "user", actorID: user.id, event: "created",
                                         data: ["conversation_id": .string(conversationID.uuidString.lowercased())])
                 jobID = try JobQueue(db).enqueue(.generation, planID: id, conversationID: conversationID,

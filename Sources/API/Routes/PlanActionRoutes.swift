@@ -19,6 +19,9 @@ extension APIApplication {
         var fields = BodyFields(try ctx.body(), allowed: Self.bodyFields(of: action))
         let reason = fields.string("reason", maxLength: BodyLimits.planReason)
         let feedback = fields.string("feedback", maxLength: BodyLimits.feedback)
+        let answers = action == .answer
+            ? fields.optionalStrings("answers", maxCount: BodyLimits.clarificationAnswers, maxLength: ClarificationAnswers.maxAnswerLength)
+            : nil
         try fields.check()
 
         let db = try database()
@@ -50,6 +53,22 @@ extension APIApplication {
                         change.version = try plans.addVersion(planID: plan.id, snapshot: snapshot, note: "approved",
                                                               author: "user", authorID: user.id)
                     }
+                case .answer:
+                    guard let stored = try plans.lockDiscovery(planID: plan.id), let discovery = try? Discovery(json: stored.discovery) else {
+                        Log.error("a plan awaiting answers has no readable discovery", ["plan.id": plan.id.uuidString])
+                        throw Problem.internalError()
+                    }
+                    let taken: ClarificationAnswers
+                    do throws(ClarificationAnswers.Refusal) {
+                        taken = try ClarificationAnswers(for: discovery, given: answers ?? [])
+                    } catch {
+                        throw Problem.answersDoNotFit(field: error.field, message: error.message)
+                    }
+                    try plans.storeAnswers(discoveryID: stored.id, answers: taken)
+                    change.answers = taken.answers.count
+                    change.answeredByPerson = taken.writtenByPerson
+                    jobID = try jobs.enqueue(.generation, planID: plan.id, conversationID: plan.conversationID,
+                                             payload: ["answers": JSONValue(taken.answers.count)])
                 case .regenerate:
                     change.feedback = feedback
                     jobID = try jobs.enqueue(.regeneration, planID: plan.id, conversationID: plan.conversationID,
@@ -87,11 +106,14 @@ extension APIApplication {
     }
 
     /// The body members an action reads: a reason for reject, pause and cancel, feedback for
-    /// regenerate, none for the rest (an empty object or no body).
+    /// regenerate, the answers to the discovery's questions for answer (in question order, null for
+    /// "keep the assumed answer"; none at all means "use the assumptions"), none for the rest (an
+    /// empty object or no body).
     static func bodyFields(of action: PlanEvent) -> [String] {
         switch action {
         case .reject, .pause, .cancel: ["reason"]
         case .regenerate: ["feedback"]
+        case .answer: ["answers"]
         default: []
         }
     }

@@ -6,14 +6,17 @@ import Postgres
 import Store
 
 extension APIApplication {
-    /// `POST /masterplans` {request, budget_usd?, conversation_id?}: a plan in `generating` and a
-    /// generation job for the executor; 202 with both ids.
+    /// `POST /masterplans` {request, budget_usd?, conversation_id?, ask_questions?}: a plan in
+    /// `generating` and a generation job for the executor; 202 with both ids. Unless `ask_questions`
+    /// is false, generation stops after a discovery with clarifying questions (`awaiting_answers`)
+    /// until the person answers them (`POST …/answer`).
     func createPlan(_ ctx: RequestContext) throws -> HTTPResponse {
         let user = ctx.currentUser
-        var fields = BodyFields(try ctx.body(), allowed: ["request", "budget_usd", "conversation_id"])
+        var fields = BodyFields(try ctx.body(), allowed: ["request", "budget_usd", "conversation_id", "ask_questions"])
         let request = fields.string("request", required: true, maxLength: BodyLimits.request)
         let budget = fields.number("budget_usd", in: BodyLimits.budgetUSD, unit: "US dollars")
         let conversationID = fields.uuid("conversation_id", what: "a conversation id")
+        let askQuestions = fields.bool("ask_questions") ?? true
         try fields.check()
         guard let request else { throw Problem.validationFailed([("request", "is required")]) }
 
@@ -24,7 +27,8 @@ extension APIApplication {
             }
             let plans = PlanQueries(db)
             let planID = try plans.create(ownerID: user.id, request: request,
-                                          budgetUSD: budget ?? configuration.defaultBudgetUSD, conversationID: conversationID)
+                                          budgetUSD: budget ?? configuration.defaultBudgetUSD, conversationID: conversationID,
+                                          askQuestions: askQuestions)
             try plans.appendHistory(planID: planID, actor: "user", actorID: user.id, event: "created")
             let jobID = try JobQueue(db).enqueue(.generation, planID: planID, conversationID: conversationID,
                                                  payload: ["request": .string(request)])

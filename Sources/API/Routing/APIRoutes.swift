@@ -75,7 +75,9 @@ public enum APIRoutes {
 
     static let planActions: [Route<APIRoute>] = [
         action(.approve, "Approve a draft: its acceptance tests are frozen (SHA-256) as the contract.", accepted: false),
-        action(.reject, "Reject a draft.", accepted: false, request: "Reason"),
+        action(.answer, "Answer the discovery's questions (or keep its assumptions); the plan is generated from them.", accepted: true,
+               request: "Answers"),
+        action(.reject, "Reject a draft, or a plan waiting for answers.", accepted: false, request: "Reason"),
         action(.regenerate, "Generate the plan again with feedback.", accepted: true, request: "Feedback"),
         action(.execute, "Queue an approved plan for execution.", accepted: true),
         action(.pause, "Pause an executing plan after the atoms in flight.", accepted: false, request: "Reason"),

@@ -106,6 +106,42 @@ struct BodyFields {
         return texts
     }
 
+    /// True or false; nil when missing or null.
+    mutating func bool(_ key: String) -> Bool? {
+        guard let value = value(key, required: false) else { return nil }
+        guard case .bool(let flag) = value else {
+            errors.append((path + key, "must be true or false, not \(value.typeName)"))
+            return nil
+        }
+        return flag
+    }
+
+    /// An array of at most `maxCount` entries, each a string of at most `maxLength` characters or
+    /// null; a blank string reads as null (the caller's "no answer").
+    mutating func optionalStrings(_ key: String, maxCount: Int, maxLength: Int) -> [String?]? {
+        guard let array = array(key, maxCount: maxCount, of: "strings or nulls") else { return nil }
+        var texts: [String?] = []
+        for (index, element) in array.enumerated() {
+            if element.isNull {
+                texts.append(nil)
+                continue
+            }
+            guard let text = element.stringValue else {
+                errors.append(("\(path)\(key)[\(index)]", "must be a string or null, not \(element.typeName)"))
+                return nil
+            }
+            if text.unicodeScalars.allSatisfy(TextRules.isBlank) {
+                texts.append(nil)
+            } else if let problem = TextRules.problem(text, maxLength: maxLength, allowBlank: false) {
+                errors.append(("\(path)\(key)[\(index)]", problem))
+                return nil
+            } else {
+                texts.append(text)
+            }
+        }
+        return texts
+    }
+
     /// An array of at most `maxCount` whole numbers, each in `range`.
     mutating func integers(_ key: String, maxCount: Int, in range: ClosedRange<Int>) -> [Int]? {
         guard let array = array(key, maxCount: maxCount, of: "whole numbers") else { return nil }

@@ -13,6 +13,8 @@ enum BodyLimits {
     /// Reject, pause and cancel reasons.
     static let planReason = 5_000
     static let feedback = 20_000
+    /// Answers to a discovery's questions: at most one per question the discovery may ask.
+    static let clarificationAnswers = 100
     /// `acceptance_tests.cannot_fail_confirmation` holds at most 4,096 bytes: 1,000 characters of
     /// up to 4 bytes each always fit.
     static let confirmationReason = 1_000

@@ -23,6 +23,18 @@ enum GenerationMessages {
         return text
     }
 
+    /// Discovery has questions: the plan waits for the person's answers.
+    static func questions(_ discovery: Discovery) -> String {
+        let questions = discovery.clarifications
+        var text = questions.count == 1
+            ? "Before I plan, one question. I assumed the answer shown: answer it with the plan above (or on the plan page), or keep my assumption."
+            : "Before I plan, \(questions.count) questions. I assumed the answers shown: answer them with the plan above (or on the plan page), or keep my assumptions."
+        for (index, clarification) in questions.enumerated() {
+            text += "\n\n\(index + 1). \(clarification.question)\n   Assumed: \(clarification.assumedAnswer)"
+        }
+        return text
+    }
+
     /// Generation gave up.
     static func failed(_ failure: GenerationFailure) -> String {
         "I could not generate the plan. \(failure.reason)"

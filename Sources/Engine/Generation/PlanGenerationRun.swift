@@ -47,6 +47,10 @@ struct PlanGenerationRun: Sendable {
         do {
             let discovery = try await discovery()
             try context.checkpoint()
+            if state.askQuestions, state.answers == nil, !isRegeneration, !discovery.clarifications.isEmpty {
+                try await askQuestions(discovery)
+                return
+            }
             let plan = try await plan(discovery: discovery)
             try context.checkpoint()
             let tests = try await acceptanceTests(for: plan.validated)
@@ -114,7 +118,8 @@ struct PlanGenerationRun: Sendable {
 
         let parser = PlanParser(limits: configuration.limits(for: state.request))
         var answer = try await ask(
-            try prompts.masterplan(request: state.request, discovery: discovery, maxTasks: budget, examples: examples, previous: previous),
+            try prompts.masterplan(request: state.request, discovery: discovery, answers: state.answers, maxTasks: budget,
+                                   examples: examples, previous: previous),
             stage: .plan, step: .plan, attempt: 1, target: .plan)
         var repairs = 0
         while true {
@@ -194,6 +199,38 @@ struct PlanGenerationRun: Sendable {
                 }
                 try PlanWriter(connection: c).storeGeneratedPlan(planID: planID, plan: plan, tests: tests, estimate: estimate,
                                                                  changeNote: note, cannotFail: cannotFail)
+                if let message, let conversation = current.conversationID {
+                    try GenerationMessages.emitChatMessage(message.json, conversationID: conversation, ownerID: current.ownerID,
+                                                           planID: planID, on: c)
+                }
+            }
+        }
+    }
+
+    /// Stops after a discovery with questions: the plan waits in `awaiting_answers` for the person
+    /// (`POST …/answer` queues the rest of the generation). Status, history, a message in the plan's
+    /// conversation listing the questions with the assumed answers, and the events, in one transaction.
+    private func askQuestions(_ discovery: Discovery) async throws {
+        let planID = self.planID
+        let questions = discovery.clarifications.count
+        let reason = "The discovery has \(questions) \(questions == 1 ? "question" : "questions") for you: answer "
+            + "\(questions == 1 ? "it" : "them") or use the assumed answers, and the plan is generated from that."
+        try await database.run { c in
+            try c.transaction { c in
+                guard let current = try GenerationQueries(c).lockPlanState(id: planID),
+                      let from = PlanStatus(rawValue: current.status), from == .generating else { return }
+                let to = try from.applying(.askQuestions)
+                var message: (id: UUID, json: JSONValue)?
+                if let conversation = current.conversationID {
+                    message = try ConversationQueries(c).addMessage(conversationID: conversation, role: "assistant",
+                                                                    content: GenerationMessages.questions(discovery))
+                }
+                let plans = PlanQueries(c)
+                _ = try plans.changeStatus(id: planID, from: from.rawValue, to: to.rawValue, reason: reason)
+                try plans.appendHistory(planID: planID, actor: "llm", actorID: nil, event: "questions_asked",
+                                        data: ["questions": JSONValue(questions)])
+                try EventFeed(c).emit(.planStatusChanged(.init(from: from, to: to, reason: reason)), ownerID: current.ownerID,
+                                      planID: planID)
                 if let message, let conversation = current.conversationID {
                     try GenerationMessages.emitChatMessage(message.json, conversationID: conversation, ownerID: current.ownerID,
                                                            planID: planID, on: c)

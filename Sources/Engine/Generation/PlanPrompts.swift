@@ -44,11 +44,12 @@ struct PlanPrompts: Sendable {
 
     /// The plan for `request`, built on `discovery`, with similar approved plans as examples and, for
     /// a regeneration, the previous version and the reviewer's feedback.
-    func masterplan(request: String, discovery: Discovery, maxTasks: Int, examples: [SimilarPlan],
-                    previous: PreviousPlan?) throws(PromptTemplateError) -> LLMRequest {
+    func masterplan(request: String, discovery: Discovery, answers: ClarificationAnswers? = nil, maxTasks: Int,
+                    examples: [SimilarPlan], previous: PreviousPlan?) throws(PromptTemplateError) -> LLMRequest {
         var values = ["request": request, "max_tasks": String(maxTasks), "discovery": Self.pretty(discovery.jsonValue)]
         values["feedback"] = previous?.feedback ?? ""
         var sections: [(placeholder: String, text: String)] = []
+        if let answers, !answers.answers.isEmpty { sections.append(("answers", Self.answersSection(answers))) }
         if !examples.isEmpty { sections.append(("examples", Self.examplesSection(examples))) }
         if let previous, let snapshot = previous.snapshot {
             sections.append(("previous_plan", Self.previousSection(snapshot, version: previous.version, feedback: previous.feedback)))
@@ -101,6 +102,16 @@ struct PlanPrompts: Sendable {
             }
         }
         return ([try template.renderUser(values)] + appended).joined(separator: "\n\n")
+    }
+
+    /// The person's answers to the discovery's questions: they decide where the discovery only assumed.
+    static func answersSection(_ answers: ClarificationAnswers) -> String {
+        var lines = ["The person answered the discovery's clarifying questions. Their answers decide; where an answer says "
+                     + "\"assumed\", they accepted the discovery's assumption. Plan accordingly, even where the discovery above assumed otherwise."]
+        for (index, answer) in answers.answers.enumerated() {
+            lines.append("\(index + 1). \(answer.question)\n   Answer (\(answer.byPerson ? "the person's" : "assumed")): \(answer.answer)")
+        }
+        return lines.joined(separator: "\n")
     }
 
     static func examplesSection(_ examples: [SimilarPlan]) -> String {

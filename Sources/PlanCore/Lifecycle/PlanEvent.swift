@@ -2,6 +2,8 @@
 public enum PlanEvent: String, JSONEnumeration {
     // User actions (`POST /masterplans/{id}/<action>`, `PATCH …/tasks/{n}`).
     case approve
+    /// Answers to the discovery's questions (`POST …/answer`), or "use the assumed answers".
+    case answer
     case reject
     case regenerate
     case edit
@@ -12,6 +14,8 @@ public enum PlanEvent: String, JSONEnumeration {
     // System events, raised by the generator and the executor.
     case generationSucceeded = "generation_succeeded"
     case generationFailed = "generation_failed"
+    /// Discovery has questions for the person: generation waits for the answers.
+    case askQuestions = "ask_questions"
     case start
     case complete
     case fail
@@ -21,8 +25,8 @@ public enum PlanEvent: String, JSONEnumeration {
     /// pauses a plan whose budget ran out, with the same `pause` event.)
     public var isUserAction: Bool {
         switch self {
-        case .approve, .reject, .regenerate, .edit, .execute, .pause, .resume, .cancel: return true
-        case .generationSucceeded, .generationFailed, .start, .complete, .fail, .block: return false
+        case .approve, .answer, .reject, .regenerate, .edit, .execute, .pause, .resume, .cancel: return true
+        case .generationSucceeded, .generationFailed, .askQuestions, .start, .complete, .fail, .block: return false
         }
     }
 }

@@ -42,7 +42,7 @@ final class FuzzWorld: @unchecked Sendable {
     /// Plan states the world keeps at least one plan in (the starting states of every action).
     enum Fixture: String, CaseIterable {
         case draft, draftWithTestThatCannotFail, approved, executing, blockedOnFailedGate, paused, failed,
-             completedWithWorkspace, generating, queued, cancelled, rejected
+             completedWithWorkspace, generating, awaitingAnswers, queued, cancelled, rejected
 
         var status: PlanStatus {
             switch self {
@@ -54,6 +54,7 @@ final class FuzzWorld: @unchecked Sendable {
             case .failed: .failed
             case .completedWithWorkspace: .completed
             case .generating: .generating
+            case .awaitingAnswers: .awaitingAnswers
             case .queued: .queued
             case .cancelled: .cancelled
             case .rejected: .rejected
@@ -181,9 +182,13 @@ final class FuzzWorld: @unchecked Sendable {
         if fixture != .generating {
             try db.execute(
                 """
-                WITH d AS (INSERT INTO discoveries (owner_id, request, domain, bounded_contexts, assumptions, model, input_tokens, cost_usd)
-                           VALUES ($2, 'create a FastAPI app with JWT auth', 'authentication', '[{"name": "Identity"}]',
-                                   '["one user per email"]', 'fixture-model', 1200, 0.0125) RETURNING id)
+                WITH d AS (INSERT INTO discoveries (owner_id, request, domain, bounded_contexts, assumptions, clarifications, model,
+                                                    input_tokens, cost_usd)
+                           VALUES ($2, 'create a FastAPI app with JWT auth', 'authentication',
+                                   '[{"name": "Identity", "description": "Who may log in.", "responsibilities": []}]',
+                                   '["one user per email"]',
+                                   '[{"question": "Email or username?", "assumed_answer": "An email address."}]',
+                                   'fixture-model', 1200, 0.0125) RETURNING id)
                 UPDATE masterplans SET discovery_id = (SELECT id FROM d) WHERE id = $1
                 """, [planID, owner])
         }

@@ -47,6 +47,57 @@ import TestSupport
             == ["test_count_text_counts_lines_words_and_characters"])
     }
 
+    /// A plan that asks: generation stops after the discovery, the conversation lists the questions with
+    /// the assumed answers, and nothing is planned until the person answers; their answers are then
+    /// stored and the next generation job plans from them, to a draft.
+    @Test func aPlanThatAsksWaitsForTheAnswersAndThenPlans() async throws {
+        let conversation = try harness.makeConversation()
+        let plan = try harness.createPlan(conversation: conversation, askQuestions: true)
+        try await harness.withModel(WordCountFixture.happyPath) { client in
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
+        }
+        let waiting = try harness.status(plan: plan)
+        #expect(waiting.status == "awaiting_answers")
+        #expect(waiting.reason == "The discovery has 1 question for you: answer it or use the assumed answers, and the plan is generated from that.")
+        #expect(try harness.llmPurposes(plan: plan) == ["discovery"])
+        #expect(try harness.count("SELECT count(*) FROM phases WHERE plan_id = $1", [plan]) == 0)
+        #expect(try harness.count("SELECT count(*) FROM plan_history WHERE plan_id = $1 AND event = 'questions_asked' AND actor = 'llm'", [plan]) == 1)
+        let events = try harness.events(plan: plan)
+        #expect(Array(events.map(\.type).suffix(2)) == ["plan_status_changed", "chat_message"])
+        let changed = try #require(events.last { $0.type == "plan_status_changed" })
+        #expect(changed.payload["to"] == "awaiting_answers")
+        let message = try harness.connection.query(
+            "SELECT content FROM messages WHERE conversation_id = $1 AND role = 'assistant'", [conversation]).first!.decode(String.self, 0)
+        #expect(message.hasPrefix("Before I plan, one question."))
+        #expect(message.contains("1. Should folders be searched recursively?\n   Assumed: No: only the files named on the command line are counted."))
+
+        // The person answers (what `POST …/answer` does), and the next job plans.
+        try harness.connection.transaction { c in
+            let plans = PlanQueries(c)
+            let stored = try #require(try plans.lockDiscovery(planID: plan))
+            let answers = try ClarificationAnswers(for: try Discovery(json: stored.discovery), given: ["Yes, recursively."])
+            try plans.storeAnswers(discoveryID: stored.id, answers: answers)
+            #expect(try plans.changeStatus(id: plan, from: "awaiting_answers", to: "generating", reason: nil))
+            _ = try JobQueue(c).enqueue(.generation, planID: plan, conversationID: conversation, payload: [:])
+        }
+        let state = try #require(try GenerationQueries(harness.connection).planState(id: plan))
+        #expect(state.answers?.answers == [.init(question: "Should folders be searched recursively?", answer: "Yes, recursively.", byPerson: true)])
+        try await harness.withModel(WordCountFixture.happyPath) { client in
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
+        }
+        #expect(try harness.status(plan: plan).status == "draft")
+        // The discovery was not made twice.
+        #expect(try harness.llmPurposes(plan: plan) == ["discovery", "masterplan", "acceptance_tests"])
+    }
+
+    @Test func aPlanThatDoesNotAskRunsThroughWithTheAssumptions() async throws {
+        let plan = try harness.createPlan(askQuestions: false)
+        try await harness.withModel(WordCountFixture.happyPath) { client in
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
+        }
+        #expect(try harness.status(plan: plan).status == "draft")
+    }
+
     @Test func aRequestBecomesADraftWithItsTestsLinkedToCriteria() async throws {
         let plan = try harness.createPlan()
         try await harness.withModel(WordCountFixture.happyPath) { client in

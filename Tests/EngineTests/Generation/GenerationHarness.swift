@@ -37,7 +37,8 @@ struct GenerationHarness {
     }
 
     /// A plan in `generating` and its generation job, as `POST /masterplans` (or `/masterplan` in a chat) makes them.
-    func createPlan(request: String = WordCountFixture.request, owner: UUID? = nil, conversation: UUID? = nil) throws -> UUID {
+    func createPlan(request: String = WordCountFixture.request, owner: UUID? = nil, conversation: UUID? = nil,
+                    askQuestions: Bool = false) throws -> UUID {
         let owner = owner ?? self.owner
         return try connection.transaction { c in
             var messageID: UUID?
@@ -47,7 +48,7 @@ struct GenerationHarness {
             }
             let plans = PlanQueries(c)
             let plan = try plans.create(ownerID: owner, request: request, budgetUSD: 5, conversationID: conversation,
-                                        sourceMessageID: messageID)
+                                        sourceMessageID: messageID, askQuestions: askQuestions)
             try plans.appendHistory(planID: plan, actor: "user", actorID: owner, event: "created")
             _ = try JobQueue(c).enqueue(.generation, planID: plan, conversationID: conversation, payload: ["request": .string(request)])
             return plan

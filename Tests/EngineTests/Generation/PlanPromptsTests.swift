@@ -50,6 +50,23 @@ import TestSupport
         #expect(!user.contains("{{"))
     }
 
+    /// The person's answers to the discovery's questions reach the planner, marked as theirs or as the
+    /// assumption they kept; without answers there is no such section.
+    @Test func thePersonsAnswersReachThePlanner() throws {
+        let answers = try ClarificationAnswers(for: discovery, given: ["Yes, folders are searched recursively."])
+        let user = try prompts.masterplan(request: WordCountFixture.request, discovery: discovery, answers: answers, maxTasks: 17,
+                                          examples: [], previous: nil).messages[0].content
+        #expect(user.contains("The person answered the discovery's clarifying questions. Their answers decide"))
+        #expect(user.contains("1. Should folders be searched recursively?\n   Answer (the person's): Yes, folders are searched recursively."))
+        let assumed = try prompts.masterplan(request: WordCountFixture.request, discovery: discovery,
+                                             answers: try ClarificationAnswers(for: discovery, given: []), maxTasks: 17,
+                                             examples: [], previous: nil).messages[0].content
+        #expect(assumed.contains("Answer (assumed): No: only the files named on the command line are counted."))
+        let none = try prompts.masterplan(request: WordCountFixture.request, discovery: discovery, maxTasks: 17, examples: [],
+                                          previous: nil).messages[0].content
+        #expect(!none.contains("The person answered"))
+    }
+
     @Test func aRegenerationShowsThePreviousVersionAndTheFeedback() throws {
         let snapshot = try PlanParser().parsePlan(WordCountFixture.plan).plan.jsonValue
         let previous = PlanPrompts.PreviousPlan(version: 3, snapshot: snapshot, feedback: "Add a --bytes option.")

@@ -5,7 +5,7 @@
 // and becomes the stored message when chat_message arrives.
 
 import { api } from '../api.js';
-import { errorBox, liveIndicator, loading, notify, pageHeader, pager } from '../components.js';
+import { errorBox, liveIndicator, loading, notify, pageHeader, pager, questionsForm } from '../components.js';
 import { badge, debounce, h, plural, replace, timeEl, uid, words } from '../dom.js';
 import { describeEvent, LiveStream } from '../events.js';
 
@@ -163,7 +163,7 @@ function addMessage(ctx, message) {
   const el = h('li', { class: ['message', `message-${message.role}`] },
     h('div', { class: 'message-head' }, h('strong', null, message.role === 'user' ? 'You' : message.role === 'assistant' ? 'MasterPlan' : 'System'), ' ', timeEl(message.created_at)),
     h('div', { class: 'message-body' }, message.content),
-    message.plan_id ? planCard(ctx, message.plan_id, message.content) : null);
+    message.plan_id ? planCardOrLink(ctx, message.plan_id, message.content) : null);
   state.messages.set(message.id, el);
   state.messagesEl.append(el);
   el.scrollIntoView({ block: 'nearest' });
@@ -220,9 +220,18 @@ function finishReply(ctx, key, message) {
   reply.body.removeAttribute('aria-atomic');
   reply.body.removeAttribute('aria-relevant');
   reply.el.classList.remove('message-streaming');
-  if (message.plan_id) reply.el.append(planCard(ctx, message.plan_id, message.content));
+  if (message.plan_id) reply.el.append(planCardOrLink(ctx, message.plan_id, message.content));
   state.messages.set(message.id, reply.el);
   reply.el.scrollIntoView({ block: 'nearest' });
+}
+
+/**
+ * The plan's live card on the first message that names it (the request); later messages about the same
+ * plan (its questions, "ready for review") link to it, so there is one place to act on it.
+ */
+function planCardOrLink(ctx, planId, content) {
+  if (!ctx.state.plans.has(planId)) return planCard(ctx, planId, content);
+  return h('p', { class: 'plan-link' }, h('a', { href: `#/plans/${planId}`, class: 'btn btn-small' }, 'Open plan'));
 }
 
 /** Live progress of a plan started from a message: status, generation events, link when ready. */
@@ -235,8 +244,33 @@ function planCard(ctx, planId, content) {
     log, ready);
   const events = [];
   let lastStatus = null;
+  // The discovery's questions, answered right here in the conversation.
+  const showQuestions = async () => {
+    try {
+      const discovery = await api.get(`/masterplans/${planId}/discovery`);
+      if (ctx.disposed || lastStatus !== 'awaiting_answers') return;
+      replace(ready, questionsForm(planId, discovery, {
+        headingLevel: 'h3',
+        onDone: () => {
+          replace(ready);
+          showStatus('generating');
+          follow(true);
+        },
+      }));
+    } catch (error) {
+      replace(ready, errorBox(error));
+    }
+  };
   const showStatus = (value, reason) => {
-    replace(status, badge(value), reason ? h('span', { class: 'muted small' }, ` ${reason}`) : null);
+    replace(status, badge(value), reason && value !== 'awaiting_answers' ? h('span', { class: 'muted small' }, ` ${reason}`) : null);
+    if (value === 'awaiting_answers') {
+      if (lastStatus !== value) {
+        lastStatus = value;
+        showQuestions();
+      }
+      return;
+    }
+    if (value === 'generating' && lastStatus === 'awaiting_answers') replace(ready);
     if (value === 'draft' || (lastStatus && lastStatus !== value && !['generating'].includes(value))) {
       replace(ready, value === 'draft'
         ? h('p', null, 'The plan is ready for your review. ', h('a', { href: `#/plans/${planId}`, class: 'btn btn-primary btn-small' }, 'Review the plan'))

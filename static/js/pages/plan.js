@@ -8,10 +8,10 @@
 import { api, ApiError } from '../api.js';
 import {
   askDialog, codeBlock, costMeter, diffView, empty, errorBox, facts, liveIndicator, loading, notify, pageHeader, pager, planActionButtons,
-  verificationBadge, verificationNote,
+  questionsForm, verificationBadge, verificationNote,
 } from '../components.js';
 import { dagSvg, dependents, layersOf } from '../dag.js';
-import { badge, dateTime, debounce, duration, h, keepFocus, money, number, plural, priorityBadge, replace, shortSha, timeEl, uid, words } from '../dom.js';
+import { badge, dateTime, debounce, duration, h, keepFocus, money, number, plural, priorityBadge, replace, shortSha, statusWords, timeEl, uid, words } from '../dom.js';
 import { describeEvent, LiveStream } from '../events.js';
 import { link } from '../router.js';
 
@@ -88,6 +88,12 @@ async function refresh(ctx, { quiet = false } = {}) {
     const changed = state.plan && (state.plan.updated_at !== plan.updated_at || state.plan.status !== plan.status);
     state.plan = plan;
     state.status = status;
+    if (plan.status === 'awaiting_answers' && !state.questionsEl) {
+      // Made once and kept across refreshes, so what the person is typing survives live updates.
+      const discovery = await api.get(`/masterplans/${state.id}/discovery`);
+      if (ctx.disposed) return;
+      state.questionsEl = questionsForm(state.id, discovery, { onDone: () => refresh(ctx) });
+    } else if (plan.status !== 'awaiting_answers') state.questionsEl = null;
     ctx.setTitle(plan.project_name || 'Plan');
     keepFocus(() => {
       renderHeader(ctx);
@@ -117,22 +123,24 @@ function renderHeader(ctx) {
   if (status.pending_reviews > 0) {
     links.push(h('a', { href: link('/reviews', { plan: id }), class: 'btn btn-attention' }, `${plural(status.pending_reviews, 'review')} waiting`));
   }
-  const title = plan.project_name || (plan.status === 'generating' ? 'Plan being generated' : 'Untitled plan');
+  const title = plan.project_name || (plan.status === 'generating' ? 'Plan being generated'
+    : plan.status === 'awaiting_answers' ? 'Plan waiting for your answers' : 'Untitled plan');
   const stack = plan.tech_stack || {};
   const stackItems = [stack.language, stack.framework, stack.database, ...(Array.isArray(stack.other) ? stack.other : [])].filter(Boolean);
 
   const actionsHelp = allowed.length === 0
     ? h('p', { class: 'muted small' }, plan.status === 'generating' ? 'No action is possible until the executor has written the plan.' : 'No action is possible in this state.')
-    : null;
+    : plan.status === 'awaiting_answers' ? h('p', { class: 'muted small' }, 'Answer the questions below to go on, or reject the request.') : null;
   replace(ctx.state.headerEl,
     pageHeader(title, {
       meta: [badge(plan.status), ' ', verificationBadge(status.verification ? status : plan), ' ', stackBadge(plan), ` version ${plan.version} · created `, timeEl(plan.created_at), ' ', ctx.state.live.el],
       subtitle: plan.summary,
     }),
-    plan.status_reason ? h('p', { class: 'status-reason', role: 'note' }, h('strong', null, `${words(plan.status)}: `), plan.status_reason) : null,
+    plan.status_reason ? h('p', { class: 'status-reason', role: 'note' }, h('strong', null, `${statusWords(plan.status)}: `), plan.status_reason) : null,
     verificationNote(status.verification ? status : plan),
     h('p', { class: 'request-quote' }, h('span', { class: 'muted' }, 'Request: '), h('q', null, plan.request)),
     h('div', { class: 'action-bar', role: 'group', 'aria-label': 'Plan actions' }, buttons, links, actionsHelp),
+    ctx.state.questionsEl,
     h('div', { class: 'summary-grid' },
       h('div', { class: 'card stat' }, h('h2', null, 'Cost'), costMeter(status.actual_cost_usd ?? plan.actual_cost_usd, status.budget_usd ?? plan.budget_usd, status.estimated_cost_usd ?? plan.estimated_cost_usd,
         { estimated: status.actual_cost_estimated ?? plan.actual_cost_estimated })),
@@ -544,7 +552,12 @@ async function discoveryPanel(ctx) {
   }
   const sections = [['Bounded contexts', d.bounded_contexts], ['Aggregates', d.aggregates], ['Value objects', d.value_objects],
     ['Domain events', d.domain_events], ['Services', d.services], ['Assumptions', d.assumptions], ['Clarifications', d.clarifications], ['Risks', d.risks]];
+  const answers = Array.isArray(d.answers) ? d.answers : null;
   return h('div', { class: 'discovery' },
+    answers ? h('section', { class: 'card answers' }, h('h2', null, 'Answers the plan is built on'),
+      h('ol', null, answers.map((a) => h('li', null, h('strong', null, a.question), ' ',
+        h('span', { class: ['badge', a.answered_by === 'person' ? 'answer-person' : 'answer-assumed'] }, a.answered_by === 'person' ? 'your answer' : 'assumed'),
+        h('div', null, a.answer))))) : null,
     h('div', { class: 'card facts-card' }, facts([['Domain', d.domain], ['Model', d.model], ['Tokens', `${number(d.input_tokens)} in, ${number(d.output_tokens)} out`], ['Cost', money(d.cost_usd)]])),
     h('div', { class: 'discovery-grid' }, sections.map(([title, items]) => h('section', { class: 'card' }, h('h2', null, title), listOf(items)))));
 }

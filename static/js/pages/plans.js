@@ -6,7 +6,7 @@ import { badge, h, number, replace, timeEl, uid } from '../dom.js';
 import { LiveStream } from '../events.js';
 import { link } from '../router.js';
 
-const STATUSES = ['generating', 'draft', 'approved', 'rejected', 'generation_failed', 'queued', 'executing',
+const STATUSES = ['generating', 'awaiting_answers', 'draft', 'approved', 'rejected', 'generation_failed', 'queued', 'executing',
   'completed', 'failed', 'blocked', 'paused', 'cancelled'];
 
 function planRow(plan) {
