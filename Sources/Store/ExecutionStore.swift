@@ -430,6 +430,11 @@ public struct ExecutionStore {
                    attempts = greatest(attempts, $5)
             WHERE id = $1
             """, [atomID, change.to.rawValue, confidence, contentSHA256, attempt?.attempt ?? 0]))
+        if change.to == .approved {
+            // A reviewer accepted it: its task may be complete now.
+            statements.append(PipelinedStatement(Self.taskProgressSQL, [planID, nil as Int?, AtomStatus.holdingAcceptedContent.map(\.rawValue)]))
+            statements.append(PipelinedStatement(Self.taskCountersSQL, [planID]))
+        }
         var completion = event
         completion.reviewID = reviewID
         if let progress { statements.append(EventFeed.emission(.atomExecutionProgress(progress), ownerID: ownerID, planID: planID)) }
@@ -511,7 +516,9 @@ public struct ExecutionStore {
                 """, [planID, waveID, repairRound, mustTotal, mustPassed, shouldTotal, shouldPassed, passed,
                       JSONValue.array(event.failingTests.map(\.json)), commitSHA, final])
             if let passedWave {
-                try c.execute("UPDATE waves SET status = $2, finished_at = now() WHERE id = $1", [waveID, passedWave.change.to.rawValue])
+                // A wave of a plan cancelled meanwhile stays cancelled.
+                try c.execute("UPDATE waves SET status = $2, finished_at = now() WHERE id = $1 AND status <> 'cancelled'",
+                              [waveID, passedWave.change.to.rawValue])
                 try updateTaskProgress(planID: planID, wave: waveNumber, on: c)
                 let feed = EventFeed(c)
                 try feed.emit(.gateValidationResult(event), ownerID: ownerID, planID: planID)
@@ -598,27 +605,32 @@ public struct ExecutionStore {
                                [waveID, change.from.rawValue, change.to.rawValue])
     }
 
-    /// Tasks whose atoms are all done (`AtomStatus.isDone`) are `completed`; the plan's counters follow. With
-    /// `wave`, only the tasks with an atom in that wave are looked at (a task completes with its last
-    /// atom, so a passing wave can only complete its own tasks).
+    /// A task whose atoms are all done (`AtomStatus.isDone`) is `completed` when every one of them is
+    /// accepted (`atoms.accepted`, `AtomStatus.isAccepted`), and `needs_review` while a review of one of
+    /// them waits; a task still being worked on keeps its status, so a repair round never takes a
+    /// completed task back. The plan's counters follow. With `wave`, only the tasks with an atom in that
+    /// wave are looked at (a task completes with its last atom, so a passing wave can only complete its own tasks).
     func updateTaskProgress(planID: UUID, wave: Int? = nil, on c: Connection) throws {
-        let completed = try c.execute(
-            """
-            UPDATE tasks t SET status = 'completed'
-            WHERE t.plan_id = $1 AND t.status <> 'completed'
-              AND ($2::integer IS NULL OR t.id IN (SELECT task_id FROM atoms WHERE plan_id = $1 AND wave = $2))
-              AND EXISTS (SELECT 1 FROM atoms a WHERE a.task_id = t.id)
-              AND NOT EXISTS (SELECT 1 FROM atoms a WHERE a.task_id = t.id
-                              AND NOT (a.status = ANY($3::text[]) AND a.final_content_sha256 IS NOT NULL))
-            """, [planID, wave, AtomStatus.holdingAcceptedContent.map(\.rawValue)])
-        if wave != nil && completed == 0 { return }
-        try c.execute(
-            """
-            UPDATE masterplans SET completed_tasks = (SELECT count(*) FROM tasks WHERE plan_id = $1 AND status = 'completed'),
-                                   failed_tasks = (SELECT count(*) FROM tasks WHERE plan_id = $1 AND status = 'failed')
-            WHERE id = $1
-            """, [planID])
+        let changed = try c.execute(Self.taskProgressSQL, [planID, wave, AtomStatus.holdingAcceptedContent.map(\.rawValue)])
+        if wave != nil && changed == 0 { return }
+        try c.execute(Self.taskCountersSQL, [planID])
     }
+
+    static let taskProgressSQL = """
+        UPDATE tasks t SET status = s.next
+        FROM (SELECT a.task_id, CASE WHEN bool_and(a.accepted) THEN 'completed' ELSE 'needs_review' END AS next
+              FROM atoms a WHERE a.plan_id = $1
+              GROUP BY a.task_id
+              HAVING bool_and(a.status = ANY($3::text[]) AND a.final_content_sha256 IS NOT NULL)) s
+        WHERE t.id = s.task_id AND t.plan_id = $1 AND t.status NOT IN ('failed', 'cancelled') AND t.status <> s.next
+          AND ($2::integer IS NULL OR t.id IN (SELECT task_id FROM atoms WHERE plan_id = $1 AND wave = $2))
+        """
+
+    static let taskCountersSQL = """
+        UPDATE masterplans SET completed_tasks = (SELECT count(*) FROM tasks WHERE plan_id = $1 AND status = 'completed'),
+                               failed_tasks = (SELECT count(*) FROM tasks WHERE plan_id = $1 AND status = 'failed')
+        WHERE id = $1
+        """
 
     /// Marks a task failed (a reviewer rejected one of its atoms).
     public func failTask(taskID: UUID, planID: UUID) throws {

@@ -459,10 +459,21 @@ public struct PlanQueries {
                 approved_at  = CASE WHEN $3 = 'approved' THEN now() ELSE approved_at END,
                 rejected_at  = CASE WHEN $3 = 'rejected' THEN now() ELSE rejected_at END,
                 started_at   = CASE WHEN $3 = 'executing' THEN coalesce(started_at, now()) ELSE started_at END,
-                completed_at = CASE WHEN $3 = 'completed' THEN now() ELSE completed_at END
+                completed_at = CASE WHEN $3 = 'completed' THEN now() ELSE completed_at END,
+                actual_duration_seconds = CASE WHEN $3 = 'completed' AND started_at IS NOT NULL
+                                               THEN greatest(0, floor(extract(epoch FROM now() - started_at)))::integer
+                                               ELSE actual_duration_seconds END
             WHERE id = $1 AND status = $2
             """,
             [id, from, to, reason]) == 1
+    }
+
+    /// Ends the waves a cancellation stops (`WaveStatus.unfinished` → `cancelled`); returns how many.
+    @discardableResult
+    public func cancelUnfinishedWaves(planID: UUID) throws -> Int {
+        try connection.execute(
+            "UPDATE waves SET status = $2, finished_at = now() WHERE plan_id = $1 AND status = ANY($3::text[])",
+            [planID, WaveStatus.cancelled.rawValue, WaveStatus.unfinished.map(\.rawValue)])
     }
 
     /// Appends to the plan's audit trail (`plan_history`).

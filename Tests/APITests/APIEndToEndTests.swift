@@ -391,6 +391,26 @@ import Testing
         #expect(again["detail"]?.stringValue == "cannot answer a plan that is generating; no action is possible until the executor moves it on")
     }
 
+    /// A cancelled plan shows no wave as running, in the API (its waves) and in what `/metrics` counts:
+    /// the waves it stopped are `cancelled`, the ones it finished keep their status.
+    @Test func cancellingAPlanEndsItsUnfinishedWaves() throws {
+        let user = try stack.user()
+        let db = try stack.database()
+        let planID = try PlanFixture.insert(db, owner: user.id, status: .executing)
+        try PlanFixture.addExecution(db, planID: planID)
+        let base = "/api/v1/masterplans/\(planID.uuidString.lowercased())"
+        #expect(try stack.call("GET", base + "/waves", token: user.token)["items"]?.arrayValue?.map { $0["status"] } == ["passed", "running"])
+        let cancelled = try stack.call("POST", base + "/cancel", token: user.token, json: ["reason": "changed my mind"])
+        #expect(cancelled.status == 200, "\(cancelled.text)")
+        let waves = try stack.call("GET", base + "/waves", token: user.token)["items"]?.arrayValue ?? []
+        #expect(waves.map { $0["status"] } == ["passed", "cancelled"])
+        #expect(waves.allSatisfy { $0["finished_at"]?.stringValue != nil })
+        let running = try db.query("SELECT count(*) FROM waves WHERE plan_id = $1 AND status IN ('pending', 'running', 'gating')", [planID])
+        #expect(try running.first!.decode(Int.self, 0) == 0)
+        let metrics = try stack.call("GET", "/metrics")
+        #expect(metrics.text.contains("masterplan_waves{status=\"cancelled\"}"), "\(metrics.text.prefix(2000))")
+    }
+
     @Test func anotherUsersPlanIsNotFoundOnEveryPlanRoute() throws {
         let owner = try stack.user("owner")
         let other = try stack.user("other")

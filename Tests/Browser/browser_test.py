@@ -410,28 +410,36 @@ def flow_demo(ui: UI, args) -> None:
     b.wait_for("document.querySelector('[data-action=execute]')", timeout=60, what="the Execute button after approval")
     b.click("[data-action=execute]")
     b.click_text("Execute", "dialog button[type=submit]")
-    b.wait_for("document.querySelector('.page-meta .badge')?.textContent.match(/queued|executing/)", timeout=60, what="queued or executing")
-    b.click_text("Execution", ".action-bar a")
-    b.wait_for("document.querySelector('.live-live')", timeout=30, what="the execution stream to be live")
+    # After Execute the page goes to the execution view by itself.
+    b.wait_for("location.hash.endsWith('/execution') && document.querySelector('.live-live')", timeout=60,
+               what="the execution page, live, after Execute")
     b.wait_for("document.querySelectorAll('.execution-side .event').length > 0", timeout=left(), what="live execution events")
     ui.snap("demo-executing")
     plan_id = b.eval("location.hash.split('/')[2]")
     resolved = 0
     while time.monotonic() < deadline:
-        status = ui.api(f"/masterplans/{plan_id}/status")["body"]
-        if status["status"] in ("completed", "failed", "cancelled"):
+        shown = b.eval("document.querySelector('.page-meta .badge')?.textContent || ''")
+        if shown in ("completed", "failed", "cancelled"):
             break
-        pending = ui.api(f"/reviews?status=pending&plan_id={plan_id}")["body"]["items"]
-        if pending:
-            review = pending[0]
-            ui.go(f"/reviews/{review['id']}", "document.querySelector('.review-actions')")
+        # Held only by a review: "waiting for your review", not "blocked", with a button that opens it.
+        if shown == "waiting for your review":
+            assert b.exists("[data-open-review]"), "no button opens the waiting review"
+            assert "Waiting for your review" in b.text(".attention"), b.text(".attention")
+            if not resolved:
+                ui.snap("demo-waiting-for-review")
+            b.click("[data-open-review]")
+            b.wait_for("location.hash.startsWith('#/reviews/') && document.querySelector('.review-actions')", what="the review the button opens")
             ui.snap(f"demo-review-{resolved + 1}")
             b.click("[data-action=approve]")
             b.click_text("Approve", "dialog button[type=submit]")
-            b.wait_for("!location.hash.includes(" + json.dumps(review["id"]) + ")", what="leaving the resolved review")
+            # Then the plan's execution page, saying what the decision did to the plan.
+            b.wait_for("location.hash.includes('/execution') && document.querySelector('.after-review')", what="the plan after the review")
             resolved += 1
-            ui.go(f"/plans/{plan_id}/execution", "document.querySelector('.wave, .empty')")
-        b.session.pump(2)
+            b.wait_for("/resumed|completed|still wait/.test(document.querySelector('.after-review')?.textContent || '')",
+                       timeout=left(), what="what the review did to the plan")
+            ui.snap(f"demo-after-review-{resolved}")
+        b.session.pump(1)
+    assert resolved >= 1, "the demo's review never came to the person"
     ui.go(f"/plans/{plan_id}/execution", "document.querySelector('.wave')")
     b.wait_for("document.querySelector('.page-meta .badge')?.textContent === 'completed'", timeout=left(), what="status completed")
     ui.snap("demo-completed")

@@ -75,7 +75,7 @@ struct LifecycleTests {
         #expect(AtomStatus.allowedWords == ["pending", "running", "succeeded", "failed", "needs_review", "approved", "rejected"])
         #expect(ReviewStatus.allowedWords == ["pending", "approved", "rejected", "edited", "regenerated", "waived"])
         #expect(JobState.allowedWords == ["queued", "running", "done", "failed", "cancelled"])
-        #expect(WaveStatus.allowedWords == ["pending", "running", "gating", "passed", "failed", "waived"])
+        #expect(WaveStatus.allowedWords == ["pending", "running", "gating", "passed", "failed", "waived", "cancelled"])
     }
 
     @Test("atom transitions", arguments: [
@@ -127,6 +127,8 @@ struct LifecycleTests {
         (.gating, .gatePassed, .passed), (.gating, .gateFailed, .failed), (.failed, .repair, .running), (.failed, .waive, .waived),
         (.running, .atomsFailed, .failed), (.passed, .gateFailed, .failed), (.waived, .gateFailed, .failed),
         (.pending, .gatePassed, nil), (.passed, .repair, nil), (.running, .gatePassed, nil), (.gating, .atomsFailed, nil),
+        (.pending, .cancel, .cancelled), (.running, .cancel, .cancelled), (.gating, .cancel, .cancelled),
+        (.passed, .cancel, nil), (.failed, .cancel, nil), (.waived, .cancel, nil), (.cancelled, .start, nil),
     ])
     func waveTransitions(_ sample: (WaveStatus, WaveEvent, WaveStatus?)) {
         #expect((try? sample.0.applying(sample.1)) == sample.2)

@@ -48,15 +48,15 @@ import TestSupport
                                                                            validators: [], errors: []))
         #expect(try completed(plan) == 1)
         #expect(try store.startAtom(atoms[0].id, from: .succeeded) == 1, "the attempt recorded with the atom's end is seen by the next start")
-        #expect(try completed(plan) == 0, "running again: not completed until it ends again")
+        #expect(try completed(plan) == 1, "running again (a repair round): its accepted content stands, the count does not go back")
         try store.finishAtom(planID: plan, ownerID: owner, atomID: atoms[0].id, try StatusChange(from: .running, .succeed),
                              confidence: 0.9, acceptedAttempt: 1, contentSHA256: Self.sha, review: nil,
                              event: completion(atoms[0], .succeeded))
         #expect(try completed(plan) == 1)
 
-        // Low confidence with content counts; a status change that keeps it counted changes nothing.
+        // Waiting for review is not accepted, even with content; the reviewer's approval accepts it.
         try store.changeAtom(atoms[0].id, try StatusChange(from: .succeeded, .requestReview))
-        #expect(try completed(plan) == 1)
+        #expect(try completed(plan) == 0)
         try store.changeAtom(atoms[0].id, try StatusChange(from: .needsReview, .approve))
         #expect(try completed(plan) == 1)
         // Rejected no longer counts; requeued neither.

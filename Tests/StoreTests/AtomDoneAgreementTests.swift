@@ -6,9 +6,10 @@ import Postgres
 import Testing
 import TestSupport
 
-/// "An atom is done" is written once, as `AtomStatus.isDone`; the SQL that counts done atoms (the
-/// atoms_count_completed trigger of migration 0009) and the task progress in `ExecutionStore` must agree
-/// with it on every status, with and without accepted content.
+/// "An atom is done" is written once, as `AtomStatus.isDone`, and "an atom is accepted" as
+/// `AtomStatus.isAccepted`; the SQL that counts accepted atoms (the atoms_set_accepted and
+/// atoms_count_completed triggers, migrations 0009 and 0019) and the task progress in `ExecutionStore`
+/// must agree with them on every status, with and without accepted content.
 @Suite(.dedicatedThreads) struct AtomDoneAgreementTests {
     let connection: Connection
     let owner: UUID
@@ -41,16 +42,37 @@ import TestSupport
             return
         }
         _ = try update()
-        let expected = status.isDone(hasAcceptedContent: hasContent)
+        let done = status.isDone(hasAcceptedContent: hasContent)
+        // From pending (never accepted before).
+        let accepted = status.isAccepted(hasAcceptedContent: hasContent, wasAccepted: false)
 
         let counted = try connection.query("SELECT completed_atoms FROM masterplans WHERE id = $1", [planID]).first!.decode(Int.self, 0)
-        #expect(counted == (expected ? 1 : 0), "the trigger counts \(status.rawValue) with content \(hasContent) as \(counted)")
+        #expect(counted == (accepted ? 1 : 0), "the trigger counts \(status.rawValue) with content \(hasContent) as \(counted)")
 
         let stored = try #require(try store.atom(id: atom.id, planID: planID))
-        #expect(stored.isDone == expected)
+        #expect(stored.isDone == done)
 
         try store.updateTaskProgress(planID: planID, on: connection)
         let task = try connection.query("SELECT status FROM tasks WHERE plan_id = $1 AND number = 1", [planID]).first!.decode(String.self, 0)
-        #expect((task == "completed") == expected, "task 1 is \(task) with its one atom \(status.rawValue), content \(hasContent)")
+        let expected = !done ? "pending" : accepted ? "completed" : "needs_review"
+        #expect(task == expected, "task 1 is \(task) with its one atom \(status.rawValue), content \(hasContent)")
+    }
+
+    /// Every pair of statuses an atom with content moves between: the trigger's `accepted` is
+    /// `AtomStatus.isAccepted` given what the atom was, so a repair round (accepted → running) keeps the
+    /// count and a regeneration after a review or a rejection does not make the atom accepted.
+    @Test("an atom produced again keeps what it was", arguments: AtomStatus.allCases)
+    func runningAgainKeepsAcceptance(_ before: AtomStatus) throws {
+        guard before != .pending else { return }
+        let (planID, atoms) = try TodoPlanFixture.materialised(owner: owner, on: connection)
+        let atom = try #require(atoms.first { $0.taskNumber == 1 })
+        try connection.execute("UPDATE atoms SET status = $2, final_content_sha256 = $3, confidence = 0.5, started_at = now() WHERE id = $1",
+                               [atom.id, before.rawValue, Self.sha])
+        let wasAccepted = before.isAccepted(hasAcceptedContent: true, wasAccepted: false)
+        try connection.execute("UPDATE atoms SET status = 'running' WHERE id = $1", [atom.id])
+        let counted = try connection.query("SELECT completed_atoms FROM masterplans WHERE id = $1", [planID]).first!.decode(Int.self, 0)
+        let expected = AtomStatus.running.isAccepted(hasAcceptedContent: true, wasAccepted: wasAccepted)
+        #expect(counted == (expected ? 1 : 0), "\(before.rawValue) → running counts \(counted)")
+        #expect(expected == (before == .succeeded || before == .approved))
     }
 }

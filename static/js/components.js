@@ -264,6 +264,49 @@ export function planActionButtons(planId, allowed, { onDone, only } = {}) {
   });
 }
 
+// What the person must do --------------------------------------------------------------------------
+
+/**
+ * The plan's status as the person should read it: a plan held only by reviews waiting for them is
+ * "waiting for your review", not "blocked" (`status` is GET …/status).
+ */
+export function planBadge(status) {
+  if (status.status === 'blocked' && status.pending_reviews > 0) {
+    return h('span', { class: ['badge', 'status-blocked', 'waiting-for-review'] }, 'waiting for your review');
+  }
+  return badge(status.status);
+}
+
+/** The first pending review of a plan, or null (one request; the header's "open it" button). */
+export async function firstPendingReview(planId, status) {
+  if (!status?.pending_reviews) return null;
+  try {
+    const page = await api.get('/reviews', { query: { status: 'pending', plan_id: planId, limit: 1 } });
+    return page.items?.[0]?.id || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Reviews waiting for the person: what they hold up, and a button that opens the first. */
+export function reviewsWaiting(planId, status, firstReviewId) {
+  const n = status.pending_reviews || 0;
+  if (!n) return null;
+  const blocked = status.status === 'blocked';
+  return h('div', { class: 'attention', role: 'note' },
+    h('p', null, h('strong', null, blocked ? 'Waiting for your review. ' : `${plural(n, 'review')} waiting for you. `),
+      blocked ? `The plan goes on once you have resolved ${n === 1 ? 'it' : `all ${n}`}.`
+        : 'The waves go on meanwhile; the plan completes only when every review is resolved.'),
+    h('a', { class: 'btn btn-primary', href: firstReviewId ? `#/reviews/${firstReviewId}` : `#/reviews?plan=${encodeURIComponent(planId)}`, 'data-open-review': '' },
+      n === 1 ? 'Open the review' : `Open the first of ${n} reviews`));
+}
+
+/** The next step after a plan action: Execute and Resume go to the execution page. */
+export function afterPlanAction(planId, result, refresh) {
+  if (result && ['queued', 'executing'].includes(result.status)) location.hash = `#/plans/${planId}/execution`;
+  else refresh();
+}
+
 // Questions before planning ---------------------------------------------------------------------------
 
 /**

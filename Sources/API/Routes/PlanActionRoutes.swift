@@ -79,6 +79,9 @@ extension APIApplication {
                     jobID = try jobs.ensureExecution(planID: plan.id, payload: ["resumed": true]).id
                 case .cancel:
                     change.cancelledJobs = try jobs.cancelQueued(planID: plan.id)
+                    // No wave of a cancelled plan is shown as running: the executor stops at its next
+                    // checkpoint, and a wave it finishes after this stays cancelled.
+                    try plans.cancelUnfinishedWaves(planID: plan.id)
                 default:
                     break
                 }

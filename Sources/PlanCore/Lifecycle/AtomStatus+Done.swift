@@ -11,6 +11,21 @@ extension AtomStatus {
         hasAcceptedContent && Self.holdingAcceptedContent.contains(self)
     }
 
+    /// Whether an atom counts as accepted for the person (`atoms.accepted`, the plan's `completed_atoms`
+    /// and its tasks' `completed`): its content is accepted and no review of it waits. Unlike `isDone`
+    /// (which lets the waves go on past an atom waiting for review), an atom waiting for review is not
+    /// accepted. An atom produced again (`running`) keeps what it was (`wasAccepted`): a Gate S repair
+    /// regenerates accepted atoms whose content stands until it is replaced, so the counts do not go
+    /// backwards during a repair round. The atoms_set_accepted trigger (Migrations, 0019) is this rule.
+    public func isAccepted(hasAcceptedContent: Bool, wasAccepted: Bool) -> Bool {
+        guard hasAcceptedContent else { return false }
+        switch self {
+        case .succeeded, .approved: return true
+        case .running: return wasAccepted
+        case .pending, .failed, .needsReview, .rejected: return false
+        }
+    }
+
     /// The events that take an atom in this status to `running` for a new production: its first start,
     /// a retry, a regeneration (after a review, a rejection or for a Gate S repair), or a requeue of an
     /// atom whose last run was cut short.

@@ -8,6 +8,8 @@ public enum WaveStatus: String, LifecycleStatus {
     /// The gate failed and reviewers accepted its failing tests with written reasons: finished, but
     /// never shown as passed.
     case waived
+    /// Its plan was cancelled before the wave finished: it will not run (or finish) any more.
+    case cancelled
 
     /// A failed gate leads to a repair round (back to running) or to a human waiver with a recorded reason.
     /// A wave also fails without a gate when one of its atoms never validated (`atomsFailed`), and a
@@ -23,7 +25,13 @@ public enum WaveStatus: String, LifecycleStatus {
         .init(.failed, .waive, .waived),
         .init(.passed, .gateFailed, .failed),
         .init(.waived, .gateFailed, .failed),
+        .init(.pending, .cancel, .cancelled),
+        .init(.running, .cancel, .cancelled),
+        .init(.gating, .cancel, .cancelled),
     ])
+
+    /// The statuses a cancellation ends (`cancel`): the wave had not finished.
+    public static var unfinished: [WaveStatus] { allCases.filter { $0.allowedEvents.contains(.cancel) } }
 }
 
 /// Something that changes a wave's status.
@@ -37,4 +45,6 @@ public enum WaveEvent: String, JSONEnumeration {
     case gateFailed = "gate_failed"
     case repair
     case waive
+    /// The plan was cancelled.
+    case cancel
 }

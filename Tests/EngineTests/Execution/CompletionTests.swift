@@ -94,6 +94,13 @@ import TestSupport
         try await harness.execute(ExecutionHarness.atoms())
         #expect(try status(plan) == "completed")
         #expect(try verification(plan) == "verified")
+        // The time it took is recorded on completion: from the start of execution to its end.
+        let took = try #require(try connection.query(
+            "SELECT actual_duration_seconds, floor(extract(epoch FROM completed_at - started_at))::int FROM masterplans WHERE id = $1",
+            [plan]).first)
+        #expect(try took.decode(Int?.self, 0) == took.decode(Int.self, 1))
+        // Every task is completed and every atom accepted (none waits for a review).
+        #expect(try count("SELECT count(*) FROM masterplans WHERE id = $1 AND completed_tasks = total_tasks AND completed_atoms = total_atoms", [plan]) == 1)
         let final = try #require(try connection.query(
             "SELECT commit_sha FROM gate_results WHERE plan_id = $1 AND final ORDER BY created_at DESC LIMIT 1", [plan]).first)
         #expect(try final.decode(String?.self, 0) == head(plan), "the final gate ran on the commit the archive is made from")

@@ -6,8 +6,8 @@
 
 import { api, getAll } from '../api.js';
 import {
-  codeBlock, costMeter, diffView, empty, errorBox, liveIndicator, loading, notify, pageHeader, planActionButtons, progressBar,
-  validationList, verificationBadge, verificationNote,
+  afterPlanAction, codeBlock, costMeter, diffView, empty, errorBox, firstPendingReview, liveIndicator, loading, notify, pageHeader,
+  planActionButtons, planBadge, progressBar, reviewsWaiting, validationList, verificationBadge, verificationNote,
 } from '../components.js';
 import { badge, confidenceEl, debounce, duration, h, keepFocus, money, number, plural, replace, shortSha, timeEl, words } from '../dom.js';
 import { describeEvent, LiveStream } from '../events.js';
@@ -70,8 +70,9 @@ async function refresh(ctx) {
       api.get(`/masterplans/${state.id}/gate`),
       getAll(`/masterplans/${state.id}/atoms`),
     ]);
+    const firstReview = await firstPendingReview(state.id, status);
     if (ctx.disposed) return;
-    Object.assign(state, { status, plan, waves: waves.items || [], gates: gates.items || [], atoms });
+    Object.assign(state, { status, plan, waves: waves.items || [], gates: gates.items || [], atoms, firstReview });
     ctx.setTitle(`Execution · ${plan.project_name || 'plan'}`);
     keepFocus(() => {
       renderHeader(ctx);
@@ -83,34 +84,66 @@ async function refresh(ctx) {
   }
 }
 
+/** What the executor's jobs are doing, in words that match the plan's status (a paused plan's job only finishes what is in flight). */
+function jobsLine(status) {
+  const jobs = status.live_jobs || [];
+  const execution = jobs.find((j) => j.kind === 'execution');
+  if (status.status === 'paused') return execution?.state === 'running' ? 'Pausing: the atoms in flight finish, no new atom starts.' : 'Paused: nothing runs until you resume.';
+  if (['cancelled', 'completed', 'failed', 'blocked'].includes(status.status)) return null;
+  return jobs.map((j) => `${j.kind} job ${j.state}`).join(', ') || null;
+}
+
+/**
+ * After a review is resolved, what happened to the plan: the executor applies the decision, then the
+ * plan resumes, completes, fails, or still waits for other reviews.
+ */
+function afterReviewNote(ctx) {
+  if (!ctx.query.after_review) return null;
+  const { status, id } = ctx.state;
+  const s = status.status;
+  const text = status.pending_reviews ? `Your decision is recorded. ${plural(status.pending_reviews, 'review')} of this plan still ${status.pending_reviews === 1 ? 'waits' : 'wait'} for you.`
+    : s === 'blocked' ? 'Your decision is recorded; the executor is applying it…'
+      : s === 'executing' || s === 'queued' ? 'Your decision was applied: the plan resumed and the executor is working on it.'
+        : s === 'completed' ? `Your decision was applied: the plan is completed${status.verification === 'verified' ? ' and verified' : ''}.`
+          : s === 'failed' ? `Your decision was applied: the plan failed${status.status_reason ? ` (${status.status_reason})` : ''}. Resume it to regenerate the rejected files.`
+            : `The plan is ${words(s)}.`;
+  return h('p', { class: ['after-review', s === 'completed' ? 'verified' : null], role: 'status' }, text,
+    s === 'completed' ? [' ', h('a', { href: `#/plans/${id}`, class: 'btn btn-small btn-primary' }, 'See the result')] : null);
+}
+
 function renderHeader(ctx) {
   const { status, plan, id } = ctx.state;
-  const actions = planActionButtons(id, status.allowed_actions, { onDone: () => refresh(ctx) });
-  const running = (status.live_jobs || []).map((j) => `${j.kind} job ${j.state}`).join(', ');
+  const actions = planActionButtons(id, status.allowed_actions, { onDone: (result) => afterPlanAction(id, result, () => refresh(ctx)) });
+  const running = jobsLine(status);
   const attempts = ctx.state.atoms.reduce((n, a) => n + (a.attempts || 0), 0);
   const retries = ctx.state.atoms.reduce((n, a) => n + Math.max(0, (a.attempts || 0) - 1), 0);
+  const atomsWaiting = ctx.state.atoms.filter((a) => a.status === 'needs_review').length;
+  const tasksWaiting = (plan.phases || []).flatMap((p) => (p.milestones || []).flatMap((m) => m.tasks || [])).filter((t) => t.status === 'needs_review').length;
   replace(ctx.state.headerEl,
     pageHeader(`Execution: ${plan.project_name || 'plan'}`, {
-      meta: [badge(status.status), ' ', verificationBadge(status), ' ', ctx.state.live.el],
+      meta: [planBadge(status), ' ', verificationBadge(status), ' ', ctx.state.live.el],
       actions: [h('a', { href: `#/plans/${id}`, class: 'btn' }, 'Plan'), h('a', { href: `#/plans/${id}/workspace`, class: 'btn' }, 'Workspace')],
     }),
-    status.status_reason ? h('p', { class: 'status-reason', role: 'note' }, h('strong', null, `${words(status.status)}: `), status.status_reason) : null,
+    afterReviewNote(ctx),
+    status.pending_reviews ? reviewsWaiting(id, status, ctx.state.firstReview)
+      : status.status_reason ? h('p', { class: 'status-reason', role: 'note' }, h('strong', null, `${words(status.status)}: `), status.status_reason) : null,
     verificationNote(status),
     h('div', { class: 'action-bar', role: 'group', 'aria-label': 'Execution actions' }, actions,
-      status.pending_reviews > 0 ? h('a', { href: link('/reviews', { plan: id }), class: 'btn btn-attention' }, `${plural(status.pending_reviews, 'review')} waiting`) : null,
       !actions.length && !status.pending_reviews ? h('span', { class: 'muted small' }, status.is_terminal ? 'This plan has finished.' : 'No action is possible now.') : null),
     h('div', { class: 'summary-grid' },
       h('div', { class: 'card stat' }, h('h2', null, 'Cost so far'), costMeter(status.actual_cost_usd, status.budget_usd, status.estimated_cost_usd, { estimated: status.actual_cost_estimated })),
       h('div', { class: 'card stat' }, h('h2', null, 'Atoms'), progressBar(status.completed_atoms, status.total_atoms, `${number(status.completed_atoms)} of ${number(status.total_atoms)} accepted`),
-        h('p', { class: 'small muted' }, `${number(attempts)} attempts, ${number(retries)} retries`)),
+        h('p', { class: 'small muted' }, `${atomsWaiting ? `${atomsWaiting} waiting for review · ` : ''}${number(attempts)} attempts, ${number(retries)} retries`)),
       h('div', { class: 'card stat' }, h('h2', null, 'Waves'), progressBar(ctx.state.waves.filter((w) => w.status === 'passed' || w.status === 'waived').length, status.total_waves,
         // A waived wave failed its gate and was accepted with a written reason: finished, never "passed".
         `${ctx.state.waves.filter((w) => w.status === 'passed').length} of ${number(status.total_waves)} passed`
           + `${ctx.state.waves.some((w) => w.status === 'waived') ? `, ${ctx.state.waves.filter((w) => w.status === 'waived').length} waived` : ''}`
-          + `${status.current_wave ? `, current: ${status.current_wave}` : ''}`)),
+          + `${ctx.state.waves.some((w) => w.status === 'cancelled') ? `, ${ctx.state.waves.filter((w) => w.status === 'cancelled').length} cancelled` : ''}`
+          + `${status.current_wave && !['cancelled', 'completed'].includes(status.status) ? `, current: ${status.current_wave}` : ''}`)),
       h('div', { class: 'card stat' }, h('h2', null, 'Tasks'), progressBar(status.completed_tasks, status.total_tasks,
-        `${number(status.completed_tasks)} of ${number(status.total_tasks)} done${status.failed_tasks ? `, ${status.failed_tasks} failed` : ''}`),
-        running ? h('p', { class: 'small muted' }, running) : null)));
+        `${number(status.completed_tasks)} of ${number(status.total_tasks)} done${tasksWaiting ? `, ${tasksWaiting} waiting for review` : ''}${status.failed_tasks ? `, ${status.failed_tasks} failed` : ''}`),
+        running ? h('p', { class: 'small muted jobs-line' }, running) : null,
+        plan.actual_duration_seconds ? h('p', { class: 'small muted' }, `Took ${duration(plan.actual_duration_seconds)}`) : null)));
 }
 
 function gateSummary(gate) {
@@ -186,7 +219,7 @@ function atomTable(ctx, atoms) {
         h('td', null, h('code', null, a.file_path)),
         h('td', { 'data-label': 'Task' }, h('a', { href: link(`/plans/${ctx.state.id}`, { tab: 'tasks', task: a.task_number }) }, `#${a.task_number}`),
           ' ', h('a', { class: 'small', href: link(`/plans/${ctx.state.id}`, { tab: 'evidence', task: a.task_number }) }, 'evidence')),
-        h('td', null, badge(a.status)),
+        h('td', null, ctx.state.plan.status === 'cancelled' && ['running', 'pending'].includes(a.status) ? badge('cancelled') : badge(a.status)),
         h('td', { 'data-label': 'Attempts', class: 'attempts' }, String(a.attempts)),
         h('td', { 'data-label': 'Confidence' }, confidenceEl(a.confidence)),
         h('td', null, toggle)), detailRow];

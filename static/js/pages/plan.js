@@ -8,7 +8,7 @@
 import { api, ApiError } from '../api.js';
 import {
   askDialog, codeBlock, costMeter, diffView, empty, errorBox, facts, liveIndicator, loading, notify, pageHeader, pager, planActionButtons,
-  questionsForm, verificationBadge, verificationNote,
+  afterPlanAction, firstPendingReview, planBadge, questionsForm, reviewsWaiting, verificationBadge, verificationNote,
 } from '../components.js';
 import { dagSvg, dependents, layersOf } from '../dag.js';
 import { badge, dateTime, debounce, duration, h, keepFocus, money, number, plural, priorityBadge, replace, shortSha, statusWords, timeEl, uid, words } from '../dom.js';
@@ -84,6 +84,7 @@ async function refresh(ctx, { quiet = false } = {}) {
   const { state } = ctx;
   try {
     const [plan, status] = await Promise.all([api.get(`/masterplans/${state.id}`), api.get(`/masterplans/${state.id}/status`)]);
+    state.firstReview = await firstPendingReview(state.id, status);
     if (ctx.disposed) return;
     const changed = state.plan && (state.plan.updated_at !== plan.updated_at || state.plan.status !== plan.status);
     state.plan = plan;
@@ -112,16 +113,13 @@ async function refresh(ctx, { quiet = false } = {}) {
 function renderHeader(ctx) {
   const { plan, status, id } = ctx.state;
   const allowed = status.allowed_actions || [];
-  const buttons = planActionButtons(id, allowed, { onDone: () => refresh(ctx) });
+  const buttons = planActionButtons(id, allowed, { onDone: (result) => afterPlanAction(id, result, () => refresh(ctx)) });
   const links = [];
   if (EXECUTION_STATUSES.includes(plan.status) || plan.total_waves > 0) {
     links.push(h('a', { href: `#/plans/${id}/execution`, class: 'btn' }, 'Execution'));
   }
   if (['executing', 'completed', 'failed', 'blocked', 'paused', 'cancelled'].includes(plan.status)) {
     links.push(h('a', { href: `#/plans/${id}/workspace`, class: 'btn' }, 'Workspace'));
-  }
-  if (status.pending_reviews > 0) {
-    links.push(h('a', { href: link('/reviews', { plan: id }), class: 'btn btn-attention' }, `${plural(status.pending_reviews, 'review')} waiting`));
   }
   const title = plan.project_name || (plan.status === 'generating' ? 'Plan being generated'
     : plan.status === 'awaiting_answers' ? 'Plan waiting for your answers' : 'Untitled plan');
@@ -133,10 +131,11 @@ function renderHeader(ctx) {
     : plan.status === 'awaiting_answers' ? h('p', { class: 'muted small' }, 'Answer the questions below to go on, or reject the request.') : null;
   replace(ctx.state.headerEl,
     pageHeader(title, {
-      meta: [badge(plan.status), ' ', verificationBadge(status.verification ? status : plan), ' ', stackBadge(plan), ` version ${plan.version} · created `, timeEl(plan.created_at), ' ', ctx.state.live.el],
+      meta: [planBadge(status), ' ', verificationBadge(status.verification ? status : plan), ' ', stackBadge(plan), ` version ${plan.version} · created `, timeEl(plan.created_at), ' ', ctx.state.live.el],
       subtitle: plan.summary,
     }),
-    plan.status_reason ? h('p', { class: 'status-reason', role: 'note' }, h('strong', null, `${statusWords(plan.status)}: `), plan.status_reason) : null,
+    status.pending_reviews ? reviewsWaiting(id, status, ctx.state.firstReview)
+      : plan.status_reason ? h('p', { class: 'status-reason', role: 'note' }, h('strong', null, `${statusWords(plan.status)}: `), plan.status_reason) : null,
     verificationNote(status.verification ? status : plan),
     h('p', { class: 'request-quote' }, h('span', { class: 'muted' }, 'Request: '), h('q', null, plan.request)),
     h('div', { class: 'action-bar', role: 'group', 'aria-label': 'Plan actions' }, buttons, links, actionsHelp),
@@ -148,13 +147,20 @@ function renderHeader(ctx) {
         facts([['Cost', money(plan.estimated_cost_usd)], ['Time', duration(plan.estimated_duration_seconds)],
           plan.actual_duration_seconds ? ['Took', duration(plan.actual_duration_seconds)] : null])),
       h('div', { class: 'card stat' }, h('h2', null, 'Size'),
-        facts([['Phases', number(plan.total_phases)], ['Tasks', `${number(plan.completed_tasks)} done of ${number(plan.total_tasks)}${plan.failed_tasks ? `, ${plan.failed_tasks} failed` : ''}`],
+        facts([['Phases', number(plan.total_phases)], ['Tasks', tasksLine(plan)],
           plan.total_atoms ? ['Atoms', `${number(plan.completed_atoms)} of ${number(plan.total_atoms)}`] : null,
           plan.total_waves ? ['Waves', `${plan.current_wave ?? 0} of ${plan.total_waves}`] : null])),
       h('div', { class: 'card stat' }, h('h2', null, 'Tech stack'),
         stackItems.length ? h('ul', { class: 'chips' }, stackItems.map((t) => h('li', null, t))) : h('p', { class: 'muted' }, '—'),
         stack.test_command ? h('p', { class: 'small' }, 'Tests: ', h('code', null, stack.test_command)) : null)),
     plan.status === 'generating' || ctx.state.generationLog.length ? generationBox(ctx.state) : null);
+}
+
+/** "3 done of 7, 1 waiting for review, 1 failed": a task waiting for a review is not done. */
+function tasksLine(plan) {
+  const waiting = allTasks(plan).filter((t) => t.status === 'needs_review').length;
+  return `${number(plan.completed_tasks)} done of ${number(plan.total_tasks)}${waiting ? `, ${waiting} waiting for review` : ''}`
+    + `${plan.failed_tasks ? `, ${plan.failed_tasks} failed` : ''}`;
 }
 
 const STACK_NAMES = { python: 'Python', node: 'Node.js', go: 'Go' };

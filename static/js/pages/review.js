@@ -119,14 +119,17 @@ function actionsPanel(ctx, review, latest, suggestions, editorArea) {
   const after = async (action) => {
     const done = { edit: 'edited', approve: 'approved', reject: 'rejected', waive: 'waived' }[action] || 'sent back for regeneration';
     notify(`Review ${done}; the executor applies it.`, 'success');
+    // The next review of the same plan, if one waits; otherwise the plan's execution page, where the
+    // person sees what the resolution does to the plan (it resumes, completes, or fails).
     let next = null;
     try {
-      const queue = await api.get('/reviews', { query: { status: 'pending', limit: 5 } });
+      const queue = await api.get('/reviews', { query: { status: 'pending', plan_id: review.plan_id, limit: 5 } });
       next = (queue.items || []).find((r) => r.id !== review.id);
     } catch {
       next = null;
     }
     if (next) location.hash = `#/reviews/${next.id}`;
+    else if (review.plan_id) location.hash = link(`/plans/${review.plan_id}/execution`, { after_review: review.id });
     else location.hash = '#/reviews';
   };
   const ask = (action, spec) => async () => {
