@@ -228,6 +228,51 @@ public struct PlanQueries {
             [id]).first?.decode(JSONValue.self, 0)
     }
 
+    /// What the completion summary tells from the database (`GET …/summary` adds the workspace's
+    /// files, lines and commits): the plan's verdict, how it was verified (tests, gate evaluations and
+    /// repair rounds, reviews by status, waivers), its time, and the tokens and cost of its calls. Nil
+    /// when there is no such plan.
+    public func completionFacts(planID: UUID) throws -> JSONValue? {
+        try connection.query(
+            """
+            SELECT json_build_object(
+                'plan_id', p.id, 'project_name', p.project_name, 'status', p.status, 'verification', p.verification,
+                'test_command', p.tech_stack->>'test_command', 'workspace', p.workspace_path IS NOT NULL,
+                'verified', json_build_object(
+                    'tests', (SELECT count(*) FROM acceptance_tests x WHERE x.plan_id = p.id),
+                    'must_tests', (SELECT count(*) FROM acceptance_tests x WHERE x.plan_id = p.id AND x.priority = 'must'),
+                    'should_tests', (SELECT count(*) FROM acceptance_tests x WHERE x.plan_id = p.id AND x.priority = 'should'),
+                    'test_runs', (SELECT count(*) FROM test_runs r WHERE r.plan_id = p.id),
+                    'gate_evaluations', (SELECT count(*) FROM gate_results g WHERE g.plan_id = p.id),
+                    'repair_rounds', (SELECT coalesce(sum(w.repair_rounds), 0) FROM waves w WHERE w.plan_id = p.id),
+                    'waves', (SELECT count(*) FROM waves w WHERE w.plan_id = p.id),
+                    'reviews', (SELECT coalesce(json_object_agg(status, n), '{}') FROM
+                                   (SELECT r.status, count(*) AS n FROM reviews r WHERE r.plan_id = p.id GROUP BY r.status) x),
+                    'waivers', (SELECT count(*) FROM test_waivers t WHERE t.plan_id = p.id),
+                    'final_commit', (SELECT g.commit_sha FROM gate_results g WHERE g.plan_id = p.id AND g.final AND g.passed
+                                     ORDER BY g.created_at DESC LIMIT 1)),
+                'time', json_build_object(
+                    'created_at', p.created_at, 'approved_at', p.approved_at, 'started_at', p.started_at,
+                    'completed_at', p.completed_at, 'duration_seconds', p.actual_duration_seconds,
+                    'estimated_duration_seconds', p.estimated_duration_seconds),
+                'usage', (SELECT json_build_object(
+                    'calls', count(*),
+                    'input_tokens', coalesce(sum(c.input_tokens), 0), 'output_tokens', coalesce(sum(c.output_tokens), 0),
+                    'cached_tokens', coalesce(sum(c.cached_tokens), 0),
+                    'calls_without_usage', count(*) FILTER (WHERE c.input_tokens IS NULL OR c.output_tokens IS NULL),
+                    'usage_estimated', coalesce(bool_or(c.usage_estimated), false),
+                    'cost_usd', p.actual_cost_usd, 'budget_usd', p.budget_usd, 'estimated_cost_usd', p.estimated_cost_usd,
+                    'models', coalesce((SELECT json_agg(DISTINCT m.model) FROM llm_calls m WHERE m.plan_id = p.id), '[]'::json))
+                  FROM llm_calls c WHERE c.plan_id = p.id))
+            FROM masterplans p WHERE p.id = $1
+            """, [planID]).first?.decode(JSONValue.self, 0)
+    }
+
+    /// The plan's project name (nil before generation named it).
+    public func projectName(id: UUID) throws -> String? {
+        try connection.query("SELECT project_name FROM masterplans WHERE id = $1", [id]).first?.decode(String?.self, 0)
+    }
+
     /// The plan's discovery, or nil when it has none (yet).
     public func discovery(planID: UUID) throws -> JSONValue? {
         try connection.query(

@@ -124,3 +124,28 @@ import TestSupport
         #expect(PageCursor.decode(cursor) == nil)
     }
 }
+
+/// The workspace archive is named after the project, whose name the model wrote: nothing in it may
+/// reach the Content-Disposition header or the archive's folder name but letters, digits, `.`, `_`, `-`.
+@Suite struct ArchiveNameTests {
+    static let plan = UUID(uuidString: "0f0f0f0f-0000-4000-8000-000000000001")!
+
+    @Test(arguments: [
+        ("fastapi-jwt-auth", "fastapi-jwt-auth"),
+        ("Notes API", "notes-api"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("x\"; filename=evil.sh\r\nSet-Cookie: a=b", "x-filename-evil.sh-set-cookie-a-b"),
+        ("csv2json_v1.0", "csv2json_v1.0"),
+        ("Überweisung", "berweisung"),
+        ("...", "masterplan-0f0f0f0f-0000-4000-8000-000000000001"),
+        ("", "masterplan-0f0f0f0f-0000-4000-8000-000000000001"),
+    ])
+    func theNameIsSafe(_ sample: (String, String)) {
+        #expect(APIApplication.archiveName(projectName: sample.0, planID: Self.plan) == sample.1)
+    }
+
+    @Test func noNameUsesThePlanID() {
+        #expect(APIApplication.archiveName(projectName: nil, planID: Self.plan) == "masterplan-0f0f0f0f-0000-4000-8000-000000000001")
+        #expect(APIApplication.archiveName(projectName: String(repeating: "a", count: 300), planID: Self.plan).count == 80)
+    }
+}

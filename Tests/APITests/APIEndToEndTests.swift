@@ -422,7 +422,7 @@ import Testing
             ("GET", base, nil), ("GET", base + "/status", nil), ("GET", base + "/discovery", nil),
             ("GET", base + "/versions", nil), ("GET", base + "/history", nil), ("GET", base + "/waves", nil),
             ("GET", base + "/atoms", nil), ("GET", base + "/acceptance-tests", nil), ("GET", base + "/gate", nil),
-            ("GET", base + "/workspace.tar.gz", nil), ("PATCH", base + "/tasks/1", ["name": "mine now"]),
+            ("GET", base + "/workspace.tar.gz", nil), ("GET", base + "/summary", nil), ("PATCH", base + "/tasks/1", ["name": "mine now"]),
             ("POST", base + "/pause", nil), ("POST", base + "/cancel", nil),
             ("GET", "/api/v1/atoms/\(atomID.uuidString.lowercased())", nil),
             ("GET", "/api/v1/reviews/\(reviewID.uuidString.lowercased())", nil),
@@ -581,9 +581,20 @@ import Testing
         let saved = workspace.file("download.tar.gz")
         #expect(FileManager.default.createFile(atPath: saved, contents: Data(archive.body)))
         let listing = try ChildProcess.run("/bin/tar", ["-tzf", saved], outputPath: workspace.file(".tar-out"))
-        #expect(listing.output.contains("main.py"))
+        // Named after the project, as a git repository with the history of the waves.
+        let prefix = "fastapi-jwt"
+        #expect(archive.headers["content-disposition"] == "attachment; filename=\"fastapi-jwt.tar.gz\"")
+        #expect(listing.output.contains(prefix + "/main.py"), "\(listing.output)")
+        #expect(listing.output.contains(prefix + "/.git/HEAD"), "\(listing.output)")
+        let unpacked = try workspace.folder("unpacked")
+        #expect(try ChildProcess.run("/bin/tar", ["-xzf", saved, "-C", unpacked], outputPath: workspace.file(".untar-out")).status == 0)
+        let log = try ChildProcess.run("/usr/bin/git", ["-C", unpacked + "/" + prefix, "log", "--format=%s"], outputPath: workspace.file(".log-out"))
+        #expect(log.output == "wave 1\n", "\(log.output)")
+        let status = try ChildProcess.run("/usr/bin/git", ["-C", unpacked + "/" + prefix, "status", "--porcelain"], outputPath: workspace.file(".st-out"))
+        #expect(status.output.isEmpty, "the evidence files are ignored by the copy's git: \(status.output)")
+        let remotes = try ChildProcess.run("/usr/bin/git", ["-C", unpacked + "/" + prefix, "remote"], outputPath: workspace.file(".remote-out"))
+        #expect(remotes.output.isEmpty, "the server's path left with the clone's remote: \(remotes.output)")
         // The evidence travels beside the tree: machine-readable and a summary for people.
-        let prefix = URL(fileURLWithPath: workspace.path).lastPathComponent
         #expect(listing.output.contains(prefix + "/MASTERPLAN-EVIDENCE.json"), "\(listing.output)")
         #expect(listing.output.contains(prefix + "/MASTERPLAN-EVIDENCE.md"))
         let json = try ChildProcess.run("/bin/tar", ["-xzOf", saved, prefix + "/MASTERPLAN-EVIDENCE.json"], outputPath: workspace.file(".json-out"))
@@ -596,6 +607,16 @@ import Testing
         #expect(api["tasks"]?[0]?["tests"]?.arrayValue?.isEmpty == false, "\(api.text)")
         let other = try stack.user()
         #expect(try stack.call("GET", "/api/v1/masterplans/\(planID.uuidString.lowercased())/evidence", token: other.token).status == 404)
+
+        // The summary: what was built (from the history), how it was verified, and what to do next.
+        let summary = try stack.call("GET", "/api/v1/masterplans/\(planID.uuidString.lowercased())/summary", token: user.token)
+        #expect(summary.status == 200, "\(summary.text)")
+        #expect(summary["built"]?["commits"] == 1 && summary["built"]?["files"] == 1 && summary["built"]?["lines"] == 1, "\(summary.text)")
+        #expect(summary["verified"]?["tests"] == 2 && summary["verified"]?["must_tests"] == 2, "\(summary.text)")
+        #expect(summary["next_steps"]?["archive_name"] == "fastapi-jwt.tar.gz")
+        let commands = summary["next_steps"]?["steps"]?.arrayValue?.compactMap { $0["command"]?.stringValue } ?? []
+        #expect(commands == ["tar -xzf fastapi-jwt.tar.gz && cd fastapi-jwt && git log --oneline", "pytest -q"], "\(commands)")
+        #expect(try stack.call("GET", "/api/v1/masterplans/\(planID.uuidString.lowercased())/summary", token: other.token).status == 404)
 
         let noWorkspace = try PlanFixture.insert(db, owner: user.id)
         let missing = try stack.call("GET", "/api/v1/masterplans/\(noWorkspace.uuidString.lowercased())/workspace.tar.gz", token: user.token)

@@ -158,7 +158,7 @@ def flow_tour(ui: UI, args) -> None:
     detail = draft or (with_tasks[0] if with_tasks else None)
     if detail:
         pid = detail["id"]
-        ui.go(f"/plans/{pid}", "document.querySelector('.task')")
+        ui.go(f"/plans/{pid}?tab=tasks", "document.querySelector('.task')")
         ui.snap("plan-tasks")
         ui.go(f"/plans/{pid}?tab=graph", "document.querySelector('svg.dag')")
         ui.snap("plan-dependencies")
@@ -191,7 +191,7 @@ def flow_tour(ui: UI, args) -> None:
     executing = next((p for p in plans if p["total_waves"] > 0), None)
     if executing:
         pid = executing["id"]
-        ui.go(f"/plans/{pid}", "document.querySelector('.task')")
+        ui.go(f"/plans/{pid}?tab=tasks", "document.querySelector('.task')")
         ui.snap("plan-executing")
         ui.go(f"/plans/{pid}/execution", "document.querySelector('.wave, .empty') && document.querySelector('.live-live')",
               what="the execution page, live")
@@ -302,7 +302,7 @@ def usage_page(ui: UI) -> None:
 def keyboard_checks(ui: UI, plan_id: str, is_draft: bool) -> None:
     """The page works from the keyboard: skip link first, visible focus, dialogs open and close."""
     b = ui.b
-    ui.go(f"/plans/{plan_id}", "document.querySelector('.task')")
+    ui.go(f"/plans/{plan_id}?tab=tasks", "document.querySelector('.task')")
     # A fresh load, so sequential focus starts at the top of the document.
     b.session.call("Page.reload")
     b.wait_for("document.readyState === 'complete' && document.querySelector('.task')", what="the reloaded plan page")
@@ -413,6 +413,12 @@ def flow_demo(ui: UI, args) -> None:
     # After Execute the page goes to the execution view by itself.
     b.wait_for("location.hash.endsWith('/execution') && document.querySelector('.live-live')", timeout=60,
                what="the execution page, live, after Execute")
+    # Every value the Atoms card shows from now on, to check that it never goes backwards (the demo's
+    # first wave has a repair round, which produces accepted atoms again).
+    b.eval(r"""window.__accepted = []; window.__acceptedTimer = setInterval(() => {
+        const card = [...document.querySelectorAll('.summary-grid .stat')].find((e) => e.querySelector('h2')?.textContent === 'Atoms');
+        const m = /^(\d+) of \d+ accepted/.exec(card?.querySelector('.progress-text')?.textContent || '');
+        if (m) window.__accepted.push(Number(m[1])); }, 100)""")
     b.wait_for("document.querySelectorAll('.execution-side .event').length > 0", timeout=left(), what="live execution events")
     ui.snap("demo-executing")
     plan_id = b.eval("location.hash.split('/')[2]")
@@ -443,6 +449,44 @@ def flow_demo(ui: UI, args) -> None:
     ui.go(f"/plans/{plan_id}/execution", "document.querySelector('.wave')")
     b.wait_for("document.querySelector('.page-meta .badge')?.textContent === 'completed'", timeout=left(), what="status completed")
     ui.snap("demo-completed")
+    seen = b.eval("clearInterval(window.__acceptedTimer), window.__accepted")
+    assert seen and all(a <= b2 for a, b2 in zip(seen, seen[1:])), f"the accepted atoms went backwards: {seen}"
+    assert "Took " in b.text(".summary-grid"), "the execution page does not say how long the plan took"
+    ui.log(f"ok  accepted atoms never went backwards ({len(seen)} readings, {seen[0]} → {seen[-1]})")
+    # A finished plan opens on its summary: built, verified, time, tokens and cost, next steps.
+    ui.go(f"/plans/{plan_id}", "document.querySelector('.completion-summary')")
+    summary = ui.api(f"/masterplans/{plan_id}/summary")["body"]
+    text = b.text(".completion-summary")
+    assert f"{summary['built']['files']:,}" in text and f"{summary['built']['lines']:,}" in text, (summary["built"], text)
+    subjects = [c["subject"] for c in summary["built"]["history"]]
+    assert summary["built"]["commits"] == len(subjects), summary["built"]
+    for wave in range(1, summary["verified"]["waves"] + 1):
+        assert any(x.startswith(f"wave {wave}:") for x in subjects), f"no commit for wave {wave}: {subjects}"
+    assert sum(1 for x in subjects if "repair round" in x) == summary["verified"]["repair_rounds"], subjects
+    assert "All " in text and "acceptance tests passed" in text, text
+    assert summary["next_steps"]["archive_name"] == "fastapi-jwt-auth.tar.gz", summary["next_steps"]
+    for step in summary["next_steps"]["steps"]:
+        if step["command"]:
+            assert step["command"] in text, (step, text)
+    me = ui.api("/me")["body"]
+    if me.get("demo_model") is True:
+        assert "Free" in text or "free" in text, "demo mode says the scripted model is free"
+    ui.snap("demo-summary")
+    before = set(os.listdir(args.downloads))
+    b.click("[data-download]")
+    dl_deadline = time.monotonic() + 30
+    while time.monotonic() < dl_deadline:
+        named = [f for f in set(os.listdir(args.downloads)) - before if f == "fastapi-jwt-auth.tar.gz"]
+        if named:
+            break
+        b.session.pump(0.3)
+    else:
+        raise AssertionError(f"the summary's download did not arrive as fastapi-jwt-auth.tar.gz: {sorted(os.listdir(args.downloads))}")
+    import tarfile
+    with tarfile.open(os.path.join(args.downloads, "fastapi-jwt-auth.tar.gz")) as archive:
+        names = archive.getnames()
+    assert "fastapi-jwt-auth/.git/HEAD" in names and "fastapi-jwt-auth/app/main.py" in names, names[:20]
+    ui.log(f"ok  summary: {summary['built']['files']} files, {summary['built']['lines']} lines, {summary['built']['commits']} commits; archive with history")
     # Completed means verified here, and the page says so; the evidence tab shows what proves each task.
     b.wait_for("Array.from(document.querySelectorAll('.page-meta .badge')).some((e) => e.textContent === 'verified')",
                timeout=60, what="the verified badge")
@@ -455,6 +499,8 @@ def flow_demo(ui: UI, args) -> None:
     b.click(".file-tree a[href]")
     b.wait_for("document.querySelector('.file-view .code-wrap')")
     ui.snap("demo-workspace")
+    # The summary's download already brought this name: the workspace page's must arrive again.
+    os.remove(os.path.join(args.downloads, "fastapi-jwt-auth.tar.gz"))
     before = set(os.listdir(args.downloads))
     b.click_text("Download .tar.gz", "button")
     dl_deadline = time.monotonic() + 30
@@ -465,9 +511,43 @@ def flow_demo(ui: UI, args) -> None:
         b.session.pump(0.3)
     else:
         raise AssertionError("the workspace archive was not downloaded")
+    assert new == ["fastapi-jwt-auth.tar.gz"], f"the archive is named after the project: {new}"
     ui.assert_no_errors("demo")
     ui.log(f"ok  demo completed with {resolved} review(s) resolved; archive {new[0]}")
     questions_on_the_plan_page(ui, left)
+    paused_then_cancelled(ui, left)
+
+
+def paused_then_cancelled(ui: UI, left) -> None:
+    """A paused plan is not shown as running, and a cancelled one shows no wave as running (page and API)."""
+    b = ui.b
+    created = ui.api("/masterplans", "POST", {"request": DEMO_REQUEST, "ask_questions": False})
+    assert created["status"] == 202, created
+    pid = created["body"]["plan_id"]
+    deadline = time.monotonic() + left()
+    while ui.api(f"/masterplans/{pid}/status")["body"]["status"] != "draft":
+        assert time.monotonic() < deadline, "the plan to pause was not generated"
+        b.session.pump(0.5)
+    assert ui.api(f"/masterplans/{pid}/approve", "POST", {})["status"] == 200
+    ui.go(f"/plans/{pid}", "document.querySelector('[data-action=execute]')")
+    b.click("[data-action=execute]")
+    b.click_text("Execute", "dialog button[type=submit]")
+    b.wait_for("location.hash.endsWith('/execution') && document.querySelector('[data-action=pause]')", timeout=60, what="Pause on the execution page")
+    b.click("[data-action=pause]")
+    b.click_text("Pause", "dialog button[type=submit]")
+    b.wait_for("document.querySelector('.page-meta .badge')?.textContent === 'paused'", timeout=60, what="the paused plan")
+    b.wait_for("/^Paus/.test(document.querySelector('.jobs-line')?.textContent || '')", timeout=30, what="what a paused plan's job does")
+    assert "job running" not in b.text(".summary-grid"), b.text(".summary-grid")
+    ui.snap("execution-paused")
+    b.click("[data-action=cancel]")
+    b.click_text("Cancel plan", "dialog button[type=submit]")
+    b.wait_for("document.querySelector('.page-meta .badge')?.textContent === 'cancelled'", timeout=60, what="the cancelled plan")
+    b.wait_for("![...document.querySelectorAll('.wave-head .badge, .atoms-table .badge')].some((e) => /^(running|pending|gating)$/.test(e.textContent))",
+               timeout=30, what="no wave or atom shown as running")
+    waves = ui.api(f"/masterplans/{pid}/waves")["body"]["items"]
+    assert not [w for w in waves if w["status"] in ("running", "pending", "gating")], waves
+    ui.snap("execution-cancelled")
+    ui.log(f"ok  paused, then cancelled: waves {[w['status'] for w in waves]}")
 
 
 def questions_on_the_plan_page(ui: UI, left) -> None:

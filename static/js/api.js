@@ -161,8 +161,11 @@ export async function getAll(path, query = {}, max = 2000) {
   return items;
 }
 
-/** Downloads an authenticated binary as a Blob. */
+/** Downloads an authenticated binary as a Blob; `blob.fileName` is the name the server gave it (Content-Disposition), if any. */
 export async function getBlob(path) {
   const response = await request('GET', path, { raw: true });
-  return response.blob();
+  const blob = await response.blob();
+  const named = /filename="([^"\\]+)"/.exec(response.headers.get('content-disposition') || '');
+  if (named) blob.fileName = named[1];
+  return blob;
 }

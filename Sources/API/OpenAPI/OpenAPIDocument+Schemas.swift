@@ -270,6 +270,27 @@ extension OpenAPIDocument {
                                 "final_gate": nullable(anyObject), "tasks": array(ref("TaskEvidence"))],
                                required: ["plan_id", "status", "tasks"])
 
+        s["PlanSummaryReport"] = object([
+            "plan_id": uuid, "project_name": nullable(string), "status": enumeration(planStatuses), "verification": verification,
+            "test_command": nullable(string),
+            "built": described(nullable(object(["head": string, "commits": integer, "files": integer, "lines": integer,
+                                                "history": array(object(["commit": string, "subject": string]))],
+                                               required: ["head", "commits", "files", "lines", "history"])),
+                               "The workspace's last commit: files, lines added since the empty tree, commits; null when the workspace is not on this server or has no commit."),
+            "verified": object(["tests": integer, "must_tests": integer, "should_tests": integer, "test_runs": integer,
+                                "gate_evaluations": integer, "repair_rounds": integer, "waves": integer,
+                                "reviews": described(anyObject, "Reviews by status."), "waivers": integer,
+                                "final_commit": nullable(string)]),
+            "time": object(["created_at": time, "approved_at": nullable(time), "started_at": nullable(time),
+                            "completed_at": nullable(time), "duration_seconds": nullable(integer),
+                            "estimated_duration_seconds": nullable(integer)]),
+            "usage": object(["calls": integer, "input_tokens": integer, "output_tokens": integer, "cached_tokens": integer,
+                             "calls_without_usage": integer, "usage_estimated": boolean, "cost_usd": number, "budget_usd": number,
+                             "estimated_cost_usd": nullable(number), "models": array(nullable(string))]),
+            "next_steps": object(["archive_name": string, "download_path": nullable(string),
+                                  "steps": array(object(["title": string, "command": nullable(string)], required: ["title"]))]),
+        ], required: ["plan_id", "status", "built", "verified", "time", "usage", "next_steps"])
+
         s["Review"] = object(["id": uuid, "plan_id": uuid, "kind": enumeration(["atom", "gate"]), "atom_id": nullable(uuid),
                               "task_number": nullable(integer), "file_path": nullable(string), "wave": nullable(integer),
                               "confidence": nullable(number), "reason": string, "priority": enumeration(["high", "medium"]),

@@ -67,9 +67,11 @@ extension APIApplication {
         return .json(.object(["items": try PlanQueries(try database()).gate(planID: plan.id)]))
     }
 
-    /// `GET /masterplans/{id}/workspace.tar.gz`: `git archive` of the workspace's last commit, so
-    /// only what a wave committed (validated, accepted content) is in it. The workspace lives on the
-    /// executor's machine; on an API host without it the answer is a 404 problem saying so.
+    /// `GET /masterplans/{id}/workspace.tar.gz`: the workspace as a git repository (a clone: its
+    /// history, a commit per wave and per repair round, and the tree of its last commit checked out), so only what a wave
+    /// committed (validated, accepted content) is in it, with the plan's evidence beside the tree. The
+    /// archive and its top folder are named after the project. The workspace lives on the executor's
+    /// machine; on an API host without it the answer is a 404 problem saying so.
     func downloadWorkspace(_ ctx: RequestContext) throws -> HTTPResponse {
         let plan = try ownedPlan(ctx)
         guard let path = plan.workspacePath else {
@@ -79,29 +81,56 @@ extension APIApplication {
         guard FileManager.default.fileExists(atPath: path + "/.git", isDirectory: &isDirectory) else {
             throw Problem.workspaceUnavailable("The workspace is not on this server (it lives where the executor runs).")
         }
-        let prefix = (plan.workspacePath.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "workspace") + "/"
-        // The evidence goes beside the tree, not into it: written to a private folder and added with
-        // --add-file (its name in the archive is the prefix and the file's base name).
+        let git = "/usr/bin/git"
+        guard try ChildProcess.standardOutput(of: git, ["-C", path, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).status == 0 else {
+            throw Problem.workspaceUnavailable("The workspace has no committed wave yet.")
+        }
+        let db = try database()
+        let name = Self.archiveName(projectName: try PlanQueries(db).projectName(id: plan.id), planID: plan.id)
         let folder = try FileManager.default.url(for: .itemReplacementDirectory, in: .userDomainMask,
                                                  appropriateFor: URL(fileURLWithPath: NSTemporaryDirectory()), create: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        var extra: [String] = []
-        if let evidence = try PlanQueries(try database()).evidence(planID: plan.id) {
-            for file in Self.evidenceFiles(evidence) {
-                let url = folder.appendingPathComponent(file.name)
-                try Data(file.content.utf8).write(to: url)
-                extra.append("--add-file=" + url.path)
+        let tree = folder.appendingPathComponent(name).path
+        // A clone carries the history; the server's path goes with its remote, which is removed.
+        for arguments in [["clone", "--quiet", "--no-hardlinks", "--", path, tree], ["-C", tree, "remote", "remove", "origin"]] {
+            guard try ChildProcess.standardOutput(of: git, arguments).status == 0 else {
+                throw Problem.workspaceUnavailable("The workspace's history could not be read (git \(arguments[0] == "clone" ? "clone" : "remote")).")
             }
         }
-        let archive = try ChildProcess.standardOutput(of: "/usr/bin/git", ["-C", path, "archive", "--format=tar.gz", "--prefix=\(prefix)"]
-                                                      + extra + ["HEAD"])
-        guard archive.status == 0 else {
-            throw Problem.workspaceUnavailable("The workspace has no committed wave yet.")
+        // The evidence goes beside the tree, not into its history; git ignores it in the copy.
+        if let evidence = try PlanQueries(db).evidence(planID: plan.id) {
+            let files = Self.evidenceFiles(evidence)
+            for file in files { try Data(file.content.utf8).write(to: URL(fileURLWithPath: tree).appendingPathComponent(file.name)) }
+            let exclude = URL(fileURLWithPath: tree).appendingPathComponent(".git/info/exclude")
+            let excluded = (try? String(contentsOf: exclude, encoding: .utf8)) ?? ""
+            try Data((excluded + files.map { "/" + $0.name + "\n" }.joined()).utf8).write(to: exclude)
         }
-        let name = "masterplan-\(plan.id.uuidString.lowercased()).tar.gz"
+        let archive = try ChildProcess.standardOutput(of: "/bin/tar", ["-czf", "-", "-C", folder.path, "--", name])
+        guard archive.status == 0 else {
+            Log.error("the workspace archive could not be made", ["plan.id": plan.id.uuidString, "tar.status": String(archive.status)])
+            throw Problem.internalError()
+        }
         return HTTPResponse(status: 200, headers: [("Content-Type", "application/gzip"),
-                                                   ("Content-Disposition", "attachment; filename=\"\(name)\""),
+                                                   ("Content-Disposition", "attachment; filename=\"\(name).tar.gz\""),
                                                    ("Cache-Control", "no-store")],
                             body: archive.bytes)
+    }
+
+    /// The archive's name (and its top folder): the project name in lower case, with every run of
+    /// characters other than letters, digits, `.`, `_` and `-` made one `-`; `masterplan-<plan id>`
+    /// when nothing is left. Safe in a header and as a folder name.
+    public static func archiveName(projectName: String?, planID: UUID) -> String {
+        var name = ""
+        for scalar in (projectName ?? "").lowercased().unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "." || scalar == "_" || scalar == "-" {
+                name.unicodeScalars.append(scalar)
+            } else if !name.hasSuffix("-") {
+                name += "-"
+            }
+        }
+        while name.hasPrefix("-") || name.hasPrefix(".") { name.removeFirst() }
+        while name.hasSuffix("-") || name.hasSuffix(".") { name.removeLast() }
+        name = String(name.prefix(80))
+        return name.isEmpty ? "masterplan-\(planID.uuidString.lowercased())" : name
     }
 }

@@ -105,6 +105,9 @@ public enum APIRoutes {
         Route("GET", "\(prefix)/masterplans/{id}/evidence", APIRoute(
             "getEvidence", "The proof behind the plan's verdict, per task: accepted files with validator results, commits, every run of every covering test (per test id, with mutation runs), tests that cannot fail, reviews and waivers.",
             tag: "execution", response: "Evidence", errors: [401, 404]) { app, ctx in try app.getEvidence(ctx) }),
+        Route("GET", "\(prefix)/masterplans/{id}/summary", APIRoute(
+            "getSummary", "What the plan built (files, lines, commits) and how it was verified (tests, rounds, reviews, waivers), its time, tokens and cost, and the next steps.",
+            tag: "execution", response: "PlanSummaryReport", errors: [401, 404]) { app, ctx in try app.getSummary(ctx) }),
         Route("GET", "\(prefix)/masterplans/{id}/gate", APIRoute(
             "listGateResults", "Every Gate S evaluation, by wave and repair round.", tag: "execution",
             response: "GateResultList", errors: [401, 404]) { app, ctx in try app.listGateResults(ctx) }),

@@ -176,7 +176,7 @@ function renderWaves(ctx) {
           h('span', { class: 'muted small' }, `${plural(w.atom_count, 'atom')}${w.repair_rounds ? ` · ${plural(w.repair_rounds, 'repair round')}` : ''}${w.commit_sha ? ` · commit ${shortSha(w.commit_sha)}` : ''}`),
           w.started_at ? h('span', { class: 'muted small' }, ' · ', w.finished_at
             ? `took ${duration((Date.parse(w.finished_at) - Date.parse(w.started_at)) / 1000)}` : h('span', null, 'started ', timeEl(w.started_at))) : null),
-        h('p', { class: 'gate-line' }, gateSummary(w.gate)),
+        h('p', { class: 'gate-line' }, w.status === 'cancelled' && !w.gate ? h('span', { class: 'muted' }, 'not run: the plan was cancelled') : gateSummary(w.gate)),
         rounds.length > 1 ? h('ol', { class: 'gate-rounds small' }, rounds.map((g) => h('li', null, gateSummary(g)))) : null,
         failing.length ? h('div', { class: 'failing' }, h('h4', null, 'Failing tests'),
           h('ul', null, failing.map((t) => h('li', null, h('code', null, t.name || t.test_id), ` ${t.status || 'fail'}`, t.priority ? ` (${String(t.priority).toUpperCase()})` : ''))),

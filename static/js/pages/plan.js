@@ -5,7 +5,7 @@
 // Tasks of a draft are edited in place (PATCH …/tasks/{number}). The plan's event stream keeps
 // everything current (generation progress, status changes).
 
-import { api, ApiError } from '../api.js';
+import { api, ApiError, describeError, getBlob, session } from '../api.js';
 import {
   askDialog, codeBlock, costMeter, diffView, empty, errorBox, facts, liveIndicator, loading, notify, pageHeader, pager, planActionButtons,
   afterPlanAction, firstPendingReview, planBadge, questionsForm, reviewsWaiting, verificationBadge, verificationNote,
@@ -16,6 +16,7 @@ import { describeEvent, LiveStream } from '../events.js';
 import { link } from '../router.js';
 
 const TABS = [
+  { key: 'summary', label: 'Summary', when: (plan) => FINISHED.includes(plan.status) },
   { key: 'tasks', label: 'Tasks' },
   { key: 'graph', label: 'Dependencies' },
   { key: 'tests', label: 'Acceptance tests' },
@@ -24,6 +25,8 @@ const TABS = [
   { key: 'history', label: 'Versions & history' },
 ];
 
+/** Statuses a plan's execution ends in: the plan then opens on its summary (completed) or offers it. */
+const FINISHED = ['completed', 'failed', 'cancelled'];
 const EXECUTION_STATUSES = ['approved', 'queued', 'executing', 'completed', 'failed', 'blocked', 'paused', 'cancelled'];
 const GENERATION_EVENTS = ['discovery_generation_start', 'discovery_tokens_progress', 'discovery_generation_complete',
   'masterplan_generation_start', 'masterplan_tokens_progress', 'masterplan_generation_complete', 'masterplan_generation_failed'];
@@ -141,10 +144,15 @@ function renderHeader(ctx) {
     h('div', { class: 'action-bar', role: 'group', 'aria-label': 'Plan actions' }, buttons, links, actionsHelp),
     ctx.state.questionsEl,
     h('div', { class: 'summary-grid' },
-      h('div', { class: 'card stat' }, h('h2', null, 'Cost'), costMeter(status.actual_cost_usd ?? plan.actual_cost_usd, status.budget_usd ?? plan.budget_usd, status.estimated_cost_usd ?? plan.estimated_cost_usd,
-        { estimated: status.actual_cost_estimated ?? plan.actual_cost_estimated })),
-      h('div', { class: 'card stat' }, h('h2', null, 'Estimate'),
-        facts([['Cost', money(plan.estimated_cost_usd)], ['Time', duration(plan.estimated_duration_seconds)],
+      // One cost card: spent against the budget, with the estimate; in demo mode, that it costs nothing.
+      h('div', { class: 'card stat cost-card' }, h('h2', null, 'Cost'),
+        session.user?.demo_model === true
+          ? h('p', { class: 'demo-free' }, h('strong', null, 'Free'), ': a scripted demo model answers, so no call costs anything',
+            ` (budget ${money(status.budget_usd ?? plan.budget_usd)}).`)
+          : costMeter(status.actual_cost_usd ?? plan.actual_cost_usd, status.budget_usd ?? plan.budget_usd, status.estimated_cost_usd ?? plan.estimated_cost_usd,
+            { estimated: status.actual_cost_estimated ?? plan.actual_cost_estimated })),
+      h('div', { class: 'card stat' }, h('h2', null, 'Time'),
+        facts([['Estimate', duration(plan.estimated_duration_seconds)],
           plan.actual_duration_seconds ? ['Took', duration(plan.actual_duration_seconds)] : null])),
       h('div', { class: 'card stat' }, h('h2', null, 'Size'),
         facts([['Phases', number(plan.total_phases)], ['Tasks', tasksLine(plan)],
@@ -195,14 +203,21 @@ function renderGenerationLog(state) {
     : h('li', { class: 'muted' }, 'Waiting for the executor to start…'));
 }
 
+function tabsOf(plan) {
+  return TABS.filter((t) => !t.when || (plan && t.when(plan)));
+}
+
 function renderTabs(ctx) {
   const active = currentTab(ctx);
-  replace(ctx.state.tabsEl, h('ul', null, TABS.map((t) => h('li', null,
+  replace(ctx.state.tabsEl, h('ul', null, tabsOf(ctx.state.plan).map((t) => h('li', null,
     h('a', { href: link(`/plans/${ctx.state.id}`, { tab: t.key }), 'aria-current': t.key === active ? 'page' : null, class: 'tab' }, t.label)))));
 }
 
+/** The tab asked for, else the summary of a completed plan, else its tasks. */
 function currentTab(ctx) {
-  return TABS.some((t) => t.key === ctx.query.tab) ? ctx.query.tab : 'tasks';
+  const tabs = tabsOf(ctx.state.plan);
+  if (tabs.some((t) => t.key === ctx.query.tab)) return ctx.query.tab;
+  return ctx.state.plan?.status === 'completed' && !ctx.query.task ? 'summary' : 'tasks';
 }
 
 async function renderPanel(ctx, { keepScroll = false } = {}) {
@@ -214,6 +229,7 @@ async function renderPanel(ctx, { keepScroll = false } = {}) {
   panel.setAttribute('aria-label', TABS.find((t) => t.key === tab).label);
   try {
     if (tab === 'tasks') replace(panel, tasksPanel(ctx));
+    else if (tab === 'summary') replace(panel, await summaryPanel(ctx));
     else if (tab === 'graph') replace(panel, graphPanel(ctx));
     else {
       if (!keepScroll) replace(panel, loading());
@@ -234,6 +250,74 @@ async function renderPanel(ctx, { keepScroll = false } = {}) {
       target.focus({ preventScroll: true });
     }
   }
+}
+
+// Summary -------------------------------------------------------------------------------------------
+
+/** How many reviews ended how: "1 approved, 1 edited". */
+function reviewCounts(byStatus) {
+  const entries = Object.entries(byStatus || {}).filter(([, n]) => n > 0);
+  return entries.length ? entries.map(([status, n]) => `${n} ${words(status)}`).join(', ') : 'none needed';
+}
+
+/**
+ * What a finished plan built and how it was verified (GET …/summary): files, lines and commits; tests,
+ * gate rounds, reviews and waivers; time; tokens and cost; and the next steps, with the download.
+ */
+async function summaryPanel(ctx) {
+  const { state } = ctx;
+  const s = await api.get(`/masterplans/${state.id}/summary`);
+  const v = s.verified;
+  const u = s.usage;
+  const demo = session.user?.demo_model === true;
+  const built = s.built
+    ? facts([['Files', number(s.built.files)], ['Lines', number(s.built.lines)],
+      ['Commits', h('details', { class: 'commit-history' }, h('summary', null, `${number(s.built.commits)}: a commit per wave and per repair round`),
+        h('ol', { class: 'commit-log small' }, (s.built.history || []).map((c) => h('li', null, h('code', { title: c.commit }, shortSha(c.commit)), ' ', c.subject))))],
+      ['Last commit', h('code', { title: s.built.head }, shortSha(s.built.head))]])
+    : h('p', { class: 'muted' }, 'The workspace is not on this server, or has no commit yet.');
+  const verdict = s.verification === 'verified'
+    ? `All ${number(v.tests)} acceptance tests passed on the last commit.`
+    : s.verification === 'accepted_with_waivers' ? `Accepted with ${plural(v.waivers, 'waiver')}: not every acceptance test passed.`
+      : `The plan is ${words(s.status)}: it was not verified.`;
+  const download = h('button', { type: 'button', class: 'btn btn-primary', 'data-download': '' }, `Download ${s.next_steps.archive_name}`);
+  download.addEventListener('click', async () => {
+    download.disabled = true;
+    try {
+      const blob = await getBlob(s.next_steps.download_path.replace(/^\/api\/v1/, ''));
+      const url = URL.createObjectURL(blob);
+      const a = h('a', { href: url, download: blob.fileName || s.next_steps.archive_name, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 30000);
+      notify('The archive is downloading.', 'success');
+    } catch (error) {
+      notify(describeError(error).title, 'error');
+    } finally {
+      download.disabled = false;
+    }
+  });
+  return h('div', { class: 'completion-summary' },
+    h('p', { class: ['summary-verdict', s.verification === 'verified' ? 'verified' : null] }, verdict),
+    h('div', { class: 'summary-grid' },
+      h('section', { class: 'card stat' }, h('h2', null, 'What was built'), built),
+      h('section', { class: 'card stat' }, h('h2', null, 'How it was verified'),
+        facts([['Tests', `${number(v.tests)}: ${number(v.must_tests)} MUST, ${number(v.should_tests)} SHOULD`],
+          ['Test runs', number(v.test_runs)],
+          ['Gate S', `${plural(v.gate_evaluations, 'evaluation')} over ${plural(v.waves, 'wave')}, ${plural(v.repair_rounds, 'repair round')}`],
+          ['Reviews', reviewCounts(v.reviews)], ['Waivers', v.waivers ? number(v.waivers) : 'none'],
+          v.final_commit ? ['Final gate on', h('code', { title: v.final_commit }, shortSha(v.final_commit))] : null])),
+      h('section', { class: 'card stat' }, h('h2', null, 'Time'),
+        facts([['Took', duration(s.time.duration_seconds)], ['Estimated', duration(s.time.estimated_duration_seconds)],
+          ['Started', s.time.started_at ? dateTime(s.time.started_at) : '—'], ['Finished', s.time.completed_at ? dateTime(s.time.completed_at) : '—']])),
+      h('section', { class: 'card stat' }, h('h2', null, 'Tokens and cost'),
+        facts([['Model calls', number(u.calls)], ['Tokens', `${number(u.input_tokens)} in, ${number(u.output_tokens)} out${u.usage_estimated ? ' (partly estimated)' : ''}`],
+          ['Cost', demo ? 'free: a scripted demo model answered' : `${money(u.cost_usd)} of ${money(u.budget_usd)} budget (estimate ${money(u.estimated_cost_usd)})`]]))),
+    h('section', { class: 'card next-steps' }, h('h2', null, 'Next steps'),
+      s.next_steps.download_path ? h('p', null, download) : null,
+      h('ol', null, s.next_steps.steps.map((step) => h('li', null, step.title,
+        step.command ? h('pre', { class: 'command' }, h('code', null, step.command)) : null)))));
 }
 
 // Tasks ---------------------------------------------------------------------------------------------

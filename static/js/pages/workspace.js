@@ -16,15 +16,35 @@ async function loadArchive(id, { fresh = false } = {}) {
   if (cached && !fresh) return cached;
   const blob = await getBlob(`/masterplans/${id}/workspace.tar.gz`);
   const tar = readTar(await gunzip(blob));
-  const files = tar.files.filter((f) => f.type === 'file' || f.type === 'symlink');
+  // The archive is a git repository: its history (.git) is for `git log` after download, not for browsing.
+  const all = tar.files.filter((f) => f.type === 'file' || f.type === 'symlink');
+  const files = all.filter((f) => !/(^|\/)\.git(\/|$)/.test(f.path));
+  const commit = tar.comment || headCommit(all);
   // `git archive --prefix=NAME/` puts everything in one folder: show paths inside it.
   const first = files[0]?.path.split('/')[0];
   const prefix = first && files.every((f) => f.path.startsWith(`${first}/`)) ? `${first}/` : '';
   for (const f of files) f.shortPath = f.path.slice(prefix.length);
   files.sort((a, b) => a.shortPath.localeCompare(b.shortPath));
-  const entry = { blob, files, commit: tar.comment, root: prefix.replace(/\/$/, ''), fetchedAt: new Date() };
+  const entry = { blob, files, commit, root: prefix.replace(/\/$/, ''), fetchedAt: new Date() };
   cache.set(id, entry);
   return entry;
+}
+
+/** The commit the archive's checkout is at, from its .git (HEAD, then the loose or packed ref it names). */
+function headCommit(entries) {
+  const text = (suffix) => {
+    const f = entries.find((e) => e.type === 'file' && e.path.endsWith(suffix) && /(^|\/)\.git\//.test(e.path));
+    return f ? decodeText(f.data).trim() : null;
+  };
+  const head = text('.git/HEAD');
+  if (!head) return null;
+  if (/^[0-9a-f]{40,64}$/.test(head)) return head;
+  const ref = /^ref: (\S+)$/.exec(head)?.[1];
+  if (!ref) return null;
+  const loose = text(`.git/${ref}`);
+  if (loose && /^[0-9a-f]{40,64}$/.test(loose)) return loose;
+  const packed = (text('.git/packed-refs') || '').split('\n').map((l) => l.split(' ')).find((p) => p[1] === ref);
+  return packed?.[0] || null;
 }
 
 function saveBlob(blob, name) {
@@ -53,7 +73,7 @@ export default async function render(ctx) {
     download.disabled = true;
     try {
       const entry = cache.get(id) || await loadArchive(id);
-      saveBlob(entry.blob, `masterplan-${id}.tar.gz`);
+      saveBlob(entry.blob, entry.blob.fileName || `masterplan-${id}.tar.gz`);
       notify('The archive is downloading.', 'success');
     } catch (error) {
       replace(body, errorBox(error));
