@@ -268,6 +268,24 @@ public struct PlanQueries {
             """, [planID]).first?.decode(JSONValue.self, 0)
     }
 
+    /// What a version records (`plan_versions.snapshot`), with the same members in every version: the
+    /// plan in PlanCore's plan-answer form (`MasterPlan.jsonValue`) and its acceptance tests as
+    /// `[{name, priority, covers, file, code}]`, in file and name order, `covers` read from the criteria
+    /// the tests are linked to.
+    public func versionSnapshot(planID: UUID, plan: JSONValue) throws -> JSONValue {
+        var object = plan.objectValue ?? [:]
+        object["acceptance_tests"] = try connection.query(
+            """
+            SELECT coalesce(json_agg(json_build_object('name', x.name, 'priority', x.priority,
+                'covers', coalesce((SELECT json_agg(DISTINCT t.number ORDER BY t.number) FROM acceptance_test_criteria tc
+                                    JOIN acceptance_criteria ac ON ac.id = tc.criterion_id JOIN tasks t ON t.id = ac.task_id
+                                    WHERE tc.test_id = x.id), '[]'::json),
+                'file', x.file_path, 'code', x.code) ORDER BY x.file_path, x.name), '[]'::json)
+            FROM acceptance_tests x WHERE x.plan_id = $1
+            """, [planID]).first?.decode(JSONValue.self, 0) ?? []
+        return .object(object)
+    }
+
     /// The plan's project name (nil before generation named it).
     public func projectName(id: UUID) throws -> String? {
         try connection.query("SELECT project_name FROM masterplans WHERE id = $1", [id]).first?.decode(String?.self, 0)

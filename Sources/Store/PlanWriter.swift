@@ -115,11 +115,10 @@ public struct PlanWriter {
 
             let version = try c.query("SELECT coalesce(max(number), 0) + 1 FROM plan_versions WHERE plan_id = $1", [planID])
                 .first!.decode(Int.self, 0)
-            var snapshot = plan.jsonValue.objectValue ?? [:]
-            snapshot["acceptance_tests"] = AcceptanceTest.jsonValue(of: tests)["tests"]
+            let snapshot = try PlanQueries(c).versionSnapshot(planID: planID, plan: plan.jsonValue)
             try c.execute("""
                 INSERT INTO plan_versions (plan_id, number, snapshot, change_note, author) VALUES ($1, $2, $3, $4, 'llm')
-                """, [planID, version, JSONValue.object(snapshot), changeNote])
+                """, [planID, version, snapshot, changeNote])
             let seconds = estimate.map { Int($0.duration.components.seconds) }
             try c.execute("""
                 UPDATE masterplans SET status = 'draft', status_reason = NULL, version = $2, generated_at = now(),

@@ -127,7 +127,7 @@ import TestSupport
 
 /// The workspace archive is named after the project, whose name the model wrote: nothing in it may
 /// reach the Content-Disposition header or the archive's folder name but letters, digits, `.`, `_`, `-`.
-@Suite struct ArchiveNameTests {
+@Suite(.dedicatedThreads) struct ArchiveNameTests {
     static let plan = UUID(uuidString: "0f0f0f0f-0000-4000-8000-000000000001")!
 
     @Test(arguments: [

@@ -411,6 +411,32 @@ import Testing
         #expect(metrics.text.contains("masterplan_waves{status=\"cancelled\"}"), "\(metrics.text.prefix(2000))")
     }
 
+    /// Every version records the same members (the plan in PlanCore's form and its acceptance tests),
+    /// whether an edit, an approval or the generator wrote it, so two versions compare field by field.
+    @Test func everyVersionSnapshotHasTheSameMembers() throws {
+        let user = try stack.user()
+        let planID = try PlanFixture.insert(try stack.database(), owner: user.id)
+        let base = "/api/v1/masterplans/\(planID.uuidString.lowercased())"
+        #expect(try stack.call("PATCH", base + "/tasks/2", token: user.token, json: ["name": "JWT login"]).status == 200)
+        #expect(try stack.call("POST", base + "/approve", token: user.token, json: [:]).status == 200)
+        let versions = try stack.call("GET", base + "/versions", token: user.token)["items"]?.arrayValue ?? []
+        try #require(versions.count >= 2)
+        let (approved, edited) = (versions[0]["snapshot"] ?? .null, versions[1]["snapshot"] ?? .null)
+        func keys(_ value: JSONValue?) -> [String] { value?.objectValue?.members.map(\.key).sorted() ?? [] }
+        #expect(keys(approved) == ["acceptance_tests", "phases", "project_name", "summary", "tech_stack"], "\(keys(approved))")
+        #expect(keys(approved) == keys(edited))
+        #expect(keys(approved["tech_stack"]) == keys(edited["tech_stack"]))
+        let tasks = { (snapshot: JSONValue) -> [JSONValue] in
+            (snapshot["phases"]?.arrayValue ?? []).flatMap { ($0["milestones"]?.arrayValue ?? []).flatMap { $0["tasks"]?.arrayValue ?? [] } }
+        }
+        #expect(tasks(approved).map { keys($0) } == tasks(edited).map { keys($0) })
+        #expect(approved["acceptance_tests"] == edited["acceptance_tests"])
+        #expect(approved["acceptance_tests"]?[0].map(keys) == ["code", "covers", "file", "name", "priority"])
+        #expect(approved["acceptance_tests"]?[0]?["name"] == "test_login" && approved["acceptance_tests"]?[0]?["covers"] == [2], "\(approved["acceptance_tests"] ?? .null)")
+        // Only the edit differs between them, and only in the field it changed.
+        #expect(tasks(edited)[1]["name"] == "JWT login" && tasks(approved)[1]["name"] == "JWT login")
+    }
+
     @Test func anotherUsersPlanIsNotFoundOnEveryPlanRoute() throws {
         let owner = try stack.user("owner")
         let other = try stack.user("other")

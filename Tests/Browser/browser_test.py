@@ -171,7 +171,9 @@ def flow_tour(ui: UI, args) -> None:
         compare = b.count(".history button")
         if compare:
             b.click(".history button")
-            b.wait_for("document.querySelector('.compare .diff')", what="the version diff")
+            b.wait_for("document.querySelector('.compare .version-changes')", what="the version's changes, task by task")
+            # Every version records the same fields: comparing two never reports a field as missing.
+            assert "did not record" not in b.text(".compare .version-changes"), b.text(".compare .version-changes")
         ui.snap("plan-history")
         keyboard_checks(ui, pid, draft is not None)
     else:
@@ -355,6 +357,19 @@ def flow_mutate(ui: UI, args) -> None:
     b.wait_for(f"document.querySelector('.task-head h4')?.textContent === {json.dumps(original)}", what="the task name restored")
     after = ui.api(f"/masterplans/{pid}")["body"]["version"]
     assert after == version + 2, f"two edits should record two versions ({version} → {after})"
+    # The history compares versions task by task: the rename, as a field of task N, old and new.
+    number = b.eval("document.querySelector('.task .task-number')?.textContent")
+    ui.go(f"/plans/{pid}?tab=history", "document.querySelector('.history button')")
+    b.click(".history button")
+    b.wait_for("document.querySelector('.compare .version-changes')", what="the version's changes, task by task")
+    changes = b.text(".compare .version-changes")
+    assert "Changed tasks" in changes and number in changes, changes
+    # (Each value starts with a "was " / "now " that only screen readers hear.)
+    assert b.eval(f"[...document.querySelectorAll('.compare .version-changes del')].some((e) => e.textContent.replace(/^was /, '') === {json.dumps(original + ' (edited)')})"), changes
+    assert b.eval(f"[...document.querySelectorAll('.compare .version-changes ins')].some((e) => e.textContent.replace(/^now /, '') === {json.dumps(original)})"), changes
+    assert not b.exists(".compare .raw-diff[open]"), "the JSON diff is one click away, not in the way"
+    ui.snap("version-changes")
+    ui.go(f"/plans/{pid}?tab=tasks", "document.querySelector('.task-edit')")
     # A validation error is shown in plain words, in the form.
     b.click(".task-edit")
     b.wait_for("document.querySelector('.task-editor')")

@@ -32,7 +32,7 @@ import TestSupport
         let outcome = try ChildProcess.run(
             "/usr/bin/python3",
             [script, "--base-url", "http://127.0.0.1:\(run.port)", "--email", "admin@localhost", "--password", password,
-             "--screenshots", Self.artifacts, "--flow", "demo,tour", "--demo-timeout", "900", "-v"],
+             "--screenshots", Self.artifacts, "--flow", "demo,tour,mutate", "--demo-timeout", "900", "-v"],
             outputPath: folder.file("browser.out"),
             environment: ["HOME": folder.path, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"])
         try? outcome.output.write(toFile: Self.artifacts + "/browser_test.log", atomically: true, encoding: .utf8)

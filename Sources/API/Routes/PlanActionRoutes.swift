@@ -49,9 +49,11 @@ extension APIApplication {
                     let unconfirmed = try plans.unconfirmedTestsThatCannotFail(planID: plan.id)
                     if !unconfirmed.isEmpty { throw Problem.testsCannotFail(unconfirmed, planID: plan.id) }
                     change.frozenTests = try plans.freezeAcceptanceTests(planID: plan.id)
-                    if let snapshot = try plans.snapshot(id: plan.id) {
-                        change.version = try plans.addVersion(planID: plan.id, snapshot: snapshot, note: "approved",
-                                                              author: "user", authorID: user.id)
+                    // The approved version in the form every version has (PlanQueries.versionSnapshot).
+                    if let stored = try plans.snapshot(id: plan.id) {
+                        let form = (try? MasterPlan(json: stored))?.jsonValue ?? stored
+                        change.version = try plans.addVersion(planID: plan.id, snapshot: try plans.versionSnapshot(planID: plan.id, plan: form),
+                                                              note: "approved", author: "user", authorID: user.id)
                     }
                 case .answer:
                     guard let stored = try plans.lockDiscovery(planID: plan.id), let discovery = try? Discovery(json: stored.discovery) else {

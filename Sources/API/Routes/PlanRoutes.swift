@@ -163,7 +163,7 @@ extension APIApplication {
             guard let task = document.task(number: number), try plans.updateTask(planID: plan.id, task) else {
                 throw Problem.notFound("task")
             }
-            let version = try plans.addVersion(planID: plan.id, snapshot: document.jsonValue,
+            let version = try plans.addVersion(planID: plan.id, snapshot: try plans.versionSnapshot(planID: plan.id, plan: document.jsonValue),
                                                note: edit.note ?? "task \(number) edited", author: "user", authorID: user.id)
             try plans.appendHistory(planID: plan.id, actor: "user", actorID: user.id, event: "task_edited",
                                     data: ["task": .int(Int64(number)), "fields": JSONValue(edit.changedFields),

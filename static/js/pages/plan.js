@@ -14,6 +14,7 @@ import { dagSvg, dependents, layersOf } from '../dag.js';
 import { badge, dateTime, debounce, duration, h, keepFocus, money, number, plural, priorityBadge, replace, shortSha, statusWords, timeEl, uid, words } from '../dom.js';
 import { describeEvent, LiveStream } from '../events.js';
 import { link } from '../router.js';
+import { changeCount, planChanges, versionChangesView } from '../versionChanges.js';
 
 const TABS = [
   { key: 'summary', label: 'Summary', when: (plan) => FINISHED.includes(plan.status) },
@@ -668,9 +669,13 @@ async function historyPanel(ctx) {
       h('td', null, previous ? h('button', {
         type: 'button', class: 'btn btn-small',
         onclick: () => {
+          // Task by task (added, removed, changed fields); the raw JSON diff stays one click away.
+          const changes = planChanges(previous.snapshot, v.snapshot);
           replace(compareArea,
-            h('h3', { tabindex: '-1' }, `Changes from v${previous.number} to v${v.number}`),
-            diffView(JSON.stringify(previous.snapshot, null, 2), JSON.stringify(v.snapshot, null, 2), { oldLabel: `v${previous.number}`, newLabel: `v${v.number}` }));
+            h('h3', { tabindex: '-1' }, `Changes from v${previous.number} to v${v.number}: ${plural(changeCount(changes), 'change')}`),
+            versionChangesView(changes, { h, beforeLabel: `v${previous.number}`, afterLabel: `v${v.number}` }),
+            h('details', { class: 'raw-diff' }, h('summary', null, 'The snapshots as JSON, line by line'),
+              diffView(JSON.stringify(previous.snapshot, null, 2), JSON.stringify(v.snapshot, null, 2), { oldLabel: `v${previous.number}`, newLabel: `v${v.number}` })));
           compareArea.querySelector('h3').focus();
         },
       }, `Compare with v${previous.number}`) : h('span', { class: 'muted' }, 'first version')));
