@@ -57,9 +57,16 @@ extension ProgressEvent {
         public var elapsedMilliseconds: Int64
         /// Set on the last report of the call, which alone is `done`.
         public var completion: Completion?
+        /// The answer as written so far: its last `textLimit` characters (the whole answer while it is
+        /// shorter), so the page shows the discovery and the plan as they are written.
+        public var text: String?
+
+        /// The most characters of the answer an event carries (its end: what is being written now).
+        public static let textLimit = 4_000
 
         public init(planID: UUID, step: Step, attempt: Int, problems: Int? = nil, characters: Int, chunks: Int,
-                    elapsedMilliseconds: Int64, completion: Completion?) {
+                    elapsedMilliseconds: Int64, completion: Completion?, text: String? = nil) {
+            self.text = text.map { String($0.suffix(Self.textLimit)) }
             self.planID = planID
             self.step = step
             self.attempt = attempt
@@ -77,6 +84,11 @@ extension ProgressEvent {
             json["chunks"] = JSONValue(chunks)
             json["elapsed_ms"] = JSONValue(elapsedMilliseconds)
             json["done"] = .bool(completion != nil)
+            if let text {
+                json["text"] = .string(text)
+                // Where the text starts in the answer: 0 when it is the whole answer so far.
+                json["text_offset"] = JSONValue(max(0, characters - text.count))
+            }
             if let completion {
                 json["input_tokens"] = completion.inputTokens.map { JSONValue($0) } ?? .null
                 json["output_tokens"] = completion.outputTokens.map { JSONValue($0) } ?? .null

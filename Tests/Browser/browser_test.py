@@ -405,6 +405,12 @@ def flow_demo(ui: UI, args) -> None:
     ui.snap("demo-questions")
     b.click_text("Plan with my answers", ".plan-card .questions button")
     b.wait_for("!document.querySelector('.plan-card .questions')", timeout=30, what="the questions to be answered")
+    # The plan streams into the page as the model writes it, with a label for each step.
+    b.wait_for("/Writing the (plan|acceptance tests)/.test(document.querySelector('.plan-card .live-answer h3')?.textContent || '')"
+               " && document.querySelector('.plan-card .live-text').textContent.length > 40", timeout=left(), what="the plan as it is written")
+    ui.snap("demo-plan-live", both=False)
+    b.wait_for("[...document.querySelectorAll('.plan-card .event')].some((e) => e.textContent.includes('Writing the acceptance tests'))",
+               timeout=left(), what="the acceptance-test step's own label")
     b.wait_for("document.querySelector('.plan-ready a')", timeout=left(), what="the plan to be ready")
     ui.snap("demo-plan-ready")
     b.click(".plan-ready a")

@@ -144,6 +144,31 @@ const TOKEN_WORDS = (data) => {
   return parts.join(', ');
 };
 
+/** What each step of plan generation is doing, for its progress events. */
+const STAGE_WORDS = {
+  plan: 'Writing the plan', plan_repair: 'Repairing the plan', acceptance_tests: 'Writing the acceptance tests', discovery: 'Writing the discovery',
+};
+
+/** What a generation step is writing, as a heading for its live text. */
+export function stageTitle(event) {
+  const words = event.type === 'discovery_tokens_progress' ? STAGE_WORDS.discovery : STAGE_WORDS[event.data?.stage] || STAGE_WORDS.plan;
+  return event.data?.done ? `${words}: done` : `${words}…`;
+}
+
+/**
+ * The answer a generation step is writing, from its latest progress event: a live block that grows
+ * (its end, when the answer is longer than an event carries), or null when no event carried text.
+ */
+export function liveAnswer(events, h) {
+  const last = [...events].reverse().find((e) => e.type.endsWith('_tokens_progress') && typeof e.data?.text === 'string');
+  if (!last) return null;
+  const d = last.data;
+  return h('section', { class: 'live-answer', 'aria-label': stageTitle(last) },
+    h('h3', null, stageTitle(last)),
+    d.text_offset ? h('p', { class: 'muted small' }, `The last ${d.text.length.toLocaleString('en-US')} of ${Number(d.characters).toLocaleString('en-US')} characters:`) : null,
+    h('pre', { class: 'live-text' }, d.text));
+}
+
 /** One line, in plain words, for an event (unknown fields are ignored). */
 export function describeEvent(event) {
   const d = event.data || {};
@@ -154,10 +179,10 @@ export function describeEvent(event) {
   const wave = d.wave ?? d.wave_number;
   switch (event.type) {
     case 'discovery_generation_start': return 'Discovery started: analysing the request.';
-    case 'discovery_tokens_progress': return `Discovery in progress: ${TOKEN_WORDS(d) || 'tokens arriving'}.`;
+    case 'discovery_tokens_progress': return `Discovery in progress: ${TOKEN_WORDS(d) || (d.characters ? `${d.characters.toLocaleString('en-US')} characters so far` : 'tokens arriving')}.`;
     case 'discovery_generation_complete': return `Discovery done${d.domain ? `: ${d.domain}` : ''}.`;
     case 'masterplan_generation_start': return `Plan generation started${d.attempt > 1 ? ` (attempt ${d.attempt})` : ''}.`;
-    case 'masterplan_tokens_progress': return `Writing the plan: ${TOKEN_WORDS(d) || 'tokens arriving'}.`;
+    case 'masterplan_tokens_progress': return `${STAGE_WORDS[d.stage] || 'Writing the plan'}${d.stage === 'plan_repair' && d.problems ? ` (${plural(d.problems, 'problem')} to fix)` : ''}: ${TOKEN_WORDS(d) || (d.characters ? `${d.characters.toLocaleString('en-US')} characters so far` : 'tokens arriving')}.`;
     case 'masterplan_generation_complete': return `Plan ready${d.tasks ? ` with ${plural(d.tasks, 'task')}` : ''}.`;
     case 'masterplan_generation_failed': return `Plan generation failed${d.error || d.reason ? `: ${d.error || d.reason}` : ''}.`;
     case 'plan_status_changed': return `Status ${d.from ? `${String(d.from).replaceAll('_', ' ')} → ` : ''}${String(d.to ?? '').replaceAll('_', ' ')}${d.reason ? ` (${d.reason})` : ''}.`;

@@ -37,7 +37,7 @@ public struct GenerationConfiguration: Sendable {
 
     public init(planRepairAttempts: Int = 3, discoveryRepairAttempts: Int = 1, testRepairAttempts: Int = 1,
                 exampleCount: Int = 5, exampleTaskLimit: Int = 40, limits: PlanLimits = .default, baseTaskBudget: Int = 12,
-                wordsPerExtraTask: Int = 4, progressInterval: Duration = .seconds(5), discoveryMaxTokens: Int = 8_192,
+                wordsPerExtraTask: Int = 4, progressInterval: Duration = .seconds(1), discoveryMaxTokens: Int = 8_192,
                 planMaxTokens: Int = 16_384, testsMaxTokens: Int = 16_384, chatMaxTokens: Int = 4_096,
                 generationTemperature: Double = 0.4, repairTemperature: Double = 0.2, chatTemperature: Double = 0.7,
                 chatHistoryLimit: Int = 40, estimatePolicy: EstimatePolicy = .default) {

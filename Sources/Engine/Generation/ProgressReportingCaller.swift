@@ -6,8 +6,9 @@ import Postgres
 import Store
 
 /// Makes one streamed LLM call and reports its progress as events: while the answer arrives, at most
-/// one event per `interval` with the characters and chunks received so far; when it is complete, one
-/// more with the provider's token counts. Counts are real — what arrived — never estimates; a
+/// one event per `interval` with the characters and chunks received so far and the end of the answer
+/// as written so far (`TokensProgress.text`); when it is complete, one more with the provider's token
+/// counts. Counts are real — what arrived — never estimates; a
 /// provider reports tokens only at the end of a stream, so the intermediate events count characters.
 ///
 /// Progress events are best effort: a database hiccup loses one event rather than abandoning a call
@@ -33,13 +34,14 @@ struct ProgressReportingCaller: Sendable {
         /// For a plan repair: how many problems the answer being repaired had.
         var problems: Int?
 
-        /// The event reporting `characters` and `chunks` after `elapsed`, with the provider's counts
-        /// once the answer is complete.
-        func event(characters: Int, chunks: Int, elapsed: Duration,
+        /// The event reporting `characters` and `chunks` after `elapsed` and the answer so far, with the
+        /// provider's counts once the answer is complete.
+        func event(characters: Int, chunks: Int, elapsed: Duration, text: String,
                    completion: ProgressEvent.TokensProgress.Completion?) -> ProgressEvent {
             let progress = ProgressEvent.TokensProgress(planID: planID, step: step, attempt: attempt, problems: problems,
                                                         characters: characters, chunks: chunks,
-                                                        elapsedMilliseconds: elapsed.wholeMilliseconds, completion: completion)
+                                                        elapsedMilliseconds: elapsed.wholeMilliseconds, completion: completion,
+                                                        text: text)
             return switch target {
             case .discovery: .discoveryTokensProgress(progress)
             case .plan: .masterplanTokensProgress(progress)
@@ -54,6 +56,8 @@ struct ProgressReportingCaller: Sendable {
         var lastReport = started
         var characters = 0
         var chunks = 0
+        // The end of the answer so far, kept a little longer than an event carries.
+        var text = ""
         var result: LLMResult?
         do {
             for try await event in client.stream(request, attribution: attribution) {
@@ -61,10 +65,14 @@ struct ProgressReportingCaller: Sendable {
                 case .text(let piece):
                     characters += piece.count
                     chunks += 1
+                    text += piece
+                    if text.count > 2 * ProgressEvent.TokensProgress.textLimit {
+                        text = String(text.suffix(ProgressEvent.TokensProgress.textLimit))
+                    }
                     let now = clock.now
                     if now - lastReport >= interval {
                         lastReport = now
-                        await emit(report.event(characters: characters, chunks: chunks, elapsed: now - started, completion: nil),
+                        await emit(report.event(characters: characters, chunks: chunks, elapsed: now - started, text: text, completion: nil),
                                    for: report)
                     }
                 case .completed(let completed):
@@ -83,8 +91,8 @@ struct ProgressReportingCaller: Sendable {
         }
         let completion = ProgressEvent.TokensProgress.Completion(inputTokens: result.usage.inputTokens,
                                                                  outputTokens: result.usage.outputTokens, model: result.model)
-        await emit(report.event(characters: characters, chunks: chunks, elapsed: clock.now - started, completion: completion),
-                   for: report)
+        await emit(report.event(characters: characters, chunks: chunks, elapsed: clock.now - started, text: text,
+                                completion: completion), for: report)
         return result
     }
 

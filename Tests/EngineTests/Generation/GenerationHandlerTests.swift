@@ -108,6 +108,18 @@ import TestSupport
         #expect(state.status == "draft")
         #expect(state.reason == nil)
         #expect(state.version == 1)
+
+        // The page shows the answers as they are written: each call's last progress event carries the
+        // end of its answer (here the whole of it) and where that text starts.
+        let written = try harness.events(plan: plan)
+        for (type, stage, answer) in [("discovery_tokens_progress", "discovery", WordCountFixture.discovery),
+                                      ("masterplan_tokens_progress", "plan", WordCountFixture.plan),
+                                      ("masterplan_tokens_progress", "acceptance_tests", WordCountFixture.acceptanceTests)] {
+            let done = try #require(written.last { $0.type == type && $0.payload["stage"]?.stringValue == stage && $0.payload["done"] == true })
+            let text = try #require(done.payload["text"]?.stringValue)
+            #expect(text == String(answer.suffix(ProgressEvent.TokensProgress.textLimit)), "\(stage)")
+            #expect(done.payload["text_offset"] == JSONValue(answer.count - text.count), "\(stage)")
+        }
         let row = try harness.connection.query("""
             SELECT project_name, total_tasks, total_atoms, total_waves, estimated_cost_usd::float8, discovery_id IS NOT NULL,
                    tech_stack->>'test_command'

@@ -7,7 +7,7 @@
 import { api } from '../api.js';
 import { errorBox, liveIndicator, loading, notify, pageHeader, pager, questionsForm } from '../components.js';
 import { badge, debounce, h, plural, replace, timeEl, uid, words } from '../dom.js';
-import { describeEvent, LiveStream } from '../events.js';
+import { describeEvent, liveAnswer, LiveStream } from '../events.js';
 
 const PLAN_COMMAND = '/masterplan';
 const EXAMPLE = 'create a FastAPI app with JWT auth';
@@ -239,9 +239,10 @@ function planCard(ctx, planId, content) {
   const status = h('span', null, badge('generating'));
   const log = h('ol', { class: 'event-log', 'aria-label': 'Generation progress' }, h('li', { class: 'muted' }, 'Waiting for the executor to pick up the request…'));
   const ready = h('div', { class: 'plan-ready', 'aria-live': 'polite' });
+  const answer = h('div', { class: 'live-answer-area' });
   const card = h('div', { class: 'plan-card' },
     h('div', { class: 'plan-card-head' }, h('strong', null, 'Plan'), ' ', status, ' ', h('a', { href: `#/plans/${planId}`, class: 'btn btn-small' }, 'Open plan')),
-    log, ready);
+    log, answer, ready);
   const events = [];
   let lastStatus = null;
   // The discovery's questions, answered right here in the conversation.
@@ -288,6 +289,9 @@ function planCard(ctx, planId, content) {
     }
     replace(log, shown.length ? shown.slice(-12).map((e) => h('li', { class: `event event-${e.type}` }, timeEl(e.created_at), ' ', describeEvent(e)))
       : h('li', { class: 'muted' }, lastStatus && lastStatus !== 'generating' ? `Status: ${words(lastStatus)}.` : 'Waiting for the executor to pick up the request…'));
+    // What the model is writing, while it writes it.
+    replace(answer, lastStatus === 'generating' || lastStatus === null ? liveAnswer(events, h) : null);
+    answer.querySelector('.live-text')?.scrollTo(0, 1e9);
   };
   // While the plan generates, the card reads the plan's own stream from event 0, so what happened
   // before the page was open is shown too; the user stream's copies of the same events are dropped

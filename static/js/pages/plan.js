@@ -12,7 +12,7 @@ import {
 } from '../components.js';
 import { dagSvg, dependents, layersOf } from '../dag.js';
 import { badge, dateTime, debounce, duration, h, keepFocus, money, number, plural, priorityBadge, replace, shortSha, statusWords, timeEl, uid, words } from '../dom.js';
-import { describeEvent, LiveStream } from '../events.js';
+import { describeEvent, liveAnswer, LiveStream } from '../events.js';
 import { link } from '../router.js';
 import { changeCount, planChanges, versionChangesView } from '../versionChanges.js';
 
@@ -186,8 +186,9 @@ function stackBadge(plan) {
 
 function generationBox(state) {
   state.generationEl = h('ol', { class: 'event-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Generation progress' });
+  state.liveAnswerEl = h('div', { class: 'live-answer-area' });
   renderGenerationLog(state);
-  return h('section', { class: 'card generation' }, h('h2', null, 'Generation progress'), state.generationEl);
+  return h('section', { class: 'card generation' }, h('h2', null, 'Generation progress'), state.generationEl, state.liveAnswerEl);
 }
 
 function renderGenerationLog(state) {
@@ -202,6 +203,11 @@ function renderGenerationLog(state) {
   replace(state.generationEl, shown.length
     ? shown.map((e) => h('li', { class: `event event-${e.type}` }, timeEl(e.created_at), ' ', describeEvent(e)))
     : h('li', { class: 'muted' }, 'Waiting for the executor to start…'));
+  // The answer being written, while the plan is not stored yet.
+  if (state.liveAnswerEl) {
+    replace(state.liveAnswerEl, state.plan?.status === 'generating' ? liveAnswer(state.generationLog, h) : null);
+    state.liveAnswerEl.querySelector('.live-text')?.scrollTo(0, 1e9);
+  }
 }
 
 function tabsOf(plan) {
