@@ -69,7 +69,8 @@ public struct PlanWriter {
     /// `cannotFail` names the tests that passed before any code existed, with what their run printed.
     @discardableResult
     public func storeGeneratedPlan(planID: UUID, plan validated: ValidatedPlan, tests: [AcceptanceTest],
-                                   estimate: PlanEstimate?, changeNote: String, cannotFail: [String: String] = [:]) throws -> Int {
+                                   estimate: PlanEstimate?, changeNote: String, cannotFail: [String: String] = [:],
+                                   sameAsVersion: Int? = nil) throws -> Int {
         try connection.transaction { c in
             guard let row = try c.query("SELECT owner_id, status FROM masterplans WHERE id = $1 FOR UPDATE", [planID]).first else {
                 throw Refusal(description: "plan \(planID) does not exist")
@@ -128,13 +129,14 @@ public struct PlanWriter {
                 """, [planID, version, estimate?.atoms ?? 0, estimate?.waves ?? 0, estimate?.costUSD, seconds])
             try c.execute("INSERT INTO plan_history (plan_id, actor, event, data) VALUES ($1, 'llm', 'generated', $2)",
                           [planID, JSONValue(["version": .int(Int64(version)), "tasks": .int(Int64(validated.tasks.count)),
-                                              "tests": .int(Int64(tests.count)), "note": .string(changeNote)])])
+                                              "tests": .int(Int64(tests.count)), "note": .string(changeNote),
+                                              "same_as_version": sameAsVersion.map { .int(Int64($0)) } ?? .null])])
             let feed = EventFeed(c)
             try feed.emit(.planStatusChanged(.init(from: status, to: .draft)), ownerID: owner, planID: planID)
             try feed.emit(.masterplanGenerationComplete(.init(version: version, projectName: plan.projectName,
                                                               tasks: validated.tasks.count, tests: tests.count,
                                                               testsThatCannotFail: cannotFail.keys.sorted(),
-                                                              estimatedCostUSD: estimate?.costUSD)),
+                                                              estimatedCostUSD: estimate?.costUSD, sameAsVersion: sameAsVersion)),
                           ownerID: owner, planID: planID)
             return version
         }

@@ -165,9 +165,12 @@ extension ProgressEvent {
         /// The tests that passed before any code existed, by name.
         public var testsThatCannotFail: [String]
         public var estimatedCostUSD: Double?
+        /// For a regeneration that returned the plan and tests it started from: that version.
+        public var sameAsVersion: Int?
 
         public init(version: Int, projectName: String, tasks: Int, tests: Int, testsThatCannotFail: [String],
-                    estimatedCostUSD: Double?) {
+                    estimatedCostUSD: Double?, sameAsVersion: Int? = nil) {
+            self.sameAsVersion = sameAsVersion
             self.version = version
             self.projectName = projectName
             self.tasks = tasks
@@ -179,7 +182,8 @@ extension ProgressEvent {
         public var json: JSONObject {
             ["version": JSONValue(version), "project_name": .string(projectName), "tasks": JSONValue(tasks),
              "tests": JSONValue(tests), "tests_that_cannot_fail": JSONValue(testsThatCannotFail),
-             "estimated_cost_usd": estimatedCostUSD.map(JSONValue.double) ?? .null]
+             "estimated_cost_usd": estimatedCostUSD.map(JSONValue.double) ?? .null,
+             "same_as_version": sameAsVersion.map { JSONValue($0) } ?? .null]
         }
     }
 

@@ -379,6 +379,21 @@ def flow_mutate(ui: UI, args) -> None:
     ui.snap("task-edit-error", both=False)
     b.click_text("Cancel", ".task-editor button", exact=True)
     ui.assert_no_errors("task edit")
+    # A rejection's reason can start a regeneration instead, and a regeneration that returns the same
+    # plan says so (the scripted model always does).
+    version = ui.api(f"/masterplans/{pid}")["body"]["version"]
+    b.click("[data-action=reject]")
+    b.fill("dialog textarea", "Make the tasks smaller.")
+    b.click("dialog input[type=checkbox]")
+    ui.snap("reject-to-regenerate", both=False)
+    b.click_text("Reject", "dialog button[type=submit]")
+    b.wait_for("[...document.querySelectorAll('.notice')].some((e) => e.textContent.includes('the model returned the same plan'))",
+               timeout=120, what="the notice that the regeneration changed nothing")
+    ui.snap("regenerated-same-plan", both=False)
+    after_regeneration = ui.api(f"/masterplans/{pid}/versions?limit=1")["body"]["items"][0]
+    assert after_regeneration["number"] == version + 1 and "the model returned the same plan" in after_regeneration["change_note"], after_regeneration
+    assert "feedback: Make the tasks smaller." in after_regeneration["change_note"], after_regeneration
+    assert ui.api(f"/masterplans/{pid}/status")["body"]["status"] == "draft", "the rejection's reason regenerated the plan, not rejected it"
     ui.log(f"ok  task edited and restored (version {version} → {after})")
 
 
@@ -456,7 +471,24 @@ def flow_demo(ui: UI, args) -> None:
                 ui.snap("demo-waiting-for-review")
             b.click("[data-open-review]")
             b.wait_for("location.hash.startsWith('#/reviews/') && document.querySelector('.review-actions')", what="the review the button opens")
+            # Reviews with context: the whole file, highlighted, first; the diff one click away; the
+            # tests that cover the file with their latest run.
+            b.wait_for("document.querySelector('.review-code .code .tok-keyword')", what="the whole file, highlighted")
+            pressed = b.eval("document.querySelector('.segmented [aria-pressed=true]')?.textContent || ''")
+            assert pressed.startswith("Whole file"), pressed
+            b.wait_for("document.querySelectorAll('.covering-tests .covering-test').length > 0", what="the tests that cover the file")
+            assert b.exists(".covering-tests .covering-test .badge"), b.text(".covering-tests")
             ui.snap(f"demo-review-{resolved + 1}")
+            if b.exists(".segmented [data-view=diff]"):
+                b.click(".segmented [data-view=diff]")
+                b.wait_for("document.querySelector('.review-code .diff')", what="the diff, one click away")
+                b.click(".segmented [data-view=code]")
+            # A rejection's reason can ask for a new attempt instead (here only looked at, then cancelled).
+            b.click("[data-action=reject]")
+            b.wait_for("document.querySelector('dialog[open] input[type=checkbox]')", what="the reject dialog's regenerate option")
+            assert "regenerate" in b.text("dialog[open]").lower(), b.text("dialog[open]")
+            b.press("Escape")
+            b.wait_for("!document.querySelector('dialog[open]')", what="the reject dialog to close")
             b.click("[data-action=approve]")
             b.click_text("Approve", "dialog button[type=submit]")
             # Then the plan's execution page, saying what the decision did to the plan.

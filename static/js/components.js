@@ -4,6 +4,7 @@
 import { api, describeError } from './api.js';
 import { append, badge, h, money, number, percent, plural, replace, uid, words } from './dom.js';
 import { diffLines, diffStats, hunks, lines } from './diff.js';
+import { highlightLines } from './highlight.js';
 
 // Notices -----------------------------------------------------------------------------------------
 
@@ -157,6 +158,12 @@ export function askDialog({ title, message, fields = [], submitLabel = 'OK', dan
     const body = fields.map((f) => {
       const id = uid('dlg-field');
       const helpId = f.help ? uid('dlg-help') : null;
+      if (f.type === 'checkbox') {
+        const box = h('input', { id, name: f.name, type: 'checkbox', 'aria-describedby': helpId, checked: Boolean(f.value) });
+        inputs[f.name] = box;
+        return h('div', { class: ['field', 'field-check'] }, h('label', { for: id, class: 'check' }, box, ' ', f.label),
+          f.help ? h('p', { class: 'help', id: helpId }, f.help) : null);
+      }
       const input = f.type === 'textarea'
         ? h('textarea', { id, name: f.name, rows: f.rows || 4, required: f.required, 'aria-describedby': helpId, spellcheck: f.code ? 'false' : null, class: f.code ? 'code-input' : null })
         : h('input', { id, name: f.name, type: f.type || 'text', required: f.required, 'aria-describedby': helpId, step: f.step, min: f.min });
@@ -189,7 +196,8 @@ export function askDialog({ title, message, fields = [], submitLabel = 'OK', dan
     });
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      const values = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value]));
+      // A checkbox gives 'yes' when ticked and '' when not, so every value is a string.
+      const values = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.type === 'checkbox' ? (el.checked ? 'yes' : '') : el.value]));
       if (!onSubmit) {
         finish(values);
         return;
@@ -220,7 +228,10 @@ export const PLAN_ACTIONS = {
   },
   reject: {
     label: 'Reject', danger: true,
-    fields: [{ name: 'reason', label: 'Why is this plan rejected?', type: 'textarea', required: true }],
+    fields: [{ name: 'reason', label: 'Why is this plan rejected?', type: 'textarea', required: true },
+      { name: 'regenerate', label: 'Instead, ask for a new version with this reason as feedback', type: 'checkbox', help: 'The plan stays open; the model sees your reason with the current plan.', when: ['draft'] }],
+    // With the box ticked, the reason starts a regeneration instead of ending the plan.
+    instead: (values) => (values.regenerate ? ['regenerate', { feedback: values.reason.trim() }] : null),
   },
   regenerate: {
     label: 'Regenerate',
@@ -239,16 +250,21 @@ export const PLAN_ACTIONS = {
  * The buttons for the actions the server allows now (`GET …/status` → allowed_actions; "edit" is
  * offered on the tasks instead). `onDone(result)` runs after a successful action.
  */
-export function planActionButtons(planId, allowed, { onDone, only } = {}) {
+export function planActionButtons(planId, allowed, { onDone, only, status = null } = {}) {
   const list = (allowed || []).filter((a) => a !== 'edit' && PLAN_ACTIONS[a] && (!only || only.includes(a)));
   return list.map((action) => {
     const spec = PLAN_ACTIONS[action];
     return h('button', {
       type: 'button', class: ['btn', spec.primary ? 'btn-primary' : null, spec.danger ? 'btn-danger' : null], 'data-action': action,
       onclick: async () => {
+        let taken = action;
         const result = await askDialog({
-          title: `${spec.label}?`, message: spec.message, fields: spec.fields || [], submitLabel: spec.label, danger: spec.danger,
+          title: `${spec.label}?`, message: spec.message, submitLabel: spec.label, danger: spec.danger,
+          fields: (spec.fields || []).filter((f) => !f.when || f.when.includes(status)),
           onSubmit: async (values) => {
+            const instead = spec.instead?.(values);
+            taken = instead ? instead[0] : action;
+            if (instead) return api.post(`/masterplans/${planId}/${instead[0]}`, instead[1]);
             const body = {};
             for (const [k, v] of Object.entries(values)) if (v.trim()) body[k] = v.trim();
             return api.post(`/masterplans/${planId}/${action}`, body);
@@ -256,7 +272,7 @@ export function planActionButtons(planId, allowed, { onDone, only } = {}) {
         });
         if (result) {
           const queued = result.job_id ? ' The executor has been asked to start.' : '';
-          notify(`${spec.label}: the plan is now ${words(result.status)}.${queued}`, 'success');
+          notify(`${PLAN_ACTIONS[taken].label}: the plan is now ${words(result.status)}.${queued}`, 'success');
           onDone?.(result);
         }
       },
@@ -364,11 +380,17 @@ export function questionsForm(planId, discovery, { onDone, headingLevel = 'h2' }
 // Code and diffs ------------------------------------------------------------------------------------
 
 /** A code listing with line numbers. */
-export function codeBlock(text, { label, maxLines = 4000 } = {}) {
-  const all = lines(text ?? '');
+export function codeBlock(text, { label, maxLines = 4000, language = null } = {}) {
+  // With a language, each line is pieces with a class (highlight.js), shown as text in spans.
+  const all = language ? highlightLines(text ?? '', language) : lines(text ?? '');
+  if (language && all.length && !all[all.length - 1].length && String(text ?? '').endsWith('\n')) all.pop();
+  if (language && String(text ?? '') === '') all.length = 0;
   const shown = all.slice(0, maxLines);
-  const table = h('table', { class: 'code' },
-    h('tbody', null, shown.map((line, i) => h('tr', null, h('td', { class: 'ln', 'aria-hidden': 'true' }, String(i + 1)), h('td', { class: 'src' }, line || ' ')))));
+  const source = (line) => (language
+    ? (line.length ? line.map(([kind, part]) => (kind ? h('span', { class: kind }, part) : part)) : ' ')
+    : line || ' ');
+  const table = h('table', { class: ['code', language ? `lang-${language}` : null] },
+    h('tbody', null, shown.map((line, i) => h('tr', null, h('td', { class: 'ln', 'aria-hidden': 'true' }, String(i + 1)), h('td', { class: 'src' }, source(line))))));
   return h('div', { class: 'code-wrap', tabindex: '0', role: 'region', 'aria-label': label || 'Code' },
     table,
     all.length > maxLines ? h('p', { class: 'muted' }, `… ${all.length - maxLines} more lines`) : null);

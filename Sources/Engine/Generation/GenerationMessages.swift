@@ -9,7 +9,11 @@ import Store
 enum GenerationMessages {
     /// The plan is stored as a draft.
     static func ready(_ plan: ValidatedPlan, tests: [AcceptanceTest], estimate: PlanEstimate, version: Int,
-                      regeneration: Bool) -> String {
+                      regeneration: Bool, sameAs: Int? = nil) -> String {
+        if let sameAs {
+            return "Version \(version) of the plan “\(plan.plan.projectName)” is the same as version \(sameAs): the model returned "
+                + "the same plan and tests. Say more precisely what should change, or edit the tasks yourself."
+        }
         let phases = plan.plan.phases.count
         let tasks = plan.tasks.count
         let must = tests.count(where: { $0.priority == .must })

@@ -189,16 +189,23 @@ struct PlanGenerationRun: Sendable {
                 guard let current = try queries.lockPlanState(id: planID), current.status == PlanStatus.generating.rawValue else {
                     return
                 }
+                // A regeneration that returned the plan it started from says so, everywhere it is shown.
+                var sameAs: Int?
+                if let previous, let snapshot = previous.snapshot, (try? MasterPlan(json: snapshot)) == plan.plan,
+                   try Self.storedTests(planID: planID, on: c) == Self.testKeys(tests) {
+                    sameAs = previous.version
+                }
                 var message: (id: UUID, json: JSONValue)?
                 if let conversation = current.conversationID {
                     let version = try queries.nextVersionNumber(planID: planID)
                     message = try ConversationQueries(c).addMessage(
                         conversationID: conversation, role: "assistant",
                         content: GenerationMessages.ready(plan, tests: tests, estimate: estimate, version: version,
-                                                          regeneration: regeneration))
+                                                          regeneration: regeneration, sameAs: sameAs))
                 }
                 try PlanWriter(connection: c).storeGeneratedPlan(planID: planID, plan: plan, tests: tests, estimate: estimate,
-                                                                 changeNote: note, cannotFail: cannotFail)
+                                                                 changeNote: sameAs.map { note + ": the model returned the same plan as version \($0)" } ?? note,
+                                                                 cannotFail: cannotFail, sameAsVersion: sameAs)
                 if let message, let conversation = current.conversationID {
                     try GenerationMessages.emitChatMessage(message.json, conversationID: conversation, ownerID: current.ownerID,
                                                            planID: planID, on: c)
@@ -237,6 +244,17 @@ struct PlanGenerationRun: Sendable {
                 }
             }
         }
+    }
+
+    /// The acceptance tests stored for the plan (the draft a regeneration replaces), as comparable keys.
+    static func storedTests(planID: UUID, on c: Connection) throws -> [String] {
+        try c.query("SELECT name, file_path, code FROM acceptance_tests WHERE plan_id = $1", [planID]).rows.map {
+            [try $0.decode(String.self, 0), try $0.decode(String.self, 1), try $0.decode(String.self, 2)].joined(separator: "\u{0}")
+        }.sorted()
+    }
+
+    static func testKeys(_ tests: [AcceptanceTest]) -> [String] {
+        tests.map { [$0.name, $0.file, $0.code].joined(separator: "\u{0}") }.sorted()
     }
 
     /// Marks the plan `generation_failed` with the failure's reason: status, history, the events

@@ -442,4 +442,32 @@ import TestSupport
         #expect(try harness.count("SELECT count(*) FROM tasks WHERE plan_id = $1", [plan]) == 3)
         #expect(try harness.count("SELECT count(*) FROM acceptance_tests WHERE plan_id = $1", [plan]) == 3)
     }
+
+    /// A regeneration whose model returns the plan and tests it started from says so: in the version's
+    /// change note, the history, the completion event and the conversation.
+    @Test func aRegenerationThatReturnedTheSamePlanSaysSo() async throws {
+        let conversation = try harness.makeConversation()
+        let plan = try harness.createPlan(conversation: conversation)
+        try await harness.withModel(WordCountFixture.happyPath) { client in
+            try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
+            try harness.connection.transaction { c in
+                _ = try PlanQueries(c).changeStatus(id: plan, from: "draft", to: "generating", reason: nil)
+                _ = try JobQueue(c).enqueue(.regeneration, planID: plan, payload: ["feedback": "shorter, please", "version": 1])
+            }
+            try await harness.runNextJob(RegenerationHandler(generator: try PlanGenerator(client: client, sandbox: try Sandbox())))
+        }
+        #expect(try harness.status(plan: plan).version == 2)
+        let note = try harness.connection.query("SELECT change_note FROM plan_versions WHERE plan_id = $1 AND number = 2", [plan])
+            .first!.decode(String.self, 0)
+        #expect(note == "Regenerated from version 1 with the reviewer's feedback: shorter, please: the model returned the same plan as version 1")
+        let complete = try #require(try harness.events(plan: plan).last { $0.type == "masterplan_generation_complete" })
+        #expect(complete.payload["same_as_version"] == 1)
+        let reply = try harness.connection.query(
+            "SELECT content FROM messages WHERE conversation_id = $1 AND role = 'assistant' ORDER BY created_at DESC LIMIT 1", [conversation])
+            .first!.decode(String.self, 0)
+        #expect(reply.hasPrefix("Version 2 of the plan “wordcount” is the same as version 1"))
+        // A first generation is never "the same".
+        let first = try #require(try harness.events(plan: plan).first { $0.type == "masterplan_generation_complete" })
+        #expect(first.payload["same_as_version"] == .null)
+    }
 }

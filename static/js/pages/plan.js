@@ -67,7 +67,12 @@ export default async function render(ctx) {
         state.generationLog.push(event);
         renderGenerationLog(state);
       }
-      if (event.type === 'masterplan_generation_complete' && Date.parse(event.created_at) > Date.now() - 60000) notify('The plan is ready for review.', 'success');
+      if (event.type === 'masterplan_generation_complete' && Date.parse(event.created_at) > Date.now() - 60000) {
+        // A regeneration that changed nothing says so, rather than looking like a new plan.
+        if (event.data?.same_as_version) {
+          notify(`Version ${event.data.version} is the same as version ${event.data.same_as_version}: the model returned the same plan and tests. Say more precisely what should change, or edit the tasks.`, 'warning', { timeout: 15000 });
+        } else notify('The plan is ready for review.', 'success');
+      }
       if (event.type === 'acceptance_test_result' || event.type === 'gate_validation_result') state.tests = null;
       refreshSoon();
     },
@@ -117,7 +122,7 @@ async function refresh(ctx, { quiet = false } = {}) {
 function renderHeader(ctx) {
   const { plan, status, id } = ctx.state;
   const allowed = status.allowed_actions || [];
-  const buttons = planActionButtons(id, allowed, { onDone: (result) => afterPlanAction(id, result, () => refresh(ctx)) });
+  const buttons = planActionButtons(id, allowed, { status: plan.status, onDone: (result) => afterPlanAction(id, result, () => refresh(ctx)) });
   const links = [];
   if (EXECUTION_STATUSES.includes(plan.status) || plan.total_waves > 0) {
     links.push(h('a', { href: `#/plans/${id}/execution`, class: 'btn' }, 'Execution'));

@@ -10,16 +10,18 @@ import {
 import { badge, confidenceEl, h, priorityBadge, replace, timeEl, uid, words } from '../dom.js';
 import { refreshReviewCount } from '../main.js';
 import { link } from '../router.js';
+import { languageOf } from '../highlight.js';
 
 export default async function render(ctx) {
   ctx.setTitle('Review');
   const editorHost = h('div', { class: 'editor-host' });
   replace(ctx.main, loading());
   const review = await api.get(`/reviews/${ctx.params.id}`);
-  const [atom, plan, gates] = await Promise.all([
+  const [atom, plan, gates, evidence] = await Promise.all([
     review.atom_id ? api.get(`/atoms/${review.atom_id}`) : null,
     api.get(`/masterplans/${review.plan_id}`).catch(() => null),
     review.kind === 'gate' ? api.get(`/masterplans/${review.plan_id}/gate`).catch(() => ({ items: [] })) : null,
+    api.get(`/masterplans/${review.plan_id}/evidence`).catch(() => null),
   ]);
   if (ctx.disposed) return;
   const task = plan ? plan.phases.flatMap((p) => p.milestones.flatMap((m) => m.tasks)).find((t) => t.number === review.task_number) : null;
@@ -37,7 +39,8 @@ export default async function render(ctx) {
       actions: [h('a', { href: '#/reviews', class: 'btn' }, 'Queue'), h('a', { href: `#/plans/${review.plan_id}/execution`, class: 'btn' }, 'Execution')],
     }),
     h('div', { class: 'review-layout' },
-      h('section', { class: 'review-code', 'aria-label': 'Code' }, editorHost, codePanel(review, atom, latest, previous, suggestions, gates)),
+      h('section', { class: 'review-code', 'aria-label': 'Code' }, editorHost, codePanel(review, atom, latest, previous, suggestions, gates),
+        coveringTests(review, evidence)),
       h('aside', { class: 'review-side' },
         h('section', { class: 'card' }, h('h2', null, 'Confidence'),
           h('p', { class: 'confidence-big' }, confidenceEl(review.confidence)),
@@ -65,19 +68,24 @@ function codePanel(review, atom, latest, previous, suggestions, gates) {
       h('p', { class: 'muted small' }, 'This review is about a task whose tests still fail after the repair rounds.'));
   }
   if (!latest) return h('p', { class: 'muted' }, 'The atom has no attempt yet.');
-  const views = [{ key: 'code', label: `Attempt ${latest.attempt}` }];
+  const views = [{ key: 'code', label: `Whole file (attempt ${latest.attempt})` }];
   if (previous?.output != null && latest.output != null) views.push({ key: 'diff', label: `Diff vs attempt ${previous.attempt}` });
   if (suggestions?.proposed_content) views.push({ key: 'proposal', label: 'AI proposal (diff)' });
   const body = h('div', { class: 'code-view' });
   const show = (key) => {
     for (const b of switcher.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.view === key));
-    if (key === 'code') replace(body, latest.output != null ? codeBlock(latest.output, { label: `${review.file_path}, attempt ${latest.attempt}` }) : h('p', { class: 'muted' }, 'This attempt produced no usable output.'));
+    if (key === 'code') {
+      replace(body, latest.output != null
+        ? codeBlock(latest.output, { label: `${review.file_path}, attempt ${latest.attempt}`, language: languageOf(review.file_path) })
+        : h('p', { class: 'muted' }, 'This attempt produced no usable output.'));
+    }
     if (key === 'diff') replace(body, diffView(previous.output, latest.output, { oldLabel: `attempt ${previous.attempt}`, newLabel: `attempt ${latest.attempt}` }));
     if (key === 'proposal') replace(body, diffView(latest.output ?? '', suggestions.proposed_content, { oldLabel: `attempt ${latest.attempt}`, newLabel: 'AI proposal' }));
   };
   const switcher = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Show' },
     views.map((v) => h('button', { type: 'button', class: 'btn btn-small', 'data-view': v.key, 'aria-pressed': 'false', onclick: () => show(v.key) }, v.label)));
-  show(views.length > 1 && views[1].key === 'diff' ? 'diff' : 'code');
+  // The whole file first, highlighted; the diff is one click away.
+  show('code');
   return h('div', null,
     h('div', { class: 'code-head' }, h('h2', null, h('code', null, review.file_path)), switcher),
     body,
@@ -88,6 +96,30 @@ function codePanel(review, atom, latest, previous, suggestions, gates) {
         h('h3', null, `Attempt ${x.attempt} · ${words(x.origin)}${x.temperature != null ? ` · temperature ${Number(x.temperature).toFixed(1)}` : ''}`),
         validationList(x.validation),
         x.error_feedback ? h('pre', { class: 'feedback' }, x.error_feedback) : null))) : null);
+}
+
+/**
+ * The acceptance tests that cover the file's task, each with its latest run: status, when, which test
+ * ids passed or failed, and the output of that run (opened when it did not pass).
+ */
+function coveringTests(review, evidence) {
+  const task = (evidence?.tasks || []).find((t) => t.number === review.task_number);
+  const tests = task?.tests || [];
+  return h('section', { class: 'card covering-tests', 'aria-labelledby': 'covering-title' },
+    h('h2', { id: 'covering-title' }, `Tests that cover task #${review.task_number ?? '?'}`),
+    !tests.length ? h('p', { class: 'muted' }, evidence ? 'No acceptance test covers this task.' : 'The tests could not be loaded.')
+      : h('ul', { class: 'covering-list' }, tests.map((t) => {
+        const runs = (t.runs || []).filter((r) => r.kind !== 'mutation');
+        const last = runs[runs.length - 1];
+        const status = last ? (last.status === 'pass' ? 'passed' : last.status === 'fail' ? 'failed' : last.status) : null;
+        return h('li', { class: 'covering-test' },
+          priorityBadge(t.priority), ' ', h('strong', null, t.name), ' ', h('code', { class: 'muted small' }, t.file), ' ',
+          last ? [badge(status), h('span', { class: 'muted small' }, ` wave ${last.wave}, round ${last.repair_round} · `), timeEl(last.created_at)]
+            : h('span', { class: 'muted small' }, 'not run yet'),
+          last && (last.cases || []).length ? h('div', { class: 'small' }, last.cases.map((c, i) => [i ? ', ' : '', h('code', null, c.id.split('::').slice(1).join('::') || c.id), ` ${c.outcome}`])) : null,
+          last?.output_tail ? h('details', { class: 'test-output', open: last.status !== 'pass' },
+            h('summary', null, 'Output of the latest run'), codeBlock(last.output_tail, { label: `Output of ${t.name}` })) : null);
+      })));
 }
 
 function suggestionsPanel(s) {
@@ -133,16 +165,23 @@ function actionsPanel(ctx, review, latest, suggestions, editorArea) {
     else location.hash = '#/reviews';
   };
   const ask = (action, spec) => async () => {
+    let taken = action;
     const result = await askDialog({
       ...spec,
       onSubmit: async (values) => {
         const body = {};
         if (values.feedback?.trim()) body.feedback = values.feedback.trim();
         if (values.reason?.trim()) body.reason = values.reason.trim();
+        // A rejection's reason can ask for a new attempt instead: the same words, as feedback.
+        if (action === 'reject' && values.regenerate) {
+          taken = 'regenerate';
+          return resolve('regenerate', body);
+        }
+        taken = action;
         return resolve(action, body);
       },
     });
-    if (result) after(action);
+    if (result) after(taken);
   };
 
   const openEditor = () => {
@@ -197,7 +236,8 @@ function actionsPanel(ctx, review, latest, suggestions, editorArea) {
       }, 'Regenerate'),
       h('button', {
         type: 'button', class: 'btn btn-danger', 'data-action': 'reject',
-        onclick: ask('reject', { title: 'Reject this atom?', message: 'Its task fails; the plan cannot complete until it is regenerated.', submitLabel: 'Reject', danger: true, fields: [{ name: 'feedback', label: 'Why is it rejected?', type: 'textarea', required: true }] }),
+        onclick: ask('reject', { title: 'Reject this atom?', message: 'Its task fails; the plan cannot complete until it is regenerated.', submitLabel: 'Reject', danger: true, fields: [{ name: 'feedback', label: 'Why is it rejected?', type: 'textarea', required: true },
+          { name: 'regenerate', label: 'Instead, regenerate the file with this reason as feedback', type: 'checkbox', help: 'The task does not fail; a new attempt is made and scored again.' }] }),
       }, 'Reject'),
       review.blocking && review.gate_failed ? h('button', {
         type: 'button', class: 'btn', 'data-action': 'waive',
