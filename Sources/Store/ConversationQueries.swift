@@ -44,6 +44,23 @@ public struct ConversationQueries {
     }
 
     /// True when the conversation exists and belongs to the owner.
+    /// Names a conversation after the plan it started (`projectName`), unless someone chose its title:
+    /// only a title that is still the request's first 80 characters (what the review UI gives a new
+    /// conversation) or empty is replaced. Another conversation of the owner with that name already
+    /// makes it "name (2)", "name (3)", …, so the list tells them apart. Returns whether it renamed.
+    @discardableResult
+    public func nameAfterPlan(id: UUID, projectName: String, request: String) throws -> Bool {
+        try connection.execute(
+            """
+            UPDATE conversations c
+            SET title = $2 || CASE WHEN k.n = 0 THEN '' ELSE ' (' || (k.n + 1) || ')' END
+            FROM (SELECT count(*) AS n FROM conversations o, conversations me
+                  WHERE me.id = $1 AND o.owner_id = me.owner_id AND o.id <> $1
+                    AND (o.title = $2 OR (left(o.title, length($2) + 2) = $2 || ' (' AND right(o.title, 1) = ')'))) k
+            WHERE c.id = $1 AND (btrim(c.title) = '' OR c.title = left(btrim($3), 80))
+            """, [id, projectName, request]) == 1
+    }
+
     public func exists(id: UUID, ownerID: UUID) throws -> Bool {
         try !connection.query("SELECT 1 FROM conversations WHERE id = $1 AND owner_id = $2", [id, ownerID]).isEmpty
     }

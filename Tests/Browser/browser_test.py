@@ -148,6 +148,14 @@ def flow_tour(ui: UI, args) -> None:
     b.wait_for("['Python', 'Node.js', 'Go'].every((name) => document.querySelector('.supported-stacks')?.textContent.includes(name))",
                what="the supported stacks in the new conversation")
     ui.snap("chat-new")
+    # The "Make a plan" box keeps the person's choice across visits.
+    b.click(".composer input[type=checkbox]")
+    assert b.eval("!document.querySelector('.composer input[type=checkbox]').checked")
+    b.session.call("Page.reload")
+    b.wait_for("document.readyState === 'complete' && document.querySelector('.composer input[type=checkbox]')", what="the new conversation again")
+    assert b.eval("!document.querySelector('.composer input[type=checkbox]').checked"), "the Make a plan box forgot its state"
+    b.click(".composer input[type=checkbox]")
+    assert b.eval("document.querySelector('.composer input[type=checkbox]').checked")
     conversations = ui.api("/conversations?limit=5")["body"]["items"]
     if conversations:
         ui.go(f"/chat/{conversations[0]['id']}", "document.querySelector('.message')")
@@ -329,6 +337,8 @@ def keyboard_checks(ui: UI, plan_id: str, is_draft: bool) -> None:
         ui.snap(f"dialog-{action.lower().replace(' ', '-')}")
         b.press("Escape")
         b.wait_for("!document.querySelector('dialog[open]')", what="the dialog to close on Escape")
+        back = b.focused()
+        assert back["tag"] == "button" and back["text"] == action, f"focus should return to the {action} button, got {back}"
     ui.log(f"ok  keyboard: {len(seen)} tab stops with visible focus" + (f", {action} dialog" if action else ""))
 
 
@@ -370,6 +380,26 @@ def flow_mutate(ui: UI, args) -> None:
     assert not b.exists(".compare .raw-diff[open]"), "the JSON diff is one click away, not in the way"
     ui.snap("version-changes")
     ui.go(f"/plans/{pid}?tab=tasks", "document.querySelector('.task-edit')")
+    # A change made elsewhere while a task is being edited: the warning says what saving will do, and
+    # saving does exactly that (only the fields changed in the form replace the server's).
+    task_number = int(number.lstrip("#"))
+    before = next(t for ph in ui.api(f"/masterplans/{pid}")["body"]["phases"] for m in ph["milestones"] for t in m["tasks"] if t["number"] == task_number)
+    b.click(".task-edit")
+    b.wait_for("document.querySelector('.task-editor input')")
+    b.fill(".task-editor input[type=text]", original + " (mine)")
+    elsewhere = ui.api(f"/masterplans/{pid}/tasks/{task_number}", "PATCH", {"description": "Changed in another tab."})
+    assert elsewhere["status"] == 200, elsewhere
+    b.wait_for("[...document.querySelectorAll('.notice')].some((e) => e.textContent.includes('Saving sends only the fields you changed'))",
+               timeout=20, what="the stale-edit warning")
+    ui.snap("stale-edit-warning", both=False)
+    b.click_text("Save task", "button")
+    b.wait_text(original + " (mine)", ".task-head h4")
+    saved = next(t for ph in ui.api(f"/masterplans/{pid}")["body"]["phases"] for m in ph["milestones"] for t in m["tasks"] if t["number"] == task_number)
+    assert saved["name"] == original + " (mine)" and saved["description"] == "Changed in another tab.", saved
+    # Put both back, so the plan is the generated one again (the regeneration below compares with it).
+    assert ui.api(f"/masterplans/{pid}/tasks/{task_number}", "PATCH", {"name": original, "description": before["description"]})["status"] == 200
+    ui.go(f"/plans/{pid}?tab=tasks", "document.querySelector('.task-edit')")
+    b.wait_for(f"document.querySelector('.task-head h4')?.textContent === {json.dumps(original)}", what="the task name put back")
     # A validation error is shown in plain words, in the form.
     b.click(".task-edit")
     b.wait_for("document.querySelector('.task-editor')")
@@ -444,6 +474,8 @@ def flow_demo(ui: UI, args) -> None:
     b.click("[data-action=approve]")
     b.click_text("Approve", "dialog button[type=submit]")
     b.wait_for("document.querySelector('[data-action=execute]')", timeout=60, what="the Execute button after approval")
+    # After the dialog, focus is on the result: the plan's heading, above its new status.
+    b.wait_for("document.activeElement === document.querySelector('main h1')", timeout=10, what="focus on the plan after Approve")
     b.click("[data-action=execute]")
     b.click_text("Execute", "dialog button[type=submit]")
     # After Execute the page goes to the execution view by itself.
@@ -565,6 +597,17 @@ def flow_demo(ui: UI, args) -> None:
     else:
         raise AssertionError("the workspace archive was not downloaded")
     assert new == ["fastapi-jwt-auth.tar.gz"], f"the archive is named after the project: {new}"
+    # A link opened in a new tab keeps the session (borrowed from this tab, in memory), and no token
+    # is left where it would outlive the tabs.
+    opened = b.in_new_tab(f"{ui.base}/#/plans/{plan_id}?tab=tasks",
+                          "!location.hash.startsWith('#/login') && document.querySelector('main h1')?.textContent")
+    assert opened == "fastapi-jwt-auth", f"the new tab shows {opened!r}"
+    stored = b.eval("Object.keys(localStorage).map((k) => localStorage.getItem(k)).join(' ')")
+    assert "eyJ" not in stored and "token" not in stored, f"a token in localStorage: {stored[:200]}"
+    ui.log("ok  a new tab kept the session; nothing in localStorage")
+    # The conversation that started the plan is named after it.
+    ui.go("/chat", "document.querySelector('.conversation-list, .conversations')")
+    b.wait_for("document.body.innerText.includes('fastapi-jwt-auth')", what="the conversation named after its plan")
     ui.assert_no_errors("demo")
     ui.log(f"ok  demo completed with {resolved} review(s) resolved; archive {new[0]}")
     questions_on_the_plan_page(ui, left)

@@ -239,7 +239,7 @@ class Browser:
         self.log_path = os.path.join(self.profile, "chromium.log")
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log_path, "wb"))
         try:
-            port = self._wait_for_port()
+            port = self.port = self._wait_for_port()
             targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
             page = next(t for t in targets if t.get("type") == "page")
             self.session = Session(page["webSocketDebuggerUrl"])
@@ -324,6 +324,28 @@ class Browser:
                           {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile})
         self.session.call("Emulation.setTouchEmulationEnabled", {"enabled": mobile})
         self.viewport = (width, height, mobile)
+
+    def in_new_tab(self, url: str, expression: str, timeout: float = 20):
+        """Opens `url` in a new tab of the same browser (as "open in new tab" does: no opener, an empty
+        sessionStorage), waits until `expression` is truthy there, returns its value and closes the tab."""
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/new?{urllib.parse.quote(url, safe='')}", method="PUT")
+        target = json.load(urllib.request.urlopen(request, timeout=10))
+        tab = Session(target["webSocketDebuggerUrl"])
+        try:
+            tab.call("Runtime.enable")
+            deadline = time.monotonic() + timeout
+            wrapped = f"(async () => {{ const v = await ({expression}); return v instanceof Node ? true : v; }})()"
+            while True:
+                result = tab.call("Runtime.evaluate", {"expression": wrapped, "awaitPromise": True, "returnByValue": True})
+                value = result.get("result", {}).get("value") if "exceptionDetails" not in result else None
+                if value:
+                    return value
+                if time.monotonic() > deadline:
+                    raise WaitTimeout(f"waited {timeout} s in a new tab of {url} for {expression}")
+                tab.pump(0.2)
+        finally:
+            tab.close()
+            urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/close/{target['id']}", timeout=10).read()
 
     def goto(self, url: str, timeout: float = 30) -> None:
         result = self.session.call("Page.navigate", {"url": url})

@@ -36,6 +36,46 @@ export const session = {
   },
 };
 
+const CHANNEL = 'masterplan.session';
+
+/**
+ * A tab opened from another ("open in new tab") starts with no session of its own. It asks this
+ * origin's open tabs for theirs over a BroadcastChannel, so the person stays logged in: the token
+ * goes from one tab's memory to another's, never through a URL, a cookie or storage that outlives
+ * the tabs (closing the last tab still logs out). Waits at most `wait` ms; true when a tab answered.
+ */
+export async function borrowSession(wait = 400) {
+  if (session.read() || typeof BroadcastChannel === 'undefined') return false;
+  const channel = new BroadcastChannel(CHANNEL);
+  try {
+    return await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), wait);
+      channel.onmessage = (event) => {
+        const lent = event.data?.type === 'session' ? event.data.session : null;
+        if (!lent?.token || session.read()) return;
+        sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ token: lent.token, expiresAt: lent.expiresAt ?? null, user: lent.user ?? null }));
+        if (session.read()) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
+      channel.postMessage({ type: 'ask' });
+    });
+  } finally {
+    channel.close();
+  }
+}
+
+/** Answers other tabs of this origin that ask for the session (`borrowSession`) while this tab has one. */
+export function lendSession() {
+  if (typeof BroadcastChannel === 'undefined') return;
+  const channel = new BroadcastChannel(CHANNEL);
+  channel.onmessage = (event) => {
+    const current = session.read();
+    if (event.data?.type === 'ask' && current) channel.postMessage({ type: 'session', session: current });
+  };
+}
+
 /** An API failure: the HTTP status and the problem document (RFC 9457), or a network failure (status 0). */
 export class ApiError extends Error {
   constructor(status, problem, { handled = false } = {}) {

@@ -182,11 +182,20 @@ export function askDialog({ title, message, fields = [], submitLabel = 'OK', dan
       h('h2', { id: titleId }, title), form);
     document.body.append(dialog);
     let settled = false;
+    // Cancelled, focus goes back where it was; done, the caller moves it to the result.
+    const opener = document.activeElement;
     const finish = (value) => {
       if (settled) return;
       settled = true;
       dialog.close();
       dialog.remove();
+      if (value === null) {
+        // The page may have been redrawn meanwhile (live updates): then its twin, by data-action.
+        const action = opener?.dataset?.action;
+        const target = opener?.isConnected ? opener
+          : action ? document.querySelector(`[data-action="${CSS.escape(action)}"]`) : document.querySelector('main h1');
+        target?.focus();
+      }
       resolve(value);
     };
     cancel.addEventListener('click', () => finish(null));
@@ -317,10 +326,17 @@ export function reviewsWaiting(planId, status, firstReviewId) {
       n === 1 ? 'Open the review' : `Open the first of ${n} reviews`));
 }
 
-/** The next step after a plan action: Execute and Resume go to the execution page. */
-export function afterPlanAction(planId, result, refresh) {
-  if (result && ['queued', 'executing'].includes(result.status)) location.hash = `#/plans/${planId}/execution`;
-  else refresh();
+/**
+ * The next step after a plan action: Execute and Resume go to the execution page; anything else shows
+ * the plan again and moves the focus to its heading, where the new status is.
+ */
+export async function afterPlanAction(planId, result, refresh) {
+  if (result && ['queued', 'executing'].includes(result.status)) {
+    location.hash = `#/plans/${planId}/execution`;
+    return;
+  }
+  await refresh();
+  document.querySelector('main h1')?.focus();
 }
 
 // Questions before planning ---------------------------------------------------------------------------

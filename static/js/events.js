@@ -185,7 +185,8 @@ export function describeEvent(event) {
     case 'masterplan_tokens_progress': return `${STAGE_WORDS[d.stage] || 'Writing the plan'}${d.stage === 'plan_repair' && d.problems ? ` (${plural(d.problems, 'problem')} to fix)` : ''}: ${TOKEN_WORDS(d) || (d.characters ? `${d.characters.toLocaleString('en-US')} characters so far` : 'tokens arriving')}.`;
     case 'masterplan_generation_complete': return `Plan ready${d.tasks ? ` with ${plural(d.tasks, 'task')}` : ''}.`;
     case 'masterplan_generation_failed': return `Plan generation failed${d.error || d.reason ? `: ${d.error || d.reason}` : ''}.`;
-    case 'plan_status_changed': return `Status ${d.from ? `${String(d.from).replaceAll('_', ' ')} → ` : ''}${String(d.to ?? '').replaceAll('_', ' ')}${d.reason ? ` (${d.reason})` : ''}.`;
+    case 'plan_status_changed': if (d.action === 'edit') return `A task was edited${d.version ? `: version ${d.version}` : ''}.`;
+      return `Status ${d.from ? `${String(d.from).replaceAll('_', ' ')} → ` : ''}${String(d.to ?? '').replaceAll('_', ' ')}${d.reason ? ` (${d.reason})` : ''}.`;
     case 'masterplan_execution_start': return `Execution started${(d.waves ?? d.total_waves) ? `: ${d.waves ?? d.total_waves} waves` : ''}${atoms ? `, ${atoms} atoms` : ''}.`;
     case 'wave_execution_start': return `Wave ${wave ?? '?'} started${atoms ? ` (${atoms} ${atoms === 1 ? 'atom' : 'atoms'})` : ''}.`;
     case 'atom_execution_progress': return `Atom${file}: ${d.passed === true ? 'validated' : d.passed === false ? 'failed validation' : String(d.status || d.phase || 'working').replaceAll('_', ' ')}${d.attempt ? `, attempt ${d.attempt}` : ''}.`;

@@ -1,7 +1,7 @@
 // The review UI's entry point: the page shell (header, navigation, demo banner, notices), the
 // routes, the login guard, and each page's lifecycle.
 
-import { api, session, setUnauthorizedHandler } from './api.js';
+import { api, borrowSession, lendSession, session, setUnauthorizedHandler } from './api.js';
 import { errorBox, loading, pageHeader } from './components.js';
 import { h, replace } from './dom.js';
 import { currentLocation, link, match, route, startRouter } from './router.js';
@@ -216,5 +216,9 @@ export function rerender() {
   mount(currentLocation());
 }
 
-refreshDemoBanner();
-startRouter(mount);
+// A tab opened from another borrows its session before the first page decides whether to log in.
+lendSession();
+borrowSession().finally(() => {
+  refreshDemoBanner();
+  startRouter(mount);
+});

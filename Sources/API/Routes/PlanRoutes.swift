@@ -129,7 +129,8 @@ extension APIApplication {
     }
 
     /// `PATCH /masterplans/{id}/tasks/{number}` (draft only): applies the fields given, validates the
-    /// whole plan again with PlanCore, writes the task, records a version and a history entry.
+    /// whole plan again with PlanCore, writes the task, records a version and a history entry, and
+    /// emits `plan_status_changed` (action `edit`, draft to draft, with the version).
     func editTask(_ ctx: RequestContext) throws -> HTTPResponse {
         let user = ctx.currentUser
         let planID = try ctx.id(of: "plan")
@@ -168,6 +169,10 @@ extension APIApplication {
             try plans.appendHistory(planID: plan.id, actor: "user", actorID: user.id, event: "task_edited",
                                     data: ["task": .int(Int64(number)), "fields": JSONValue(edit.changedFields),
                                            "version": .int(Int64(version))])
+            // The step of the state machine (draft → draft), so every open page of the plan hears of
+            // the new version (another tab editing the same plan is warned what saving will do).
+            try EventFeed(db).emit(.planStatusChanged(.init(from: status, to: status, action: .edit, version: version)),
+                                   ownerID: user.id, planID: plan.id)
         }
         guard let text = try PlanQueries(db).treeText(id: planID) else { throw Problem.notFound("plan") }
         return .jsonText(text)

@@ -203,6 +203,9 @@ struct PlanGenerationRun: Sendable {
                         content: GenerationMessages.ready(plan, tests: tests, estimate: estimate, version: version,
                                                           regeneration: regeneration, sameAs: sameAs))
                 }
+                if !regeneration, let conversation = current.conversationID {
+                    try ConversationQueries(c).nameAfterPlan(id: conversation, projectName: plan.plan.projectName, request: current.request)
+                }
                 try PlanWriter(connection: c).storeGeneratedPlan(planID: planID, plan: plan, tests: tests, estimate: estimate,
                                                                  changeNote: sameAs.map { note + ": the model returned the same plan as version \($0)" } ?? note,
                                                                  cannotFail: cannotFail, sameAsVersion: sameAs)

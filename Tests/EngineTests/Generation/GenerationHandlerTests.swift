@@ -470,4 +470,27 @@ import TestSupport
         let first = try #require(try harness.events(plan: plan).first { $0.type == "masterplan_generation_complete" })
         #expect(first.payload["same_as_version"] == .null)
     }
+
+    /// A conversation the review UI titled with the request is named after the plan it started, and a
+    /// second one with the same project gets "(2)": plans and conversations read apart in the lists. A
+    /// title someone chose is kept.
+    @Test func conversationsAreNamedAfterTheirPlans() async throws {
+        func conversation(titled title: String) throws -> UUID {
+            try harness.connection.query("INSERT INTO conversations (owner_id, title) VALUES ($1, $2) RETURNING id",
+                                         [harness.owner, title]).first!.decode(UUID.self, 0)
+        }
+        let first = try conversation(titled: String(WordCountFixture.request.prefix(80)))
+        let second = try conversation(titled: String(WordCountFixture.request.prefix(80)))
+        let chosen = try conversation(titled: "my word counter")
+        for id in [first, second, chosen] {
+            _ = try harness.createPlan(conversation: id)
+            try await harness.withModel(WordCountFixture.happyPath) { client in
+                try await harness.runNextJob(try GenerationHandler(client: client, sandbox: try Sandbox()))
+            }
+        }
+        let titles = try [first, second, chosen].map {
+            try harness.connection.query("SELECT title FROM conversations WHERE id = $1", [$0]).first!.decode(String.self, 0)
+        }
+        #expect(titles == ["wordcount", "wordcount (2)", "my word counter"])
+    }
 }

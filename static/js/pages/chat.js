@@ -10,6 +10,7 @@ import { badge, debounce, h, plural, replace, timeEl, uid, words } from '../dom.
 import { describeEvent, liveAnswer, LiveStream } from '../events.js';
 
 const PLAN_COMMAND = '/masterplan';
+const MAKE_PLAN_KEY = 'masterplan.makePlan';
 const EXAMPLE = 'create a FastAPI app with JWT auth';
 
 export default async function render(ctx) {
@@ -97,7 +98,9 @@ function composerForm(ctx) {
   const id = uid('request');
   const budgetId = uid('budget');
   const text = h('textarea', { id, rows: 4, required: true, placeholder: EXAMPLE, 'aria-describedby': `${id}-help` });
-  const makePlan = h('input', { type: 'checkbox', id: `${id}-plan`, checked: true });
+  // The box keeps the person's last choice (this browser; nothing secret in it).
+  const makePlan = h('input', { type: 'checkbox', id: `${id}-plan`, checked: localStorage.getItem(MAKE_PLAN_KEY) !== 'no' });
+  makePlan.addEventListener('change', () => localStorage.setItem(MAKE_PLAN_KEY, makePlan.checked ? 'yes' : 'no'));
   const budget = h('input', { id: budgetId, type: 'number', min: '0.01', step: '0.01', inputmode: 'decimal', placeholder: 'server default' });
   const errors = h('div');
   const send = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Send');

@@ -110,7 +110,14 @@ async function refresh(ctx, { quiet = false } = {}) {
       renderTabs(ctx);
     });
     if (state.editing) {
-      if (changed) notify('The plan changed on the server while you edit a task; saving will apply your edit to the new version.', 'info');
+      // Says what saving will do: only a draft takes edits, and an edit sends only the fields changed
+      // in the form (taskEditor), which replace those fields in the latest version.
+      if (changed) {
+        notify(plan.status !== 'draft'
+          ? `The plan is now ${statusWords(plan.status)}: saving your edit will be refused, because only a draft can be edited. Cancel the edit to see the plan as it is.`
+          : 'The plan changed while you edit a task (another tab or person). Saving sends only the fields you changed: they replace those fields in the latest version, and every other change stays.',
+        plan.status !== 'draft' ? 'warning' : 'info', { timeout: 15000 });
+      }
       return;
     }
     if (!quiet || changed || !state.panelEl.childElementCount) await renderPanel(ctx, { keepScroll: quiet });
