@@ -160,6 +160,14 @@ def flow_tour(ui: UI, args) -> None:
     if conversations:
         ui.go(f"/chat/{conversations[0]['id']}", "document.querySelector('.message')")
         ui.snap("chat-conversation")
+    # A very long word (an identifier, a path) wraps at phone width: no page scrolls sideways.
+    long_word = "supercalifragilisticexpialidocious_" * 10
+    made = ui.api("/conversations", "POST", {"title": long_word[:80]})
+    assert made["status"] == 201, made
+    sent = ui.api(f"/conversations/{made['body']['id']}/messages", "POST", {"content": f"Does {long_word} fit on a phone?"})
+    assert sent["status"] == 202, sent
+    ui.go(f"/chat/{made['body']['id']}", "document.querySelector('.message')")
+    ui.snap("chat-long-word")
 
     with_tasks = [p for p in plans if p["total_tasks"] > 0]
     draft = next((p for p in with_tasks if p["status"] == "draft"), None)
