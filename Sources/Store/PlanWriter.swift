@@ -127,10 +127,11 @@ public struct PlanWriter {
                        completed_tasks = 0, failed_tasks = 0, completed_atoms = 0, current_wave = NULL
                 WHERE id = $1
                 """, [planID, version, estimate?.atoms ?? 0, estimate?.waves ?? 0, estimate?.costUSD, seconds])
+            var generated: JSONObject = ["version": .int(Int64(version)), "tasks": .int(Int64(validated.tasks.count)),
+                                         "tests": .int(Int64(tests.count)), "note": .string(changeNote)]
+            if let sameAsVersion { generated["same_as_version"] = .int(Int64(sameAsVersion)) }
             try c.execute("INSERT INTO plan_history (plan_id, actor, event, data) VALUES ($1, 'llm', 'generated', $2)",
-                          [planID, JSONValue(["version": .int(Int64(version)), "tasks": .int(Int64(validated.tasks.count)),
-                                              "tests": .int(Int64(tests.count)), "note": .string(changeNote),
-                                              "same_as_version": sameAsVersion.map { .int(Int64($0)) } ?? .null])])
+                          [planID, JSONValue.object(generated)])
             let feed = EventFeed(c)
             try feed.emit(.planStatusChanged(.init(from: status, to: .draft)), ownerID: owner, planID: planID)
             try feed.emit(.masterplanGenerationComplete(.init(version: version, projectName: plan.projectName,

@@ -180,10 +180,12 @@ extension ProgressEvent {
         }
 
         public var json: JSONObject {
-            ["version": JSONValue(version), "project_name": .string(projectName), "tasks": JSONValue(tasks),
-             "tests": JSONValue(tests), "tests_that_cannot_fail": JSONValue(testsThatCannotFail),
-             "estimated_cost_usd": estimatedCostUSD.map(JSONValue.double) ?? .null,
-             "same_as_version": sameAsVersion.map { JSONValue($0) } ?? .null]
+            var json: JSONObject = ["version": JSONValue(version), "project_name": .string(projectName), "tasks": JSONValue(tasks),
+                                    "tests": JSONValue(tests), "tests_that_cannot_fail": JSONValue(testsThatCannotFail),
+                                    "estimated_cost_usd": estimatedCostUSD.map(JSONValue.double) ?? .null]
+            // Only a regeneration that changed nothing has it.
+            if let sameAsVersion { json["same_as_version"] = JSONValue(sameAsVersion) }
+            return json
         }
     }
 

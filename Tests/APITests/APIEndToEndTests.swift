@@ -594,7 +594,12 @@ import Testing
         let workspace = try TemporaryFolder(prefix: "mpws")
         defer { workspace.remove() }
         try "print('hello')\n".write(toFile: workspace.file("main.py"), atomically: false, encoding: .utf8)
-        for arguments in [["init", "-q"], ["add", "main.py"],
+        // A hostile tree: a link with the evidence's name, pointing at a file of the server. Making the
+        // archive must not write through it.
+        let victim = workspace.file("victim.txt")
+        try "untouched\n".write(toFile: victim, atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: workspace.file("MASTERPLAN-EVIDENCE.md"), withDestinationPath: victim)
+        for arguments in [["init", "-q"], ["add", "main.py", "MASTERPLAN-EVIDENCE.md"],
                           ["-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "wave 1"]] {
             let outcome = try ChildProcess.run("/usr/bin/git", ["-C", workspace.path] + arguments, outputPath: workspace.file(".git-out"))
             try #require(outcome.status == 0, "git \(arguments): \(outcome.output)")
@@ -616,7 +621,9 @@ import Testing
         #expect(try ChildProcess.run("/bin/tar", ["-xzf", saved, "-C", unpacked], outputPath: workspace.file(".untar-out")).status == 0)
         let log = try ChildProcess.run("/usr/bin/git", ["-C", unpacked + "/" + prefix, "log", "--format=%s"], outputPath: workspace.file(".log-out"))
         #expect(log.output == "wave 1\n", "\(log.output)")
-        let status = try ChildProcess.run("/usr/bin/git", ["-C", unpacked + "/" + prefix, "status", "--porcelain"], outputPath: workspace.file(".st-out"))
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "untouched\n", "the archive wrote through a committed link")
+        let status = try ChildProcess.run("/usr/bin/git", ["-C", unpacked + "/" + prefix, "status", "--porcelain", "--", "MASTERPLAN-EVIDENCE.json"],
+                                          outputPath: workspace.file(".st-out"))
         #expect(status.output.isEmpty, "the evidence files are ignored by the copy's git: \(status.output)")
         let remotes = try ChildProcess.run("/usr/bin/git", ["-C", unpacked + "/" + prefix, "remote"], outputPath: workspace.file(".remote-out"))
         #expect(remotes.output.isEmpty, "the server's path left with the clone's remote: \(remotes.output)")
@@ -637,7 +644,7 @@ import Testing
         // The summary: what was built (from the history), how it was verified, and what to do next.
         let summary = try stack.call("GET", "/api/v1/masterplans/\(planID.uuidString.lowercased())/summary", token: user.token)
         #expect(summary.status == 200, "\(summary.text)")
-        #expect(summary["built"]?["commits"] == 1 && summary["built"]?["files"] == 1 && summary["built"]?["lines"] == 1, "\(summary.text)")
+        #expect(summary["built"]?["commits"] == 1 && summary["built"]?["files"] == 2 && summary["built"]?["lines"] == 2, "\(summary.text)")
         #expect(summary["verified"]?["tests"] == 2 && summary["verified"]?["must_tests"] == 2, "\(summary.text)")
         #expect(summary["next_steps"]?["archive_name"] == "fastapi-jwt.tar.gz")
         let commands = summary["next_steps"]?["steps"]?.arrayValue?.compactMap { $0["command"]?.stringValue } ?? []

@@ -100,7 +100,13 @@ extension APIApplication {
         // The evidence goes beside the tree, not into its history; git ignores it in the copy.
         if let evidence = try PlanQueries(db).evidence(planID: plan.id) {
             let files = Self.evidenceFiles(evidence)
-            for file in files { try Data(file.content.utf8).write(to: URL(fileURLWithPath: tree).appendingPathComponent(file.name)) }
+            for file in files {
+                // Whatever the checkout put at that name (a link the generated tree committed, say) is
+                // removed, not written through; the file is then created anew (O_EXCL).
+                let url = URL(fileURLWithPath: tree).appendingPathComponent(file.name)
+                try? FileManager.default.removeItem(at: url)
+                try Data(file.content.utf8).write(to: url, options: .withoutOverwriting)
+            }
             let exclude = URL(fileURLWithPath: tree).appendingPathComponent(".git/info/exclude")
             let excluded = (try? String(contentsOf: exclude, encoding: .utf8)) ?? ""
             try Data((excluded + files.map { "/" + $0.name + "\n" }.joined()).utf8).write(to: exclude)

@@ -218,35 +218,14 @@ struct PlanGenerationRun: Sendable {
     }
 
     /// Stops after a discovery with questions: the plan waits in `awaiting_answers` for the person
-    /// (`POST …/answer` queues the rest of the generation). Status, history, a message in the plan's
-    /// conversation listing the questions with the assumed answers, and the events, in one transaction.
+    /// (`POST …/answer` queues the rest of the generation), and its conversation lists the questions
+    /// with the assumed answers.
     private func askQuestions(_ discovery: Discovery) async throws {
-        let planID = self.planID
         let questions = discovery.clarifications.count
         let reason = "The discovery has \(questions) \(questions == 1 ? "question" : "questions") for you: answer "
             + "\(questions == 1 ? "it" : "them") or use the assumed answers, and the plan is generated from that."
-        try await database.run { c in
-            try c.transaction { c in
-                guard let current = try GenerationQueries(c).lockPlanState(id: planID),
-                      let from = PlanStatus(rawValue: current.status), from == .generating else { return }
-                let to = try from.applying(.askQuestions)
-                var message: (id: UUID, json: JSONValue)?
-                if let conversation = current.conversationID {
-                    message = try ConversationQueries(c).addMessage(conversationID: conversation, role: "assistant",
-                                                                    content: GenerationMessages.questions(discovery))
-                }
-                let plans = PlanQueries(c)
-                _ = try plans.changeStatus(id: planID, from: from.rawValue, to: to.rawValue, reason: reason)
-                try plans.appendHistory(planID: planID, actor: "llm", actorID: nil, event: "questions_asked",
-                                        data: ["questions": JSONValue(questions)])
-                try EventFeed(c).emit(.planStatusChanged(.init(from: from, to: to, reason: reason)), ownerID: current.ownerID,
-                                      planID: planID)
-                if let message, let conversation = current.conversationID {
-                    try GenerationMessages.emitChatMessage(message.json, conversationID: conversation, ownerID: current.ownerID,
-                                                           planID: planID, on: c)
-                }
-            }
-        }
+        try await leaveGenerating(.askQuestions, reason: reason, message: GenerationMessages.questions(discovery),
+                                  actor: "llm", historyEvent: "questions_asked", historyData: ["questions": JSONValue(questions)])
     }
 
     /// The acceptance tests stored for the plan (the draft a regeneration replaces), as comparable keys.
@@ -260,29 +239,36 @@ struct PlanGenerationRun: Sendable {
         tests.map { [$0.name, $0.file, $0.code].joined(separator: "\u{0}") }.sorted()
     }
 
-    /// Marks the plan `generation_failed` with the failure's reason: status, history, the events
-    /// `plan_status_changed` and `masterplan_generation_failed`, and a message in its conversation.
+    /// Marks the plan `generation_failed` with the failure's reason, with `masterplan_generation_failed`
+    /// after the status change and a message in its conversation.
     private func giveUp(_ failure: GenerationFailure) async throws {
-        let planID = self.planID, jobAttempt = context.job.attempts
+        let failed = failure.event(planID: planID, jobAttempt: context.job.attempts)
+        try await leaveGenerating(.generationFailed, reason: failure.reason, message: GenerationMessages.failed(failure),
+                                  actor: "system", historyEvent: "generation_failed", historyData: failed.historyData,
+                                  then: [.masterplanGenerationFailed(failed)])
+    }
+
+    /// Moves the plan out of `generating` by `event` (nothing when it already left), in one transaction:
+    /// the status with `reason`, a history entry, a message in its conversation (if it came from one),
+    /// then the events: `plan_status_changed`, `then`, and the conversation's `chat_message`.
+    private func leaveGenerating(_ event: PlanEvent, reason: String, message content: String, actor: String,
+                                 historyEvent: String, historyData: JSONObject, then events: [ProgressEvent] = []) async throws {
+        let planID = self.planID
         try await database.run { c in
             try c.transaction { c in
                 guard let current = try GenerationQueries(c).lockPlanState(id: planID),
                       let from = PlanStatus(rawValue: current.status), from == .generating else { return }
-                let to = try from.applying(.generationFailed)
+                let to = try from.applying(event)
                 var message: (id: UUID, json: JSONValue)?
                 if let conversation = current.conversationID {
-                    message = try ConversationQueries(c).addMessage(conversationID: conversation, role: "assistant",
-                                                                    content: GenerationMessages.failed(failure))
+                    message = try ConversationQueries(c).addMessage(conversationID: conversation, role: "assistant", content: content)
                 }
                 let plans = PlanQueries(c)
-                _ = try plans.changeStatus(id: planID, from: from.rawValue, to: to.rawValue, reason: failure.reason)
-                let failed = failure.event(planID: planID, jobAttempt: jobAttempt)
-                try plans.appendHistory(planID: planID, actor: "system", actorID: nil, event: "generation_failed",
-                                        data: failed.historyData)
+                _ = try plans.changeStatus(id: planID, from: from.rawValue, to: to.rawValue, reason: reason)
+                try plans.appendHistory(planID: planID, actor: actor, actorID: nil, event: historyEvent, data: historyData)
                 let feed = EventFeed(c)
-                try feed.emit(.planStatusChanged(.init(from: from, to: to, reason: failure.reason)), ownerID: current.ownerID,
-                              planID: planID)
-                try feed.emit(.masterplanGenerationFailed(failed), ownerID: current.ownerID, planID: planID)
+                try feed.emit(.planStatusChanged(.init(from: from, to: to, reason: reason)), ownerID: current.ownerID, planID: planID)
+                for event in events { try feed.emit(event, ownerID: current.ownerID, planID: planID) }
                 if let message, let conversation = current.conversationID {
                     try GenerationMessages.emitChatMessage(message.json, conversationID: conversation, ownerID: current.ownerID,
                                                            planID: planID, on: c)

@@ -468,7 +468,7 @@ import TestSupport
         #expect(reply.hasPrefix("Version 2 of the plan “wordcount” is the same as version 1"))
         // A first generation is never "the same".
         let first = try #require(try harness.events(plan: plan).first { $0.type == "masterplan_generation_complete" })
-        #expect(first.payload["same_as_version"] == .null)
+        #expect(first.payload["same_as_version"] == nil)
     }
 
     /// A conversation the review UI titled with the request is named after the plan it started, and a
