@@ -140,6 +140,9 @@ def flow_tour(ui: UI, args) -> None:
     b = ui.b
     ui.login(args.email, args.password, check_wrong_password=True)
     ui.go("/plans", "document.querySelector('.plans-table, .empty')")
+    # Plans of the same project read apart: each title carries its short id.
+    titles = b.eval("[...document.querySelectorAll('.plans-table .plan-name')].map((e) => e.querySelector('a').textContent + e.querySelector('.plan-short-id').textContent)")
+    assert len(titles) == len(set(titles)), f"two plans read the same in the list: {titles}"
     ui.snap("plans")
 
     plans = ui.api("/masterplans?limit=200")["body"]["items"]

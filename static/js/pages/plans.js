@@ -15,7 +15,8 @@ function planRow(plan) {
     : plan.total_tasks ? `${number(plan.total_tasks)} tasks` : '—';
   return h('tr', { 'data-plan-id': plan.id },
     h('td', { class: 'plan-name' },
-      h('a', { href: `#/plans/${plan.id}` }, name),
+      // The short id tells apart plans of the same project name (a regeneration is the same plan).
+      h('a', { href: `#/plans/${plan.id}` }, name), h('span', { class: 'muted small plan-short-id', title: plan.id }, ` #${plan.id.slice(0, 8)}`),
       plan.project_name ? h('div', { class: 'muted small clamp' }, plan.request) : null),
     h('td', { 'data-label': 'Status' }, badge(plan.status), plan.verification ? [' ', verificationBadge(plan)] : null, plan.status_reason ? h('div', { class: 'muted small' }, plan.status_reason) : null),
     h('td', { 'data-label': 'Progress' }, progress),
