@@ -402,7 +402,7 @@ def flow_mutate(ui: UI, args) -> None:
     assert elsewhere["status"] == 200, elsewhere
     b.wait_for("[...document.querySelectorAll('.notice')].some((e) => e.textContent.includes('Saving sends only the fields you changed'))",
                timeout=20, what="the stale-edit warning")
-    ui.snap("stale-edit-warning", both=False)
+    ui.snap("stale-edit-warning")
     b.click_text("Save task", "button")
     b.wait_text(original + " (mine)", ".task-head h4")
     saved = next(t for ph in ui.api(f"/masterplans/{pid}")["body"]["phases"] for m in ph["milestones"] for t in m["tasks"] if t["number"] == task_number)
@@ -426,11 +426,11 @@ def flow_mutate(ui: UI, args) -> None:
     b.click("[data-action=reject]")
     b.fill("dialog textarea", "Make the tasks smaller.")
     b.click("dialog input[type=checkbox]")
-    ui.snap("reject-to-regenerate", both=False)
+    ui.snap("reject-to-regenerate")
     b.click_text("Reject", "dialog button[type=submit]")
     b.wait_for("[...document.querySelectorAll('.notice')].some((e) => e.textContent.includes('the model returned the same plan'))",
                timeout=120, what="the notice that the regeneration changed nothing")
-    ui.snap("regenerated-same-plan", both=False)
+    ui.snap("regenerated-same-plan")
     after_regeneration = ui.api(f"/masterplans/{pid}/versions?limit=1")["body"]["items"][0]
     assert after_regeneration["number"] == version + 1 and "the model returned the same plan" in after_regeneration["change_note"], after_regeneration
     assert "feedback: Make the tasks smaller." in after_regeneration["change_note"], after_regeneration
@@ -464,7 +464,7 @@ def flow_demo(ui: UI, args) -> None:
     # The plan streams into the page as the model writes it, with a label for each step.
     b.wait_for("/Writing the (plan|acceptance tests)/.test(document.querySelector('.plan-card .live-answer h3')?.textContent || '')"
                " && document.querySelector('.plan-card .live-text').textContent.length > 40", timeout=left(), what="the plan as it is written")
-    ui.snap("demo-plan-live", both=False)
+    ui.snap("demo-plan-live")
     b.wait_for("[...document.querySelectorAll('.plan-card .event')].some((e) => e.textContent.includes('Writing the acceptance tests'))",
                timeout=left(), what="the acceptance-test step's own label")
     b.wait_for("document.querySelector('.plan-ready a')", timeout=left(), what="the plan to be ready")
