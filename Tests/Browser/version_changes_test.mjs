@@ -42,7 +42,7 @@ function snapshot() {
     ],
     acceptance_tests: [
       { name: 'test_login', priority: 'must', file: 'tests/test_auth.py', covers: [3], code: 'def test_login():\n    assert login()\n' },
-      { name: 'test_todos', priority: 'should', file: 'tests/test_todos.py', covers: [4], code: 'def test_todos():\n    assert True\n' },
+      { name: 'test_todos', priority: 'should', file: 'tests/test_todos.py', covers: [4], code: 'def test_todos():\n    assert list_todos() == []\n' },
     ],
   };
 }

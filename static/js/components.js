@@ -393,6 +393,16 @@ export function questionsForm(planId, discovery, { onDone, headingLevel = 'h2' }
     form);
 }
 
+/** Saves a downloaded Blob under `name` (the browser's download, from memory). */
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 30000);
+}
+
 // Code and diffs ------------------------------------------------------------------------------------
 
 /** A code listing with line numbers. */

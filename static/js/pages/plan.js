@@ -8,7 +8,7 @@
 import { api, ApiError, describeError, getBlob, session } from '../api.js';
 import {
   askDialog, codeBlock, costMeter, diffView, empty, errorBox, facts, liveIndicator, loading, notify, pageHeader, pager, planActionButtons,
-  afterPlanAction, firstPendingReview, planBadge, questionsForm, reviewsWaiting, verificationBadge, verificationNote,
+  afterPlanAction, firstPendingReview, planBadge, questionsForm, reviewsWaiting, saveBlob, verificationBadge, verificationNote,
 } from '../components.js';
 import { dagSvg, dependents, layersOf } from '../dag.js';
 import { badge, dateTime, debounce, duration, h, keepFocus, money, number, plural, priorityBadge, replace, shortSha, statusWords, timeEl, uid, words } from '../dom.js';
@@ -304,12 +304,7 @@ async function summaryPanel(ctx) {
     download.disabled = true;
     try {
       const blob = await getBlob(s.next_steps.download_path.replace(/^\/api\/v1/, ''));
-      const url = URL.createObjectURL(blob);
-      const a = h('a', { href: url, download: blob.fileName || s.next_steps.archive_name, hidden: true });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 30000);
+      saveBlob(blob, blob.fileName || s.next_steps.archive_name);
       notify('The archive is downloading.', 'success');
     } catch (error) {
       notify(describeError(error).title, 'error');

@@ -3,7 +3,7 @@
 // DecompressionStream and read as tar in the page. The same archive is offered as a download.
 
 import { ApiError, getBlob } from '../api.js';
-import { codeBlock, empty, errorBox, loading, notify, pageHeader } from '../components.js';
+import { codeBlock, empty, errorBox, loading, notify, pageHeader, saveBlob } from '../components.js';
 import { h, number, replace, shortSha, uid } from '../dom.js';
 import { link } from '../router.js';
 import { decodeText, gunzip, isText, readTar } from '../tar.js';
@@ -45,15 +45,6 @@ function headCommit(entries) {
   if (loose && /^[0-9a-f]{40,64}$/.test(loose)) return loose;
   const packed = (text('.git/packed-refs') || '').split('\n').map((l) => l.split(' ')).find((p) => p[1] === ref);
   return packed?.[0] || null;
-}
-
-function saveBlob(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: name, hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 30000);
 }
 
 export default async function render(ctx) {
