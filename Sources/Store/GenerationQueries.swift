@@ -179,6 +179,19 @@ public struct GenerationQueries {
         }
     }
 
+    /// The acceptance tests stored for the plan (the draft a regeneration replaces) as comparable keys
+    /// (name, file and code), sorted: equal to `acceptanceTestKeys(of:)` of a set with the same tests.
+    public func acceptanceTestKeys(planID: UUID) throws -> [String] {
+        try connection.query("SELECT name, file_path, code FROM acceptance_tests WHERE plan_id = $1", [planID]).rows.map {
+            [try $0.decode(String.self, 0), try $0.decode(String.self, 1), try $0.decode(String.self, 2)].joined(separator: "\u{0}")
+        }.sorted()
+    }
+
+    /// The keys `acceptanceTestKeys(planID:)` gives, for tests not stored yet.
+    public static func acceptanceTestKeys(of tests: [AcceptanceTest]) -> [String] {
+        tests.map { [$0.name, $0.file, $0.code].joined(separator: "\u{0}") }.sorted()
+    }
+
     /// The snapshot of the plan's highest stored version, or nil when it has none.
     public func latestVersionSnapshot(planID: UUID) throws -> (number: Int, snapshot: JSONValue)? {
         guard let row = try connection.query(

@@ -192,7 +192,7 @@ struct PlanGenerationRun: Sendable {
                 // A regeneration that returned the plan it started from says so, everywhere it is shown.
                 var sameAs: Int?
                 if let previous, let snapshot = previous.snapshot, (try? MasterPlan(json: snapshot)) == plan.plan,
-                   try Self.storedTests(planID: planID, on: c) == Self.testKeys(tests) {
+                   try queries.acceptanceTestKeys(planID: planID) == GenerationQueries.acceptanceTestKeys(of: tests) {
                     sameAs = previous.version
                 }
                 var message: (id: UUID, json: JSONValue)?
@@ -226,17 +226,6 @@ struct PlanGenerationRun: Sendable {
             + "\(questions == 1 ? "it" : "them") or use the assumed answers, and the plan is generated from that."
         try await leaveGenerating(.askQuestions, reason: reason, message: GenerationMessages.questions(discovery),
                                   actor: "llm", historyEvent: "questions_asked", historyData: ["questions": JSONValue(questions)])
-    }
-
-    /// The acceptance tests stored for the plan (the draft a regeneration replaces), as comparable keys.
-    static func storedTests(planID: UUID, on c: Connection) throws -> [String] {
-        try c.query("SELECT name, file_path, code FROM acceptance_tests WHERE plan_id = $1", [planID]).rows.map {
-            [try $0.decode(String.self, 0), try $0.decode(String.self, 1), try $0.decode(String.self, 2)].joined(separator: "\u{0}")
-        }.sorted()
-    }
-
-    static func testKeys(_ tests: [AcceptanceTest]) -> [String] {
-        tests.map { [$0.name, $0.file, $0.code].joined(separator: "\u{0}") }.sorted()
     }
 
     /// Marks the plan `generation_failed` with the failure's reason, with `masterplan_generation_failed`
